@@ -1,0 +1,275 @@
+//! The one connection factory: a `Target` (URL, credentials, TLS, cluster mode, timeout)
+//! becomes a `Store`, standalone or cluster.
+//!
+//! Passwords live only inside `Target` and the redis client; nothing here formats them, and
+//! `Target`'s `Debug` redacts them, so `--verbose` and error messages cannot leak one.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use redis::cluster::ClusterClientBuilder;
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
+    TlsCertificates,
+};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Whether to talk to the server as a Redis Cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ClusterMode {
+    /// Ask the server (`INFO cluster`).
+    #[default]
+    Detect,
+    /// Treat it as a cluster without asking.
+    Force,
+}
+
+#[derive(Clone, Default)]
+pub struct Target {
+    pub url: String,
+    /// ACL user, overriding the URL's.
+    pub user: Option<String>,
+    /// Password, overriding the URL's. The binary fills it from an environment variable only.
+    pub password: Option<String>,
+    /// PEM file with the CA that signed the server's certificate (`rediss://`).
+    pub tls_ca: Option<PathBuf>,
+    /// Accept any server certificate and host name (`rediss://` only).
+    pub tls_insecure: bool,
+    pub cluster: ClusterMode,
+    /// Applies to connecting and to every command.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &redact_url(&self.url))
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_insecure", &self.tls_insecure)
+            .field("cluster", &self.cluster)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+impl Target {
+    /// `host:port` of the seed node, for messages.
+    pub fn address(&self) -> String {
+        match self.connection_info() {
+            Ok(info) => address_of(&info),
+            Err(_) => redact_url(&self.url),
+        }
+    }
+
+    fn connection_info(&self) -> Result<ConnectionInfo> {
+        let mut info = self
+            .url
+            .as_str()
+            .into_connection_info()
+            // The client's message can quote the URL; say what is wrong without it.
+            .map_err(|e| {
+                Error::BadUrl(format!(
+                    "{} ({})",
+                    redact_url(&self.url),
+                    e.detail().unwrap_or("expected redis://[user:password@]host[:port][/db] or rediss://…")
+                ))
+            })?;
+        let mut settings = info.redis_settings().clone();
+        if let Some(user) = &self.user {
+            settings = settings.set_username(user);
+        }
+        if let Some(password) = &self.password {
+            settings = settings.set_password(password);
+        }
+        info = info.set_redis_settings(settings);
+        match info.addr().clone() {
+            ConnectionAddr::TcpTls {
+                host,
+                port,
+                tls_params,
+                ..
+            } if self.tls_insecure => {
+                info = info.set_addr(ConnectionAddr::TcpTls {
+                    host,
+                    port,
+                    insecure: true,
+                    tls_params,
+                });
+            }
+            ConnectionAddr::Tcp(..) if self.tls_insecure || self.tls_ca.is_some() => {
+                return Err(Error::Usage(
+                    "--tls-ca and --tls-insecure need a rediss:// URL".into(),
+                ));
+            }
+            _ => {}
+        }
+        Ok(info)
+    }
+
+    fn tls_certificates(&self) -> Result<Option<TlsCertificates>> {
+        let Some(path) = &self.tls_ca else {
+            return Ok(None);
+        };
+        let pem = std::fs::read(path).map_err(|e| Error::TlsCa {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
+            return Err(Error::TlsCa {
+                path: path.display().to_string(),
+                reason: "not a PEM certificate".into(),
+            });
+        }
+        Ok(Some(TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem),
+        }))
+    }
+
+    /// Connect, detecting a cluster unless told.
+    pub async fn connect(&self) -> Result<Store> {
+        let info = self.connection_info()?;
+        let addr = address_of(&info);
+        let certs = self.tls_certificates()?;
+        if self.cluster == ClusterMode::Force {
+            return self.connect_cluster(info, certs, addr).await;
+        }
+        let client = match &certs {
+            Some(c) => Client::build_with_tls(info.clone(), c.clone()),
+            None => Client::open(info.clone()),
+        }
+        .map_err(|e| classify(&addr, e))?;
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout));
+        let conn = tokio::time::timeout(
+            self.timeout,
+            client.get_multiplexed_async_connection_with_config(&config),
+        )
+        .await
+        .map_err(|_| self.timed_out(&addr, "connecting"))?
+        .map_err(|e| classify(&addr, e))?;
+        let store = Store::standalone(conn, addr.clone());
+        if store.reports_cluster_enabled().await? {
+            return self.connect_cluster(info, certs, addr).await;
+        }
+        Ok(store)
+    }
+
+    async fn connect_cluster(
+        &self,
+        info: ConnectionInfo,
+        certs: Option<TlsCertificates>,
+        addr: String,
+    ) -> Result<Store> {
+        if info.redis_settings().db() != 0 {
+            return Err(Error::Usage(format!(
+                "{addr} is a Redis Cluster, which has only database 0; drop the /{} from the URL",
+                info.redis_settings().db()
+            )));
+        }
+        let mut builder = ClusterClientBuilder::new(vec![info])
+            .connection_timeout(self.timeout)
+            .response_timeout(self.timeout);
+        if let Some(c) = certs {
+            builder = builder.certs(c);
+        }
+        let client = builder.build().map_err(|e| classify(&addr, e))?;
+        let conn = tokio::time::timeout(self.timeout, client.get_async_connection())
+            .await
+            .map_err(|_| self.timed_out(&addr, "connecting to the cluster"))?
+            .map_err(|e| classify(&addr, e))?;
+        Ok(Store::cluster(conn, addr))
+    }
+
+    fn timed_out(&self, addr: &str, during: &'static str) -> Error {
+        Error::Timeout {
+            addr: addr.to_string(),
+            secs: self.timeout.as_secs_f64(),
+            during,
+        }
+    }
+}
+
+fn address_of(info: &ConnectionInfo) -> String {
+    match info.addr() {
+        ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
+        ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port} (TLS)"),
+        ConnectionAddr::Unix(path) => path.display().to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Turn a client error at connect time into one that says what went wrong and where.
+pub(crate) fn classify(addr: &str, e: redis::RedisError) -> Error {
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("wrongpass")
+        || lower.contains("noauth")
+        || lower.contains("invalid username-password")
+        || lower.contains("authentication")
+    {
+        return Error::Auth {
+            addr: addr.to_string(),
+            reason: e.detail().unwrap_or(&text).to_string(),
+        };
+    }
+    if e.is_io_error() || e.is_connection_refusal() || lower.contains("connection") {
+        return Error::Connect {
+            addr: addr.to_string(),
+            reason: text,
+        };
+    }
+    Error::redis(addr, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("redis://app:s3cret@cache:6379/2"),
+            "redis://app:***@cache:6379/2"
+        );
+        assert_eq!(redact_url("rediss://:s3cret@cache"), "rediss://:***@cache");
+        assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
+        assert_eq!(redact_url("redis://app@cache"), "redis://app@cache");
+    }
+
+    #[test]
+    fn debug_hides_password() {
+        let t = Target {
+            url: "redis://u:pw1@h".into(),
+            password: Some("pw2".into()),
+            ..Default::default()
+        };
+        let s = format!("{t:?}");
+        assert!(!s.contains("pw1") && !s.contains("pw2"), "{s}");
+    }
+}

@@ -1,0 +1,18 @@
+//! cachectl: operate Redis-backed application caches.
+//!
+//! Everything the `cachectl` binary does is available here: connect with [`conn::Target`],
+//! then call an operation in [`ops`]. Operations return serialisable results and report
+//! progress through [`progress::ProgressSink`]; they never print.
+
+pub mod conn;
+pub mod error;
+pub mod keys;
+pub mod ops;
+pub mod progress;
+pub mod stop;
+pub mod store;
+pub mod ttl;
+
+pub use conn::{ClusterMode, Target};
+pub use error::{Error, Result};
+pub use store::Store;

@@ -1,0 +1,212 @@
+//! Read keys: type, TTL and value, with collections capped so a huge hash cannot flood a
+//! terminal or the client's memory.
+
+use base64::Engine;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::store::Store;
+use crate::ttl::KeyTtl;
+
+/// A Redis value as read, collections capped at the caller's limit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    String(Vec<u8>),
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    List(Vec<Vec<u8>>),
+    Set(Vec<Vec<u8>>),
+    ZSet(Vec<(Vec<u8>, f64)>),
+    Stream(Vec<StreamEntry>),
+    /// A type this tool does not decode (modules' types); only its name is shown.
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamEntry {
+    pub id: String,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Seconds left; `None` (JSON null) when the key never expires.
+    pub ttl: Option<u64>,
+    /// Elements in a collection (bytes for a string).
+    pub length: u64,
+    /// True when a collection had more elements than were read.
+    pub truncated: bool,
+    pub value: Data,
+}
+
+/// Outcome of reading one key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lookup {
+    Found(KeyValue),
+    Missing(String),
+}
+
+/// Read `keys`, at most `limit` elements of each collection.
+pub async fn get(store: &Store, keys: &[String], limit: usize) -> Result<Vec<Lookup>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        out.push(get_one(store, key, limit).await?);
+    }
+    Ok(out)
+}
+
+async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("TYPE").arg(key).cmd("PTTL").arg(key);
+    let replies = store.query_pipeline(&pipe).await?;
+    let [kind, pttl] = <[redis::Value; 2]>::try_from(replies).map_err(|_| protocol(store, "TYPE/PTTL"))?;
+    let kind: String = redis::from_redis_value(kind).map_err(|e| Error::redis(store.addr(), e.into()))?;
+    let pttl: i64 = redis::from_redis_value(pttl).map_err(|e| Error::redis(store.addr(), e.into()))?;
+    if kind == "none" {
+        return Ok(Lookup::Missing(key.to_string()));
+    }
+    let cap = limit.max(1);
+    let stop = (cap - 1) as i64;
+    let (length, value) = match kind.as_str() {
+        "string" => {
+            let v: Vec<u8> = store.query(redis::cmd("GET").arg(key)).await?;
+            (v.len() as u64, Data::String(v))
+        }
+        "list" => {
+            let len: u64 = store.query(redis::cmd("LLEN").arg(key)).await?;
+            let v: Vec<Vec<u8>> = store.query(redis::cmd("LRANGE").arg(key).arg(0).arg(stop)).await?;
+            (len, Data::List(v))
+        }
+        "zset" => {
+            let len: u64 = store.query(redis::cmd("ZCARD").arg(key)).await?;
+            let v: Vec<(Vec<u8>, f64)> = store
+                .query(redis::cmd("ZRANGE").arg(key).arg(0).arg(stop).arg("WITHSCORES"))
+                .await?;
+            (len, Data::ZSet(v))
+        }
+        "hash" => {
+            let len: u64 = store.query(redis::cmd("HLEN").arg(key)).await?;
+            let flat = scan_collection(store, "HSCAN", key, cap * 2).await?;
+            let pairs = flat
+                .chunks_exact(2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect();
+            (len, Data::Hash(pairs))
+        }
+        "set" => {
+            let len: u64 = store.query(redis::cmd("SCARD").arg(key)).await?;
+            let mut members = scan_collection(store, "SSCAN", key, cap).await?;
+            members.sort();
+            (len, Data::Set(members))
+        }
+        "stream" => {
+            let len: u64 = store.query(redis::cmd("XLEN").arg(key)).await?;
+            let raw: Vec<(String, Vec<Vec<u8>>)> = store
+                .query(redis::cmd("XRANGE").arg(key).arg("-").arg("+").arg("COUNT").arg(cap))
+                .await?;
+            let entries = raw
+                .into_iter()
+                .map(|(id, flat)| StreamEntry {
+                    id,
+                    fields: flat.chunks_exact(2).map(|c| (c[0].clone(), c[1].clone())).collect(),
+                })
+                .collect();
+            (len, Data::Stream(entries))
+        }
+        _ => (0, Data::Other),
+    };
+    let read = match &value {
+        Data::String(_) | Data::Other => length,
+        Data::Hash(v) => v.len() as u64,
+        Data::List(v) | Data::Set(v) => v.len() as u64,
+        Data::ZSet(v) => v.len() as u64,
+        Data::Stream(v) => v.len() as u64,
+    };
+    Ok(Lookup::Found(KeyValue {
+        key: key.to_string(),
+        kind,
+        ttl: KeyTtl::from_pttl(pttl).seconds(),
+        length,
+        truncated: read < length,
+        value,
+    }))
+}
+
+/// Up to `cap` flat elements of a hash or set via its SCAN command (never HGETALL/SMEMBERS on a
+/// collection of unknown size).
+async fn scan_collection(store: &Store, verb: &str, key: &str, cap: usize) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, items): (u64, Vec<Vec<u8>>) = store
+            .query(redis::cmd(verb).arg(key).arg(cursor).arg("COUNT").arg(1000))
+            .await?;
+        out.extend(items);
+        cursor = next;
+        if cursor == 0 || out.len() >= cap {
+            break;
+        }
+    }
+    out.truncate(cap);
+    Ok(out)
+}
+
+fn protocol(store: &Store, command: &'static str) -> Error {
+    Error::Protocol {
+        addr: store.addr().to_string(),
+        command,
+        detail: "wrong number of replies".into(),
+    }
+}
+
+/// Bytes as a JSON value: a string when they are UTF-8, else `{"base64": "..."}`.
+pub fn bytes_json(b: &[u8]) -> serde_json::Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => serde_json::Value::String(s.to_string()),
+        Err(_) => serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
+    }
+}
+
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde_json::{Value, json};
+        let v = match self {
+            Data::String(b) => bytes_json(b),
+            Data::List(items) | Data::Set(items) => {
+                Value::Array(items.iter().map(|b| bytes_json(b)).collect())
+            }
+            Data::Hash(pairs) => {
+                let mut map = s.serialize_map(Some(pairs.len()))?;
+                for (k, v) in pairs {
+                    map.serialize_entry(&keys::display(k), &bytes_json(v))?;
+                }
+                return map.end();
+            }
+            Data::ZSet(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|(m, score)| json!({ "member": bytes_json(m), "score": score }))
+                    .collect(),
+            ),
+            Data::Stream(entries) => Value::Array(
+                entries
+                    .iter()
+                    .map(|e| {
+                        let fields: serde_json::Map<String, Value> = e
+                            .fields
+                            .iter()
+                            .map(|(k, v)| (keys::display(k), bytes_json(v)))
+                            .collect();
+                        json!({ "id": e.id, "fields": fields })
+                    })
+                    .collect(),
+            ),
+            Data::Other => Value::Null,
+        };
+        v.serialize(s)
+    }
+}

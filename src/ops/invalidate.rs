@@ -1,0 +1,163 @@
+//! Delete exact keys, built the way the reference application's write-through decorator builds
+//! them (`@cache(key_prefix, resource_id_name, to_invalidate_extra,
+//! pattern_to_invalidate_extra)`), so an operator can replay what an update endpoint
+//! invalidates. Patterns are resolved here and swept by the sweep engine.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
+use crate::keys::template::KeyTemplate;
+use crate::store::Store;
+
+#[derive(Clone, Debug, Default)]
+pub struct InvalidateRequest {
+    /// Keys or key templates (`user_profile:{user_id}`).
+    pub keys: Vec<String>,
+    /// `key_prefix`: with `id`, deletes `PREFIX:ID`.
+    pub prefix: Option<String>,
+    /// `resource_id_name` and its value; the name also becomes a template variable.
+    pub id: Option<(String, String)>,
+    /// `to_invalidate_extra`: `(PREFIX, TEMPLATE)` deletes `PREFIX:TEMPLATE`.
+    pub extras: Vec<(String, String)>,
+    /// `pattern_to_invalidate_extra`: glob templates, taken verbatim (no `*` appended).
+    pub patterns: Vec<String>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Exact keys and patterns, templates filled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub keys: Vec<String>,
+    pub patterns: Vec<Glob>,
+}
+
+impl InvalidateRequest {
+    pub fn resolve(&self) -> Result<Resolved> {
+        let mut vars = self.vars.clone();
+        if let Some((name, value)) = &self.id {
+            vars.insert(name.clone(), value.clone());
+        }
+        let fill = |t: &str| KeyTemplate::parse(t)?.render(&vars).map_err(Error::from);
+        let mut keys: Vec<String> = Vec::new();
+        let mut push = |k: String| {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        };
+        match (&self.prefix, &self.id) {
+            (Some(prefix), Some((_, value))) => push(format!("{}:{value}", fill(prefix)?)),
+            (Some(_), None) => return Err(Error::Usage("--prefix needs --id NAME=VALUE".into())),
+            (None, Some(_)) => return Err(Error::Usage("--id needs --prefix".into())),
+            (None, None) => {}
+        }
+        for (prefix, template) in &self.extras {
+            push(format!("{}:{}", fill(prefix)?, fill(template)?));
+        }
+        for k in &self.keys {
+            push(fill(k)?);
+        }
+        let mut patterns = Vec::with_capacity(self.patterns.len());
+        for p in &self.patterns {
+            patterns.push(Glob::new(KeyTemplate::parse(p)?.render_glob(&vars)?));
+        }
+        Ok(Resolved { keys, patterns })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct KeyDeletion {
+    pub key: String,
+    /// The key was there when we asked.
+    pub existed: bool,
+    pub deleted: bool,
+}
+
+/// Delete exact keys, one reply per key so the report says which existed. With `dry_run`, only
+/// asks whether each exists.
+pub async fn delete_keys(store: &Store, keys: &[String], dry_run: bool) -> Result<Vec<KeyDeletion>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let verb = if dry_run { "EXISTS" } else { store.delete_verb().await? };
+    let cmds = keys
+        .iter()
+        .map(|k| {
+            let mut c = redis::cmd(verb);
+            c.arg(k);
+            (k.clone().into_bytes(), c)
+        })
+        .collect();
+    let replies = store.per_key(cmds).await?;
+    let mut out = Vec::with_capacity(keys.len());
+    for (key, reply) in keys.iter().zip(replies) {
+        let n: i64 = store.decode(reply)?;
+        out.push(KeyDeletion {
+            key: key.clone(),
+            existed: n > 0,
+            deleted: n > 0 && !dry_run,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replays_the_decorator() {
+        let req = InvalidateRequest {
+            prefix: Some("post_cache".into()),
+            id: Some(("post_id".into(), "42".into())),
+            extras: vec![
+                ("user_posts".into(), "{user_id}".into()),
+                ("recent_posts".into(), "global".into()),
+            ],
+            patterns: vec!["user_{user_id}_posts:*".into()],
+            vars: [("user_id".to_string(), "7".to_string())].into(),
+            ..Default::default()
+        };
+        let r = req.resolve().unwrap();
+        assert_eq!(r.keys, vec!["post_cache:42", "user_posts:7", "recent_posts:global"]);
+        assert_eq!(r.patterns, vec![Glob::new("user_7_posts:*")]);
+    }
+
+    #[test]
+    fn pattern_values_are_escaped() {
+        let req = InvalidateRequest {
+            patterns: vec!["user_{user_id}_*".into()],
+            vars: [("user_id".to_string(), "*".to_string())].into(),
+            ..Default::default()
+        };
+        let r = req.resolve().unwrap();
+        assert!(!r.patterns[0].is_match(b"user_7_posts"));
+        assert!(r.patterns[0].is_match(b"user_*_posts"));
+    }
+
+    #[test]
+    fn id_is_a_template_variable() {
+        let req = InvalidateRequest {
+            prefix: Some("user_profile".into()),
+            id: Some(("user_id".into(), "7".into())),
+            keys: vec!["user_{user_id}_posts:page_1".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            req.resolve().unwrap().keys,
+            vec!["user_profile:7", "user_7_posts:page_1"]
+        );
+    }
+
+    #[test]
+    fn missing_variable_is_an_error() {
+        let req = InvalidateRequest {
+            keys: vec!["user_{user_id}".into()],
+            ..Default::default()
+        };
+        let err = req.resolve().unwrap_err().to_string();
+        assert!(err.contains("user_id"), "{err}");
+    }
+}

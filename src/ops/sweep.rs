@@ -1,0 +1,292 @@
+//! The sweep engine: delete every key matching a glob without blocking the server.
+//!
+//! SCAN with MATCH on every master, deletes (UNLINK, grouped by slot in a cluster) pipelined
+//! with the next SCAN, batches sized to the latency budget. Never `KEYS`, never a server-side
+//! loop. Safety checks (protected namespaces, excludes, guards on broad patterns) live here so
+//! every caller gets them.
+
+use std::collections::HashMap;
+
+use futures::future::BoxFuture;
+use redis::{Pipeline, Value};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::keys::family::first_segment;
+use crate::keys::glob::{Glob, any_match};
+use crate::keys::{self};
+use crate::ops::scan::{self, BatchWork, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::progress::ProgressSink;
+use crate::stop::Stop;
+use crate::store::{Node, Store};
+
+/// Distinct groups a dry run tallies before folding the rest into one line.
+const MAX_GROUPS: usize = 10_000;
+
+/// How many matched keys a dry run lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Show {
+    First(usize),
+    All,
+}
+
+impl Default for Show {
+    fn default() -> Self {
+        Show::First(10)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    /// Keys matching any of these are left out, as if the pattern had not matched them.
+    pub exclude: Vec<Glob>,
+    /// Namespaces never deleted, whatever the pattern; counted and reported as skipped.
+    pub protect: Vec<Glob>,
+    pub pace: Pace,
+    /// Count and sample, delete nothing.
+    pub dry_run: bool,
+    pub show: Show,
+    /// Continue an interrupted sweep from these per-master cursors.
+    pub resume: Vec<NodeCursor>,
+}
+
+/// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
+/// sweep before that batch is deleted.
+pub trait BeforeDelete: Send + Sync {
+    fn before_delete<'a>(
+        &'a self,
+        store: &'a Store,
+        node: &'a Node,
+        keys: &'a [Vec<u8>],
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// Matched keys of one first segment (`post_cache`, `user_7_posts`…).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct GroupCount {
+    pub group: String,
+    pub keys: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepReport {
+    pub pattern: String,
+    /// Keys walked (the keyspace of the scanned masters, when the sweep finished).
+    pub scanned: u64,
+    /// Keys matched and eligible for deletion (after excludes and protections).
+    pub matched: u64,
+    pub deleted: u64,
+    pub elapsed_ms: u64,
+    pub dry_run: bool,
+    pub excluded: u64,
+    /// Matched, but in a protected namespace: skipped.
+    pub protected: u64,
+    pub interrupted: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupCount>,
+    /// Where each master's scan stopped (`cursor` 0 and `finished` when done).
+    pub cursors: Vec<NodeCursor>,
+}
+
+/// Why a safety guard refuses a sweep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Guard {
+    MatchesEverything,
+    TooMany { matched: u64, max: u64 },
+}
+
+impl Guard {
+    /// The guard `pattern` trips, given a dry run's count when one was made.
+    pub fn check(pattern: &Glob, matched: Option<u64>, max_keys: Option<u64>) -> Option<Guard> {
+        if pattern.matches_everything() {
+            return Some(Guard::MatchesEverything);
+        }
+        match (matched, max_keys) {
+            (Some(matched), Some(max)) if matched > max => Some(Guard::TooMany { matched, max }),
+            _ => None,
+        }
+    }
+
+    pub fn explain(&self, pattern: &Glob) -> String {
+        match self {
+            Guard::MatchesEverything => {
+                format!("pattern `{pattern}` matches every key; pass --yes to sweep anyway")
+            }
+            Guard::TooMany { matched, max } => format!(
+                "pattern `{pattern}` matches {matched} keys, more than --max-keys {max}; pass --yes or raise --max-keys"
+            ),
+        }
+    }
+}
+
+/// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it.
+pub async fn sweep(
+    store: &Store,
+    pattern: &Glob,
+    options: &SweepOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    hook: Option<&dyn BeforeDelete>,
+) -> Result<SweepReport> {
+    let verb = if options.dry_run {
+        "UNLINK"
+    } else {
+        store.delete_verb().await?
+    };
+    let spec = ScanSpec {
+        store,
+        pattern,
+        pace: options.pace,
+        stop,
+        progress,
+        resume: &options.resume,
+    };
+    let label = if options.dry_run { "counting" } else { "sweeping" };
+    let outcome = scan::scan(&spec, label, |_| SweepWork {
+        options,
+        hook,
+        verb,
+        tally: Tally::default(),
+        last_acted: 0,
+    })
+    .await?;
+    let interrupted = outcome.interrupted();
+    let mut total = Tally::default();
+    for w in outcome.work {
+        total.merge(w.tally);
+    }
+    let mut groups: Vec<GroupCount> = total
+        .groups
+        .into_iter()
+        .map(|(group, keys)| GroupCount { group, keys })
+        .collect();
+    groups.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.group.cmp(&b.group)));
+    if let Show::First(n) = options.show {
+        total.sample.truncate(n);
+    }
+    Ok(SweepReport {
+        pattern: pattern.to_string(),
+        scanned: outcome.totals.scanned,
+        matched: total.matched,
+        deleted: total.deleted,
+        elapsed_ms: outcome.elapsed.as_millis() as u64,
+        dry_run: options.dry_run,
+        excluded: total.excluded,
+        protected: total.protected,
+        interrupted,
+        sample: total.sample,
+        groups,
+        cursors: outcome.cursors,
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    matched: u64,
+    deleted: u64,
+    excluded: u64,
+    protected: u64,
+    sample: Vec<String>,
+    groups: HashMap<String, u64>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.matched += other.matched;
+        self.deleted += other.deleted;
+        self.excluded += other.excluded;
+        self.protected += other.protected;
+        self.sample.extend(other.sample);
+        for (g, n) in other.groups {
+            *self.groups.entry(g).or_default() += n;
+        }
+    }
+
+    fn count_group(&mut self, key: &[u8]) {
+        let group = first_segment(key);
+        if self.groups.len() < MAX_GROUPS || self.groups.contains_key(&group) {
+            *self.groups.entry(group).or_default() += 1;
+        } else {
+            *self.groups.entry("(other groups)".to_string()).or_default() += 1;
+        }
+    }
+}
+
+struct SweepWork<'a> {
+    options: &'a SweepOptions,
+    hook: Option<&'a dyn BeforeDelete>,
+    verb: &'static str,
+    tally: Tally,
+    last_acted: u64,
+}
+
+impl BatchWork for SweepWork<'_> {
+    fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let mut keep = Vec::with_capacity(keys.len());
+        for key in keys {
+            if any_match(&self.options.exclude, &key) {
+                self.tally.excluded += 1;
+                continue;
+            }
+            if any_match(&self.options.protect, &key) {
+                self.tally.protected += 1;
+                continue;
+            }
+            self.tally.matched += 1;
+            if self.options.dry_run {
+                let wanted = match self.options.show {
+                    Show::All => true,
+                    Show::First(n) => self.tally.sample.len() < n,
+                };
+                if wanted {
+                    self.tally.sample.push(keys::display(&key));
+                }
+                self.tally.count_group(&key);
+            } else {
+                keep.push(key);
+            }
+        }
+        keep
+    }
+
+    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
+        match self.hook {
+            Some(hook) => hook.before_delete(store, node, keys).await,
+            None => Ok(()),
+        }
+    }
+
+    fn commands(&mut self, store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        let groups = store.slot_groups(keys);
+        for group in &groups {
+            pipe.cmd(self.verb).arg(group);
+        }
+        groups.len()
+    }
+
+    fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
+        let mut deleted = 0;
+        for r in &replies {
+            check_reply(node, r)?;
+            match r {
+                Value::Int(n) => deleted += *n as u64,
+                other => {
+                    return Err(Error::Protocol {
+                        addr: node.addr().to_string(),
+                        command: "UNLINK",
+                        detail: format!("expected an integer, got {other:?}"),
+                    });
+                }
+            }
+        }
+        self.tally.deleted += deleted;
+        self.last_acted = deleted;
+        Ok(())
+    }
+
+    fn acted(&self) -> u64 {
+        self.last_acted
+    }
+}

@@ -1,0 +1,332 @@
+//! The one connection abstraction: standalone Redis and Redis Cluster behind one type.
+//!
+//! Two traps of the cluster client shape this module. A keyless command such as `SCAN` sent
+//! through the cluster connection goes to one arbitrary node, so node-wide work is addressed to
+//! each master explicitly (`Node`). And a cluster pipeline must stay within one slot, so
+//! batches of arbitrary keys are split by slot (`per_key`). Both use the crate's own routing,
+//! never a copy of CRC16 or of the topology.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{
+    MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
+};
+use redis::{Cmd, FromRedisValue, Pipeline, Value};
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
+
+/// How many slot-group pipelines a cluster batch keeps in flight at once.
+const SLOT_GROUP_CONCURRENCY: usize = 64;
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Conn,
+    addr: Arc<str>,
+    delete_verb: Arc<OnceCell<&'static str>>,
+}
+
+#[derive(Clone)]
+enum Conn {
+    Standalone(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+/// One master that node-wide commands (SCAN, DBSIZE, INFO) are sent to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    addr: String,
+    route: NodeRoute,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum NodeRoute {
+    /// The standalone server.
+    Direct,
+    /// A cluster master by address.
+    Address { host: String, port: u16 },
+    /// Whichever master owns the slot of this key (hash-tag pruning).
+    SlotOf(Vec<u8>),
+}
+
+impl Node {
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+}
+
+impl Store {
+    pub(crate) fn standalone(conn: MultiplexedConnection, addr: String) -> Self {
+        Store {
+            conn: Conn::Standalone(conn),
+            addr: addr.into(),
+            delete_verb: Arc::default(),
+        }
+    }
+
+    pub(crate) fn cluster(conn: ClusterConnection, addr: String) -> Self {
+        Store {
+            conn: Conn::Cluster(conn),
+            addr: addr.into(),
+            delete_verb: Arc::default(),
+        }
+    }
+
+    /// The address the user gave (the seed node for a cluster).
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.conn, Conn::Cluster(_))
+    }
+
+    fn err(&self, e: redis::RedisError) -> Error {
+        Error::redis(&self.addr, e)
+    }
+
+    /// One command, routed by its key in a cluster.
+    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        let value = match &self.conn {
+            Conn::Standalone(c) => c.clone().req_packed_command(cmd).await,
+            Conn::Cluster(c) => c.clone().req_packed_command(cmd).await,
+        }
+        .map_err(|e| self.err(e))?;
+        redis::from_redis_value(value).map_err(|e| self.err(e.into()))
+    }
+
+    /// A pipeline whose keys all share one slot (e.g. several questions about one key). Server
+    /// errors come back in place as `Value::ServerError`.
+    pub async fn query_pipeline(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let n = pipe.cmd_iter().count();
+        match &self.conn {
+            Conn::Standalone(c) => c.clone().req_packed_commands(pipe, 0, n).await,
+            Conn::Cluster(c) => c.clone().req_packed_commands(pipe, 0, n).await,
+        }
+        .map_err(|e| self.err(e))
+    }
+
+    pub(crate) async fn reports_cluster_enabled(&self) -> Result<bool> {
+        let info: String = self.query(redis::cmd("INFO").arg("cluster")).await?;
+        Ok(info.lines().any(|l| l.trim() == "cluster_enabled:1"))
+    }
+
+    /// Every master, each addressable on its own.
+    pub async fn masters(&self) -> Result<Vec<Node>> {
+        Ok(self
+            .on_masters(&redis::cmd("PING"))
+            .await?
+            .into_iter()
+            .map(|(node, _)| node)
+            .collect())
+    }
+
+    /// Send `cmd` to every master and return each one's reply, in address order.
+    pub async fn on_masters(&self, cmd: &Cmd) -> Result<Vec<(Node, Value)>> {
+        match &self.conn {
+            Conn::Standalone(c) => {
+                let v = c
+                    .clone()
+                    .req_packed_command(cmd)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                Ok(vec![(self.direct_node(), v)])
+            }
+            Conn::Cluster(c) => {
+                let routing =
+                    RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                let reply = c
+                    .clone()
+                    .route_command(cmd.clone(), routing)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                let Value::Map(pairs) = reply else {
+                    return Err(Error::Protocol {
+                        addr: self.addr.to_string(),
+                        command: "fan-out to masters",
+                        detail: format!("expected a map of node replies, got {reply:?}"),
+                    });
+                };
+                let mut out = Vec::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    let addr: String =
+                        redis::from_redis_value(k).map_err(|e| self.err(e.into()))?;
+                    let node = node_at(&addr).ok_or_else(|| Error::Protocol {
+                        addr: self.addr.to_string(),
+                        command: "fan-out to masters",
+                        detail: format!("node address `{addr}` is not host:port"),
+                    })?;
+                    if let Value::ServerError(e) = v {
+                        return Err(Error::redis(&addr, e.into()));
+                    }
+                    out.push((node, v));
+                }
+                out.sort_by(|a, b| a.0.addr.cmp(&b.0.addr));
+                Ok(out)
+            }
+        }
+    }
+
+    fn direct_node(&self) -> Node {
+        Node {
+            addr: self.addr.to_string(),
+            route: NodeRoute::Direct,
+        }
+    }
+
+    /// The masters a scan for `pattern` must visit: all of them, or in a cluster just the owner
+    /// of the pattern's hash tag when every match must carry it.
+    pub async fn nodes_for(&self, pattern: &Glob) -> Result<Vec<Node>> {
+        match (&self.conn, pattern.hash_tag_prefix()) {
+            (Conn::Cluster(_), Some(prefix)) => Ok(vec![Node {
+                addr: format!("owner of {}", String::from_utf8_lossy(prefix)),
+                route: NodeRoute::SlotOf(prefix.to_vec()),
+            }]),
+            _ => self.masters().await,
+        }
+    }
+
+    /// Number of keys on `node` (DBSIZE).
+    pub async fn dbsize(&self, node: &Node) -> Result<u64> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("DBSIZE");
+        let reply = self.node_pipeline(node, &pipe).await?;
+        let value = reply.into_iter().next().unwrap_or(Value::Nil);
+        self.value_on(node, value)
+    }
+
+    /// Decode a reply that came from `node`, naming the node when it is an error.
+    pub fn value_on<T: FromRedisValue>(&self, node: &Node, value: Value) -> Result<T> {
+        if let Value::ServerError(e) = value {
+            return Err(Error::redis(&node.addr, e.into()));
+        }
+        redis::from_redis_value(value).map_err(|e| Error::redis(&node.addr, e.into()))
+    }
+
+    /// Decode a reply to a key-routed command, naming the store when it is an error.
+    pub fn decode<T: FromRedisValue>(&self, value: Value) -> Result<T> {
+        if let Value::ServerError(e) = value {
+            return Err(self.err(e.into()));
+        }
+        redis::from_redis_value(value).map_err(|e| self.err(e.into()))
+    }
+
+    /// A pipeline to one node. Every command in it must concern that node: node-wide
+    /// commands, or keys found on it. Server errors come back in place.
+    pub async fn node_pipeline(&self, node: &Node, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let n = pipe.cmd_iter().count();
+        let result = match (&self.conn, &node.route) {
+            (Conn::Standalone(c), _) => c.clone().req_packed_commands(pipe, 0, n).await,
+            (Conn::Cluster(c), NodeRoute::Address { host, port }) => {
+                let route = SingleNodeRoutingInfo::ByAddress {
+                    host: host.clone(),
+                    port: *port,
+                };
+                c.clone().route_pipeline(pipe.clone(), 0, n, route).await
+            }
+            (Conn::Cluster(c), NodeRoute::SlotOf(key)) => {
+                let route = SingleNodeRoutingInfo::SpecificNode(Route::with_key(
+                    key,
+                    SlotAddr::Master,
+                ));
+                c.clone().route_pipeline(pipe.clone(), 0, n, route).await
+            }
+            (Conn::Cluster(c), NodeRoute::Direct) => c.clone().req_packed_commands(pipe, 0, n).await,
+        };
+        result.map_err(|e| Error::redis(&node.addr, e))
+    }
+
+    /// `UNLINK`, or `DEL` on a server that predates it. Asked once per store.
+    pub async fn delete_verb(&self) -> Result<&'static str> {
+        self.delete_verb
+            .get_or_try_init(|| async {
+                let reply: Value = self.query(redis::cmd("COMMAND").arg("INFO").arg("UNLINK")).await?;
+                let known = matches!(&reply, Value::Array(items) if items.iter().any(|v| *v != Value::Nil));
+                Ok(if known { "UNLINK" } else { "DEL" })
+            })
+            .await
+            .copied()
+    }
+
+    /// Split keys into groups that one multi-key command may carry: everything in standalone
+    /// mode, one group per slot in a cluster. Groups keep the keys' order.
+    pub fn slot_groups<'a>(&self, keys: &'a [Vec<u8>]) -> Vec<Vec<&'a [u8]>> {
+        match self.conn {
+            Conn::Standalone(_) => vec![keys.iter().map(Vec::as_slice).collect()],
+            Conn::Cluster(_) => {
+                let mut groups: HashMap<Route, Vec<&[u8]>> = HashMap::new();
+                for k in keys {
+                    groups
+                        .entry(Route::with_key(k, SlotAddr::Master))
+                        .or_default()
+                        .push(k);
+                }
+                groups.into_values().collect()
+            }
+        }
+    }
+
+    /// One command per key, for any keys anywhere; replies in the order given. Standalone: one
+    /// pipeline. Cluster: one pipeline per slot, many in flight.
+    pub async fn per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
+        match &self.conn {
+            Conn::Standalone(_) => {
+                let mut pipe = redis::pipe();
+                for (_, c) in &cmds {
+                    pipe.add_command(c.clone());
+                }
+                self.query_pipeline(&pipe).await
+            }
+            Conn::Cluster(c) => {
+                let mut groups: HashMap<Route, (Vec<usize>, Pipeline)> = HashMap::new();
+                for (i, (key, cmd)) in cmds.into_iter().enumerate() {
+                    let entry = groups
+                        .entry(Route::with_key(&key, SlotAddr::Master))
+                        .or_insert_with(|| (Vec::new(), redis::pipe()));
+                    entry.0.push(i);
+                    entry.1.add_command(cmd);
+                }
+                let total: usize = groups.values().map(|g| g.0.len()).sum();
+                let mut out = vec![Value::Nil; total];
+                let replies: Vec<(Vec<usize>, Vec<Value>)> = stream::iter(groups)
+                    .map(|(route, (idx, pipe))| {
+                        let mut c = c.clone();
+                        async move {
+                            let n = idx.len();
+                            let r = c
+                                .route_pipeline(pipe, 0, n, SingleNodeRoutingInfo::SpecificNode(route))
+                                .await;
+                            r.map(|values| (idx, values))
+                        }
+                    })
+                    .buffer_unordered(SLOT_GROUP_CONCURRENCY)
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err(e))?;
+                for (idx, values) in replies {
+                    for (i, v) in idx.into_iter().zip(values) {
+                        out[i] = v;
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn node_at(addr: &str) -> Option<Node> {
+    let (host, port) = addr.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    Some(Node {
+        addr: addr.to_string(),
+        route: NodeRoute::Address {
+            host: host.trim_matches(['[', ']']).to_string(),
+            port,
+        },
+    })
+}
