@@ -1,1 +1,365 @@
-fn main() {}
+//! The `cachectl` binary: parse flags, connect, run one library operation, render, exit.
+
+mod cli;
+mod render;
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use cachectl::conn::{ClusterMode, Target};
+use cachectl::keys::glob::Glob;
+use cachectl::ops::invalidate::{self, InvalidateRequest};
+use cachectl::ops::scan::{BatchSize, Pace};
+use cachectl::ops::set::{Condition, SetRequest};
+use cachectl::ops::sweep::{self, Guard, Show, SweepOptions, SweepReport};
+use cachectl::ops::{get, set};
+use cachectl::stop::Stop;
+use cachectl::store::Store;
+use cachectl::ttl::{self, Ttl};
+use cachectl::{Error, conn};
+use clap::{CommandFactory, Parser};
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, GlobalArgs, SweepArgs};
+use crate::render::Renderer;
+use crate::render::progress::Bars;
+use crate::render::prompt;
+
+/// Exit codes, documented in the README and `--help`.
+mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const REFUSED: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    match runtime.block_on(try_main(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // A closed stdout (`cachectl … | head`) is a reader that has seen enough.
+            if err
+                .chain()
+                .any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+            {
+                return ExitCode::from(exit::OK);
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<Error>() {
+        Some(Error::Refused(_)) => exit::REFUSED,
+        Some(Error::Interrupted) => exit::INTERRUPTED,
+        Some(Error::Usage(_) | Error::BadTtl { .. } | Error::Template(_) | Error::BadUrl(_)) => exit::USAGE,
+        _ => exit::FAILED,
+    }
+}
+
+async fn try_main(cli: Cli) -> anyhow::Result<u8> {
+    let out = Renderer::new(cli.global.output, cli.global.no_color);
+    let global = &cli.global;
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "cachectl", &mut io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Get(args) => {
+            let store = connect(global).await?;
+            let lookups = get::get(&store, &args.keys, args.limit).await?;
+            if out.is_json() {
+                let docs: Vec<serde_json::Value> = lookups.iter().map(lookup_json).collect();
+                out.json_one_or_many(&docs)?;
+            } else {
+                out.lookups(&lookups, args.raw)?;
+            }
+            let mut code = exit::OK;
+            for l in &lookups {
+                if let get::Lookup::Missing(key) = l {
+                    eprintln!("error: key `{key}` does not exist");
+                    code = exit::FAILED;
+                }
+            }
+            Ok(code)
+        }
+        Command::Set(args) => {
+            let value = match (&args.value, &args.file) {
+                (Some(v), _) => v.clone().into_bytes(),
+                (None, Some(path)) if path.as_os_str() == "-" => {
+                    let mut buf = Vec::new();
+                    io::stdin().read_to_end(&mut buf).context("reading the value from stdin")?;
+                    buf
+                }
+                (None, Some(path)) => std::fs::read(path)
+                    .with_context(|| format!("reading the value from {}", path.display()))?,
+                (None, None) => bail!(Error::Usage("give a VALUE or --file".into())),
+            };
+            let ttl = match (&args.ttl, args.persist, args.keep_ttl) {
+                (Some(t), _, _) => Ttl::Seconds(ttl::parse_seconds(t)?),
+                (None, true, _) => Ttl::Persist,
+                (None, false, _) => Ttl::Keep,
+            };
+            let condition = match (args.nx, args.xx) {
+                (true, _) => Condition::IfMissing,
+                (_, true) => Condition::IfExists,
+                _ => Condition::Always,
+            };
+            let store = connect(global).await?;
+            let outcome = set::set(
+                &store,
+                SetRequest {
+                    key: args.key,
+                    value,
+                    ttl,
+                    condition,
+                    json: args.json,
+                    dry_run: args.dry_run,
+                },
+            )
+            .await?;
+            if out.is_json() {
+                out.json(&outcome)?;
+            } else {
+                out.set_outcome(&outcome)?;
+            }
+            let refused = outcome.reason.is_some();
+            Ok(if refused { exit::FAILED } else { exit::OK })
+        }
+        Command::Invalidate(args) => {
+            let request = InvalidateRequest {
+                keys: args.keys,
+                prefix: args.prefix,
+                id: args.id.as_deref().map(|s| pair(s, "--id")).transpose()?,
+                extras: args
+                    .extra
+                    .iter()
+                    .map(|s| pair(s, "--extra"))
+                    .collect::<anyhow::Result<_>>()?,
+                patterns: args.pattern,
+                vars: args
+                    .var
+                    .iter()
+                    .map(|s| pair(s, "--var"))
+                    .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
+            };
+            let resolved = request.resolve()?;
+            if resolved.keys.is_empty() && resolved.patterns.is_empty() {
+                bail!(Error::Usage(
+                    "nothing to invalidate: give KEYs, --prefix with --id, --extra or --pattern".into()
+                ));
+            }
+            let store = connect(global).await?;
+            let stop = interrupt_on_ctrl_c();
+            let deletions = invalidate::delete_keys(&store, &resolved.keys, args.sweep.dry_run).await?;
+            let sweeps = sweep_patterns(&store, &resolved.patterns, &args.sweep, &stop).await?;
+            #[derive(Serialize)]
+            struct Report<'a> {
+                keys: &'a [invalidate::KeyDeletion],
+                deleted: u64,
+                dry_run: bool,
+                patterns: &'a [SweepReport],
+            }
+            let deleted = deletions.iter().filter(|d| d.deleted).count() as u64
+                + sweeps.iter().map(|s| s.deleted).sum::<u64>();
+            if out.is_json() {
+                out.json(&Report {
+                    keys: &deletions,
+                    deleted,
+                    dry_run: args.sweep.dry_run,
+                    patterns: &sweeps,
+                })?;
+            } else {
+                out.deletions(&deletions, args.sweep.dry_run)?;
+                out.sweeps(&sweeps)?;
+            }
+            Ok(sweep_exit(&sweeps))
+        }
+        Command::InvalidatePattern(args) => {
+            let patterns: Vec<Glob> = args.patterns.iter().map(Glob::new).collect();
+            let store = connect(global).await?;
+            let stop = interrupt_on_ctrl_c();
+            let sweeps = sweep_patterns(&store, &patterns, &args.sweep, &stop).await?;
+            if out.is_json() {
+                out.json_one_or_many(&sweeps)?;
+            } else {
+                out.sweeps(&sweeps)?;
+            }
+            Ok(sweep_exit(&sweeps))
+        }
+    }
+}
+
+fn sweep_exit(sweeps: &[SweepReport]) -> u8 {
+    if sweeps.iter().any(|s| s.interrupted) {
+        exit::INTERRUPTED
+    } else {
+        exit::OK
+    }
+}
+
+/// Split `NAME=VALUE`.
+fn pair(s: &str, flag: &str) -> anyhow::Result<(String, String)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(anyhow!(Error::Usage(format!("{flag} `{s}`: expected NAME=VALUE")))),
+    }
+}
+
+fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
+    let url = global
+        .url
+        .clone()
+        .or_else(|| std::env::var("REDIS_URL").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_string());
+    let password = match &global.password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            Error::Usage(format!("--password-env {var}: environment variable {var} is not set"))
+        })?),
+        None => None,
+    };
+    Ok(Target {
+        url,
+        user: global.user.clone(),
+        password,
+        tls_ca: global.tls_ca.clone(),
+        tls_insecure: global.tls_insecure,
+        cluster: if global.cluster {
+            ClusterMode::Force
+        } else {
+            ClusterMode::Detect
+        },
+        timeout: global.timeout,
+    })
+}
+
+async fn connect(global: &GlobalArgs) -> anyhow::Result<Store> {
+    let target = target(global)?;
+    if global.verbose {
+        eprintln!("target: {}", conn::redact_url(&target.url));
+    }
+    let store = target.connect().await?;
+    if global.verbose {
+        if store.is_cluster() {
+            let masters = store.masters().await?;
+            let addrs: Vec<&str> = masters.iter().map(|m| m.addr()).collect();
+            eprintln!("cluster: {} masters: {}", masters.len(), addrs.join(", "));
+        } else {
+            eprintln!("standalone: {}", store.addr());
+        }
+    }
+    Ok(store)
+}
+
+/// The first Ctrl-C asks running operations to stop after their current batch; a second one
+/// ends the process at once.
+fn interrupt_on_ctrl_c() -> Stop {
+    let stop = Stop::new();
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping after the current batch (Ctrl-C again to abort)");
+            flag.request();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    stop
+}
+
+fn sweep_options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
+    let show = match args.show.as_str() {
+        "all" => Show::All,
+        n => Show::First(n.parse().map_err(|_| {
+            Error::Usage(format!("--show `{n}`: expected a number or `all`"))
+        })?),
+    };
+    Ok(SweepOptions {
+        exclude: args.exclude.iter().map(Glob::new).collect(),
+        protect: args.protect.iter().map(Glob::new).collect(),
+        pace: Pace {
+            batch: match args.count {
+                Some(n) => BatchSize::Fixed(n),
+                None => BatchSize::Adaptive { budget: args.budget },
+            },
+            rate: args.rate,
+        },
+        dry_run: args.dry_run,
+        show,
+        resume: Vec::new(),
+    })
+}
+
+/// Sweep each pattern, after the safety guards. Without --yes a dry scan counts first: a
+/// person at a terminal confirms the count; a script is refused when a guard trips.
+async fn sweep_patterns(
+    store: &Store,
+    patterns: &[Glob],
+    args: &SweepArgs,
+    stop: &Stop,
+) -> anyhow::Result<Vec<SweepReport>> {
+    let options = sweep_options(args)?;
+    if !args.yes && !options.dry_run {
+        let interactive = prompt::interactive();
+        let counting = SweepOptions {
+            dry_run: true,
+            show: Show::First(0),
+            ..options.clone()
+        };
+        for pattern in patterns {
+            let count = sweep::sweep(store, pattern, &counting, stop, &Bars::new("to delete"), None).await?;
+            if count.interrupted {
+                bail!(Error::Interrupted);
+            }
+            let guard = Guard::check(pattern, Some(count.matched), Some(args.max_keys));
+            match (guard, interactive) {
+                (Some(g), false) => bail!(Error::Refused(g.explain(pattern))),
+                (_, true) if count.matched > 0 => {
+                    let q = format!("Delete {} keys matching `{pattern}`?", count.matched);
+                    if !prompt::confirm(&q)? {
+                        bail!(Error::Refused(format!("`{pattern}`: not confirmed")));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut reports = Vec::with_capacity(patterns.len());
+    for pattern in patterns {
+        let report = sweep::sweep(store, pattern, &options, stop, &Bars::new("deleted"), None).await?;
+        let interrupted = report.interrupted;
+        reports.push(report);
+        if interrupted {
+            break;
+        }
+    }
+    Ok(reports)
+}
+
+fn lookup_json(l: &get::Lookup) -> serde_json::Value {
+    match l {
+        get::Lookup::Found(kv) => serde_json::to_value(kv).unwrap_or(serde_json::Value::Null),
+        get::Lookup::Missing(key) => {
+            serde_json::json!({ "key": key, "type": "none", "ttl": null, "value": null })
+        }
+    }
+}

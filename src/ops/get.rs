@@ -23,6 +23,20 @@ pub enum Data {
     Other,
 }
 
+impl Data {
+    /// Elements read (bytes for a string).
+    pub fn elements(&self) -> usize {
+        match self {
+            Data::String(b) => b.len(),
+            Data::Hash(v) => v.len(),
+            Data::List(v) | Data::Set(v) => v.len(),
+            Data::ZSet(v) => v.len(),
+            Data::Stream(v) => v.len(),
+            Data::Other => 0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamEntry {
     pub id: String,
@@ -121,10 +135,7 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
     };
     let read = match &value {
         Data::String(_) | Data::Other => length,
-        Data::Hash(v) => v.len() as u64,
-        Data::List(v) | Data::Set(v) => v.len() as u64,
-        Data::ZSet(v) => v.len() as u64,
-        Data::Stream(v) => v.len() as u64,
+        collection => collection.elements() as u64,
     };
     Ok(Lookup::Found(KeyValue {
         key: key.to_string(),

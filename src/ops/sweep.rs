@@ -12,7 +12,7 @@ use redis::{Pipeline, Value};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::keys::family::first_segment;
+use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
 use crate::ops::scan::{self, BatchWork, NodeCursor, Pace, ScanSpec, check_reply};
@@ -61,7 +61,8 @@ pub trait BeforeDelete: Send + Sync {
     ) -> BoxFuture<'a, Result<()>>;
 }
 
-/// Matched keys of one first segment (`post_cache`, `user_7_posts`…).
+/// Matched keys of one first segment (`post_cache`, `ratelimit`…), or of one segment shape
+/// (`user_{n}_posts`) when there are many distinct segments.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct GroupCount {
     pub group: String,
@@ -157,12 +158,7 @@ pub async fn sweep(
     for w in outcome.work {
         total.merge(w.tally);
     }
-    let mut groups: Vec<GroupCount> = total
-        .groups
-        .into_iter()
-        .map(|(group, keys)| GroupCount { group, keys })
-        .collect();
-    groups.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.group.cmp(&b.group)));
+    let groups = summarise_groups(total.groups);
     if let Show::First(n) = options.show {
         total.sample.truncate(n);
     }
@@ -180,6 +176,28 @@ pub async fn sweep(
         groups,
         cursors: outcome.cursors,
     })
+}
+
+/// Distinct first segments shown as they are; past this, they are rolled up into their shapes
+/// (`user_7_posts`, `user_8_posts`… become `user_{n}_posts`) so the list stays readable.
+const MAX_LITERAL_GROUPS: usize = 20;
+
+fn summarise_groups(groups: HashMap<String, u64>) -> Vec<GroupCount> {
+    let groups = if groups.len() > MAX_LITERAL_GROUPS {
+        let mut shapes: HashMap<String, u64> = HashMap::new();
+        for (segment, n) in groups {
+            *shapes.entry(family(segment.as_bytes(), None)).or_default() += n;
+        }
+        shapes
+    } else {
+        groups
+    };
+    let mut out: Vec<GroupCount> = groups
+        .into_iter()
+        .map(|(group, keys)| GroupCount { group, keys })
+        .collect();
+    out.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.group.cmp(&b.group)));
+    out
 }
 
 #[derive(Default)]

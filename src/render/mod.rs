@@ -1,0 +1,64 @@
+//! Everything the binary shows: tables and JSON on stdout, progress and prompts on stderr.
+
+pub mod json;
+pub mod progress;
+pub mod prompt;
+pub mod table;
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::cli::Output;
+
+/// How results are shown in this run.
+pub struct Renderer {
+    pub output: Output,
+    /// ANSI colour on stdout: only on a terminal, and not with --no-color or $NO_COLOR.
+    pub color: bool,
+    pub stdout_tty: bool,
+}
+
+impl Renderer {
+    pub fn new(output: Output, no_color: bool) -> Self {
+        let stdout_tty = io::stdout().is_terminal();
+        let color = stdout_tty && !no_color && std::env::var_os("NO_COLOR").is_none();
+        Renderer {
+            output,
+            color,
+            stdout_tty,
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.output == Output::Json
+    }
+
+    /// Write text to stdout.
+    pub fn print(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    pub fn paint(&self, text: &str, style: Style) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Good => "32",
+            Style::Warn => "33",
+            Style::Bad => "31",
+            Style::Dim => "2",
+            Style::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum Style {
+    Good,
+    Warn,
+    Bad,
+    Dim,
+    Bold,
+}

@@ -1,0 +1,220 @@
+//! Results as text for people: tables, and values shown the way an operator wants to read them.
+
+use std::io::{self, Write};
+
+use cachectl::keys;
+use cachectl::ops::get::{Data, KeyValue, Lookup};
+use cachectl::ops::invalidate::KeyDeletion;
+use cachectl::ops::set::SetOutcome;
+use cachectl::ops::sweep::SweepReport;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+
+use super::{Renderer, Style};
+
+impl Renderer {
+    pub fn table(&self, headers: &[&str]) -> Table {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(headers.to_vec());
+        if !self.stdout_tty {
+            t.force_no_tty();
+        }
+        t
+    }
+
+    pub fn print_table(&self, t: &Table) -> io::Result<()> {
+        self.print(&format!("{t}\n"))
+    }
+
+    /// `get`: strings as they are (JSON pretty on a terminal unless --raw), collections as
+    /// tables.
+    pub fn lookups(&self, lookups: &[Lookup], raw: bool) -> io::Result<()> {
+        let several = lookups.len() > 1;
+        for l in lookups {
+            let Lookup::Found(kv) = l else { continue };
+            let pretty = self.stdout_tty && !raw;
+            if pretty || several {
+                let ttl = kv.ttl.map_or("no expiry".to_string(), |s| {
+                    format!("ttl {}", humantime::format_duration(std::time::Duration::from_secs(s)))
+                });
+                let header = format!("{}  {}  {}", kv.key, kv.kind, ttl);
+                self.print(&format!("{}\n", self.paint(&header, Style::Dim)))?;
+            }
+            self.value(kv, pretty)?;
+        }
+        Ok(())
+    }
+
+    fn value(&self, kv: &KeyValue, pretty: bool) -> io::Result<()> {
+        let text = |b: &[u8]| keys::display(b);
+        match &kv.value {
+            Data::String(bytes) => {
+                if pretty
+                    && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+                    && let Ok(s) = serde_json::to_string_pretty(&v)
+                {
+                    return self.print(&format!("{s}\n"));
+                }
+                let mut out = io::stdout().lock();
+                out.write_all(bytes)?;
+                out.write_all(b"\n")?;
+                return out.flush();
+            }
+            Data::Hash(pairs) => {
+                let mut t = self.table(&["field", "value"]);
+                for (f, v) in pairs {
+                    t.add_row(vec![text(f), text(v)]);
+                }
+                self.print_table(&t)?;
+            }
+            Data::List(items) => {
+                let mut t = self.table(&["index", "value"]);
+                for (i, v) in items.iter().enumerate() {
+                    t.add_row(vec![i.to_string(), text(v)]);
+                }
+                self.print_table(&t)?;
+            }
+            Data::Set(items) => {
+                let mut t = self.table(&["member"]);
+                for v in items {
+                    t.add_row(vec![text(v)]);
+                }
+                self.print_table(&t)?;
+            }
+            Data::ZSet(items) => {
+                let mut t = self.table(&["member", "score"]);
+                for (m, s) in items {
+                    t.add_row(vec![text(m), s.to_string()]);
+                }
+                self.print_table(&t)?;
+            }
+            Data::Stream(entries) => {
+                let mut t = self.table(&["id", "fields"]);
+                for e in entries {
+                    let fields: Vec<String> = e
+                        .fields
+                        .iter()
+                        .map(|(k, v)| format!("{}={}", text(k), text(v)))
+                        .collect();
+                    t.add_row(vec![e.id.clone(), fields.join(" ")]);
+                }
+                self.print_table(&t)?;
+            }
+            Data::Other => {
+                self.print(&format!("({} value not shown)\n", kv.kind))?;
+            }
+        }
+        if kv.truncated {
+            self.print(&format!(
+                "{}\n",
+                self.paint(
+                    &format!("… {} of {} elements shown (--limit)", kv.value.elements(), kv.length),
+                    Style::Warn
+                )
+            ))?;
+        }
+        Ok(())
+    }
+
+    pub fn set_outcome(&self, o: &SetOutcome) -> io::Result<()> {
+        let ttl = o.ttl.map_or("no TTL change".to_string(), |s| format!("ttl {s}s"));
+        let line = match (&o.reason, o.dry_run, o.written) {
+            (Some(reason), _, _) => format!("{} {}: {reason}", self.paint("not written", Style::Warn), o.key),
+            (None, true, _) => format!("{} {} ({ttl}, {} bytes)", self.paint("would write", Style::Warn), o.key, o.bytes),
+            (None, false, true) => format!("{} {} ({ttl}, {} bytes)", self.paint("OK", Style::Good), o.key, o.bytes),
+            (None, false, false) => format!("{} {}", self.paint("not written", Style::Warn), o.key),
+        };
+        self.print(&format!("{line}\n"))
+    }
+
+    pub fn deletions(&self, keys: &[KeyDeletion], dry_run: bool) -> io::Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.table(&["key", "result"]);
+        for k in keys {
+            let result = match (k.existed, dry_run) {
+                (true, true) => self.paint("would delete", Style::Warn),
+                (true, false) => self.paint("deleted", Style::Good),
+                (false, _) => self.paint("not found", Style::Dim),
+            };
+            t.add_row(vec![k.key.clone(), result]);
+        }
+        self.print_table(&t)
+    }
+
+    pub fn sweeps(&self, reports: &[SweepReport]) -> io::Result<()> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let dry = reports.iter().any(|r| r.dry_run);
+        let mut t = self.table(&[
+            "pattern",
+            "scanned",
+            "matched",
+            if dry { "would delete" } else { "deleted" },
+            "protected",
+            "excluded",
+            "time",
+        ]);
+        for r in reports {
+            let done = if r.dry_run { r.matched } else { r.deleted };
+            t.add_row(vec![
+                r.pattern.clone(),
+                r.scanned.to_string(),
+                r.matched.to_string(),
+                done.to_string(),
+                r.protected.to_string(),
+                r.excluded.to_string(),
+                format!("{:.2}s", r.elapsed_ms as f64 / 1000.0),
+            ]);
+        }
+        for i in 1..=5 {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        self.print_table(&t)?;
+        for r in reports.iter().filter(|r| r.dry_run) {
+            if !r.groups.is_empty() {
+                let mut g = self.table(&["group (first segment)", "keys"]);
+                for group in &r.groups {
+                    g.add_row(vec![group.group.clone(), group.keys.to_string()]);
+                }
+                self.print(&format!("{}\n", self.paint(&format!("`{}` would hit:", r.pattern), Style::Bold)))?;
+                self.print_table(&g)?;
+            }
+            if !r.sample.is_empty() {
+                self.print(&format!(
+                    "{}\n",
+                    self.paint(&format!("sample ({} of {}):", r.sample.len(), r.matched), Style::Dim)
+                ))?;
+                let mut out = String::new();
+                for k in &r.sample {
+                    out.push_str("  ");
+                    out.push_str(k);
+                    out.push('\n');
+                }
+                self.print(&out)?;
+            }
+        }
+        for r in reports.iter().filter(|r| r.interrupted) {
+            let cursors: Vec<String> = r
+                .cursors
+                .iter()
+                .filter(|c| !c.finished)
+                .map(|c| format!("{}@{}", c.node, c.cursor))
+                .collect();
+            self.print(&format!(
+                "{} `{}` after deleting {} keys (stopped at {})\n",
+                self.paint("interrupted", Style::Bad),
+                r.pattern,
+                r.deleted,
+                cursors.join(", ")
+            ))?;
+        }
+        Ok(())
+    }
+}
