@@ -172,7 +172,13 @@ impl Target {
         )
         .await
         .map_err(|_| self.timed_out(&addr, "connecting"))?
-        .map_err(|e| classify(&addr, e))?;
+        .map_err(|e| {
+            if e.to_string().contains("not allowed in cluster mode") {
+                cluster_db_error(&addr, info.redis_settings().db())
+            } else {
+                classify(&addr, e)
+            }
+        })?;
         let store = Store::standalone(conn, addr.clone());
         if store.reports_cluster_enabled().await? {
             return self.connect_cluster(info, certs, addr).await;
@@ -187,10 +193,7 @@ impl Target {
         addr: String,
     ) -> Result<Store> {
         if info.redis_settings().db() != 0 {
-            return Err(Error::Usage(format!(
-                "{addr} is a Redis Cluster, which has only database 0; drop the /{} from the URL",
-                info.redis_settings().db()
-            )));
+            return Err(cluster_db_error(&addr, info.redis_settings().db()));
         }
         let mut builder = ClusterClientBuilder::new(vec![info])
             .connection_timeout(self.timeout)
@@ -213,6 +216,12 @@ impl Target {
             during,
         }
     }
+}
+
+fn cluster_db_error(addr: &str, db: i64) -> Error {
+    Error::Usage(format!(
+        "{addr} is a Redis Cluster, which has only database 0; drop the /{db} from the URL"
+    ))
 }
 
 fn address_of(info: &ConnectionInfo) -> String {

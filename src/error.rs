@@ -19,12 +19,9 @@ pub enum Error {
         secs: f64,
         during: &'static str,
     },
-    #[error("{addr}: {source}")]
-    Redis {
-        addr: String,
-        #[source]
-        source: redis::RedisError,
-    },
+    // The client's error is part of the message, not a `source`: a chain would print it twice.
+    #[error("{addr}: {error}")]
+    Redis { addr: String, error: redis::RedisError },
     #[error("{addr}: unexpected reply to {command}: {detail}")]
     Protocol {
         addr: String,
@@ -46,21 +43,17 @@ pub enum Error {
     Refused(String),
     #[error("interrupted")]
     Interrupted,
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{context}: {error}")]
+    Io { context: String, error: std::io::Error },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn redis(addr: &str, source: redis::RedisError) -> Self {
+    pub fn redis(addr: &str, error: redis::RedisError) -> Self {
         Error::Redis {
             addr: addr.to_string(),
-            source,
+            error,
         }
     }
 }

@@ -1,0 +1,384 @@
+//! Real servers for the integration tests: throwaway `redis-server` processes on free ports,
+//! a shared 3-master Redis Cluster, TLS and ACL set-ups, and a `cachectl` command builder so a
+//! test reads as a sentence.
+//!
+//! Servers run with no persistence in temp dirs. Each is killed on drop; and because a shared
+//! cluster lives in a static (statics are never dropped), every server is also tied to the
+//! test process with PR_SET_PDEATHSIG from a spawner thread that lives as long as the process,
+//! so a crashed or finished test run leaves no server behind.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// Spawn `cmd` from a thread that never exits, so PR_SET_PDEATHSIG (which fires when the
+/// spawning *thread* ends) only fires when the test process itself goes away.
+fn spawn_tied(mut cmd: Command) -> Child {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        thread::spawn(move || {
+            for (mut cmd, reply) in rx {
+                // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        Mutex::new(tx)
+    });
+    cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null());
+    let (tx, rx) = mpsc::channel();
+    sender.lock().unwrap().send((cmd, tx)).unwrap();
+    rx.recv().unwrap().expect("redis-server must be on PATH")
+}
+
+fn port_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// A free port whose cluster bus port (+10000) is free too, from a range no other test binary
+/// walks at the same moment.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 300) as u16 * 100;
+    loop {
+        let offset = NEXT.fetch_add(1, Ordering::SeqCst) % 10_000;
+        let port = 20_000 + (base - 20_000 + offset) % 30_000;
+        if port_free(port) && port_free(port + 10_000) {
+            return port;
+        }
+    }
+}
+
+/// A standalone redis-server of our own.
+pub struct Redis {
+    pub port: u16,
+    child: Child,
+    dir: TempDir,
+    scheme: &'static str,
+    /// `user:password@` for URLs that need it.
+    auth: String,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Redis {
+        let dir = TempDir::new().unwrap();
+        let port = free_port();
+        let child = spawn_tied(server_command(dir.path(), port, extra));
+        let r = Redis {
+            port,
+            child,
+            dir,
+            scheme: "redis",
+            auth: String::new(),
+        };
+        r.wait_ready(&[]);
+        r
+    }
+
+    /// A server that speaks only TLS, with a CA and certificate made for this test.
+    pub fn start_tls() -> (Redis, PathBuf) {
+        let dir = TempDir::new().unwrap();
+        let certs = make_certs(dir.path());
+        let port = free_port();
+        let p = port.to_string();
+        let mut cmd = server_command(dir.path(), 0, &[]);
+        cmd.args(["--tls-port", &p])
+            .arg("--tls-cert-file")
+            .arg(certs.join("server.crt"))
+            .arg("--tls-key-file")
+            .arg(certs.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(certs.join("ca.crt"))
+            .args(["--tls-auth-clients", "no"]);
+        let child = spawn_tied(cmd);
+        let ca = certs.join("ca.crt");
+        let r = Redis {
+            port,
+            child,
+            dir,
+            scheme: "rediss",
+            auth: String::new(),
+        };
+        r.wait_ready(&[
+            "--tls".to_string(),
+            "--cacert".to_string(),
+            ca.display().to_string(),
+        ]);
+        (r, ca)
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}://{}127.0.0.1:{}", self.scheme, self.auth, self.port)
+    }
+
+    fn wait_ready(&self, cli_args: &[String]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let ok = Command::new("redis-cli")
+                .args(["-p", &self.port.to_string()])
+                .args(cli_args)
+                .arg("PING")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"))
+                .unwrap_or(false);
+            if ok {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server on port {} did not start", self.port);
+    }
+
+    /// A synchronous connection for setting up and checking keyspaces.
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_command(dir: &Path, port: u16, extra: &[&str]) -> Command {
+    let mut cmd = Command::new("redis-server");
+    cmd.args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra);
+    cmd
+}
+
+/// A CA and a server certificate for 127.0.0.1/localhost signed by it.
+fn make_certs(dir: &Path) -> PathBuf {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl must be installed");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+        "-days", "2", "-subj", "/CN=cachectl-test-ca",
+    ]);
+    run(&[
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf",
+    ]);
+    dir.to_path_buf()
+}
+
+/// A real 3-master Redis Cluster, shared by all tests of one test binary (one per test would
+/// be slow on two cores). Give each test its own key prefix.
+pub struct Cluster {
+    pub ports: Vec<u16>,
+    children: Vec<Child>,
+    _dir: TempDir,
+}
+
+impl Cluster {
+    pub fn shared() -> &'static Cluster {
+        static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+        CLUSTER.get_or_init(|| Cluster::start(3))
+    }
+
+    fn start(masters: usize) -> Cluster {
+        let dir = TempDir::new().unwrap();
+        let mut ports = Vec::new();
+        let mut children = Vec::new();
+        for _ in 0..masters {
+            let port = free_port();
+            let node_dir = dir.path().join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            children.push(spawn_tied(server_command(
+                &node_dir,
+                port,
+                &["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"],
+            )));
+            ports.push(port);
+        }
+        let cluster = Cluster {
+            ports,
+            children,
+            _dir: dir,
+        };
+        for &p in &cluster.ports {
+            let probe = Redis::probe(p);
+            assert!(probe, "cluster node on {p} did not start");
+        }
+        let addrs: Vec<String> = cluster.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .arg("--cluster-yes")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cluster create: {}", String::from_utf8_lossy(&out.stdout));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        'wait: while Instant::now() < deadline {
+            for &p in &cluster.ports {
+                let info = cli(p, &["CLUSTER", "INFO"]);
+                let known = format!("cluster_known_nodes:{}", cluster.ports.len());
+                if !info.contains("cluster_state:ok") || !info.contains(&known) {
+                    thread::sleep(Duration::from_millis(100));
+                    continue 'wait;
+                }
+            }
+            return cluster;
+        }
+        panic!("cluster did not reach cluster_state:ok");
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.ports[0])
+    }
+
+    pub fn conn(&self) -> redis::cluster::ClusterConnection {
+        let nodes: Vec<String> = self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect();
+        redis::cluster::ClusterClient::new(nodes).unwrap().get_connection().unwrap()
+    }
+
+    /// Keys matching `pattern` on each master, by SCAN on that node directly.
+    pub fn count_per_node(&self, pattern: &str) -> Vec<usize> {
+        self.ports
+            .iter()
+            .map(|&p| {
+                let mut c = redis::Client::open(format!("redis://127.0.0.1:{p}"))
+                    .unwrap()
+                    .get_connection()
+                    .unwrap();
+                let keys: Vec<String> = redis::cmd("SCAN")
+                    .cursor_arg(0)
+                    .arg("MATCH")
+                    .arg(pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .clone()
+                    .iter(&mut c)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                keys.len()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Redis {
+    fn probe(port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if cli(port, &["PING"]).contains("PONG") {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+fn cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// `cachectl` pointed at `url`, with no ambient configuration leaking in.
+pub fn cachectl(url: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("cachectl").unwrap();
+    cmd.env_remove("REDIS_URL")
+        .env_remove("NO_COLOR")
+        .env("CACHECTL_URL", url)
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Parse a command's stdout as the single JSON document it must be.
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Fill a keyspace: `count` string keys `format(i)` with a TTL.
+pub fn load(conn: &mut dyn redis::ConnectionLike, keys: impl IntoIterator<Item = String>, ttl: u64) {
+    let mut pipe = redis::pipe();
+    let mut n = 0;
+    for k in keys {
+        pipe.cmd("SET").arg(&k).arg("v").arg("EX").arg(ttl).ignore();
+        n += 1;
+        if n % 1000 == 0 {
+            pipe.exec(conn).unwrap();
+            pipe = redis::pipe();
+        }
+    }
+    if n % 1000 != 0 {
+        pipe.exec(conn).unwrap();
+    }
+}
+
+pub fn exists(conn: &mut dyn redis::ConnectionLike, key: &str) -> bool {
+    redis::cmd("EXISTS").arg(key).query::<bool>(conn).unwrap()
+}
+
+pub fn dbsize(conn: &mut dyn redis::ConnectionLike) -> u64 {
+    redis::cmd("DBSIZE").query(conn).unwrap()
+}

@@ -1,0 +1,220 @@
+//! invalidate-pattern on a standalone server: glob semantics, excludes, protections, guards,
+//! dry runs and the JSON summary.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{Redis, cachectl, dbsize, exists, json_of, load};
+
+fn blog_keyspace(r: &Redis) -> redis::Connection {
+    let mut c = r.conn();
+    load(&mut c, (1..=50).map(|i| format!("post_cache:{i}")), 600);
+    load(&mut c, (1..=20).map(|i| format!("user_{i}_posts:page_1")), 600);
+    load(&mut c, (1..=5).map(|i| format!("ratelimit:user_{i}")), 60);
+    load(&mut c, (1..=3).map(|i| format!("arq:job:{i}")), 600);
+    c
+}
+
+#[test]
+fn deletes_only_matching_keys_and_reports_json() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "user_*", "--yes", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc = json_of(&out);
+    assert_eq!(doc["pattern"], "user_*");
+    assert_eq!(doc["matched"], 20);
+    assert_eq!(doc["deleted"], 20);
+    assert_eq!(doc["scanned"], 78);
+    assert!(doc["elapsed_ms"].is_u64());
+    assert_eq!(dbsize(&mut c), 58);
+    assert!(exists(&mut c, "post_cache:1"));
+}
+
+#[test]
+fn several_patterns_give_an_array() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "user_1_*", "post_cache:1?", "--yes", "-o", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    let arr = doc.as_array().expect("an array for several patterns");
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["deleted"], 1);
+    assert_eq!(arr[1]["deleted"], 10);
+    assert_eq!(dbsize(&mut c), 78 - 11);
+}
+
+#[test]
+fn glob_syntax_matches_the_server() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let keys = ["keya", "keyb", "keyc", "keyd", "keyx", "key*", "key?", "keyab"];
+    load(&mut c, keys.iter().map(|k| k.to_string()), 600);
+    let swept = |pattern: &str| -> u64 {
+        let out = cachectl(&r.url())
+            .args(["invalidate-pattern", pattern, "--dry-run", "-o", "json", "--show", "all"])
+            .output()
+            .unwrap();
+        json_of(&out)["matched"].as_u64().unwrap()
+    };
+    assert_eq!(swept("key?"), 7);
+    assert_eq!(swept("key[a-c]"), 3);
+    assert_eq!(swept("key[^x]"), 6);
+    assert_eq!(swept("key\\*"), 1);
+    assert_eq!(swept("key\\?"), 1);
+    // Deleting the escaped literal leaves the other one-letter keys alone.
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "key\\*", "--yes"])
+        .assert()
+        .success();
+    assert!(!exists(&mut c, "key*"));
+    assert!(exists(&mut c, "keya"));
+}
+
+#[test]
+fn exclude_keeps_keys_out() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "post_cache:*", "--exclude", "post_cache:1*", "--yes", "-o", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    // post_cache:1, 10..19 stay.
+    assert_eq!(doc["excluded"], 11);
+    assert_eq!(doc["deleted"], 39);
+    assert!(exists(&mut c, "post_cache:15"));
+    assert!(!exists(&mut c, "post_cache:25"));
+}
+
+#[test]
+fn protected_namespaces_survive_any_pattern() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    let out = cachectl(&r.url())
+        .args([
+            "invalidate-pattern", "*", "--protect", "ratelimit:*", "--protect", "arq:*", "--yes",
+            "-o", "json",
+        ])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(doc["protected"], 8);
+    assert_eq!(doc["deleted"], 70);
+    assert_eq!(dbsize(&mut c), 8);
+    assert!(exists(&mut c, "ratelimit:user_1"));
+    assert!(exists(&mut c, "arq:job:1"));
+}
+
+#[test]
+fn match_everything_is_refused_without_yes() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    for pattern in ["*", "**", "?*"] {
+        cachectl(&r.url())
+            .args(["invalidate-pattern", pattern])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("matches every key"));
+    }
+    assert_eq!(dbsize(&mut c), 78);
+}
+
+#[test]
+fn max_keys_is_refused_without_yes() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "post_cache:*", "--max-keys", "10"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("matches 50 keys, more than --max-keys 10"));
+    assert_eq!(dbsize(&mut c), 78, "a refused sweep deletes nothing");
+    // Under the limit a script needs no --yes.
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "post_cache:*", "--max-keys", "50"])
+        .assert()
+        .success();
+    assert_eq!(dbsize(&mut c), 28);
+}
+
+#[test]
+fn dry_run_counts_samples_and_groups_without_deleting() {
+    let r = Redis::start();
+    let mut c = blog_keyspace(&r);
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "*", "--dry-run", "--show", "all", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "a dry run needs no --yes");
+    let doc = json_of(&out);
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["matched"], 78);
+    assert_eq!(doc["deleted"], 0);
+    assert_eq!(doc["sample"].as_array().unwrap().len(), 78);
+    let groups = doc["groups"].as_array().unwrap();
+    let find = |g: &str| groups.iter().find(|x| x["group"] == g).map(|x| x["keys"].as_u64().unwrap());
+    assert_eq!(find("post_cache"), Some(50));
+    assert_eq!(find("user_{n}_posts"), Some(20), "many first segments roll up into shapes");
+    assert_eq!(find("ratelimit"), Some(5));
+    assert_eq!(dbsize(&mut c), 78);
+
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "post_cache:*", "--dry-run", "--show", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would delete").and(predicate::str::contains("sample (3 of 50)")));
+}
+
+#[test]
+fn fixed_count_and_rate_still_delete_everything() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..3000).map(|i| format!("session:{i}")), 600);
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "session:*", "--yes", "--count", "7", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["deleted"], 3000);
+    load(&mut c, (0..300).map(|i| format!("session:{i}")), 600);
+    let started = std::time::Instant::now();
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "session:*", "--yes", "--rate", "1000", "--count", "50", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["deleted"], 300);
+    // 300 keys at 1000/s cannot finish much faster than 0.3 s (a bound, not a timing race).
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+}
+
+#[test]
+fn ctrl_c_stops_after_the_batch_and_exits_130() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..5000).map(|i| format!("slow:{i}")), 600);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .env("CACHECTL_URL", r.url())
+        .args(["invalidate-pattern", "slow:*", "--yes", "--count", "10", "--rate", "500", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json_of(&out);
+    assert_eq!(doc["interrupted"], true);
+    let deleted = doc["deleted"].as_u64().unwrap();
+    assert!(deleted > 0 && deleted < 5000, "deleted {deleted}");
+    assert_eq!(dbsize(&mut c), 5000 - deleted, "the summary counts exactly what was deleted");
+    assert!(doc["cursors"][0]["cursor"].as_u64().unwrap() > 0);
+}
