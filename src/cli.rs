@@ -4,16 +4,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cachectl::ops::sweep::Show;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 /// Operate Redis-backed application caches: read and write keys, invalidate by key or pattern
 /// without blocking Redis, warm, inspect and audit TTLs.
-///
-/// Exit codes: 0 ok, 1 operational error (connection, missing key…), 2 usage error, 3 refused
-/// by a safety guard, 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "cachectl", version, max_term_width = 100)]
+#[command(name = "cachectl", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -21,11 +19,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    ok
+  1    operational error (connection, missing key, server error)
+  2    usage error (bad flag, URL, TTL or template)
+  3    refused by a safety guard (nothing was changed)
+  130  interrupted (Ctrl-C; the summary says what was done)";
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS.
     /// Falls back to $REDIS_URL, then redis://127.0.0.1:6379
-    #[arg(long, global = true, env = "CACHECTL_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CACHECTL_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub url: Option<String>,
 
     /// ACL user name (overrides the URL's)
@@ -224,8 +236,18 @@ pub struct SweepArgs {
     pub rate: Option<u64>,
 
     /// Dry run: how many matched keys to list, or `all`
-    #[arg(long, value_name = "N|all", default_value = "10")]
-    pub show: String,
+    #[arg(long, value_name = "N|all", default_value = "10", value_parser = parse_show)]
+    pub show: Show,
+}
+
+fn parse_show(s: &str) -> Result<Show, String> {
+    match s {
+        "all" => Ok(Show::All),
+        n => n
+            .parse()
+            .map(Show::First)
+            .map_err(|_| "expected a number or `all`".to_string()),
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

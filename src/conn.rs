@@ -95,7 +95,9 @@ impl Target {
                 Error::BadUrl(format!(
                     "{} ({})",
                     redact_url(&self.url),
-                    e.detail().unwrap_or("expected redis://[user:password@]host[:port][/db] or rediss://…")
+                    e.detail().unwrap_or(
+                        "expected redis://[user:password@]host[:port][/db] or rediss://…"
+                    )
                 ))
             })?;
         let mut settings = info.redis_settings().clone();
@@ -153,6 +155,10 @@ impl Target {
     /// Connect, detecting a cluster unless told.
     pub async fn connect(&self) -> Result<Store> {
         let info = self.connection_info()?;
+        if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
+            // rustls needs one process-wide crypto provider; a second install is a no-op error.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let addr = address_of(&info);
         let certs = self.tls_certificates()?;
         if self.cluster == ClusterMode::Force {

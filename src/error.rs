@@ -21,7 +21,10 @@ pub enum Error {
     },
     // The client's error is part of the message, not a `source`: a chain would print it twice.
     #[error("{addr}: {error}")]
-    Redis { addr: String, error: redis::RedisError },
+    Redis {
+        addr: String,
+        error: redis::RedisError,
+    },
     #[error("{addr}: unexpected reply to {command}: {detail}")]
     Protocol {
         addr: String,
@@ -44,7 +47,10 @@ pub enum Error {
     #[error("interrupted")]
     Interrupted,
     #[error("{context}: {error}")]
-    Io { context: String, error: std::io::Error },
+    Io {
+        context: String,
+        error: std::io::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -53,10 +53,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // A closed stdout (`cachectl … | head`) is a reader that has seen enough.
-            if err
-                .chain()
-                .any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
-            {
+            if err.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::from(exit::OK);
             }
             eprintln!("error: {err:#}");
@@ -69,7 +69,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<Error>() {
         Some(Error::Refused(_)) => exit::REFUSED,
         Some(Error::Interrupted) => exit::INTERRUPTED,
-        Some(Error::Usage(_) | Error::BadTtl { .. } | Error::Template(_) | Error::BadUrl(_)) => exit::USAGE,
+        Some(Error::Usage(_) | Error::BadTtl { .. } | Error::Template(_) | Error::BadUrl(_)) => {
+            exit::USAGE
+        }
         _ => exit::FAILED,
     }
 }
@@ -106,7 +108,9 @@ async fn try_main(cli: Cli) -> anyhow::Result<u8> {
                 (Some(v), _) => v.clone().into_bytes(),
                 (None, Some(path)) if path.as_os_str() == "-" => {
                     let mut buf = Vec::new();
-                    io::stdin().read_to_end(&mut buf).context("reading the value from stdin")?;
+                    io::stdin()
+                        .read_to_end(&mut buf)
+                        .context("reading the value from stdin")?;
                     buf
                 }
                 (None, Some(path)) => std::fs::read(path)
@@ -164,12 +168,14 @@ async fn try_main(cli: Cli) -> anyhow::Result<u8> {
             let resolved = request.resolve()?;
             if resolved.keys.is_empty() && resolved.patterns.is_empty() {
                 bail!(Error::Usage(
-                    "nothing to invalidate: give KEYs, --prefix with --id, --extra or --pattern".into()
+                    "nothing to invalidate: give KEYs, --prefix with --id, --extra or --pattern"
+                        .into()
                 ));
             }
             let store = connect(global).await?;
             let stop = interrupt_on_ctrl_c();
-            let deletions = invalidate::delete_keys(&store, &resolved.keys, args.sweep.dry_run).await?;
+            let deletions =
+                invalidate::delete_keys(&store, &resolved.keys, args.sweep.dry_run).await?;
             let sweeps = sweep_patterns(&store, &resolved.patterns, &args.sweep, &stop).await?;
             #[derive(Serialize)]
             struct Report<'a> {
@@ -220,7 +226,9 @@ fn sweep_exit(sweeps: &[SweepReport]) -> u8 {
 fn pair(s: &str, flag: &str) -> anyhow::Result<(String, String)> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(anyhow!(Error::Usage(format!("{flag} `{s}`: expected NAME=VALUE")))),
+        _ => Err(anyhow!(Error::Usage(format!(
+            "{flag} `{s}`: expected NAME=VALUE"
+        )))),
     }
 }
 
@@ -232,7 +240,9 @@ fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
         .unwrap_or_else(|| "redis://127.0.0.1:6379".to_string());
     let password = match &global.password_env {
         Some(var) => Some(std::env::var(var).map_err(|_| {
-            Error::Usage(format!("--password-env {var}: environment variable {var} is not set"))
+            Error::Usage(format!(
+                "--password-env {var}: environment variable {var} is not set"
+            ))
         })?),
         None => None,
     };
@@ -286,27 +296,23 @@ fn interrupt_on_ctrl_c() -> Stop {
     stop
 }
 
-fn sweep_options(args: &SweepArgs) -> anyhow::Result<SweepOptions> {
-    let show = match args.show.as_str() {
-        "all" => Show::All,
-        n => Show::First(n.parse().map_err(|_| {
-            Error::Usage(format!("--show `{n}`: expected a number or `all`"))
-        })?),
-    };
-    Ok(SweepOptions {
+fn sweep_options(args: &SweepArgs) -> SweepOptions {
+    SweepOptions {
         exclude: args.exclude.iter().map(Glob::new).collect(),
         protect: args.protect.iter().map(Glob::new).collect(),
         pace: Pace {
             batch: match args.count {
                 Some(n) => BatchSize::Fixed(n),
-                None => BatchSize::Adaptive { budget: args.budget },
+                None => BatchSize::Adaptive {
+                    budget: args.budget,
+                },
             },
             rate: args.rate,
         },
         dry_run: args.dry_run,
-        show,
+        show: args.show,
         resume: Vec::new(),
-    })
+    }
 }
 
 /// Sweep each pattern, after the safety guards. Without --yes a dry scan counts first: a
@@ -317,7 +323,7 @@ async fn sweep_patterns(
     args: &SweepArgs,
     stop: &Stop,
 ) -> anyhow::Result<Vec<SweepReport>> {
-    let options = sweep_options(args)?;
+    let options = sweep_options(args);
     if !args.yes && !options.dry_run {
         let interactive = prompt::interactive();
         let counting = SweepOptions {
@@ -326,7 +332,15 @@ async fn sweep_patterns(
             ..options.clone()
         };
         for pattern in patterns {
-            let count = sweep::sweep(store, pattern, &counting, stop, &Bars::new("to delete"), None).await?;
+            let count = sweep::sweep(
+                store,
+                pattern,
+                &counting,
+                stop,
+                &Bars::new("to delete"),
+                None,
+            )
+            .await?;
             if count.interrupted {
                 bail!(Error::Interrupted);
             }
@@ -345,7 +359,8 @@ async fn sweep_patterns(
     }
     let mut reports = Vec::with_capacity(patterns.len());
     for pattern in patterns {
-        let report = sweep::sweep(store, pattern, &options, stop, &Bars::new("deleted"), None).await?;
+        let report =
+            sweep::sweep(store, pattern, &options, stop, &Bars::new("deleted"), None).await?;
         let interrupted = report.interrupted;
         reports.push(report);
         if interrupted {

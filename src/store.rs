@@ -138,8 +138,7 @@ impl Store {
                 Ok(vec![(self.direct_node(), v)])
             }
             Conn::Cluster(c) => {
-                let routing =
-                    RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                let routing = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
                 let reply = c
                     .clone()
                     .route_command(cmd.clone(), routing)
@@ -230,13 +229,13 @@ impl Store {
                 c.clone().route_pipeline(pipe.clone(), 0, n, route).await
             }
             (Conn::Cluster(c), NodeRoute::SlotOf(key)) => {
-                let route = SingleNodeRoutingInfo::SpecificNode(Route::with_key(
-                    key,
-                    SlotAddr::Master,
-                ));
+                let route =
+                    SingleNodeRoutingInfo::SpecificNode(Route::with_key(key, SlotAddr::Master));
                 c.clone().route_pipeline(pipe.clone(), 0, n, route).await
             }
-            (Conn::Cluster(c), NodeRoute::Direct) => c.clone().req_packed_commands(pipe, 0, n).await,
+            (Conn::Cluster(c), NodeRoute::Direct) => {
+                c.clone().req_packed_commands(pipe, 0, n).await
+            }
         };
         result.map_err(|e| Error::redis(&node.addr, e))
     }
@@ -245,8 +244,11 @@ impl Store {
     pub async fn delete_verb(&self) -> Result<&'static str> {
         self.delete_verb
             .get_or_try_init(|| async {
-                let reply: Value = self.query(redis::cmd("COMMAND").arg("INFO").arg("UNLINK")).await?;
-                let known = matches!(&reply, Value::Array(items) if items.iter().any(|v| *v != Value::Nil));
+                let reply: Value = self
+                    .query(redis::cmd("COMMAND").arg("INFO").arg("UNLINK"))
+                    .await?;
+                let known =
+                    matches!(&reply, Value::Array(items) if items.iter().any(|v| *v != Value::Nil));
                 Ok(if known { "UNLINK" } else { "DEL" })
             })
             .await
@@ -299,7 +301,12 @@ impl Store {
                         async move {
                             let n = idx.len();
                             let r = c
-                                .route_pipeline(pipe, 0, n, SingleNodeRoutingInfo::SpecificNode(route))
+                                .route_pipeline(
+                                    pipe,
+                                    0,
+                                    n,
+                                    SingleNodeRoutingInfo::SpecificNode(route),
+                                )
                                 .await;
                             r.map(|values| (idx, values))
                         }

@@ -76,7 +76,11 @@ impl fmt::Display for KeyTtl {
         match self {
             KeyTtl::Expires(ms) => {
                 let secs = ms.div_ceil(1000);
-                write!(f, "{}", humantime::format_duration(Duration::from_secs(secs)))
+                write!(
+                    f,
+                    "{}",
+                    humantime::format_duration(Duration::from_secs(secs))
+                )
             }
             KeyTtl::Never => f.write_str("no expiry"),
             KeyTtl::Missing => f.write_str("missing"),

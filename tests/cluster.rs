@@ -9,7 +9,13 @@ use support::{Cluster, cachectl, json_of};
 fn set_keys(cluster: &Cluster, keys: impl IntoIterator<Item = String>) {
     let mut c = cluster.conn();
     for k in keys {
-        redis::cmd("SET").arg(&k).arg("v").arg("EX").arg(600).exec(&mut c).unwrap();
+        redis::cmd("SET")
+            .arg(&k)
+            .arg("v")
+            .arg("EX")
+            .arg(600)
+            .exec(&mut c)
+            .unwrap();
     }
 }
 
@@ -21,19 +27,36 @@ fn sweep_finds_and_deletes_keys_on_every_master() {
     set_keys(cluster, (0..40).map(|i| format!("sweep1:keep_{i}")));
     let before = cluster.count_per_node("sweep1:user_*");
     assert_eq!(before.iter().sum::<usize>(), 300);
-    assert!(before.iter().all(|&n| n > 0), "keys on every master: {before:?}");
+    assert!(
+        before.iter().all(|&n| n > 0),
+        "keys on every master: {before:?}"
+    );
 
     let out = cachectl(&cluster.url())
         .args(["invalidate-pattern", "sweep1:user_*", "--yes", "-o", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = json_of(&out);
     assert_eq!(doc["matched"], 300);
     assert_eq!(doc["deleted"], 300);
-    assert_eq!(doc["cursors"].as_array().unwrap().len(), 3, "one cursor per master");
+    assert_eq!(
+        doc["cursors"].as_array().unwrap().len(),
+        3,
+        "one cursor per master"
+    );
     assert_eq!(cluster.count_per_node("sweep1:user_*"), vec![0, 0, 0]);
-    assert_eq!(cluster.count_per_node("sweep1:keep_*").iter().sum::<usize>(), 40);
+    assert_eq!(
+        cluster
+            .count_per_node("sweep1:keep_*")
+            .iter()
+            .sum::<usize>(),
+        40
+    );
 }
 
 #[test]
@@ -42,7 +65,13 @@ fn hash_tag_pattern_scans_only_the_owning_master() {
     set_keys(cluster, (0..50).map(|i| format!("{{tag42}}:post:{i}")));
     set_keys(cluster, (0..50).map(|i| format!("tag42:post:{i}")));
     let out = cachectl(&cluster.url())
-        .args(["invalidate-pattern", "{tag42}:post:*", "--yes", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "{tag42}:post:*",
+            "--yes",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let doc = json_of(&out);
@@ -50,7 +79,10 @@ fn hash_tag_pattern_scans_only_the_owning_master() {
     let cursors = doc["cursors"].as_array().unwrap();
     assert_eq!(cursors.len(), 1, "pruned to one master: {cursors:?}");
     assert_eq!(cluster.count_per_node("{tag42}:*").iter().sum::<usize>(), 0);
-    assert_eq!(cluster.count_per_node("tag42:post:*").iter().sum::<usize>(), 50);
+    assert_eq!(
+        cluster.count_per_node("tag42:post:*").iter().sum::<usize>(),
+        50
+    );
 }
 
 #[test]
@@ -66,9 +98,18 @@ fn dry_run_and_guards_work_across_masters() {
         .args(["invalidate-pattern", "guard1:*", "--max-keys", "100"])
         .assert()
         .code(3);
-    assert_eq!(cluster.count_per_node("guard1:*").iter().sum::<usize>(), 120);
+    assert_eq!(
+        cluster.count_per_node("guard1:*").iter().sum::<usize>(),
+        120
+    );
     cachectl(&cluster.url())
-        .args(["invalidate-pattern", "guard1:[0-4]*", "--exclude", "guard1:4*", "--yes"])
+        .args([
+            "invalidate-pattern",
+            "guard1:[0-4]*",
+            "--exclude",
+            "guard1:4*",
+            "--yes",
+        ])
         .assert()
         .success();
     // guard1:0..3x and 100..119 went; 4, 40-49, and 5..99 minus 0-3 prefixes stayed.
@@ -86,7 +127,14 @@ fn get_set_and_invalidate_route_by_slot() {
     let url = cluster.url();
     for i in 0..20 {
         cachectl(&url)
-            .args(["set", &format!("gs1:post_cache:{i}"), r#"{"id": 1}"#, "--ttl", "1h", "--json"])
+            .args([
+                "set",
+                &format!("gs1:post_cache:{i}"),
+                r#"{"id": 1}"#,
+                "--ttl",
+                "1h",
+                "--json",
+            ])
             .assert()
             .success();
     }

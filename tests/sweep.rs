@@ -9,7 +9,11 @@ use support::{Redis, cachectl, dbsize, exists, json_of, load};
 fn blog_keyspace(r: &Redis) -> redis::Connection {
     let mut c = r.conn();
     load(&mut c, (1..=50).map(|i| format!("post_cache:{i}")), 600);
-    load(&mut c, (1..=20).map(|i| format!("user_{i}_posts:page_1")), 600);
+    load(
+        &mut c,
+        (1..=20).map(|i| format!("user_{i}_posts:page_1")),
+        600,
+    );
     load(&mut c, (1..=5).map(|i| format!("ratelimit:user_{i}")), 60);
     load(&mut c, (1..=3).map(|i| format!("arq:job:{i}")), 600);
     c
@@ -39,7 +43,14 @@ fn several_patterns_give_an_array() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "user_1_*", "post_cache:1?", "--yes", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "user_1_*",
+            "post_cache:1?",
+            "--yes",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let doc = json_of(&out);
@@ -54,11 +65,21 @@ fn several_patterns_give_an_array() {
 fn glob_syntax_matches_the_server() {
     let r = Redis::start();
     let mut c = r.conn();
-    let keys = ["keya", "keyb", "keyc", "keyd", "keyx", "key*", "key?", "keyab"];
+    let keys = [
+        "keya", "keyb", "keyc", "keyd", "keyx", "key*", "key?", "keyab",
+    ];
     load(&mut c, keys.iter().map(|k| k.to_string()), 600);
     let swept = |pattern: &str| -> u64 {
         let out = cachectl(&r.url())
-            .args(["invalidate-pattern", pattern, "--dry-run", "-o", "json", "--show", "all"])
+            .args([
+                "invalidate-pattern",
+                pattern,
+                "--dry-run",
+                "-o",
+                "json",
+                "--show",
+                "all",
+            ])
             .output()
             .unwrap();
         json_of(&out)["matched"].as_u64().unwrap()
@@ -82,7 +103,15 @@ fn exclude_keeps_keys_out() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "post_cache:*", "--exclude", "post_cache:1*", "--yes", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "post_cache:*",
+            "--exclude",
+            "post_cache:1*",
+            "--yes",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let doc = json_of(&out);
@@ -99,8 +128,15 @@ fn protected_namespaces_survive_any_pattern() {
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
         .args([
-            "invalidate-pattern", "*", "--protect", "ratelimit:*", "--protect", "arq:*", "--yes",
-            "-o", "json",
+            "invalidate-pattern",
+            "*",
+            "--protect",
+            "ratelimit:*",
+            "--protect",
+            "arq:*",
+            "--yes",
+            "-o",
+            "json",
         ])
         .output()
         .unwrap();
@@ -134,7 +170,9 @@ fn max_keys_is_refused_without_yes() {
         .args(["invalidate-pattern", "post_cache:*", "--max-keys", "10"])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("matches 50 keys, more than --max-keys 10"));
+        .stderr(predicate::str::contains(
+            "matches 50 keys, more than --max-keys 10",
+        ));
     assert_eq!(dbsize(&mut c), 78, "a refused sweep deletes nothing");
     // Under the limit a script needs no --yes.
     cachectl(&r.url())
@@ -149,7 +187,15 @@ fn dry_run_counts_samples_and_groups_without_deleting() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "*", "--dry-run", "--show", "all", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "*",
+            "--dry-run",
+            "--show",
+            "all",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "a dry run needs no --yes");
@@ -159,17 +205,35 @@ fn dry_run_counts_samples_and_groups_without_deleting() {
     assert_eq!(doc["deleted"], 0);
     assert_eq!(doc["sample"].as_array().unwrap().len(), 78);
     let groups = doc["groups"].as_array().unwrap();
-    let find = |g: &str| groups.iter().find(|x| x["group"] == g).map(|x| x["keys"].as_u64().unwrap());
+    let find = |g: &str| {
+        groups
+            .iter()
+            .find(|x| x["group"] == g)
+            .map(|x| x["keys"].as_u64().unwrap())
+    };
     assert_eq!(find("post_cache"), Some(50));
-    assert_eq!(find("user_{n}_posts"), Some(20), "many first segments roll up into shapes");
+    assert_eq!(
+        find("user_{n}_posts"),
+        Some(20),
+        "many first segments roll up into shapes"
+    );
     assert_eq!(find("ratelimit"), Some(5));
     assert_eq!(dbsize(&mut c), 78);
 
     cachectl(&r.url())
-        .args(["invalidate-pattern", "post_cache:*", "--dry-run", "--show", "3"])
+        .args([
+            "invalidate-pattern",
+            "post_cache:*",
+            "--dry-run",
+            "--show",
+            "3",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("would delete").and(predicate::str::contains("sample (3 of 50)")));
+        .stdout(
+            predicate::str::contains("would delete")
+                .and(predicate::str::contains("sample (3 of 50)")),
+        );
 }
 
 #[test]
@@ -178,14 +242,32 @@ fn fixed_count_and_rate_still_delete_everything() {
     let mut c = r.conn();
     load(&mut c, (0..3000).map(|i| format!("session:{i}")), 600);
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "session:*", "--yes", "--count", "7", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "session:*",
+            "--yes",
+            "--count",
+            "7",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(json_of(&out)["deleted"], 3000);
     load(&mut c, (0..300).map(|i| format!("session:{i}")), 600);
     let started = std::time::Instant::now();
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "session:*", "--yes", "--rate", "1000", "--count", "50", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "session:*",
+            "--yes",
+            "--rate",
+            "1000",
+            "--count",
+            "50",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(json_of(&out)["deleted"], 300);
@@ -200,7 +282,17 @@ fn ctrl_c_stops_after_the_batch_and_exits_130() {
     load(&mut c, (0..5000).map(|i| format!("slow:{i}")), 600);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
         .env("CACHECTL_URL", r.url())
-        .args(["invalidate-pattern", "slow:*", "--yes", "--count", "10", "--rate", "500", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "slow:*",
+            "--yes",
+            "--count",
+            "10",
+            "--rate",
+            "500",
+            "-o",
+            "json",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -210,11 +302,20 @@ fn ctrl_c_stops_after_the_batch_and_exits_130() {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = json_of(&out);
     assert_eq!(doc["interrupted"], true);
     let deleted = doc["deleted"].as_u64().unwrap();
     assert!(deleted > 0 && deleted < 5000, "deleted {deleted}");
-    assert_eq!(dbsize(&mut c), 5000 - deleted, "the summary counts exactly what was deleted");
+    assert_eq!(
+        dbsize(&mut c),
+        5000 - deleted,
+        "the summary counts exactly what was deleted"
+    );
     assert!(doc["cursors"][0]["cursor"].as_u64().unwrap() > 0);
 }

@@ -124,13 +124,19 @@ mod tests {
             "session:{uuid}"
         );
         assert_eq!(f("obj:5f1d7a9e2b3c"), "obj:{hex}");
-        assert_eq!(f("ratelimit:user:7:/api/v1/posts"), "ratelimit:user:{n}:/api/v1/posts");
+        assert_eq!(
+            f("ratelimit:user:7:/api/v1/posts"),
+            "ratelimit:user:{n}:/api/v1/posts"
+        );
         assert_eq!(f("all_categories"), "all_categories");
     }
 
     #[test]
     fn depth_folds_the_tail() {
-        assert_eq!(family(b"ratelimit:user:7:/api", Some(2)), "ratelimit:user:*");
+        assert_eq!(
+            family(b"ratelimit:user:7:/api", Some(2)),
+            "ratelimit:user:*"
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ impl Glob {
             return None;
         }
         let prefix = &p[..=close];
-        if prefix.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+        if prefix
+            .iter()
+            .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+        {
             return None;
         }
         Some(prefix)

@@ -264,7 +264,10 @@ mod tests {
     fn missing_field_is_named() {
         let t = KeyTemplate::parse("user_{user_id}").unwrap();
         let err = t.render(&vars(&[])).unwrap_err();
-        assert_eq!(err.to_string(), "template `user_{user_id}`: no value for field `user_id`");
+        assert_eq!(
+            err.to_string(),
+            "template `user_{user_id}`: no value for field `user_id`"
+        );
     }
 
     #[test]
@@ -286,7 +289,10 @@ mod tests {
     #[test]
     fn glob_rendering_escapes_values_only() {
         let t = KeyTemplate::parse("user_{user_id}_*").unwrap();
-        assert_eq!(t.render_glob(&vars(&[("user_id", "*")])).unwrap(), "user_\\*_*");
+        assert_eq!(
+            t.render_glob(&vars(&[("user_id", "*")])).unwrap(),
+            "user_\\*_*"
+        );
     }
 
     #[test]
@@ -296,6 +302,9 @@ mod tests {
         let t = KeyTemplate::parse("x:{id}:{code}:{ok}").unwrap();
         assert_eq!(t.render(&row).unwrap(), "x:42:FR:true");
         let t = KeyTemplate::parse("x:{gone}").unwrap();
-        assert!(matches!(t.render(&row), Err(TemplateError::NullField { .. })));
+        assert!(matches!(
+            t.render(&row),
+            Err(TemplateError::NullField { .. })
+        ));
     }
 }

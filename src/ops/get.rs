@@ -77,9 +77,12 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
     let mut pipe = redis::pipe();
     pipe.cmd("TYPE").arg(key).cmd("PTTL").arg(key);
     let replies = store.query_pipeline(&pipe).await?;
-    let [kind, pttl] = <[redis::Value; 2]>::try_from(replies).map_err(|_| protocol(store, "TYPE/PTTL"))?;
-    let kind: String = redis::from_redis_value(kind).map_err(|e| Error::redis(store.addr(), e.into()))?;
-    let pttl: i64 = redis::from_redis_value(pttl).map_err(|e| Error::redis(store.addr(), e.into()))?;
+    let [kind, pttl] =
+        <[redis::Value; 2]>::try_from(replies).map_err(|_| protocol(store, "TYPE/PTTL"))?;
+    let kind: String =
+        redis::from_redis_value(kind).map_err(|e| Error::redis(store.addr(), e.into()))?;
+    let pttl: i64 =
+        redis::from_redis_value(pttl).map_err(|e| Error::redis(store.addr(), e.into()))?;
     if kind == "none" {
         return Ok(Lookup::Missing(key.to_string()));
     }
@@ -92,13 +95,21 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
         }
         "list" => {
             let len: u64 = store.query(redis::cmd("LLEN").arg(key)).await?;
-            let v: Vec<Vec<u8>> = store.query(redis::cmd("LRANGE").arg(key).arg(0).arg(stop)).await?;
+            let v: Vec<Vec<u8>> = store
+                .query(redis::cmd("LRANGE").arg(key).arg(0).arg(stop))
+                .await?;
             (len, Data::List(v))
         }
         "zset" => {
             let len: u64 = store.query(redis::cmd("ZCARD").arg(key)).await?;
             let v: Vec<(Vec<u8>, f64)> = store
-                .query(redis::cmd("ZRANGE").arg(key).arg(0).arg(stop).arg("WITHSCORES"))
+                .query(
+                    redis::cmd("ZRANGE")
+                        .arg(key)
+                        .arg(0)
+                        .arg(stop)
+                        .arg("WITHSCORES"),
+                )
                 .await?;
             (len, Data::ZSet(v))
         }
@@ -120,13 +131,23 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
         "stream" => {
             let len: u64 = store.query(redis::cmd("XLEN").arg(key)).await?;
             let raw: Vec<(String, Vec<Vec<u8>>)> = store
-                .query(redis::cmd("XRANGE").arg(key).arg("-").arg("+").arg("COUNT").arg(cap))
+                .query(
+                    redis::cmd("XRANGE")
+                        .arg(key)
+                        .arg("-")
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(cap),
+                )
                 .await?;
             let entries = raw
                 .into_iter()
                 .map(|(id, flat)| StreamEntry {
                     id,
-                    fields: flat.chunks_exact(2).map(|c| (c[0].clone(), c[1].clone())).collect(),
+                    fields: flat
+                        .chunks_exact(2)
+                        .map(|c| (c[0].clone(), c[1].clone()))
+                        .collect(),
                 })
                 .collect();
             (len, Data::Stream(entries))
@@ -178,7 +199,9 @@ fn protocol(store: &Store, command: &'static str) -> Error {
 pub fn bytes_json(b: &[u8]) -> serde_json::Value {
     match std::str::from_utf8(b) {
         Ok(s) => serde_json::Value::String(s.to_string()),
-        Err(_) => serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
+        Err(_) => {
+            serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
+        }
     }
 }
 

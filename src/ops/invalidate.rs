@@ -77,11 +77,19 @@ pub struct KeyDeletion {
 
 /// Delete exact keys, one reply per key so the report says which existed. With `dry_run`, only
 /// asks whether each exists.
-pub async fn delete_keys(store: &Store, keys: &[String], dry_run: bool) -> Result<Vec<KeyDeletion>> {
+pub async fn delete_keys(
+    store: &Store,
+    keys: &[String],
+    dry_run: bool,
+) -> Result<Vec<KeyDeletion>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let verb = if dry_run { "EXISTS" } else { store.delete_verb().await? };
+    let verb = if dry_run {
+        "EXISTS"
+    } else {
+        store.delete_verb().await?
+    };
     let cmds = keys
         .iter()
         .map(|k| {
@@ -121,7 +129,10 @@ mod tests {
             ..Default::default()
         };
         let r = req.resolve().unwrap();
-        assert_eq!(r.keys, vec!["post_cache:42", "user_posts:7", "recent_posts:global"]);
+        assert_eq!(
+            r.keys,
+            vec!["post_cache:42", "user_posts:7", "recent_posts:global"]
+        );
         assert_eq!(r.patterns, vec![Glob::new("user_7_posts:*")]);
     }
 

@@ -101,8 +101,8 @@ pub async fn set(store: &Store, req: SetRequest) -> Result<SetOutcome> {
     let reply: Option<String> = store.query(&cmd).await?;
     outcome.written = reply.is_some();
     if !outcome.written {
-        outcome.reason = blocked_by(req.condition, req.condition == Condition::IfMissing)
-            .map(String::from);
+        outcome.reason =
+            blocked_by(req.condition, req.condition == Condition::IfMissing).map(String::from);
     }
     Ok(outcome)
 }

@@ -144,7 +144,11 @@ pub async fn sweep(
         progress,
         resume: &options.resume,
     };
-    let label = if options.dry_run { "counting" } else { "sweeping" };
+    let label = if options.dry_run {
+        "counting"
+    } else {
+        "sweeping"
+    };
     let outcome = scan::scan(&spec, label, |_| SweepWork {
         options,
         hook,

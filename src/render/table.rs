@@ -37,7 +37,10 @@ impl Renderer {
             let pretty = self.stdout_tty && !raw;
             if pretty || several {
                 let ttl = kv.ttl.map_or("no expiry".to_string(), |s| {
-                    format!("ttl {}", humantime::format_duration(std::time::Duration::from_secs(s)))
+                    format!(
+                        "ttl {}",
+                        humantime::format_duration(std::time::Duration::from_secs(s))
+                    )
                 });
                 let header = format!("{}  {}  {}", kv.key, kv.kind, ttl);
                 self.print(&format!("{}\n", self.paint(&header, Style::Dim)))?;
@@ -110,7 +113,11 @@ impl Renderer {
             self.print(&format!(
                 "{}\n",
                 self.paint(
-                    &format!("… {} of {} elements shown (--limit)", kv.value.elements(), kv.length),
+                    &format!(
+                        "… {} of {} elements shown (--limit)",
+                        kv.value.elements(),
+                        kv.length
+                    ),
                     Style::Warn
                 )
             ))?;
@@ -119,11 +126,27 @@ impl Renderer {
     }
 
     pub fn set_outcome(&self, o: &SetOutcome) -> io::Result<()> {
-        let ttl = o.ttl.map_or("no TTL change".to_string(), |s| format!("ttl {s}s"));
+        let ttl = o
+            .ttl
+            .map_or("no TTL change".to_string(), |s| format!("ttl {s}s"));
         let line = match (&o.reason, o.dry_run, o.written) {
-            (Some(reason), _, _) => format!("{} {}: {reason}", self.paint("not written", Style::Warn), o.key),
-            (None, true, _) => format!("{} {} ({ttl}, {} bytes)", self.paint("would write", Style::Warn), o.key, o.bytes),
-            (None, false, true) => format!("{} {} ({ttl}, {} bytes)", self.paint("OK", Style::Good), o.key, o.bytes),
+            (Some(reason), _, _) => format!(
+                "{} {}: {reason}",
+                self.paint("not written", Style::Warn),
+                o.key
+            ),
+            (None, true, _) => format!(
+                "{} {} ({ttl}, {} bytes)",
+                self.paint("would write", Style::Warn),
+                o.key,
+                o.bytes
+            ),
+            (None, false, true) => format!(
+                "{} {} ({ttl}, {} bytes)",
+                self.paint("OK", Style::Good),
+                o.key,
+                o.bytes
+            ),
             (None, false, false) => format!("{} {}", self.paint("not written", Style::Warn), o.key),
         };
         self.print(&format!("{line}\n"))
@@ -183,13 +206,19 @@ impl Renderer {
                 for group in &r.groups {
                     g.add_row(vec![group.group.clone(), group.keys.to_string()]);
                 }
-                self.print(&format!("{}\n", self.paint(&format!("`{}` would hit:", r.pattern), Style::Bold)))?;
+                self.print(&format!(
+                    "{}\n",
+                    self.paint(&format!("`{}` would hit:", r.pattern), Style::Bold)
+                ))?;
                 self.print_table(&g)?;
             }
             if !r.sample.is_empty() {
                 self.print(&format!(
                     "{}\n",
-                    self.paint(&format!("sample ({} of {}):", r.sample.len(), r.matched), Style::Dim)
+                    self.paint(
+                        &format!("sample ({} of {}):", r.sample.len(), r.matched),
+                        Style::Dim
+                    )
                 ))?;
                 let mut out = String::new();
                 for k in &r.sample {

@@ -43,7 +43,9 @@ fn spawn_tied(mut cmd: Command) -> Child {
         });
         Mutex::new(tx)
     });
-    cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null());
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null());
     let (tx, rx) = mpsc::channel();
     sender.lock().unwrap().send((cmd, tx)).unwrap();
     rx.recv().unwrap().expect("redis-server must be on PATH")
@@ -153,7 +155,10 @@ impl Redis {
 
     /// A synchronous connection for setting up and checking keyspaces.
     pub fn conn(&self) -> redis::Connection {
-        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     pub fn dir(&self) -> &Path {
@@ -187,15 +192,38 @@ fn make_certs(dir: &Path) -> PathBuf {
             .current_dir(dir)
             .output()
             .expect("openssl must be installed");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=cachectl-test-ca",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cachectl-test-ca",
     ]);
     run(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
     ]);
     std::fs::write(
         dir.join("ext.cnf"),
@@ -203,8 +231,21 @@ fn make_certs(dir: &Path) -> PathBuf {
     )
     .unwrap();
     run(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
     ]);
     dir.to_path_buf()
 }
@@ -247,7 +288,11 @@ impl Cluster {
             let probe = Redis::probe(p);
             assert!(probe, "cluster node on {p} did not start");
         }
-        let addrs: Vec<String> = cluster.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let addrs: Vec<String> = cluster
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
         let out = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
@@ -255,7 +300,11 @@ impl Cluster {
             .arg("--cluster-yes")
             .output()
             .unwrap();
-        assert!(out.status.success(), "cluster create: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         'wait: while Instant::now() < deadline {
             for &p in &cluster.ports {
@@ -276,8 +325,15 @@ impl Cluster {
     }
 
     pub fn conn(&self) -> redis::cluster::ClusterConnection {
-        let nodes: Vec<String> = self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect();
-        redis::cluster::ClusterClient::new(nodes).unwrap().get_connection().unwrap()
+        let nodes: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect();
+        redis::cluster::ClusterClient::new(nodes)
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// Keys matching `pattern` on each master, by SCAN on that node directly.
@@ -359,7 +415,11 @@ pub fn json_of(out: &std::process::Output) -> serde_json::Value {
 }
 
 /// Fill a keyspace: `count` string keys `format(i)` with a TTL.
-pub fn load(conn: &mut dyn redis::ConnectionLike, keys: impl IntoIterator<Item = String>, ttl: u64) {
+pub fn load(
+    conn: &mut dyn redis::ConnectionLike,
+    keys: impl IntoIterator<Item = String>,
+    ttl: u64,
+) {
     let mut pipe = redis::pipe();
     let mut n = 0;
     for k in keys {

@@ -1,0 +1,144 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cachectl_global_optspecs
+    string join \n url= user= password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
+end
+
+function __fish_cachectl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cachectl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cachectl_using_subcommand
+    set -l cmd (__fish_cachectl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cachectl -n "__fish_cachectl_needs_command" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_needs_command" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_needs_command" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_needs_command" -s V -l version -d 'Print version'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l raw -d 'Print string values exactly as stored, even on a terminal'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s f -l file -d 'Read the value from a file; `-` reads standard input' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l ttl -d 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l persist -d 'Write without a TTL. Cache entries without TTL never leave: ask for it explicitly'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l keep-ttl -d 'Keep the key\'s current TTL (SET ... KEEPTTL)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l json -d 'Validate the value as JSON and store it compact'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l nx -d 'Only write when the key does not exist'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l xx -d 'Only write when the key exists'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l dry-run -d 'Show what would be written; write nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l prefix -d 'Key prefix of the cached resource (the decorator\'s key_prefix): deletes PREFIX:ID' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l id -d 'Resource id as NAME=VALUE (the decorator\'s resource_id_name); NAME also becomes a variable' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l extra -d 'Extra key as PREFIX=TEMPLATE, deleting PREFIX:TEMPLATE (the decorator\'s to_invalidate_extra)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l var -d 'Template variable as NAME=VALUE' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l pattern -d 'Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values from --var are glob-escaped' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Delete at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l dry-run -d 'Count and show what would be deleted; delete nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Delete at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l dry-run -d 'Count and show what would be deleted; delete nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

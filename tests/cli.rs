@@ -1,0 +1,120 @@
+//! Command-line conventions: global flags anywhere, one JSON document, usage errors, a closed
+//! stdout, and completions that match the flags.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{Redis, cachectl, json_of};
+
+#[test]
+fn global_flags_before_or_after_the_subcommand() {
+    let r = Redis::start();
+    cachectl("redis://127.0.0.1:1")
+        .args([
+            "--url",
+            &r.url(),
+            "--output",
+            "json",
+            "set",
+            "g",
+            "v",
+            "--ttl",
+            "60",
+        ])
+        .assert()
+        .success();
+    let out = cachectl("redis://127.0.0.1:1")
+        .args([
+            "get",
+            "g",
+            "--url",
+            &r.url(),
+            "-o",
+            "json",
+            "--timeout",
+            "2s",
+            "--no-color",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["value"], "v");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    cachectl("redis://127.0.0.1:1")
+        .args(["frobnicate"])
+        .assert()
+        .code(2);
+    cachectl("redis://127.0.0.1:1")
+        .args(["get"])
+        .assert()
+        .code(2);
+    cachectl("redis://127.0.0.1:1")
+        .args(["invalidate-pattern", "x", "--show", "lots"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    support::load(&mut c, (0..2000).map(|i| format!("pipe:{i}")), 60);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} invalidate-pattern 'pipe:*' --dry-run --show all | head -c 10 >/dev/null; echo \"${{PIPESTATUS[0]:-0}}\"",
+            assert_cmd::cargo::cargo_bin("cachectl").display()
+        ))
+        .env("CACHECTL_URL", r.url())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    cachectl("redis://127.0.0.1:1")
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("3    refused by a safety guard")
+                .and(predicate::str::contains("130  interrupted")),
+        );
+}
+
+/// The checked-in completions must match what the binary generates. Set
+/// CACHECTL_UPDATE_COMPLETIONS=1 to rewrite them after changing flags.
+#[test]
+fn completions_are_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "cachectl.bash"),
+        ("zsh", "_cachectl"),
+        ("fish", "cachectl.fish"),
+        ("powershell", "_cachectl.ps1"),
+        ("elvish", "cachectl.elv"),
+    ] {
+        let out = cachectl("redis://127.0.0.1:1")
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let path = dir.join(file);
+        if std::env::var_os("CACHECTL_UPDATE_COMPLETIONS").is_some() {
+            std::fs::write(&path, &out.stdout).unwrap();
+            continue;
+        }
+        let checked_in = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            checked_in == out.stdout,
+            "completions/{file} is stale: run CACHECTL_UPDATE_COMPLETIONS=1 cargo test --test cli"
+        );
+    }
+}
