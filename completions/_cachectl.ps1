@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write one key with a TTL, atomically (SET ... EX)')
             [CompletionResult]::new('invalidate', 'invalidate', [CompletionResultType]::ParameterValue, 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates')
             [CompletionResult]::new('invalidate-pattern', 'invalidate-pattern', [CompletionResultType]::ParameterValue, 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
+            [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -99,10 +101,10 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave keys matching this glob alone (repeatable)')
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'Refuse (without --yes) a pattern matching more keys than this')
+            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest the server may spend on one of our round trips (sizes the batches)')
-            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Delete at most N keys per second per master')
-            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
@@ -126,10 +128,10 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave keys matching this glob alone (repeatable)')
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'Refuse (without --yes) a pattern matching more keys than this')
+            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest the server may spend on one of our round trips (sizes the batches)')
-            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Delete at most N keys per second per master')
-            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
@@ -147,6 +149,67 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachectl;inspect' {
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Families shown, largest memory first; the rest are folded into one row')
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)')
+            [CompletionResult]::new('--family-depth', '--family-depth', [CompletionResultType]::ParameterName, 'Keep only the first N `:`-segments of a family (ratelimit:user:*)')
+            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Group keys matching this regex by its first capture group (or the whole match)')
+            [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Look at this share of keys only (0 < RATE <= 1) and scale the counts')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest the server may spend on one of our round trips (sizes the batches)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachectl;ttl-audit' {
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Audit the keys matching this glob')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Keys expiring within this window count as one expiry cluster')
+            [CompletionResult]::new('--fix-missing-ttl', '--fix-missing-ttl', [CompletionResultType]::ParameterName, 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)')
+            [CompletionResult]::new('--spread', '--spread', [CompletionResultType]::ParameterName, 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'Refuse (without --yes) a remediation touching more keys than this')
+            [CompletionResult]::new('--charts', '--charts', [CompletionResultType]::ParameterName, 'Terminal charts: histogram and timeline bars (default: on a terminal)')
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)')
+            [CompletionResult]::new('--family-depth', '--family-depth', [CompletionResultType]::ParameterName, 'Keep only the first N `:`-segments of a family (ratelimit:user:*)')
+            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Group keys matching this regex by its first capture group (or the whole match)')
+            [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Look at this share of keys only (0 < RATE <= 1) and scale the counts')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest the server may spend on one of our round trips (sizes the batches)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--quick', '--quick', [CompletionResultType]::ParameterName, 'Stop after the server''s own counts (INFO keyspace): no scan')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --fix-missing-ttl/--spread: count what would change; change nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'cachectl;completions' {
@@ -171,6 +234,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write one key with a TTL, atomically (SET ... EX)')
             [CompletionResult]::new('invalidate', 'invalidate', [CompletionResultType]::ParameterValue, 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates')
             [CompletionResult]::new('invalidate-pattern', 'invalidate-pattern', [CompletionResultType]::ParameterValue, 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
+            [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -185,6 +250,12 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;help;invalidate-pattern' {
+            break
+        }
+        'cachectl;help;inspect' {
+            break
+        }
+        'cachectl;help;ttl-audit' {
             break
         }
         'cachectl;help;completions' {

@@ -38,6 +38,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand set 'Write one key with a TTL, atomically (SET ... EX)'
             cand invalidate 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
             cand invalidate-pattern 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+            cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+            cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -93,10 +95,10 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --exclude 'Leave keys matching this glob alone (repeatable)'
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
             cand --max-keys 'Refuse (without --yes) a pattern matching more keys than this'
+            cand --show 'Dry run: how many matched keys to list, or `all`'
             cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
             cand --budget 'Longest the server may spend on one of our round trips (sizes the batches)'
-            cand --rate 'Delete at most N keys per second per master'
-            cand --show 'Dry run: how many matched keys to list, or `all`'
+            cand --rate 'Act on at most N keys per second per master'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
@@ -119,10 +121,10 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --exclude 'Leave keys matching this glob alone (repeatable)'
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
             cand --max-keys 'Refuse (without --yes) a pattern matching more keys than this'
+            cand --show 'Dry run: how many matched keys to list, or `all`'
             cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
             cand --budget 'Longest the server may spend on one of our round trips (sizes the batches)'
-            cand --rate 'Delete at most N keys per second per master'
-            cand --show 'Dry run: how many matched keys to list, or `all`'
+            cand --rate 'Act on at most N keys per second per master'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
@@ -140,6 +142,65 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'cachectl;inspect'= {
+            cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
+            cand --top 'Families shown, largest memory first; the rest are folded into one row'
+            cand --group-by 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)'
+            cand --family-depth 'Keep only the first N `:`-segments of a family (ratelimit:user:*)'
+            cand --family 'Group keys matching this regex by its first capture group (or the whole match)'
+            cand --sample 'Look at this share of keys only (0 < RATE <= 1) and scale the counts'
+            cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
+            cand --budget 'Longest the server may spend on one of our round trips (sizes the batches)'
+            cand --rate 'Act on at most N keys per second per master'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachectl;ttl-audit'= {
+            cand --pattern 'Audit the keys matching this glob'
+            cand --policy 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster'
+            cand --window 'Keys expiring within this window count as one expiry cluster'
+            cand --fix-missing-ttl 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)'
+            cand --spread 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)'
+            cand --max-keys 'Refuse (without --yes) a remediation touching more keys than this'
+            cand --charts 'Terminal charts: histogram and timeline bars (default: on a terminal)'
+            cand --group-by 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)'
+            cand --family-depth 'Keep only the first N `:`-segments of a family (ratelimit:user:*)'
+            cand --family 'Group keys matching this regex by its first capture group (or the whole match)'
+            cand --sample 'Look at this share of keys only (0 < RATE <= 1) and scale the counts'
+            cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
+            cand --budget 'Longest the server may spend on one of our round trips (sizes the batches)'
+            cand --rate 'Act on at most N keys per second per master'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --quick 'Stop after the server''s own counts (INFO keyspace): no scan'
+            cand --dry-run 'With --fix-missing-ttl/--spread: count what would change; change nothing'
+            cand -y 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
+            cand --yes 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;completions'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
@@ -162,6 +223,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand set 'Write one key with a TTL, atomically (SET ... EX)'
             cand invalidate 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
             cand invalidate-pattern 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+            cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+            cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -172,6 +235,10 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;invalidate'= {
         }
         &'cachectl;help;invalidate-pattern'= {
+        }
+        &'cachectl;help;inspect'= {
+        }
+        &'cachectl;help;ttl-audit'= {
         }
         &'cachectl;help;completions'= {
         }

@@ -41,6 +41,8 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "get" -d 'Read key
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
@@ -85,10 +87,10 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l pattern
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Delete at most N keys per second per master' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -106,10 +108,10 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l he
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Delete at most N keys per second per master' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -124,6 +126,60 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+family\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sample -d 'Look at this share of keys only (0 < RATE <= 1) and scale the counts' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l pattern -d 'Audit the keys matching this glob' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -d 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l fix-missing-ttl -d 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l spread -d 'Spread expiry clusters that break a rule\'s max_cluster: push each key\'s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys -d 'Refuse (without --yes) a remediation touching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l charts -d 'Terminal charts: histogram and timeline bars (default: on a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+family\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sample -d 'Look at this share of keys only (0 < RATE <= 1) and scale the counts' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l dry-run -d 'With --fix-missing-ttl/--spread: count what would change; change nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s y -l yes -d 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -136,9 +192,11 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluste
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "completions" -d 'Print shell completions'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

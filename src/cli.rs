@@ -25,6 +25,7 @@ Exit codes:
   1    operational error (connection, missing key, server error)
   2    usage error (bad flag, URL, TTL or template)
   3    refused by a safety guard (nothing was changed)
+  4    ttl-audit found policy violations
   130  interrupted (Ctrl-C; the summary says what was done)";
 
 #[derive(Debug, Args)]
@@ -93,6 +94,12 @@ pub enum Command {
     Invalidate(InvalidateArgs),
     /// Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)
     InvalidatePattern(InvalidatePatternArgs),
+    /// Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)
+    Inspect(InspectArgs),
+    /// Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely
+    ///
+    /// Exits 4 when the policy is violated, so CI can gate on it.
+    TtlAudit(AuditArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -223,6 +230,17 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_keys: u64,
 
+    /// Dry run: how many matched keys to list, or `all`
+    #[arg(long, value_name = "N|all", default_value = "10", value_parser = parse_show)]
+    pub show: Show,
+
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+/// How hard a keyspace scan may push the server.
+#[derive(Debug, Args)]
+pub struct PaceArgs {
     /// Fixed SCAN COUNT instead of sizing batches to --budget
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
@@ -231,13 +249,128 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     pub budget: Duration,
 
-    /// Delete at most N keys per second per master
+    /// Act on at most N keys per second per master
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: Option<u64>,
+}
 
-    /// Dry run: how many matched keys to list, or `all`
-    #[arg(long, value_name = "N|all", default_value = "10", value_parser = parse_show)]
-    pub show: Show,
+/// How keys are grouped into families, and which keys are looked at.
+#[derive(Debug, Args)]
+pub struct GroupArgs {
+    /// Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)
+    #[arg(long, value_enum, default_value_t = GroupBy::Family)]
+    pub group_by: GroupBy,
+
+    /// Keep only the first N `:`-segments of a family (ratelimit:user:*)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub family_depth: Option<u16>,
+
+    /// Group keys matching this regex by its first capture group (or the whole match)
+    #[arg(long, value_name = "REGEX")]
+    pub family: Option<String>,
+
+    /// Look at this share of keys only (0 < RATE <= 1) and scale the counts
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub sample: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    Prefix,
+    Family,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Keys to inspect in depth (type, encoding, TTL, memory, idle time, preview)
+    #[arg(value_name = "KEY", conflicts_with = "pattern")]
+    pub keys: Vec<String>,
+
+    /// Summarise the keys matching this glob by family instead (the default with no KEY: `*`)
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Option<String>,
+
+    /// Families shown, largest memory first; the rest are folded into one row
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub group: GroupArgs,
+
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit the keys matching this glob
+    #[arg(long, value_name = "GLOB", default_value = "*")]
+    pub pattern: String,
+
+    /// Stop after the server's own counts (INFO keyspace): no scan
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Keys expiring within this window count as one expiry cluster
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub window: Duration,
+
+    /// Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire
+    /// together), where their policy rule requires one (EXPIRE ... NX)
+    #[arg(long, value_name = "DURATION", requires = "policy")]
+    pub fix_missing_ttl: Option<String>,
+
+    /// Spread expiry clusters that break a rule's max_cluster: push each key's expiry later by
+    /// up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)
+    #[arg(long, value_name = "PERCENT", requires = "policy", value_parser = parse_percent)]
+    pub spread: Option<f64>,
+
+    /// With --fix-missing-ttl/--spread: count what would change; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Refuse (without --yes) a remediation touching more keys than this
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_keys: u64,
+
+    /// Terminal charts: histogram and timeline bars (default: on a terminal)
+    #[arg(long, value_enum, default_value_t = Charts::Auto)]
+    pub charts: Charts,
+
+    #[command(flatten)]
+    pub group: GroupArgs,
+
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Charts {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1.0 => Ok(r),
+        _ => Err("expected a share above 0 and at most 1, e.g. 0.1".into()),
+    }
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p / 100.0),
+        _ => Err("expected a percentage above 0 and at most 100, e.g. 10 or 10%".into()),
+    }
 }
 
 fn parse_show(s: &str) -> Result<Show, String> {

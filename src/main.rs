@@ -9,8 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use cachectl::conn::{ClusterMode, Target};
+use cachectl::keys::family::Grouping;
 use cachectl::keys::glob::Glob;
+use cachectl::ops::audit::{self, AuditOptions, FixOptions, FixPlan};
+use cachectl::ops::inspect::{self, Grouper, InspectOptions};
 use cachectl::ops::invalidate::{self, InvalidateRequest};
+use cachectl::ops::policy::Policy;
 use cachectl::ops::scan::{BatchSize, Pace};
 use cachectl::ops::set::{Condition, SetRequest};
 use cachectl::ops::sweep::{self, Guard, Show, SweepOptions, SweepReport};
@@ -22,7 +26,7 @@ use cachectl::{Error, conn};
 use clap::{CommandFactory, Parser};
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, GlobalArgs, SweepArgs};
+use crate::cli::{Cli, Command, GlobalArgs, GroupArgs, PaceArgs, SweepArgs};
 use crate::render::Renderer;
 use crate::render::progress::Bars;
 use crate::render::prompt;
@@ -33,13 +37,15 @@ mod exit {
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const REFUSED: u8 = 3;
+    pub const VIOLATIONS: u8 = 4;
     pub const INTERRUPTED: u8 = 130;
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the work is waiting on Redis, and a reply that wakes a task on another
+    // thread costs more than the client-side work it would parallelise.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -176,7 +182,14 @@ async fn try_main(cli: Cli) -> anyhow::Result<u8> {
             let stop = interrupt_on_ctrl_c();
             let deletions =
                 invalidate::delete_keys(&store, &resolved.keys, args.sweep.dry_run).await?;
-            let sweeps = sweep_patterns(&store, &resolved.patterns, &args.sweep, &stop).await?;
+            let sweeps = sweep_patterns(
+                &store,
+                &resolved.patterns,
+                &args.sweep,
+                &stop,
+                global.verbose,
+            )
+            .await?;
             #[derive(Serialize)]
             struct Report<'a> {
                 keys: &'a [invalidate::KeyDeletion],
@@ -199,11 +212,153 @@ async fn try_main(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(sweep_exit(&sweeps))
         }
+        Command::Inspect(args) => {
+            let store = connect(global).await?;
+            if !args.keys.is_empty() {
+                let found = inspect::inspect_keys(&store, &args.keys).await?;
+                let details: Vec<_> = found.iter().flatten().cloned().collect();
+                if out.is_json() {
+                    out.json_one_or_many(&details)?;
+                } else {
+                    out.key_details(&details)?;
+                }
+                let mut code = exit::OK;
+                for (key, d) in args.keys.iter().zip(&found) {
+                    if d.is_none() {
+                        eprintln!("error: key `{key}` does not exist");
+                        code = exit::FAILED;
+                    }
+                }
+                return Ok(code);
+            }
+            let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
+            let options = InspectOptions {
+                grouper: grouper(&args.group)?,
+                sample: args.group.sample,
+                top: args.top,
+                pace: pace(&args.pace),
+            };
+            let stop = interrupt_on_ctrl_c();
+            let report = inspect::inspect_pattern(
+                &store,
+                &pattern,
+                &options,
+                &stop,
+                &Bars::new("inspected"),
+            )
+            .await?;
+            if out.is_json() {
+                out.json(&report)?;
+            } else {
+                out.inspect_report(&report)?;
+            }
+            Ok(if report.interrupted {
+                exit::INTERRUPTED
+            } else {
+                exit::OK
+            })
+        }
+        Command::TtlAudit(args) => {
+            let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+            let fix = FixOptions {
+                missing_ttl: args
+                    .fix_missing_ttl
+                    .as_deref()
+                    .map(ttl::parse_seconds)
+                    .transpose()?,
+                spread: args.spread,
+            };
+            let options = AuditOptions {
+                grouper: grouper(&args.group)?,
+                sample: args.group.sample,
+                window: args.window,
+                policy,
+                pace: pace(&args.pace),
+            };
+            let store = connect(global).await?;
+            if args.quick {
+                let head = audit::headline(&store).await?;
+                if out.is_json() {
+                    out.json(&serde_json::json!({ "headline": head }))?;
+                } else {
+                    out.headline(&head)?;
+                }
+                return Ok(exit::OK);
+            }
+            let stop = interrupt_on_ctrl_c();
+            let pattern = Glob::new(&args.pattern);
+            let report =
+                audit::audit(&store, &pattern, &options, &stop, &Bars::new("audited")).await?;
+            let charts = match args.charts {
+                cli::Charts::Always => true,
+                cli::Charts::Never => false,
+                cli::Charts::Auto => out.stdout_tty,
+            };
+            let fixing = fix.missing_ttl.is_some() || fix.spread.is_some();
+            let plan = fixing.then(|| FixPlan::from_report(&report, &fix));
+            if !out.is_json() {
+                out.audit_report(&report, charts)?;
+            }
+            let mut applied = None;
+            if let Some(plan) = &plan {
+                if !out.is_json() {
+                    out.fix_plan(plan, args.dry_run)?;
+                }
+                if !args.dry_run && plan.total() > 0 && !report.interrupted {
+                    confirm_broad(
+                        plan.total(),
+                        args.max_keys,
+                        args.yes,
+                        &format!("Change the TTL of {} keys?", plan.total()),
+                    )?;
+                    let done = audit::fix(
+                        &store,
+                        &pattern,
+                        &options,
+                        &report,
+                        &fix,
+                        &stop,
+                        &Bars::new("fixed"),
+                    )
+                    .await?;
+                    if !out.is_json() {
+                        out.fix_report(&done)?;
+                    }
+                    applied = Some(done);
+                }
+            }
+            if out.is_json() {
+                #[derive(Serialize)]
+                struct Doc<'a> {
+                    #[serde(flatten)]
+                    report: &'a audit::AuditReport,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    remediation_plan: Option<&'a FixPlan>,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    remediation: Option<&'a audit::FixReport>,
+                }
+                out.json(&Doc {
+                    report: &report,
+                    remediation_plan: plan.as_ref(),
+                    remediation: applied.as_ref(),
+                })?;
+            }
+            Ok(
+                if report.interrupted || applied.as_ref().is_some_and(|a| a.interrupted) {
+                    exit::INTERRUPTED
+                } else if report.violations.is_empty() {
+                    exit::OK
+                } else {
+                    exit::VIOLATIONS
+                },
+            )
+        }
         Command::InvalidatePattern(args) => {
             let patterns: Vec<Glob> = args.patterns.iter().map(Glob::new).collect();
             let store = connect(global).await?;
             let stop = interrupt_on_ctrl_c();
-            let sweeps = sweep_patterns(&store, &patterns, &args.sweep, &stop).await?;
+            let sweeps =
+                sweep_patterns(&store, &patterns, &args.sweep, &stop, global.verbose).await?;
             if out.is_json() {
                 out.json_one_or_many(&sweeps)?;
             } else {
@@ -296,19 +451,60 @@ fn interrupt_on_ctrl_c() -> Stop {
     stop
 }
 
+fn pace(args: &PaceArgs) -> Pace {
+    Pace {
+        batch: match args.count {
+            Some(n) => BatchSize::Fixed(n),
+            None => BatchSize::Adaptive {
+                budget: args.budget,
+            },
+        },
+        rate: args.rate,
+    }
+}
+
+fn grouper(args: &GroupArgs) -> anyhow::Result<Grouper> {
+    let regex = match &args.family {
+        Some(r) => {
+            Some(regex::Regex::new(r).map_err(|e| Error::Usage(format!("--family `{r}`: {e}")))?)
+        }
+        None => None,
+    };
+    Ok(Grouper {
+        grouping: match args.group_by {
+            cli::GroupBy::Prefix => Grouping::Prefix,
+            cli::GroupBy::Family => Grouping::Family,
+        },
+        depth: args.family_depth.map(usize::from),
+        regex,
+    })
+}
+
+/// The guard for anything broad: a person at a terminal confirms `question`; a script needs
+/// --yes once more than `max` keys would change.
+fn confirm_broad(count: u64, max: u64, yes: bool, question: &str) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if prompt::interactive() {
+        if !prompt::confirm(question)? {
+            bail!(Error::Refused("not confirmed".into()));
+        }
+        return Ok(());
+    }
+    if count > max {
+        bail!(Error::Refused(format!(
+            "{count} keys would change, more than --max-keys {max}; pass --yes or raise --max-keys"
+        )));
+    }
+    Ok(())
+}
+
 fn sweep_options(args: &SweepArgs) -> SweepOptions {
     SweepOptions {
         exclude: args.exclude.iter().map(Glob::new).collect(),
         protect: args.protect.iter().map(Glob::new).collect(),
-        pace: Pace {
-            batch: match args.count {
-                Some(n) => BatchSize::Fixed(n),
-                None => BatchSize::Adaptive {
-                    budget: args.budget,
-                },
-            },
-            rate: args.rate,
-        },
+        pace: pace(&args.pace),
         dry_run: args.dry_run,
         show: args.show,
         resume: Vec::new(),
@@ -322,6 +518,7 @@ async fn sweep_patterns(
     patterns: &[Glob],
     args: &SweepArgs,
     stop: &Stop,
+    verbose: bool,
 ) -> anyhow::Result<Vec<SweepReport>> {
     let options = sweep_options(args);
     if !args.yes && !options.dry_run {
@@ -361,6 +558,14 @@ async fn sweep_patterns(
     for pattern in patterns {
         let report =
             sweep::sweep(store, pattern, &options, stop, &Bars::new("deleted"), None).await?;
+        if verbose {
+            for c in &report.cursors {
+                eprintln!(
+                    "{}: {} batches, SCAN COUNT settled at {}, longest batch {:.2} ms, waited {:.0} ms",
+                    c.node, c.batches, c.count, c.max_batch_ms, c.waiting_ms
+                );
+            }
+        }
         let interrupted = report.interrupted;
         reports.push(report);
         if interrupted {

@@ -110,3 +110,48 @@ mod tests {
         assert_eq!(KeyTtl::from_pttl(1001).seconds(), Some(2));
     }
 }
+
+/// Randomness for spreading expiries (warm's `jitter`, ttl-audit's `--spread`). Spreading
+/// needs no cryptographic quality, only independence between keys: SplitMix64.
+#[derive(Clone, Debug)]
+pub struct Jitter {
+    state: u64,
+}
+
+impl Jitter {
+    pub fn seeded(seed: u64) -> Self {
+        Jitter { state: seed }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `secs` moved by up to ±`fraction` of itself, never below one second.
+    pub fn spread(&mut self, secs: u64, fraction: f64) -> u64 {
+        let delta = (self.unit() * 2.0 - 1.0) * fraction * secs as f64;
+        ((secs as f64 + delta).round() as u64).max(1)
+    }
+}
+
+#[cfg(test)]
+mod jitter_tests {
+    use super::*;
+
+    #[test]
+    fn spread_stays_in_bounds_and_varies() {
+        let mut j = Jitter::seeded(7);
+        let v: Vec<u64> = (0..1000).map(|_| j.spread(1000, 0.1)).collect();
+        assert!(v.iter().all(|&x| (900..=1100).contains(&x)));
+        assert!(v.iter().collect::<std::collections::HashSet<_>>().len() > 100);
+    }
+}

@@ -1,7 +1,11 @@
 //! Operations: each returns a typed, serialisable result and never prints.
 
+pub mod audit;
 pub mod get;
+pub mod inspect;
 pub mod invalidate;
+pub mod policy;
 pub mod scan;
 pub mod set;
+pub mod stats;
 pub mod sweep;

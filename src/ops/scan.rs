@@ -76,12 +76,35 @@ pub trait BatchWork: Send {
     fn acted(&self) -> u64;
 }
 
-/// Where a master's scan stopped; a new scan can start from here.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+/// Where a master's scan stopped (a new scan can start from here), and how it went.
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct NodeCursor {
     pub node: String,
     pub cursor: u64,
     pub finished: bool,
+    /// Round trips made.
+    pub batches: u64,
+    /// SCAN COUNT at the end (where the latency budget settled it).
+    pub count: u32,
+    /// Longest round trip, minus the bare network round trip: the most the server was held.
+    pub max_batch_ms: f64,
+    /// Time spent waiting on round trips; the rest of the scan's time was ours.
+    pub waiting_ms: f64,
+}
+
+impl NodeCursor {
+    /// A place to resume from.
+    pub fn at(node: &str, cursor: u64) -> Self {
+        NodeCursor {
+            node: node.to_string(),
+            cursor,
+            finished: false,
+            batches: 0,
+            count: 0,
+            max_batch_ms: 0.0,
+            waiting_ms: 0.0,
+        }
+    }
 }
 
 /// Counters shared by the masters' scans, for progress reporting.
@@ -146,16 +169,22 @@ where
     let keyspace: u64 = sizes.iter().sum();
     spec.progress.begin(label, Some(keyspace));
     let counters = Arc::new(Counters::default());
-    let runs = nodes.iter().zip(&sizes).map(|(node, &size)| {
-        let work = make_work(node);
-        let start = spec
-            .resume
-            .iter()
-            .find(|c| c.node == node.addr())
-            .map(|c| c.cursor)
-            .unwrap_or(0);
-        scan_node(spec, node, size, start, work, counters.clone())
-    });
+    let mut runs = Vec::new();
+    for (node, &size) in nodes.iter().zip(&sizes) {
+        let resumed = spec.resume.iter().find(|c| c.node == node.addr());
+        if resumed.is_some_and(|c| c.finished) {
+            continue;
+        }
+        let start = resumed.map_or(0, |c| c.cursor);
+        runs.push(scan_node(
+            spec,
+            node,
+            size,
+            start,
+            make_work(node),
+            counters.clone(),
+        ));
+    }
     let results = futures::future::join_all(runs).await;
     spec.progress.end();
     let mut work = Vec::with_capacity(results.len());
@@ -184,10 +213,13 @@ async fn scan_node<W: BatchWork>(
 ) -> Result<(W, NodeCursor)> {
     let store = spec.store;
     let mut governor = Governor::new(spec.pace, base_rtt(store, node).await?);
+    let mut max_server = Duration::ZERO;
+    let mut waiting = Duration::ZERO;
     let mut cursor = start;
     let mut finished = false;
     let mut scanned_estimate = 0u64;
     let mut pending: Option<Vec<Vec<u8>>> = None;
+    let mut batches = 0u64;
     loop {
         let scanning = !finished && !spec.stop.is_set();
         let mut pipe = redis::pipe();
@@ -209,22 +241,24 @@ async fn scan_node<W: BatchWork>(
         }
         let sent = Instant::now();
         let mut replies = store.node_pipeline(node, &pipe).await?;
-        governor.observe(sent.elapsed());
+        let rtt = sent.elapsed();
+        governor.observe(rtt);
+        max_server = max_server.max(rtt.saturating_sub(governor.base));
+        waiting += rtt;
+        batches += 1;
         let scan_reply = if scanning { replies.pop() } else { None };
         if let Some(keys) = pending.take() {
             work.replies(node, keys, replies)?;
             counters.done.fetch_add(work.acted(), Ordering::Relaxed);
-            governor.acted(work.acted()).await;
+            if let Some(pause) = governor.acted(work.acted()) {
+                tokio::time::sleep(pause).await;
+            }
         }
         if let Some(reply) = scan_reply {
             let (next, keys): (u64, Vec<Vec<u8>>) = store.value_on(node, reply)?;
             cursor = next;
             finished = next == 0;
-            let estimate = if finished {
-                size
-            } else {
-                scanned_share(next, size)
-            };
+            let estimate = if finished { size } else { walked(next, size) };
             let grew = estimate.saturating_sub(scanned_estimate);
             scanned_estimate = scanned_estimate.max(estimate);
             counters.scanned.fetch_add(grew, Ordering::Relaxed);
@@ -243,13 +277,17 @@ async fn scan_node<W: BatchWork>(
             node: node.addr().to_string(),
             cursor: if finished { 0 } else { cursor },
             finished,
+            batches,
+            count: governor.count,
+            max_batch_ms: max_server.as_secs_f64() * 1000.0,
+            waiting_ms: waiting.as_secs_f64() * 1000.0,
         },
     ))
 }
 
-/// The share of a node's keys a SCAN cursor has passed. The server walks its hash table in
-/// reverse-binary bucket order, so the cursor read backwards is how far along it is.
-fn scanned_share(cursor: u64, size: u64) -> u64 {
+/// How many of a node's `size` keys a SCAN cursor has passed. The server walks its hash table
+/// in reverse-binary bucket order, so the cursor read backwards is how far along it is.
+fn walked(cursor: u64, size: u64) -> u64 {
     let done = cursor.reverse_bits() as f64 / 2f64.powi(64);
     ((done * size as f64) as u64).min(size)
 }
@@ -306,15 +344,12 @@ impl Governor {
         self.count = next.clamp(MIN_COUNT, MAX_COUNT);
     }
 
-    async fn acted(&mut self, n: u64) {
+    /// Count keys acted on; returns how long to pause to keep to `--rate`.
+    fn acted(&mut self, n: u64) -> Option<Duration> {
         self.acted += n;
-        if let Some(rate) = self.rate.filter(|r| *r > 0) {
-            let due = Duration::from_secs_f64(self.acted as f64 / rate as f64);
-            let elapsed = self.started.elapsed();
-            if due > elapsed {
-                tokio::time::sleep(due - elapsed).await;
-            }
-        }
+        let rate = self.rate.filter(|r| *r > 0)?;
+        let due = Duration::from_secs_f64(self.acted as f64 / rate as f64);
+        due.checked_sub(self.started.elapsed())
     }
 }
 
@@ -332,10 +367,10 @@ mod tests {
 
     #[test]
     fn cursor_progress() {
-        assert_eq!(scanned_share(0, 1000), 0);
+        assert_eq!(walked(0, 1000), 0);
         // Top bit of the reversed cursor set: half the table walked.
-        assert_eq!(scanned_share(1, 1000), 500);
-        assert_eq!(scanned_share(3, 1000), 750);
+        assert_eq!(walked(1, 1000), 500);
+        assert_eq!(walked(3, 1000), 750);
     }
 
     #[test]

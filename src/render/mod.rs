@@ -1,8 +1,10 @@
 //! Everything the binary shows: tables and JSON on stdout, progress and prompts on stderr.
 
+pub mod charts;
 pub mod json;
 pub mod progress;
 pub mod prompt;
+pub mod report;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};

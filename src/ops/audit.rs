@@ -1,0 +1,737 @@
+//! Will the cache expire the way we meant? Keys without TTL, TTLs outside policy, and expiry
+//! clusters: many keys of a family expiring in the same second, the miss storm that follows a
+//! warm-up that gave every key the same TTL.
+//!
+//! The audit reads only PTTL per key (pipelined with the next SCAN): an absolute expiry is now
+//! plus PTTL, which works on every Redis and Valkey, where PEXPIRETIME needs Redis 7.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::{Pipeline, Value};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
+use crate::keys::{self};
+use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, now_ms, sampled};
+use crate::ops::policy::Policy;
+use crate::ops::scan::{self, BatchWork, Pace, ScanSpec, check_reply};
+use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
+use crate::progress::ProgressSink;
+use crate::stop::Stop;
+use crate::store::{Node, Store};
+use crate::ttl::{Jitter, KeyTtl};
+
+const SAMPLE_KEYS: usize = 5;
+
+/// What the server already counts, per master and database (`INFO keyspace`).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Headline {
+    pub node: String,
+    pub db: u32,
+    pub keys: u64,
+    /// Keys with an expiry.
+    pub expires: u64,
+    /// The server's own estimate of the average TTL (ms); 0 when it has none.
+    pub avg_ttl_ms: u64,
+}
+
+/// The keyspace headline at no scan cost.
+pub async fn headline(store: &Store) -> Result<Vec<Headline>> {
+    let mut out = Vec::new();
+    for (node, reply) in store.on_masters(redis::cmd("INFO").arg("keyspace")).await? {
+        let text: String = store.value_on(&node, reply)?;
+        for line in text.lines() {
+            // db0:keys=1000,expires=900,avg_ttl=123456
+            let Some((db, fields)) = line.trim().split_once(':') else {
+                continue;
+            };
+            let Some(db) = db.strip_prefix("db").and_then(|d| d.parse().ok()) else {
+                continue;
+            };
+            let field = |name: &str| -> u64 {
+                fields
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .find(|(k, _)| *k == name)
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            out.push(Headline {
+                node: node.addr().to_string(),
+                db,
+                keys: field("keys"),
+                expires: field("expires"),
+                avg_ttl_ms: field("avg_ttl"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    pub grouper: Grouper,
+    pub sample: Option<f64>,
+    /// Keys expiring within this window count as one cluster.
+    pub window: Duration,
+    pub policy: Option<Policy>,
+    pub pace: Pace,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HistogramBucket {
+    /// Lower bound of the bucket, seconds.
+    pub from_s: u64,
+    pub keys: u64,
+}
+
+/// Keys expiring per bucket from `from_ms` on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    pub from_ms: u64,
+    pub bucket_ms: u64,
+    pub counts: Vec<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FamilyAudit {
+    pub family: String,
+    /// The policy rule the family's keys fell under.
+    pub rule: Option<String>,
+    pub keys: u64,
+    pub without_ttl: u64,
+    pub ttl_min_s: Option<u64>,
+    pub ttl_median_s: Option<u64>,
+    pub ttl_max_s: Option<u64>,
+    /// The most keys of this family expiring within one window, and when.
+    pub busiest: Option<ExpiryCluster>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample_without_ttl: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    MissingTtl,
+    TtlBelowMin,
+    TtlAboveMax,
+    ExpiryCluster,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Violation {
+    pub rule: String,
+    #[serde(skip)]
+    pub rule_index: usize,
+    pub family: String,
+    pub kind: ViolationKind,
+    /// Keys concerned (for a cluster: keys in all offending windows).
+    pub keys: u64,
+    pub sample: Vec<String>,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<ExpiryCluster>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditReport {
+    pub pattern: String,
+    pub headline: Vec<Headline>,
+    pub scanned: u64,
+    /// Keys audited (after sampling).
+    pub audited: u64,
+    pub sample_rate: Option<f64>,
+    pub elapsed_ms: u64,
+    pub interrupted: bool,
+    pub with_ttl: u64,
+    pub without_ttl: u64,
+    pub ttl_histogram: Vec<HistogramBucket>,
+    /// The most keys of the whole keyspace expiring within one window.
+    pub busiest: Option<ExpiryCluster>,
+    pub timeline: Timeline,
+    pub families: Vec<FamilyAudit>,
+    pub violations: Vec<Violation>,
+    /// With a policy: keys no rule matched.
+    pub unmatched: Option<u64>,
+    /// When the scan's count disagrees with INFO keyspace by more than 1%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info_mismatch: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct GroupAcc {
+    keys: u64,
+    without_ttl: u64,
+    ttl: LogHistogram,
+    windows: ExpiryWindows,
+    sample_without_ttl: Vec<String>,
+    below_min: (u64, Vec<String>),
+    above_max: (u64, Vec<String>),
+}
+
+impl GroupAcc {
+    fn new(window_ms: u64) -> Self {
+        GroupAcc {
+            keys: 0,
+            without_ttl: 0,
+            ttl: LogHistogram::default(),
+            windows: ExpiryWindows::new(window_ms),
+            sample_without_ttl: Vec::new(),
+            below_min: (0, Vec::new()),
+            above_max: (0, Vec::new()),
+        }
+    }
+
+    fn merge(&mut self, o: &GroupAcc) {
+        self.keys += o.keys;
+        self.without_ttl += o.without_ttl;
+        self.ttl.merge(&o.ttl);
+        self.windows.merge(&o.windows);
+        extend_sample(&mut self.sample_without_ttl, &o.sample_without_ttl);
+        self.below_min.0 += o.below_min.0;
+        extend_sample(&mut self.below_min.1, &o.below_min.1);
+        self.above_max.0 += o.above_max.0;
+        extend_sample(&mut self.above_max.1, &o.above_max.1);
+    }
+}
+
+fn extend_sample(into: &mut Vec<String>, from: &[String]) {
+    for k in from {
+        if into.len() >= SAMPLE_KEYS {
+            break;
+        }
+        into.push(k.clone());
+    }
+}
+
+fn push_sample(into: &mut Vec<String>, key: &[u8]) {
+    if into.len() < SAMPLE_KEYS {
+        into.push(keys::display(key));
+    }
+}
+
+type GroupKey = (Option<usize>, String);
+
+/// Audit the TTLs of the keys matching `pattern`.
+pub async fn audit(
+    store: &Store,
+    pattern: &Glob,
+    options: &AuditOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<AuditReport> {
+    let head = headline(store).await?;
+    let window_ms = (options.window.as_millis() as u64).max(1);
+    let spec = ScanSpec {
+        store,
+        pattern,
+        pace: options.pace,
+        stop,
+        progress,
+        resume: &[],
+    };
+    let outcome = scan::scan(&spec, "auditing", |_| AuditWork {
+        options,
+        window_ms,
+        groups: HashMap::new(),
+        last: 0,
+    })
+    .await?;
+    let interrupted = outcome.interrupted();
+    let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
+    for w in &outcome.work {
+        for (k, acc) in &w.groups {
+            groups
+                .entry(k.clone())
+                .or_insert_with(|| GroupAcc::new(window_ms))
+                .merge(acc);
+        }
+    }
+    let scale = 1.0 / options.sample.unwrap_or(1.0);
+    let s = |n: u64| (n as f64 * scale).round() as u64;
+
+    let mut all = GroupAcc::new(window_ms);
+    for acc in groups.values() {
+        all.merge(acc);
+    }
+    let rule_name =
+        |i: Option<usize>| i.and_then(|i| options.policy.as_ref().map(|p| p.rules[i].name.clone()));
+
+    let mut families: Vec<FamilyAudit> = groups
+        .iter()
+        .map(|((rule, family), acc)| FamilyAudit {
+            family: family.clone(),
+            rule: rule_name(*rule),
+            keys: s(acc.keys),
+            without_ttl: s(acc.without_ttl),
+            ttl_min_s: acc.ttl.min(),
+            ttl_median_s: acc.ttl.quantile(0.5),
+            ttl_max_s: acc.ttl.max(),
+            busiest: acc.windows.busiest(),
+            sample_without_ttl: acc.sample_without_ttl.clone(),
+        })
+        .collect();
+    families.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.family.cmp(&b.family)));
+
+    let mut violations = Vec::new();
+    let mut unmatched = None;
+    if let Some(policy) = &options.policy {
+        unmatched = Some(s(groups
+            .iter()
+            .filter(|((r, _), _)| r.is_none())
+            .map(|(_, a)| a.keys)
+            .sum()));
+        let mut keys: Vec<&GroupKey> = groups.keys().collect();
+        keys.sort();
+        for gk in keys {
+            let (Some(ri), family) = gk else { continue };
+            let acc = &groups[gk];
+            let rule = &policy.rules[*ri];
+            let mut push = |kind, n: u64, sample: &[String], detail: String, clusters| {
+                violations.push(Violation {
+                    rule: rule.name.clone(),
+                    rule_index: *ri,
+                    family: family.clone(),
+                    kind,
+                    keys: s(n),
+                    sample: sample.to_vec(),
+                    detail,
+                    clusters,
+                });
+            };
+            if rule.require_ttl && acc.without_ttl > 0 {
+                push(
+                    ViolationKind::MissingTtl,
+                    acc.without_ttl,
+                    &acc.sample_without_ttl,
+                    "keys without TTL where the rule requires one".into(),
+                    Vec::new(),
+                );
+            }
+            if let Some(min) = rule.min_ttl
+                && acc.below_min.0 > 0
+            {
+                push(
+                    ViolationKind::TtlBelowMin,
+                    acc.below_min.0,
+                    &acc.below_min.1,
+                    format!("TTL below the minimum of {min}s"),
+                    Vec::new(),
+                );
+            }
+            if let Some(max) = rule.max_ttl
+                && acc.above_max.0 > 0
+            {
+                push(
+                    ViolationKind::TtlAboveMax,
+                    acc.above_max.0,
+                    &acc.above_max.1,
+                    format!("TTL above the maximum of {max}s"),
+                    Vec::new(),
+                );
+            }
+            if let Some(limit) = rule.max_cluster {
+                // Sampled counts are scaled, so compare the scaled window sizes with the limit.
+                let raw_limit = (limit as f64 / scale).floor() as u64;
+                let clusters = acc.windows.clusters_over(raw_limit);
+                if !clusters.is_empty() {
+                    let n: u64 = clusters.iter().map(|c| c.keys).sum();
+                    let worst = clusters.iter().map(|c| s(c.keys)).max().unwrap_or(0);
+                    let scaled: Vec<ExpiryCluster> = clusters
+                        .into_iter()
+                        .map(|c| ExpiryCluster {
+                            keys: s(c.keys),
+                            ..c
+                        })
+                        .collect();
+                    push(
+                        ViolationKind::ExpiryCluster,
+                        n,
+                        &[],
+                        format!(
+                            "{} window(s) with more than {limit} keys expiring within {window_ms} ms (worst {worst})",
+                            scaled.len()
+                        ),
+                        scaled,
+                    );
+                }
+            }
+        }
+    }
+
+    // From the current minute through the latest expiry (within a day), whole buckets.
+    let now = now_ms();
+    let horizon_ms = all
+        .ttl
+        .max()
+        .map_or(3_600_000, |s| (s * 1000).clamp(3_600_000, 24 * 3_600_000));
+    let bucket_ms = if horizon_ms <= 6 * 3_600_000 {
+        60_000
+    } else {
+        300_000
+    };
+    let from_ms = now - now % bucket_ms;
+    let buckets = ((now + horizon_ms - from_ms) / bucket_ms + 1) as usize;
+    let timeline = Timeline {
+        from_ms,
+        bucket_ms,
+        counts: all
+            .windows
+            .timeline(from_ms, bucket_ms, buckets)
+            .into_iter()
+            .map(s)
+            .collect(),
+    };
+    let audited = all.keys;
+    let info_keys: u64 = head.iter().map(|h| h.keys).sum();
+    let info_mismatch = (options.sample.is_none()
+        && !interrupted
+        && pattern.matches_everything()
+        && info_keys.abs_diff(audited) * 100 > info_keys.max(1))
+    .then(|| format!("the scan found {audited} keys, INFO keyspace counts {info_keys}"));
+    Ok(AuditReport {
+        pattern: pattern.to_string(),
+        headline: head,
+        scanned: outcome.totals.scanned,
+        audited,
+        sample_rate: options.sample,
+        elapsed_ms: outcome.elapsed.as_millis() as u64,
+        interrupted,
+        with_ttl: s(all.ttl.count()),
+        without_ttl: s(all.without_ttl),
+        ttl_histogram: all
+            .ttl
+            .buckets()
+            .into_iter()
+            .map(|(from_s, keys)| HistogramBucket {
+                from_s,
+                keys: s(keys),
+            })
+            .collect(),
+        busiest: all.windows.busiest().map(|c| ExpiryCluster {
+            keys: s(c.keys),
+            ..c
+        }),
+        timeline,
+        families,
+        violations,
+        unmatched,
+        info_mismatch,
+    })
+}
+
+struct AuditWork<'a> {
+    options: &'a AuditOptions,
+    window_ms: u64,
+    groups: HashMap<GroupKey, GroupAcc>,
+    last: u64,
+}
+
+impl BatchWork for AuditWork<'_> {
+    fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let sample = self.options.sample;
+        keys.into_iter().filter(|k| sampled(k, sample)).collect()
+    }
+
+    fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        for k in keys {
+            pipe.cmd("PTTL").arg(k);
+        }
+        keys.len()
+    }
+
+    fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
+        let now = now_ms();
+        self.last = 0;
+        for (key, r) in keys.into_iter().zip(&replies) {
+            check_reply(node, r)?;
+            let pttl: i64 =
+                redis::from_redis_value_ref(r).map_err(|e| Error::redis(node.addr(), e.into()))?;
+            let ttl = KeyTtl::from_pttl(pttl);
+            if ttl == KeyTtl::Missing {
+                continue;
+            }
+            let family = self.options.grouper.group(&key);
+            let rule = self
+                .options
+                .policy
+                .as_ref()
+                .and_then(|p| p.rule_for(&key, &family));
+            let family = if self.groups.len() >= MAX_FAMILIES
+                && !self.groups.contains_key(&(rule, family.clone()))
+            {
+                OTHER_FAMILIES.to_string()
+            } else {
+                family
+            };
+            let window_ms = self.window_ms;
+            let acc = self
+                .groups
+                .entry((rule, family))
+                .or_insert_with(|| GroupAcc::new(window_ms));
+            acc.keys += 1;
+            self.last += 1;
+            match ttl {
+                KeyTtl::Never => {
+                    acc.without_ttl += 1;
+                    push_sample(&mut acc.sample_without_ttl, &key);
+                }
+                KeyTtl::Expires(ms) => {
+                    let secs = ms.div_ceil(1000);
+                    acc.ttl.add(secs);
+                    acc.windows.add(now + ms);
+                    if let Some(rule) =
+                        rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]))
+                    {
+                        if rule.min_ttl.is_some_and(|min| secs < min) {
+                            acc.below_min.0 += 1;
+                            push_sample(&mut acc.below_min.1, &key);
+                        }
+                        if rule.max_ttl.is_some_and(|max| secs > max) {
+                            acc.above_max.0 += 1;
+                            push_sample(&mut acc.above_max.1, &key);
+                        }
+                    }
+                }
+                KeyTtl::Missing => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn acted(&self) -> u64 {
+        self.last
+    }
+}
+
+/// What a remediation pass may change.
+#[derive(Clone, Debug, Default)]
+pub struct FixOptions {
+    /// Give keys without TTL this TTL (seconds, plus up to 10% so they do not all expire at
+    /// once), only where their rule requires one.
+    pub missing_ttl: Option<u64>,
+    /// Push expiries in flagged clusters later by up to this fraction of their TTL.
+    pub spread: Option<f64>,
+}
+
+/// Keys a remediation would touch, from an audit: nothing is asked of the server.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FixPlan {
+    pub missing_ttl: u64,
+    pub spread: u64,
+}
+
+impl FixPlan {
+    pub fn from_report(report: &AuditReport, fix: &FixOptions) -> FixPlan {
+        let count = |kind| {
+            report
+                .violations
+                .iter()
+                .filter(|v| v.kind == kind)
+                .map(|v| v.keys)
+                .sum()
+        };
+        FixPlan {
+            missing_ttl: if fix.missing_ttl.is_some() {
+                count(ViolationKind::MissingTtl)
+            } else {
+                0
+            },
+            spread: if fix.spread.is_some() {
+                count(ViolationKind::ExpiryCluster)
+            } else {
+                0
+            },
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.missing_ttl + self.spread
+    }
+}
+
+/// What a remediation changed.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FixReport {
+    /// Keys that got a TTL (EXPIRE ... NX).
+    pub ttl_set: u64,
+    /// Keys whose expiry moved later (PEXPIRE ... GT).
+    pub spread: u64,
+    pub interrupted: bool,
+}
+
+/// Apply `fix` to the keys the audit flagged. Only keys under a rule that asks for it are
+/// touched, and never so that a TTL gets shorter: EXPIRE NX sets a TTL only where there is
+/// none, PEXPIRE GT only lengthens, so a TTL the application has just set always wins.
+pub async fn fix(
+    store: &Store,
+    pattern: &Glob,
+    options: &AuditOptions,
+    report: &AuditReport,
+    fix: &FixOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<FixReport> {
+    let Some(policy) = &options.policy else {
+        return Err(Error::Usage(
+            "remediation needs --policy: only keys under a rule are ever changed".into(),
+        ));
+    };
+    let mut clusters: HashMap<GroupKey, Vec<ExpiryCluster>> = HashMap::new();
+    for v in report
+        .violations
+        .iter()
+        .filter(|v| v.kind == ViolationKind::ExpiryCluster)
+    {
+        clusters
+            .entry((Some(v.rule_index), v.family.clone()))
+            .or_default()
+            .extend(v.clusters.iter().cloned());
+    }
+    let spec = ScanSpec {
+        store,
+        pattern,
+        pace: options.pace,
+        stop,
+        progress,
+        resume: &[],
+    };
+    let outcome = scan::scan(&spec, "fixing", |_| FixWork {
+        options,
+        policy,
+        fix,
+        clusters: &clusters,
+        jitter: Jitter::seeded(now_ms()),
+        planned: Vec::new(),
+        report: FixReport::default(),
+        last: 0,
+    })
+    .await?;
+    let mut total = FixReport {
+        interrupted: outcome.interrupted(),
+        ..FixReport::default()
+    };
+    for w in outcome.work {
+        total.ttl_set += w.report.ttl_set;
+        total.spread += w.report.spread;
+    }
+    Ok(total)
+}
+
+/// A change planned for one key.
+enum Change {
+    SetTtl(u64),
+    ExtendTo(u64),
+}
+
+struct FixWork<'a> {
+    options: &'a AuditOptions,
+    policy: &'a Policy,
+    fix: &'a FixOptions,
+    clusters: &'a HashMap<GroupKey, Vec<ExpiryCluster>>,
+    jitter: Jitter,
+    /// Changes for the batch in flight, in key order.
+    planned: Vec<Change>,
+    report: FixReport,
+    last: u64,
+}
+
+impl FixWork<'_> {
+    fn group(&self, key: &[u8]) -> GroupKey {
+        let family = self.options.grouper.group(key);
+        (self.policy.rule_for(key, &family), family)
+    }
+}
+
+impl BatchWork for FixWork<'_> {
+    fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        keys.into_iter()
+            .filter(|k| {
+                let (rule, family) = self.group(k);
+                let Some(rule) = rule else { return false };
+                let r = &self.policy.rules[rule];
+                (self.fix.missing_ttl.is_some() && r.require_ttl)
+                    || (self.fix.spread.is_some()
+                        && self.clusters.contains_key(&(Some(rule), family)))
+            })
+            .collect()
+    }
+
+    // Which change a key needs depends on its TTL now, so ask first; the change then goes in
+    // the batch's pipeline with the next SCAN.
+    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.cmd("PTTL").arg(k);
+        }
+        let replies = store.node_pipeline(node, &pipe).await?;
+        let now = now_ms();
+        self.planned.clear();
+        for (key, r) in keys.iter().zip(replies) {
+            let pttl: i64 = store.value_on(node, r)?;
+            let group = self.group(key);
+            let change = match KeyTtl::from_pttl(pttl) {
+                // Up to 10% longer, at random: keys fixed together must not expire together.
+                KeyTtl::Never => self.fix.missing_ttl.map(|secs| {
+                    Change::SetTtl(secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64)
+                }),
+                KeyTtl::Expires(ms) => match (self.fix.spread, self.clusters.get(&group)) {
+                    (Some(p), Some(cs))
+                        if cs.iter().any(|c| ExpiryWindows::contains(c, now + ms)) =>
+                    {
+                        let extra = (ms as f64 * p * self.jitter.unit()) as u64;
+                        Some(Change::ExtendTo(ms + extra.max(1)))
+                    }
+                    _ => None,
+                },
+                KeyTtl::Missing => None,
+            };
+            self.planned.push(change.unwrap_or(Change::SetTtl(0)));
+        }
+        Ok(())
+    }
+
+    fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        let mut n = 0;
+        for (k, change) in keys.iter().zip(&self.planned) {
+            match change {
+                Change::SetTtl(0) => {}
+                Change::SetTtl(secs) => {
+                    pipe.cmd("EXPIRE").arg(k).arg(*secs).arg("NX");
+                    n += 1;
+                }
+                Change::ExtendTo(ms) => {
+                    pipe.cmd("PEXPIRE").arg(k).arg(*ms).arg("GT");
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
+        let mut replies = replies.into_iter();
+        self.last = 0;
+        for change in &self.planned {
+            let (Change::SetTtl(1..) | Change::ExtendTo(_)) = change else {
+                continue;
+            };
+            let Some(r) = replies.next() else { break };
+            check_reply(node, &r)?;
+            if matches!(r, Value::Int(1)) {
+                self.last += 1;
+                match change {
+                    Change::SetTtl(_) => self.report.ttl_set += 1,
+                    Change::ExtendTo(_) => self.report.spread += 1,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn acted(&self) -> u64 {
+        self.last
+    }
+}

@@ -1,0 +1,206 @@
+//! TTL policy files for `ttl-audit --policy`: rules by glob or family, first match wins.
+//!
+//! ```yaml
+//! rules:
+//!   - match: "post_cache:*"          # Redis glob, exactly the server's semantics
+//!     ttl: { min: 60, max: 1h }
+//!     require_ttl: true
+//!     max_cluster: 500               # keys of this rule expiring within one --window
+//!   - family: "user_{n}_posts:page_{n}"
+//!     require_ttl: true
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
+use crate::ttl;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(rename = "match")]
+    glob: Option<String>,
+    family: Option<String>,
+    name: Option<String>,
+    ttl: Option<TtlBoundsFile>,
+    #[serde(default)]
+    require_ttl: bool,
+    max_cluster: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TtlBoundsFile {
+    min: Option<DurationText>,
+    max: Option<DurationText>,
+}
+
+/// `60` or `"1h"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DurationText {
+    Seconds(u64),
+    Text(String),
+}
+
+/// What selects a rule's keys.
+#[derive(Clone, Debug)]
+pub enum Selector {
+    Glob(Glob),
+    Family(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// How reports name the rule: its `name`, else its glob or family.
+    pub name: String,
+    pub selector: Selector,
+    pub min_ttl: Option<u64>,
+    pub max_ttl: Option<u64>,
+    pub require_ttl: bool,
+    pub max_cluster: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Policy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            context: format!("reading policy {}", path.display()),
+            error: e,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse policy YAML; errors name `origin`, line and column.
+    pub fn parse(text: &str, origin: &str) -> Result<Policy> {
+        let file: PolicyFile = serde_saphyr::from_str(text).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!("{origin}:{}:{}", l.line(), l.column()))
+                .unwrap_or_else(|| origin.to_string());
+            Error::Usage(format!("{at}: {}", first_line(&e.to_string())))
+        })?;
+        let mut rules = Vec::with_capacity(file.rules.len());
+        for (i, r) in file.rules.into_iter().enumerate() {
+            let here = format!("{origin}: rules[{i}]");
+            let selector = match (r.glob, r.family) {
+                (Some(g), None) => Selector::Glob(Glob::new(g)),
+                (None, Some(f)) => Selector::Family(f),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{here}: give exactly one of `match` (a glob) or `family`"
+                    )));
+                }
+            };
+            let seconds = |d: Option<DurationText>, field: &str| -> Result<Option<u64>> {
+                match d {
+                    None => Ok(None),
+                    Some(DurationText::Seconds(s)) => Ok(Some(s)),
+                    Some(DurationText::Text(t)) => ttl::parse_seconds(&t)
+                        .map(Some)
+                        .map_err(|e| Error::Usage(format!("{here}.ttl.{field}: {e}"))),
+                }
+            };
+            let (min_ttl, max_ttl) = match r.ttl {
+                Some(b) => (seconds(b.min, "min")?, seconds(b.max, "max")?),
+                None => (None, None),
+            };
+            if let (Some(lo), Some(hi)) = (min_ttl, max_ttl)
+                && lo > hi
+            {
+                return Err(Error::Usage(format!(
+                    "{here}.ttl: min {lo} is above max {hi}"
+                )));
+            }
+            let name = r.name.unwrap_or_else(|| match &selector {
+                Selector::Glob(g) => g.to_string(),
+                Selector::Family(f) => format!("family {f}"),
+            });
+            rules.push(Rule {
+                name,
+                selector,
+                min_ttl,
+                max_ttl,
+                require_ttl: r.require_ttl,
+                max_cluster: r.max_cluster,
+            });
+        }
+        Ok(Policy { rules })
+    }
+
+    /// The first rule for `key` (whose family is `family`), by position.
+    pub fn rule_for(&self, key: &[u8], family: &str) -> Option<usize> {
+        self.rules.iter().position(|r| match &r.selector {
+            Selector::Glob(g) => g.is_match(key),
+            Selector::Family(f) => f == family,
+        })
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+rules:
+  - match: "post_cache:[0-9]*"
+    ttl: { min: 60, max: 1h }
+    require_ttl: true
+    max_cluster: 100
+  - family: "user_{n}_posts:page_{n}"
+    require_ttl: true
+  - match: "*"
+    name: everything else
+"#;
+
+    #[test]
+    fn parses_and_matches_first_rule() {
+        let p = Policy::parse(POLICY, "p.yaml").unwrap();
+        assert_eq!(p.rules.len(), 3);
+        assert_eq!(p.rules[0].max_ttl, Some(3600));
+        assert_eq!(p.rule_for(b"post_cache:42", "post_cache:{n}"), Some(0));
+        assert_eq!(p.rule_for(b"post_cache:x", "post_cache:x"), Some(2));
+        assert_eq!(
+            p.rule_for(b"user_7_posts:page_1", "user_{n}_posts:page_{n}"),
+            Some(1)
+        );
+        assert_eq!(p.rules[2].name, "everything else");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let err = Policy::parse("rules:\n  - match: x\n    max_clutser: 3\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("p.yaml:3:"), "{err}");
+        assert!(err.contains("max_clutser"), "{err}");
+        let err = Policy::parse("rules:\n  - require_ttl: true\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rules[0]"), "{err}");
+        let err = Policy::parse(
+            "rules:\n  - match: x\n    ttl: {min: 2h, max: 1h}\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("above max"), "{err}");
+    }
+}

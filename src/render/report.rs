@@ -1,0 +1,302 @@
+//! Tables and charts for inspect and ttl-audit.
+
+use std::io;
+
+use cachectl::ops::audit::{AuditReport, FixPlan, FixReport, Headline};
+use cachectl::ops::inspect::{InspectReport, KeyDetails, rfc3339};
+use comfy_table::CellAlignment;
+
+use super::charts::{self, human_secs};
+use super::{Renderer, Style};
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".to_string())
+}
+
+impl Renderer {
+    fn right_align(t: &mut comfy_table::Table, cols: std::ops::RangeInclusive<usize>) {
+        for i in cols {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+
+    pub fn key_details(&self, details: &[KeyDetails]) -> io::Result<()> {
+        for d in details {
+            let mut t = self.table(&["", &d.key]);
+            let ttl = match (d.ttl_ms, &d.expires_at) {
+                (Some(ms), Some(at)) => format!("{} (expires {at})", human_secs(ms.div_ceil(1000))),
+                _ => "no expiry".to_string(),
+            };
+            let preview = serde_json::to_string_pretty(&d.preview).unwrap_or_default();
+            for (k, v) in [
+                ("type", d.kind.clone()),
+                ("encoding", opt(d.encoding.clone(), |e| e)),
+                ("ttl", ttl),
+                ("memory", opt(d.memory_bytes, bytes)),
+                ("length", opt(d.length, |n| n.to_string())),
+                ("idle", opt(d.idle_seconds, human_secs)),
+                ("preview", preview),
+            ] {
+                t.add_row(vec![k.to_string(), v]);
+            }
+            self.print_table(&t)?;
+        }
+        Ok(())
+    }
+
+    pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
+        let mut t = self.table(&[
+            "family",
+            "keys",
+            "memory",
+            "p50",
+            "p99",
+            "max",
+            "biggest key",
+            "with TTL",
+            "TTL min",
+            "median",
+            "max",
+        ]);
+        for f in r.families.iter().chain(std::iter::once(&r.total)) {
+            let share = if f.keys == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
+            };
+            t.add_row(vec![
+                f.family.clone(),
+                f.keys.to_string(),
+                bytes(f.memory_bytes),
+                opt(f.memory_p50, bytes),
+                opt(f.memory_p99, bytes),
+                opt(f.memory_max, bytes),
+                f.biggest_key.clone().unwrap_or_default(),
+                share,
+                opt(f.ttl_min_s, human_secs),
+                opt(f.ttl_median_s, human_secs),
+                opt(f.ttl_max_s, human_secs),
+            ]);
+        }
+        Self::right_align(&mut t, 1..=5);
+        self.print_table(&t)?;
+        let sampled = r
+            .sample_rate
+            .map(|s| format!(", sampled at {:.1}%, counts scaled", s * 100.0))
+            .unwrap_or_default();
+        self.print(&format!(
+            "{}\n",
+            self.paint(
+                &format!(
+                    "{} keys inspected of {} scanned in {:.2}s{sampled}",
+                    r.inspected,
+                    r.scanned,
+                    r.elapsed_ms as f64 / 1000.0
+                ),
+                Style::Dim
+            )
+        ))
+    }
+
+    pub fn headline(&self, head: &[Headline]) -> io::Result<()> {
+        let mut t = self.table(&["node", "db", "keys", "with expiry", "without", "avg TTL"]);
+        for h in head {
+            t.add_row(vec![
+                h.node.clone(),
+                h.db.to_string(),
+                h.keys.to_string(),
+                h.expires.to_string(),
+                h.keys.saturating_sub(h.expires).to_string(),
+                if h.avg_ttl_ms > 0 {
+                    human_secs(h.avg_ttl_ms / 1000)
+                } else {
+                    "-".into()
+                },
+            ]);
+        }
+        Self::right_align(&mut t, 2..=4);
+        self.print_table(&t)
+    }
+
+    pub fn audit_report(&self, r: &AuditReport, charts: bool) -> io::Result<()> {
+        self.headline(&r.headline)?;
+        let mut t = self.table(&[
+            "family",
+            "rule",
+            "keys",
+            "no TTL",
+            "TTL min",
+            "median",
+            "max",
+            "busiest window",
+        ]);
+        for f in &r.families {
+            t.add_row(vec![
+                f.family.clone(),
+                f.rule.clone().unwrap_or_else(|| "-".into()),
+                f.keys.to_string(),
+                f.without_ttl.to_string(),
+                opt(f.ttl_min_s, human_secs),
+                opt(f.ttl_median_s, human_secs),
+                opt(f.ttl_max_s, human_secs),
+                opt(f.busiest.as_ref(), |c| {
+                    format!("{} keys at {}", c.keys, rfc3339(c.starts_ms))
+                }),
+            ]);
+        }
+        Self::right_align(&mut t, 2..=3);
+        self.print_table(&t)?;
+        let mut summary = format!(
+            "{} keys audited of {} scanned in {:.2}s: {} with TTL, {} without",
+            r.audited,
+            r.scanned,
+            r.elapsed_ms as f64 / 1000.0,
+            r.with_ttl,
+            r.without_ttl
+        );
+        if let Some(c) = &r.busiest {
+            summary.push_str(&format!(
+                "; busiest {} ms window: {} keys at {}",
+                c.window_ms,
+                c.keys,
+                rfc3339(c.starts_ms)
+            ));
+        }
+        self.print(&format!("{}\n", self.paint(&summary, Style::Dim)))?;
+        if let Some(m) = &r.info_mismatch {
+            self.print(&format!(
+                "{}\n",
+                self.paint(&format!("note: {m}"), Style::Warn)
+            ))?;
+        }
+        if let Some(n) = r.unmatched.filter(|n| *n > 0) {
+            self.print(&format!(
+                "{}\n",
+                self.paint(&format!("{n} keys match no policy rule"), Style::Warn)
+            ))?;
+        }
+        if charts {
+            self.audit_charts(r)?;
+        }
+        if r.violations.is_empty() {
+            if r.unmatched.is_some() {
+                self.print(&format!(
+                    "{}\n",
+                    self.paint("no policy violations", Style::Good)
+                ))?;
+            }
+            return Ok(());
+        }
+        let mut v = self.table(&["rule", "family", "violation", "keys", "detail", "sample"]);
+        for x in &r.violations {
+            v.add_row(vec![
+                x.rule.clone(),
+                x.family.clone(),
+                self.paint(
+                    serde_json::to_value(x.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                        .as_str(),
+                    Style::Bad,
+                ),
+                x.keys.to_string(),
+                x.detail.clone(),
+                x.sample
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]);
+        }
+        Self::right_align(&mut v, 3..=3);
+        self.print_table(&v)
+    }
+
+    fn audit_charts(&self, r: &AuditReport) -> io::Result<()> {
+        let width = charts::terminal_width();
+        if !r.ttl_histogram.is_empty() {
+            let rows: Vec<(String, u64)> = r
+                .ttl_histogram
+                .iter()
+                .map(|b| (format!("≥ {}", human_secs(b.from_s)), b.keys))
+                .collect();
+            self.print(&format!(
+                "\n{}\n",
+                self.paint("TTL histogram (keys per bucket)", Style::Bold)
+            ))?;
+            self.print(&charts::bar_rows(&rows, width))?;
+        }
+        let tl = &r.timeline;
+        if tl.counts.iter().any(|&n| n > 0) {
+            // Mark the buckets holding the clusters the audit reports.
+            let mut marked: Vec<usize> = r
+                .violations
+                .iter()
+                .flat_map(|v| v.clusters.iter())
+                .chain(r.busiest.iter())
+                .filter(|c| c.starts_ms >= tl.from_ms)
+                .map(|c| ((c.starts_ms - tl.from_ms) / tl.bucket_ms) as usize)
+                .collect();
+            marked.sort_unstable();
+            marked.dedup();
+            let (line, marks) = charts::timeline(&tl.counts, &marked, width.saturating_sub(2));
+            let span = tl.bucket_ms * tl.counts.len() as u64;
+            self.print(&format!(
+                "\n{}\n",
+                self.paint(
+                    &format!(
+                        "expiries over the next {} (one column ≈ {}; ^ marks an expiry cluster)",
+                        human_secs(span / 1000),
+                        human_secs((span / line.chars().count().max(1) as u64 / 1000).max(1))
+                    ),
+                    Style::Bold
+                )
+            ))?;
+            self.print(&format!("|{line}|\n {marks}\n"))?;
+        }
+        Ok(())
+    }
+
+    pub fn fix_plan(&self, plan: &FixPlan, dry_run: bool) -> io::Result<()> {
+        let verb = if dry_run { "would" } else { "will" };
+        self.print(&format!(
+            "{}\n",
+            self.paint(
+                &format!(
+                    "remediation {verb} set a TTL on {} keys and spread {} keys",
+                    plan.missing_ttl, plan.spread
+                ),
+                Style::Warn
+            )
+        ))
+    }
+
+    pub fn fix_report(&self, f: &FixReport) -> io::Result<()> {
+        self.print(&format!(
+            "{}\n",
+            self.paint(
+                &format!("set a TTL on {} keys, spread {} keys", f.ttl_set, f.spread),
+                Style::Good
+            )
+        ))
+    }
+}
