@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write one key with a TTL, atomically (SET ... EX)')
             [CompletionResult]::new('invalidate', 'invalidate', [CompletionResultType]::ParameterValue, 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates')
             [CompletionResult]::new('invalidate-pattern', 'invalidate-pattern', [CompletionResultType]::ParameterValue, 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)')
+            [CompletionResult]::new('warm', 'warm', [CompletionResultType]::ParameterValue, 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -151,6 +152,32 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cachectl;warm' {
+            [CompletionResult]::new('--preview', '--preview', [CompletionResultType]::ParameterName, 'Values shown per step in a dry run')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only this step (repeatable; a parent still reads rows for a selected child)')
+            [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip this step and its children (repeatable)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Steps at once, and for_each children per parent (the plan''s default otherwise)')
+            [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'Template variable as NAME=VALUE (below each row''s own fields)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Validate the plan for CI: schema, sources reachable, templates use real columns')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --check: do not contact the sources')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Read every source and show what would be written; write nothing')
+            [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop every step as soon as one fails')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachectl;inspect' {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Families shown, largest memory first; the rest are folded into one row')
@@ -234,6 +261,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write one key with a TTL, atomically (SET ... EX)')
             [CompletionResult]::new('invalidate', 'invalidate', [CompletionResultType]::ParameterValue, 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates')
             [CompletionResult]::new('invalidate-pattern', 'invalidate-pattern', [CompletionResultType]::ParameterValue, 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)')
+            [CompletionResult]::new('warm', 'warm', [CompletionResultType]::ParameterValue, 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -250,6 +278,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;help;invalidate-pattern' {
+            break
+        }
+        'cachectl;help;warm' {
             break
         }
         'cachectl;help;inspect' {

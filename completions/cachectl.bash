@@ -40,6 +40,9 @@ _cachectl() {
             cachectl,ttl-audit)
                 cmd="cachectl__subcmd__ttl__subcmd__audit"
                 ;;
+            cachectl,warm)
+                cmd="cachectl__subcmd__warm"
+                ;;
             cachectl__subcmd__help,completions)
                 cmd="cachectl__subcmd__help__subcmd__completions"
                 ;;
@@ -64,6 +67,9 @@ _cachectl() {
             cachectl__subcmd__help,ttl-audit)
                 cmd="cachectl__subcmd__help__subcmd__ttl__subcmd__audit"
                 ;;
+            cachectl__subcmd__help,warm)
+                cmd="cachectl__subcmd__help__subcmd__warm"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +77,7 @@ _cachectl() {
 
     case "${cmd}" in
         cachectl)
-            opts="-o -v -h -V --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help --version get set invalidate invalidate-pattern inspect ttl-audit completions help"
+            opts="-o -v -h -V --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help --version get set invalidate invalidate-pattern warm inspect ttl-audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,7 +207,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__help)
-            opts="get set invalidate invalidate-pattern inspect ttl-audit completions help"
+            opts="get set invalidate invalidate-pattern warm inspect ttl-audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +319,20 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__help__subcmd__ttl__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachectl__subcmd__help__subcmd__warm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -678,6 +698,68 @@ _cachectl() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachectl__subcmd__warm)
+            opts="-o -v -h --check --offline --dry-run --preview --only --skip --concurrency --fail-fast --var --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --preview)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --var)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

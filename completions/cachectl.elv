@@ -38,6 +38,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand set 'Write one key with a TTL, atomically (SET ... EX)'
             cand invalidate 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
             cand invalidate-pattern 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+            cand warm 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
             cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand completions 'Print shell completions'
@@ -143,6 +144,31 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachectl;warm'= {
+            cand --preview 'Values shown per step in a dry run'
+            cand --only 'Run only this step (repeatable; a parent still reads rows for a selected child)'
+            cand --skip 'Skip this step and its children (repeatable)'
+            cand --concurrency 'Steps at once, and for_each children per parent (the plan''s default otherwise)'
+            cand --var 'Template variable as NAME=VALUE (below each row''s own fields)'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --check 'Validate the plan for CI: schema, sources reachable, templates use real columns'
+            cand --offline 'With --check: do not contact the sources'
+            cand --dry-run 'Read every source and show what would be written; write nothing'
+            cand --fail-fast 'Stop every step as soon as one fails'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachectl;inspect'= {
             cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
             cand --top 'Families shown, largest memory first; the rest are folded into one row'
@@ -223,6 +249,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand set 'Write one key with a TTL, atomically (SET ... EX)'
             cand invalidate 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
             cand invalidate-pattern 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+            cand warm 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
             cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand completions 'Print shell completions'
@@ -235,6 +262,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;invalidate'= {
         }
         &'cachectl;help;invalidate-pattern'= {
+        }
+        &'cachectl;help;warm'= {
         }
         &'cachectl;help;inspect'= {
         }

@@ -41,6 +41,7 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "get" -d 'Read key
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -126,6 +127,27 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l preview -d 'Values shown per step in a dry run' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l only -d 'Run only this step (repeatable; a parent still reads rows for a selected child)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l skip -d 'Skip this step and its children (repeatable)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l concurrency -d 'Steps at once, and for_each children per parent (the plan\'s default otherwise)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l var -d 'Template variable as NAME=VALUE (below each row\'s own fields)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l check -d 'Validate the plan for CI: schema, sources reachable, templates use real columns'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l offline -d 'With --check: do not contact the sources'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l dry-run -d 'Read every source and show what would be written; write nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l fail-fast -d 'Stop every step as soon as one fails'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
@@ -192,11 +214,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluste
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "completions" -d 'Print shell completions'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern inspect ttl-audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

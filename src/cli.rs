@@ -94,6 +94,9 @@ pub enum Command {
     Invalidate(InvalidateArgs),
     /// Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)
     InvalidatePattern(InvalidatePatternArgs),
+    /// Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become
+    /// keys with TTLs
+    Warm(WarmArgs),
     /// Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)
     Inspect(InspectArgs),
     /// Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely
@@ -278,6 +281,49 @@ pub struct GroupArgs {
 pub enum GroupBy {
     Prefix,
     Family,
+}
+
+#[derive(Debug, Args)]
+pub struct WarmArgs {
+    /// The warm plan (YAML)
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// Validate the plan for CI: schema, sources reachable, templates use real columns
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: do not contact the sources
+    #[arg(long, requires = "check")]
+    pub offline: bool,
+
+    /// Read every source and show what would be written; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Values shown per step in a dry run
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub preview: usize,
+
+    /// Run only this step (repeatable; a parent still reads rows for a selected child)
+    #[arg(long, value_name = "STEP")]
+    pub only: Vec<String>,
+
+    /// Skip this step and its children (repeatable)
+    #[arg(long, value_name = "STEP")]
+    pub skip: Vec<String>,
+
+    /// Steps at once, and for_each children per parent (the plan's default otherwise)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
+
+    /// Stop every step as soon as one fails
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Template variable as NAME=VALUE (below each row's own fields)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,12 @@ pub enum Error {
     BadValue { key: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    /// A warm plan that cannot run: `file:line:column: field: what is wrong`.
+    #[error("{0}")]
+    Plan(String),
+    /// A warm source failed (SQL, HTTP, a row that cannot become a key).
+    #[error("{0}")]
+    Source(String),
     /// A safety guard refused the operation; nothing was changed.
     #[error("refused: {0}")]
     Refused(String),

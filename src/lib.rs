@@ -12,6 +12,7 @@ pub mod progress;
 pub mod stop;
 pub mod store;
 pub mod ttl;
+pub mod warm;
 
 pub use conn::{ClusterMode, Target};
 pub use error::{Error, Result};

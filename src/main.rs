@@ -22,13 +22,14 @@ use cachectl::ops::{get, set};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
 use cachectl::ttl::{self, Ttl};
+use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 use cachectl::{Error, conn};
 use clap::{CommandFactory, Parser};
 use serde::Serialize;
 
 use crate::cli::{Cli, Command, GlobalArgs, GroupArgs, PaceArgs, SweepArgs};
 use crate::render::Renderer;
-use crate::render::progress::Bars;
+use crate::render::progress::{Bars, StepBars};
 use crate::render::prompt;
 
 /// Exit codes, documented in the README and `--help`.
@@ -75,9 +76,13 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<Error>() {
         Some(Error::Refused(_)) => exit::REFUSED,
         Some(Error::Interrupted) => exit::INTERRUPTED,
-        Some(Error::Usage(_) | Error::BadTtl { .. } | Error::Template(_) | Error::BadUrl(_)) => {
-            exit::USAGE
-        }
+        Some(
+            Error::Usage(_)
+            | Error::Plan(_)
+            | Error::BadTtl { .. }
+            | Error::Template(_)
+            | Error::BadUrl(_),
+        ) => exit::USAGE,
         _ => exit::FAILED,
     }
 }
@@ -211,6 +216,59 @@ async fn try_main(cli: Cli) -> anyhow::Result<u8> {
                 out.sweeps(&sweeps)?;
             }
             Ok(sweep_exit(&sweeps))
+        }
+        Command::Warm(args) => {
+            let plan = WarmPlan::load(&args.plan)?;
+            let vars = args
+                .var
+                .iter()
+                .map(|s| pair(s, "--var"))
+                .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+            if args.check {
+                let report = check::check(&plan, args.offline, &vars).await?;
+                if out.is_json() {
+                    out.json(&report)?;
+                } else {
+                    out.warm_check(&report)?;
+                }
+                return Ok(if report.ok() { exit::OK } else { exit::FAILED });
+            }
+            let store = if args.dry_run {
+                None
+            } else {
+                Some(connect(global).await?)
+            };
+            let options = WarmOptions {
+                only: args.only,
+                skip: args.skip,
+                concurrency: args.concurrency.map(usize::from),
+                dry_run: args.dry_run,
+                fail_fast: args.fail_fast,
+                vars,
+                preview: if args.dry_run { args.preview } else { 0 },
+            };
+            let stop = interrupt_on_ctrl_c();
+            let report =
+                warm::run::run(&plan, store.as_ref(), &options, &stop, &StepBars::new()).await?;
+            if out.is_json() {
+                out.json(&report)?;
+            } else {
+                out.warm_report(&report)?;
+            }
+            for s in report.steps.iter().filter(|s| s.error.is_some()) {
+                eprintln!(
+                    "error: step `{}`: {}",
+                    s.step,
+                    s.error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(if report.interrupted {
+                exit::INTERRUPTED
+            } else if report.failed() {
+                exit::FAILED
+            } else {
+                exit::OK
+            })
         }
         Command::Inspect(args) => {
             let store = connect(global).await?;

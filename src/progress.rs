@@ -23,3 +23,14 @@ pub trait ProgressSink: Send + Sync {
 pub struct Silent;
 
 impl ProgressSink for Silent {}
+
+/// Progress for work with several phases running at once (warm: one per step).
+pub trait ProgressBars: Send + Sync {
+    fn phase(&self, name: &str) -> Box<dyn ProgressSink>;
+}
+
+impl ProgressBars for Silent {
+    fn phase(&self, _name: &str) -> Box<dyn ProgressSink> {
+        Box::new(Silent)
+    }
+}

@@ -279,8 +279,8 @@ impl Store {
         match &self.conn {
             Conn::Standalone(_) => {
                 let mut pipe = redis::pipe();
-                for (_, c) in &cmds {
-                    pipe.add_command(c.clone());
+                for (_, c) in cmds {
+                    pipe.add_command(c);
                 }
                 self.query_pipeline(&pipe).await
             }

@@ -50,7 +50,7 @@ pub enum FieldValue<'a> {
 }
 
 /// A source of field values: CLI `--var`s, a SQL row, a JSON object.
-pub trait Vars {
+pub trait Vars: Sync {
     fn field(&self, name: &str) -> Option<FieldValue<'_>>;
 }
 

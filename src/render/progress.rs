@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use cachectl::progress::{ProgressSink, ProgressUpdate};
-use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use cachectl::progress::{ProgressBars, ProgressSink, ProgressUpdate};
+use indicatif::{HumanCount, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Bars {
     enabled: bool,
@@ -63,5 +63,51 @@ impl ProgressSink for Bars {
         {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// One bar per running warm step (rows read, keys written, rate), stacked on stderr.
+pub struct StepBars {
+    multi: Option<MultiProgress>,
+}
+
+impl StepBars {
+    pub fn new() -> Self {
+        StepBars {
+            multi: std::io::stderr()
+                .is_terminal()
+                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+        }
+    }
+}
+
+struct StepBar(ProgressBar);
+
+impl ProgressBars for StepBars {
+    fn phase(&self, name: &str) -> Box<dyn ProgressSink> {
+        let Some(multi) = &self.multi else {
+            return Box::new(cachectl::progress::Silent);
+        };
+        let bar = multi.add(ProgressBar::no_length());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>20} {spinner} {human_pos} rows  {msg}  {per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Box::new(StepBar(bar))
+    }
+}
+
+impl ProgressSink for StepBar {
+    fn update(&self, u: &ProgressUpdate) {
+        self.0.set_position(u.scanned);
+        self.0.set_message(format!("{} keys", HumanCount(u.done)));
+    }
+
+    fn end(&self) {
+        self.0.finish_and_clear();
     }
 }

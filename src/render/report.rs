@@ -300,3 +300,81 @@ impl Renderer {
         ))
     }
 }
+
+impl Renderer {
+    pub fn warm_report(&self, r: &cachectl::warm::run::WarmReport) -> io::Result<()> {
+        let mut t = self.table(&["step", "rows", "keys", "bytes", "errors", "time", "status"]);
+        for s in &r.steps {
+            let status = match (&s.error, s.skipped) {
+                (Some(e), _) => self.paint(e, Style::Bad),
+                (None, true) => self.paint("skipped", Style::Dim),
+                (None, false) if r.dry_run => self.paint("would write", Style::Warn),
+                (None, false) => self.paint("ok", Style::Good),
+            };
+            t.add_row(vec![
+                s.step.clone(),
+                s.rows.to_string(),
+                s.keys.to_string(),
+                bytes(s.bytes),
+                s.errors.to_string(),
+                format!("{:.2}s", s.duration_ms as f64 / 1000.0),
+                status,
+            ]);
+        }
+        Self::right_align(&mut t, 1..=4);
+        self.print_table(&t)?;
+        for s in r.steps.iter().filter(|s| !s.preview.is_empty()) {
+            self.print(&format!(
+                "{}\n",
+                self.paint(&format!("{}:", s.step), Style::Bold)
+            ))?;
+            for p in &s.preview {
+                let mut v = p.value.to_string();
+                if v.len() > 160 {
+                    v = format!("{}…", &v[..v.floor_char_boundary(160)]);
+                }
+                self.print(&format!("  {}  ttl {}  {} B  {v}\n", p.key, p.ttl, p.bytes))?;
+            }
+        }
+        self.print(&format!(
+            "{}\n",
+            self.paint(
+                &format!("{} in {:.2}s", r.plan, r.elapsed_ms as f64 / 1000.0),
+                Style::Dim
+            )
+        ))
+    }
+
+    pub fn warm_check(&self, r: &cachectl::warm::check::CheckReport) -> io::Result<()> {
+        let mut t = self.table(&["source", "reachable", "error"]);
+        for s in &r.sources {
+            let reach = match s.reachable {
+                Some(true) => self.paint("yes", Style::Good),
+                Some(false) => self.paint("no", Style::Bad),
+                None => "not tried".to_string(),
+            };
+            t.add_row(vec![
+                s.source.clone(),
+                reach,
+                s.error.clone().unwrap_or_default(),
+            ]);
+        }
+        self.print_table(&t)?;
+        let mut t = self.table(&["step", "columns", "problems"]);
+        for s in &r.steps {
+            t.add_row(vec![
+                s.step.clone(),
+                s.columns
+                    .as_ref()
+                    .map(|c| c.join(", "))
+                    .unwrap_or_else(|| "-".into()),
+                if s.problems.is_empty() {
+                    self.paint("ok", Style::Good)
+                } else {
+                    self.paint(&s.problems.join("; "), Style::Bad)
+                },
+            ]);
+        }
+        self.print_table(&t)
+    }
+}

@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

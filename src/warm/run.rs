@@ -1,0 +1,536 @@
+//! Running a warm plan: rows stream from their source into pipelined `SET key value EX ttl`
+//! batches. Reading, encoding and writing overlap (a bounded channel between the source and
+//! the writer, several batches in flight), so the server never waits for us and memory is
+//! bounded by the batch size, not the row count.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::{OnceCell, mpsc};
+
+use crate::error::{Error, Result};
+use crate::keys::template::{KeyTemplate, Layered, Vars};
+use crate::ops::inspect::now_ms;
+use crate::progress::{ProgressBars, ProgressUpdate};
+use crate::stop::Stop;
+use crate::store::Store;
+use crate::ttl::Jitter;
+use crate::warm::plan::{Fetch, Param, Shape, Source, Step, WarmPlan};
+use crate::warm::source::http::HttpClient;
+use crate::warm::source::sql::SqlPool;
+
+/// Batches a step keeps in flight to Redis.
+const WRITES_IN_FLIGHT: usize = 4;
+
+#[derive(Clone, Debug, Default)]
+pub struct WarmOptions {
+    /// Run only these steps (a parent still reads its rows for a selected child).
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    /// Top-level steps at once, and for_each children per parent; the plan's default else.
+    pub concurrency: Option<usize>,
+    /// Read everything, write nothing.
+    pub dry_run: bool,
+    /// Stop every step once one fails.
+    pub fail_fast: bool,
+    /// Values for templates, below each row's own fields.
+    pub vars: BTreeMap<String, String>,
+    /// Dry run: values shown per step.
+    pub preview: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PreviewKey {
+    pub key: String,
+    pub ttl: u64,
+    pub bytes: usize,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StepReport {
+    pub step: String,
+    pub rows: u64,
+    /// Keys written (with --dry-run: keys that would be).
+    pub keys: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub skipped: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<PreviewKey>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WarmReport {
+    pub plan: String,
+    pub dry_run: bool,
+    pub elapsed_ms: u64,
+    pub interrupted: bool,
+    pub steps: Vec<StepReport>,
+}
+
+impl WarmReport {
+    pub fn failed(&self) -> bool {
+        self.steps.iter().any(|s| s.error.is_some() || s.errors > 0)
+    }
+}
+
+struct Run<'a> {
+    plan: &'a WarmPlan,
+    store: Option<&'a Store>,
+    opts: &'a WarmOptions,
+    stop: &'a Stop,
+    bars: &'a dyn ProgressBars,
+    fan_out: usize,
+    sql: HashMap<String, OnceCell<SqlPool>>,
+    http: HashMap<String, OnceCell<HttpClient>>,
+    reports: Mutex<BTreeMap<String, StepReport>>,
+    aborted: AtomicBool,
+}
+
+/// Run `plan`. `store` may be `None` only for a dry run.
+pub async fn run(
+    plan: &WarmPlan,
+    store: Option<&Store>,
+    opts: &WarmOptions,
+    stop: &Stop,
+    bars: &dyn ProgressBars,
+) -> Result<WarmReport> {
+    let names = plan.step_names();
+    for n in opts.only.iter().chain(&opts.skip) {
+        if !names.contains(&n.as_str()) {
+            return Err(Error::Usage(format!(
+                "no step named `{n}` in {} (steps: {})",
+                plan.path.display(),
+                names.join(", ")
+            )));
+        }
+    }
+    if store.is_none() && !opts.dry_run {
+        return Err(Error::Usage("a warm run needs a Redis connection".into()));
+    }
+    let started = Instant::now();
+    let concurrency = opts.concurrency.unwrap_or(plan.defaults.concurrency).max(1);
+    let run = Run {
+        plan,
+        store,
+        opts,
+        stop,
+        bars,
+        fan_out: concurrency,
+        sql: plan
+            .sources
+            .keys()
+            .map(|k| (k.clone(), OnceCell::new()))
+            .collect(),
+        http: plan
+            .sources
+            .keys()
+            .map(|k| (k.clone(), OnceCell::new()))
+            .collect(),
+        reports: Mutex::new(BTreeMap::new()),
+        aborted: AtomicBool::new(false),
+    };
+    let top: Vec<&Step> = plan.steps.iter().filter(|s| run.needed(s)).collect();
+    futures::stream::iter(top)
+        .map(|s| run.step(s, Map::new()))
+        .buffer_unordered(concurrency)
+        .collect::<Vec<()>>()
+        .await;
+    let mut reports = run.reports.into_inner().unwrap_or_default();
+    let steps = names
+        .iter()
+        .map(|n| {
+            reports.remove(*n).unwrap_or_else(|| StepReport {
+                step: n.to_string(),
+                skipped: true,
+                ..Default::default()
+            })
+        })
+        .collect();
+    Ok(WarmReport {
+        plan: plan.path.display().to_string(),
+        dry_run: opts.dry_run,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        interrupted: stop.is_set(),
+        steps,
+    })
+}
+
+/// Something built for one key: what SET will carry.
+struct Entry {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    ttl: u64,
+}
+
+type Job<'a> = Pin<Box<dyn Future<Output = Result<(u64, u64)>> + Send + 'a>>;
+
+impl<'a> Run<'a> {
+    fn selected(&self, step: &Step) -> bool {
+        (self.opts.only.is_empty() || self.opts.only.contains(&step.name))
+            && !self.opts.skip.contains(&step.name)
+    }
+
+    fn needed(&self, step: &Step) -> bool {
+        !self.opts.skip.contains(&step.name)
+            && (self.selected(step) || step.children.iter().any(|c| self.needed(c)))
+    }
+
+    fn add(&self, name: &str, f: impl FnOnce(&mut StepReport)) {
+        if let Ok(mut r) = self.reports.lock() {
+            let e = r.entry(name.to_string()).or_insert_with(|| StepReport {
+                step: name.to_string(),
+                ..Default::default()
+            });
+            f(e);
+        }
+    }
+
+    /// Run `step` once (for a child: once for one parent row, `fields` holding the row), and
+    /// record the outcome in its report. Errors stay in the report.
+    fn step<'s>(
+        &'s self,
+        step: &'s Step,
+        fields: Map<String, Value>,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 's>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = self.step_inner(step, &fields).await;
+            let elapsed = started.elapsed().as_millis() as u64;
+            self.add(&step.name, |r| {
+                r.duration_ms += elapsed;
+                if let Err(e) = outcome {
+                    r.errors += 1;
+                    if r.error.is_none() {
+                        r.error = Some(e.to_string());
+                    }
+                }
+            });
+        })
+    }
+
+    async fn step_inner(&self, step: &Step, fields: &Map<String, Value>) -> Result<()> {
+        let failed = |e: Error| {
+            if self.opts.fail_fast {
+                self.aborted.store(true, Ordering::SeqCst);
+            }
+            e
+        };
+        let inherited = VarsWithCli {
+            fields,
+            cli: &self.opts.vars,
+        };
+        let (tx, mut rx) = mpsc::channel::<Value>(step.batch.clamp(64, 4096) * 2);
+        let reader = self.read(step, &inherited, tx);
+        let writer = async {
+            let sink = self.bars.phase(&step.name);
+            let writes_here = self.selected(step);
+            let mut jitter = Jitter::seeded(now_ms() ^ step.name.len() as u64);
+            let mut batch: Vec<Entry> = Vec::with_capacity(step.batch);
+            let mut collected: Vec<Value> = Vec::new();
+            let mut writes: FuturesUnordered<Job<'_>> = FuturesUnordered::new();
+            let mut children = FuturesUnordered::new();
+            let (mut rows, mut keys, mut bytes) = (0u64, 0u64, 0u64);
+            let mut preview = Vec::new();
+            let mut failure: Option<Error> = None;
+            while let Some(mut row) = rx.recv().await {
+                if self.stop.is_set() {
+                    break;
+                }
+                nest_json(&mut row, &step.json_columns)
+                    .map_err(|e| Error::Source(format!("row {}: {e}", rows + 1)))?;
+                if self.aborted.load(Ordering::SeqCst) {
+                    return Err(Error::Source(
+                        "stopped: another step failed (--fail-fast)".into(),
+                    ));
+                }
+                rows += 1;
+                if writes_here {
+                    if matches!(step.shape, Shape::Collect) {
+                        collected.push(row.clone());
+                    } else {
+                        let entry = match self.entry(step, &row, &inherited, &mut jitter) {
+                            Ok(e) => e,
+                            Err(e) => {
+                                // Keys built before the bad row are whole: write them, stop.
+                                failure =
+                                    Some(Error::Source(format!("row {rows} {}: {e}", brief(&row))));
+                                break;
+                            }
+                        };
+                        self.note_preview(&mut preview, &entry);
+                        batch.push(entry);
+                        if batch.len() >= step.batch {
+                            writes.push(self.write(std::mem::take(&mut batch)));
+                            if writes.len() >= WRITES_IN_FLIGHT
+                                && let Some(done) = writes.next().await
+                            {
+                                let (k, b) = done?;
+                                keys += k;
+                                bytes += b;
+                            }
+                        }
+                    }
+                }
+                if step.children.iter().any(|c| self.needed(c)) {
+                    let mut child_fields = fields.clone();
+                    if let Value::Object(m) = &row {
+                        child_fields.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    for child in step.children.iter().filter(|c| self.needed(c)) {
+                        children.push(self.step(child, child_fields.clone()));
+                        if children.len() >= self.fan_out {
+                            children.next().await;
+                        }
+                    }
+                }
+                sink.update(&ProgressUpdate {
+                    scanned: rows,
+                    matched: rows,
+                    done: keys,
+                });
+            }
+            drop(rx);
+            if writes_here && failure.is_none() && matches!(step.shape, Shape::Collect) {
+                let entry = self.entry(step, &Value::Array(collected), &inherited, &mut jitter)?;
+                self.note_preview(&mut preview, &entry);
+                batch.push(entry);
+            }
+            if !batch.is_empty() {
+                writes.push(self.write(batch));
+            }
+            while let Some(done) = writes.next().await {
+                let (k, b) = done?;
+                keys += k;
+                bytes += b;
+            }
+            while children.next().await.is_some() {}
+            sink.end();
+            let outcome = failure.map_or(Ok(()), Err);
+            self.add(&step.name, |r| {
+                r.rows += rows;
+                r.keys += keys;
+                r.bytes += bytes;
+                if r.preview.len() < self.opts.preview {
+                    r.preview.extend(
+                        preview
+                            .into_iter()
+                            .take(self.opts.preview - r.preview.len()),
+                    );
+                }
+            });
+            outcome
+        };
+        let (read, write) = tokio::join!(reader, writer);
+        write.map_err(failed)?;
+        read.map_err(failed)
+    }
+
+    /// Fetch the step's rows into `tx`.
+    async fn read(
+        &self,
+        step: &Step,
+        vars: &VarsWithCli<'_>,
+        tx: mpsc::Sender<Value>,
+    ) -> Result<()> {
+        let source = &self.plan.sources[&step.source];
+        match (&step.fetch, source) {
+            (Fetch::Sql { query, params }, Source::Sql(src)) => {
+                let pool = self.sql[&step.source]
+                    .get_or_try_init(|| SqlPool::connect(src, self.fan_out as u32 + 1))
+                    .await?;
+                let mut bound = Vec::with_capacity(params.len());
+                for p in params {
+                    bound.push(match p {
+                        Param::Field(f) => vars.value(f).ok_or_else(|| {
+                            Error::Source(format!(
+                                "parameter `{{{f}}}`: no such field in the parent row or --var"
+                            ))
+                        })?,
+                        Param::Text(t) => Value::String(t.render(vars)?),
+                        Param::Literal(v) => v.clone(),
+                    });
+                }
+                pool.stream(query, &bound, tx).await
+            }
+            (Fetch::Http(req), Source::Http(src)) => {
+                let client = self.http[&step.source]
+                    .get_or_try_init(|| async { HttpClient::new(src) })
+                    .await?;
+                client.stream(src, req, vars, tx).await
+            }
+            _ => Err(Error::Source(format!(
+                "step `{}`: source kind does not match",
+                step.name
+            ))),
+        }
+    }
+
+    fn entry(
+        &self,
+        step: &Step,
+        row: &Value,
+        inherited: &VarsWithCli<'_>,
+        jitter: &mut Jitter,
+    ) -> Result<Entry> {
+        let empty = Map::new();
+        let own = match row {
+            Value::Object(m) => m,
+            _ => &empty,
+        };
+        let vars = Layered {
+            top: own,
+            below: inherited,
+        };
+        let key = step.key.render(&vars)?;
+        let value = match &step.shape {
+            Shape::Row | Shape::Collect => {
+                serde_json::to_vec(row).map_err(|e| Error::Source(e.to_string()))?
+            }
+            Shape::Field(f) => match own.get(f) {
+                Some(Value::String(s)) => s.clone().into_bytes(),
+                Some(v) => v.to_string().into_bytes(),
+                None => return Err(Error::Source(format!("value: no field `{f}` in the row"))),
+            },
+            Shape::Template(t) => serde_json::to_vec(&fill(t, own, inherited)?)
+                .map_err(|e| Error::Source(e.to_string()))?,
+        };
+        Ok(Entry {
+            key: key.into_bytes(),
+            value,
+            ttl: jitter.spread(step.ttl, step.jitter),
+        })
+    }
+
+    fn note_preview(&self, preview: &mut Vec<PreviewKey>, e: &Entry) {
+        if self.opts.dry_run && preview.len() < self.opts.preview {
+            preview.push(PreviewKey {
+                key: String::from_utf8_lossy(&e.key).into_owned(),
+                ttl: e.ttl,
+                bytes: e.value.len(),
+                value: serde_json::from_slice(&e.value).unwrap_or_else(|_| {
+                    Value::String(String::from_utf8_lossy(&e.value).into_owned())
+                }),
+            });
+        }
+    }
+
+    /// One pipelined batch of `SET key value EX ttl`; returns keys and bytes written.
+    fn write(&self, batch: Vec<Entry>) -> Job<'a> {
+        let store = self.store;
+        let dry_run = self.opts.dry_run;
+        Box::pin(async move {
+            let bytes: u64 = batch.iter().map(|e| e.value.len() as u64).sum();
+            let n = batch.len() as u64;
+            let Some(store) = store.filter(|_| !dry_run) else {
+                return Ok((n, bytes));
+            };
+            let cmds = batch
+                .into_iter()
+                .map(|e| {
+                    let mut c = redis::cmd("SET");
+                    c.arg(&e.key).arg(e.value).arg("EX").arg(e.ttl);
+                    (e.key, c)
+                })
+                .collect();
+            for reply in store.per_key(cmds).await? {
+                if let redis::Value::ServerError(e) = reply {
+                    return Err(Error::redis(store.addr(), e.into()));
+                }
+            }
+            Ok((n, bytes))
+        })
+    }
+}
+
+/// A parent's fields over the `--var`s.
+struct VarsWithCli<'a> {
+    fields: &'a Map<String, Value>,
+    cli: &'a BTreeMap<String, String>,
+}
+
+impl VarsWithCli<'_> {
+    /// A field's value with its type, for binding.
+    fn value(&self, name: &str) -> Option<Value> {
+        self.fields
+            .get(name)
+            .cloned()
+            .or_else(|| self.cli.get(name).map(|s| Value::String(s.clone())))
+    }
+}
+
+impl Vars for VarsWithCli<'_> {
+    fn field(&self, name: &str) -> Option<crate::keys::template::FieldValue<'_>> {
+        self.fields.field(name).or_else(|| self.cli.field(name))
+    }
+}
+
+/// Build a template value: a string that is exactly `{col}` takes the column's value with its
+/// type (the row's own fields first, then inherited ones); other strings are filled as text.
+fn fill(t: &Value, own: &Map<String, Value>, inherited: &VarsWithCli<'_>) -> Result<Value> {
+    Ok(match t {
+        Value::String(s) => {
+            let tpl = KeyTemplate::parse(s)?;
+            match tpl.fields().as_slice() {
+                [only] if s == &format!("{{{only}}}") => own
+                    .get(*only)
+                    .cloned()
+                    .or_else(|| inherited.value(only))
+                    .ok_or_else(|| crate::keys::template::TemplateError::MissingField {
+                        template: s.clone(),
+                        field: only.to_string(),
+                    })?,
+                _ => Value::String(tpl.render(&Layered {
+                    top: own,
+                    below: inherited,
+                })?),
+            }
+        }
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| fill(v, own, inherited))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), fill(v, own, inherited)?)))
+                .collect::<Result<_>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Parse the listed text columns as JSON, in place.
+fn nest_json(row: &mut Value, columns: &[String]) -> Result<()> {
+    let Value::Object(m) = row else { return Ok(()) };
+    for c in columns {
+        if let Some(Value::String(text)) = m.get(c) {
+            let parsed = serde_json::from_str(text)
+                .map_err(|e| Error::Source(format!("json_columns: `{c}` is not JSON: {e}")))?;
+            m.insert(c.clone(), parsed);
+        }
+    }
+    Ok(())
+}
+
+/// A row, shortened for an error message.
+fn brief(row: &Value) -> String {
+    let s = row.to_string();
+    if s.len() > 120 {
+        format!("{}…", &s[..s.floor_char_boundary(120)])
+    } else {
+        s
+    }
+}

@@ -1,0 +1,244 @@
+//! HTTP JSON sources: GET (or any method) a path, take the array at a JSON pointer, follow
+//! pagination, retry 5xx/429/timeouts with exponential backoff that honours `Retry-After`.
+//! A `file://` base URL reads JSON files instead, so a demo plan needs no server.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::keys::template::Vars;
+use crate::warm::plan::{HttpSource, Paginate, Request};
+
+#[derive(Debug)]
+enum Attempt {
+    /// Worth another try, after at least this long when the server said so.
+    Retry(String, Option<Duration>),
+    Fatal(String),
+}
+
+pub struct HttpClient {
+    client: reqwest::Client,
+}
+
+impl HttpClient {
+    pub fn new(src: &HttpSource) -> Result<HttpClient> {
+        // reqwest is built without a bundled crypto provider: use the process's (ring).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (k, v) in &src.headers {
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| Error::Source(format!("header `{k}`: {e}")))?;
+            let value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                Error::Source(format!("header `{k}`: value is not valid in a header"))
+            })?;
+            headers.insert(name, value);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(src.timeout)
+            .default_headers(headers)
+            .user_agent(concat!("cachectl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Source(format!("HTTP client: {e}")))?;
+        Ok(HttpClient { client })
+    }
+
+    /// Fetch every page of `req` and send its items into `tx`.
+    pub async fn stream(
+        &self,
+        src: &HttpSource,
+        req: &Request,
+        vars: &dyn Vars,
+        tx: mpsc::Sender<Value>,
+    ) -> Result<()> {
+        let path = req.path.render(vars)?;
+        let mut query: Vec<(String, String)> = Vec::with_capacity(req.query.len() + 1);
+        for (k, t) in &req.query {
+            query.push((k.clone(), t.render(vars)?));
+        }
+        if let Some(dir) = src.base_url.strip_prefix("file://") {
+            let file = format!("{dir}{path}");
+            let text = tokio::fs::read_to_string(&file)
+                .await
+                .map_err(|e| Error::Io {
+                    context: format!("reading {file}"),
+                    error: e,
+                })?;
+            let doc: Value = serde_json::from_str(&text)
+                .map_err(|e| Error::Source(format!("{file}: not JSON: {e}")))?;
+            for item in items(&doc, req.items.as_deref(), &file)? {
+                if tx.send(item).await.is_err() {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        let mut url = format!("{}{path}", src.base_url);
+        let mut page = match &req.paginate {
+            Some(Paginate::Page { start, .. }) => *start,
+            _ => 0,
+        };
+        let mut cursor: Option<String> = None;
+        let max_pages = match &req.paginate {
+            Some(
+                Paginate::Page { max_pages, .. }
+                | Paginate::Cursor { max_pages, .. }
+                | Paginate::NextLink { max_pages, .. },
+            ) => *max_pages,
+            None => 1,
+        };
+        for _ in 0..max_pages {
+            let mut q = query.clone();
+            match &req.paginate {
+                Some(Paginate::Page { param, .. }) => q.push((param.clone(), page.to_string())),
+                Some(Paginate::Cursor { param, .. }) => {
+                    if let Some(c) = &cursor {
+                        q.push((param.clone(), c.clone()));
+                    }
+                }
+                _ => {}
+            }
+            let doc = self
+                .get_json(src, &req.method, &url, &q, req.body.as_ref())
+                .await?;
+            let page_items = items(&doc, req.items.as_deref(), &url)?;
+            let empty = page_items.is_empty();
+            for item in page_items {
+                if tx.send(item).await.is_err() {
+                    return Ok(());
+                }
+            }
+            match &req.paginate {
+                None => break,
+                Some(Paginate::Page { .. }) => {
+                    if empty {
+                        break;
+                    }
+                    page += 1;
+                }
+                Some(Paginate::Cursor { from, .. }) => match doc.pointer(from) {
+                    Some(Value::String(s)) if !s.is_empty() => cursor = Some(s.clone()),
+                    Some(Value::Number(n)) => cursor = Some(n.to_string()),
+                    _ => break,
+                },
+                Some(Paginate::NextLink { from, .. }) => match doc.pointer(from) {
+                    Some(Value::String(next)) if !next.is_empty() => {
+                        url = if next.starts_with("http://") || next.starts_with("https://") {
+                            next.clone()
+                        } else {
+                            format!("{}{next}", origin(&src.base_url))
+                        };
+                        query.clear();
+                    }
+                    _ => break,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_json(
+        &self,
+        src: &HttpSource,
+        method: &str,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::Source(format!("`{method}` is not an HTTP method")))?;
+        let attempt = || async {
+            let mut rb = self.client.request(method.clone(), url).query(query);
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            let resp = rb.send().await.map_err(|e| {
+                if e.is_timeout() || e.is_connect() {
+                    Attempt::Retry(format!("{url}: {e}"), None)
+                } else {
+                    Attempt::Fatal(format!("{url}: {e}"))
+                }
+            })?;
+            let status = resp.status();
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                return Err(Attempt::Retry(format!("{url}: HTTP {status}"), after));
+            }
+            if !status.is_success() {
+                return Err(Attempt::Fatal(format!("{url}: HTTP {status}")));
+            }
+            resp.json::<Value>()
+                .await
+                .map_err(|e| Attempt::Fatal(format!("{url}: response is not JSON: {e}")))
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(src.retries as usize);
+        attempt
+            .retry(backoff)
+            .when(|e| matches!(e, Attempt::Retry(..)))
+            // The server's Retry-After wins over our own schedule when it asks for longer.
+            .adjust(|e, planned| match (e, planned) {
+                (Attempt::Retry(_, Some(after)), Some(p)) => Some((*after).max(p)),
+                _ => planned,
+            })
+            .await
+            .map_err(|e| match e {
+                Attempt::Retry(m, _) => {
+                    Error::Source(format!("{m} (after {} retries)", src.retries))
+                }
+                Attempt::Fatal(m) => Error::Source(m),
+            })
+    }
+}
+
+/// The items of a response: the array at `pointer` (or the document), one item for an object.
+fn items(doc: &Value, pointer: Option<&str>, origin: &str) -> Result<Vec<Value>> {
+    let at = match pointer {
+        Some(p) => doc
+            .pointer(p)
+            .ok_or_else(|| Error::Source(format!("{origin}: nothing at JSON pointer `{p}`")))?,
+        None => doc,
+    };
+    Ok(match at {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    })
+}
+
+/// `scheme://host:port` of a URL, for resolving a relative next link.
+fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_at_pointers() {
+        let doc = serde_json::json!({"data": {"topics": ["a", "b"]}, "one": {"x": 1}});
+        assert_eq!(items(&doc, Some("/data/topics"), "u").unwrap().len(), 2);
+        assert_eq!(items(&doc, Some("/one"), "u").unwrap().len(), 1);
+        assert!(items(&doc, Some("/nope"), "u").is_err());
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin("http://h:1/api/v1"), "http://h:1");
+        assert_eq!(origin("http://h:1"), "http://h:1");
+    }
+}

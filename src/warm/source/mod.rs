@@ -1,0 +1,4 @@
+//! Where warm rows come from.
+
+pub mod http;
+pub mod sql;

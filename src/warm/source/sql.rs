@@ -1,0 +1,296 @@
+//! SQL sources: SQLite, PostgreSQL and MySQL/MariaDB through sqlx, each with its own pool.
+//!
+//! sqlx's `Any` driver cannot decode NUMERIC, TIMESTAMPTZ, JSONB or UUID, so rows are mapped to
+//! JSON per driver by column type. Plan SQL is runtime text: every value is bound, never
+//! formatted in. The mapping, which the README documents:
+//! integers and floats → numbers; NUMERIC/DECIMAL → strings (no precision lost); booleans →
+//! true/false; text → strings; timestamps → RFC 3339 (with zone when the column has one);
+//! dates and times → ISO 8601; JSON/JSONB → nested JSON; UUID → string; blobs → base64; NULL → null.
+
+use std::str::FromStr;
+
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::warm::plan::SqlSource;
+
+#[derive(Clone, Debug)]
+pub enum SqlPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+fn sql_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Source(format!("{what}: {e}"))
+}
+
+impl SqlPool {
+    pub async fn connect(src: &SqlSource, max_connections: u32) -> Result<SqlPool> {
+        let scheme = src.url.split(':').next().unwrap_or("");
+        let fail = |e: sqlx::Error| sql_err(&format!("connecting to {}", src.display), e);
+        match scheme {
+            "sqlite" => {
+                let path = src
+                    .url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                let missing = !std::path::Path::new(path).exists();
+                let options = SqliteConnectOptions::from_str(&src.url)
+                    .map_err(fail)?
+                    .create_if_missing(src.init.is_some());
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with(options)
+                    .await
+                    .map_err(fail)?;
+                if missing && let Some(init) = &src.init {
+                    let script = std::fs::read_to_string(init).map_err(|e| Error::Io {
+                        context: format!("reading {}", init.display()),
+                        error: e,
+                    })?;
+                    pool.execute(sqlx::raw_sql(AssertSqlSafe(script)))
+                        .await
+                        .map_err(|e| {
+                            sql_err(&format!("creating {path} from {}", init.display()), e)
+                        })?;
+                }
+                Ok(SqlPool::Sqlite(pool))
+            }
+            "postgres" | "postgresql" => Ok(SqlPool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect(&src.url)
+                    .await
+                    .map_err(fail)?,
+            )),
+            "mysql" => Ok(SqlPool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect(&src.url)
+                    .await
+                    .map_err(fail)?,
+            )),
+            other => Err(Error::Source(format!(
+                "{}: unsupported scheme `{other}`",
+                src.display
+            ))),
+        }
+    }
+
+    /// The columns `query` returns, from the server's own preparation of the statement.
+    pub async fn columns(&self, query: &str) -> Result<Vec<String>> {
+        let err = |e| sql_err("preparing the query", e);
+        let sql = || AssertSqlSafe(query.to_string()).into_sql_str();
+        Ok(match self {
+            SqlPool::Sqlite(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
+            SqlPool::Postgres(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
+            SqlPool::MySql(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
+        })
+    }
+
+    /// Stream the rows of `query` with `params` bound, as JSON objects, into `tx`. Returns when
+    /// the rows are exhausted or the receiver is gone.
+    pub async fn stream(
+        &self,
+        query: &str,
+        params: &[Value],
+        tx: mpsc::Sender<Value>,
+    ) -> Result<()> {
+        macro_rules! run {
+            ($pool:expr, $row_to_json:ident) => {{
+                // Plan SQL is runtime text by design; every value in it is bound below.
+                let mut q = sqlx::query(AssertSqlSafe(query.to_string()));
+                for p in params {
+                    q = match p {
+                        Value::Null => q.bind(None::<String>),
+                        Value::Bool(b) => q.bind(*b),
+                        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                            (Some(i), _) => q.bind(i),
+                            (None, Some(f)) => q.bind(f),
+                            _ => q.bind(n.to_string()),
+                        },
+                        Value::String(s) => q.bind(s.clone()),
+                        other => q.bind(other.to_string()),
+                    };
+                }
+                let mut rows = q.fetch($pool);
+                while let Some(row) = rows
+                    .try_next()
+                    .await
+                    .map_err(|e| sql_err("running the query", e))?
+                {
+                    if tx.send(Value::Object($row_to_json(&row)?)).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            }};
+        }
+        match self {
+            SqlPool::Sqlite(p) => run!(p, sqlite_row),
+            SqlPool::Postgres(p) => run!(p, pg_row),
+            SqlPool::MySql(p) => run!(p, mysql_row),
+        }
+    }
+}
+
+fn b64(bytes: &[u8]) -> Value {
+    Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn number(f: f64) -> Value {
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+fn decode_err(col: &str, ty: &str, e: impl std::fmt::Display) -> Error {
+    Error::Source(format!("column `{col}` ({ty}): {e}"))
+}
+
+fn pg_row(row: &PgRow) -> Result<Map<String, Value>> {
+    let mut out = Map::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let name = col.name();
+        let ty = col.type_info().name().to_string();
+        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, &ty, e))?;
+        let v = if raw.is_null() {
+            Value::Null
+        } else {
+            let e = |e| decode_err(name, &ty, e);
+            match ty.as_str() {
+                "INT2" => Value::from(row.try_get::<i16, _>(i).map_err(e)?),
+                "INT4" => Value::from(row.try_get::<i32, _>(i).map_err(e)?),
+                "INT8" => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
+                "FLOAT4" => number(row.try_get::<f32, _>(i).map_err(e)? as f64),
+                "FLOAT8" => number(row.try_get::<f64, _>(i).map_err(e)?),
+                "NUMERIC" => Value::String(
+                    row.try_get::<rust_decimal::Decimal, _>(i)
+                        .map_err(e)?
+                        .to_string(),
+                ),
+                "BOOL" => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
+                "TIMESTAMPTZ" => {
+                    Value::String(row.try_get::<DateTime<Utc>, _>(i).map_err(e)?.to_rfc3339())
+                }
+                "TIMESTAMP" => Value::String(naive(row.try_get::<NaiveDateTime, _>(i).map_err(e)?)),
+                "DATE" => Value::String(row.try_get::<NaiveDate, _>(i).map_err(e)?.to_string()),
+                "TIME" => Value::String(row.try_get::<NaiveTime, _>(i).map_err(e)?.to_string()),
+                "JSON" | "JSONB" => row.try_get::<Value, _>(i).map_err(e)?,
+                "UUID" => Value::String(row.try_get::<uuid::Uuid, _>(i).map_err(e)?.to_string()),
+                "BYTEA" => b64(&row.try_get::<Vec<u8>, _>(i).map_err(e)?),
+                _ => Value::String(row.try_get::<String, _>(i).map_err(|_| {
+                    decode_err(
+                        name,
+                        &ty,
+                        "this column type is not supported; cast it to text in the query",
+                    )
+                })?),
+            }
+        };
+        out.insert(name.to_string(), v);
+    }
+    Ok(out)
+}
+
+fn mysql_row(row: &MySqlRow) -> Result<Map<String, Value>> {
+    let mut out = Map::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let name = col.name();
+        let ty = col.type_info().name().to_string();
+        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, &ty, e))?;
+        let v = if raw.is_null() {
+            Value::Null
+        } else {
+            let e = |e| decode_err(name, &ty, e);
+            match ty.as_str() {
+                "BOOLEAN" => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
+                    Value::from(row.try_get::<i64, _>(i).map_err(e)?)
+                }
+                t if t.ends_with("UNSIGNED") => Value::from(row.try_get::<u64, _>(i).map_err(e)?),
+                "FLOAT" => number(row.try_get::<f32, _>(i).map_err(e)? as f64),
+                "DOUBLE" => number(row.try_get::<f64, _>(i).map_err(e)?),
+                "DECIMAL" => Value::String(
+                    row.try_get::<rust_decimal::Decimal, _>(i)
+                        .map_err(e)?
+                        .to_string(),
+                ),
+                "TIMESTAMP" => {
+                    Value::String(row.try_get::<DateTime<Utc>, _>(i).map_err(e)?.to_rfc3339())
+                }
+                "DATETIME" => Value::String(naive(row.try_get::<NaiveDateTime, _>(i).map_err(e)?)),
+                "DATE" => Value::String(row.try_get::<NaiveDate, _>(i).map_err(e)?.to_string()),
+                "TIME" => Value::String(row.try_get::<NaiveTime, _>(i).map_err(e)?.to_string()),
+                "JSON" => row.try_get::<Value, _>(i).map_err(e)?,
+                // MariaDB sends text with a binary collation (its JSON columns among them)
+                // as blobs: text when it is UTF-8, base64 when it is really bytes.
+                "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY" => {
+                    let bytes = row.try_get::<Vec<u8>, _>(i).map_err(e)?;
+                    match String::from_utf8(bytes) {
+                        Ok(text) => Value::String(text),
+                        Err(raw) => b64(raw.as_bytes()),
+                    }
+                }
+                _ => Value::String(row.try_get::<String, _>(i).map_err(|_| {
+                    decode_err(
+                        name,
+                        &ty,
+                        "this column type is not supported; cast it to text in the query",
+                    )
+                })?),
+            }
+        };
+        out.insert(name.to_string(), v);
+    }
+    Ok(out)
+}
+
+// SQLite types values, not columns: decode by each value's storage class, and use the
+// declared column type only where the storage class cannot tell (BOOLEAN, DATETIME). It has no
+// JSON type: plans name such text columns in `json_columns`.
+fn sqlite_row(row: &SqliteRow) -> Result<Map<String, Value>> {
+    let mut out = Map::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let name = col.name();
+        let declared = col.type_info().name().to_ascii_uppercase();
+        let raw = row
+            .try_get_raw(i)
+            .map_err(|e| decode_err(name, &declared, e))?;
+        let storage = raw.type_info().name().to_string();
+        let v = if raw.is_null() {
+            Value::Null
+        } else {
+            let e = |e| decode_err(name, &declared, e);
+            match (storage.as_str(), declared.as_str()) {
+                ("INTEGER", "BOOLEAN") => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
+                ("INTEGER", _) => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
+                ("REAL", _) => number(row.try_get::<f64, _>(i).map_err(e)?),
+                ("BLOB", _) => b64(&row.try_get::<Vec<u8>, _>(i).map_err(e)?),
+                ("TEXT", "DATETIME") => match row.try_get::<NaiveDateTime, _>(i) {
+                    Ok(t) => Value::String(naive(t)),
+                    Err(_) => Value::String(row.try_get::<String, _>(i).map_err(e)?),
+                },
+                _ => Value::String(row.try_get::<String, _>(i).map_err(e)?),
+            }
+        };
+        out.insert(name.to_string(), v);
+    }
+    Ok(out)
+}
+
+fn column_names<C: Column>(cols: &[C]) -> Vec<String> {
+    cols.iter().map(|c| c.name().to_string()).collect()
+}
+
+/// A timestamp without zone, as written: `2024-05-01T10:00:00` (RFC 3339 without an offset).
+fn naive(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}

@@ -1,0 +1,667 @@
+//! warm: the demo plan, every source kind against real servers, values byte for byte as the
+//! application reads them, TTL jitter bounds, nested steps, and every error path.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use predicates::prelude::*;
+use serde_json::json;
+use support::http::{HttpServer, Response};
+use support::{Cluster, Redis, cachectl, dbsize, json_of};
+use tempfile::TempDir;
+
+fn get(c: &mut redis::Connection, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(key).query(c).unwrap()
+}
+
+fn ttl(c: &mut redis::Connection, key: &str) -> i64 {
+    redis::cmd("TTL").arg(key).query(c).unwrap()
+}
+
+/// The demo plan and its data, copied so the test writes its database elsewhere.
+fn demo_copy() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("warmers");
+    for f in ["demo.yaml", "demo.sql"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::copy(
+        src.join("data/trending.json"),
+        dir.path().join("data/trending.json"),
+    )
+    .unwrap();
+    let plan = dir.path().join("demo.yaml");
+    (dir, plan)
+}
+
+fn write_plan(dir: &Path, yaml: &str) -> PathBuf {
+    let p = dir.join("plan.yaml");
+    std::fs::write(&p, yaml).unwrap();
+    p
+}
+
+fn sqlite_db(dir: &Path, sql: &str) {
+    let db = dir.join("t.db");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()")
+        .arg(&db)
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_plan_writes_the_three_warmers() {
+    let r = Redis::start();
+    let (_dir, plan) = demo_copy();
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    let step = |n: &str| {
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(step("countries")["keys"], 10);
+    assert_eq!(step("popular_posts")["keys"], 100);
+    assert_eq!(step("active_users")["keys"], 25);
+    assert_eq!(step("user_posts")["keys"], 25);
+    assert_eq!(step("user_posts")["rows"], 250);
+
+    let mut c = r.conn();
+    // Byte for byte what json.loads in the application gets.
+    assert_eq!(
+        get(&mut c, "country:FR").unwrap(),
+        r#"{"code":"FR","name":"France","currency":"EUR"}"#
+    );
+    let cats: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "all_categories").unwrap()).unwrap();
+    assert_eq!(
+        cats[0],
+        json!({"id": 1, "name": "Engineering", "slug": "engineering"})
+    );
+    assert_eq!(cats.as_array().unwrap().len(), 5);
+    let topics: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "trending_topics").unwrap()).unwrap();
+    assert_eq!(topics[0], "rust");
+    // The most viewed post (views = i*7919 % 10007 is largest at i = 393).
+    let post: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "post_cache:393").unwrap()).unwrap();
+    assert_eq!(post["views"], 9997);
+    assert_eq!(
+        post["tags"],
+        json!(["tag1", "tag8"]),
+        "json_columns are nested"
+    );
+    let posts: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "user_2_posts:page_1").unwrap()).unwrap();
+    let posts = posts.as_array().unwrap();
+    assert_eq!(posts.len(), 10);
+    assert_eq!(
+        posts[0]["id"], 951,
+        "latest first, bound to the parent's id"
+    );
+    assert!(
+        get(&mut c, "user_profile:1").is_none(),
+        "user 1 was not active in the last day"
+    );
+    // TTLs within the 10% jitter.
+    let t = ttl(&mut c, "country:FR");
+    assert!((77_760..=95_040).contains(&t), "{t}");
+    let t = ttl(&mut c, "trending_topics");
+    assert!((540..=660).contains(&t), "{t}");
+    let spread: std::collections::HashSet<i64> = (0..10)
+        .map(|_| ())
+        .zip(["FR", "DE", "ES", "IT", "GB", "US", "JP", "BR", "IN", "CA"])
+        .map(|(_, k)| ttl(&mut c, &format!("country:{k}")))
+        .collect();
+    assert!(spread.len() > 3, "jitter spreads expiries: {spread:?}");
+}
+
+#[test]
+fn dry_run_and_check_touch_nothing() {
+    let r = Redis::start();
+    let (_dir, plan) = demo_copy();
+    let out = cachectl(&r.url())
+        .args(["warm", "--dry-run", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc = json_of(&out);
+    assert_eq!(doc["dry_run"], true);
+    let countries = &doc["steps"][0];
+    assert_eq!(countries["keys"], 10);
+    assert_eq!(countries["preview"].as_array().unwrap().len(), 3);
+    assert!(
+        countries["preview"][0]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("country:")
+    );
+    let mut c = r.conn();
+    assert_eq!(dbsize(&mut c), 0);
+    // A dry run needs no Redis at all.
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--dry-run"])
+        .arg(&plan)
+        .assert()
+        .success();
+
+    cachectl(&r.url())
+        .args(["warm", "--check"])
+        .arg(&plan)
+        .assert()
+        .success();
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--check", "--offline"])
+        .arg(&plan)
+        .assert()
+        .success();
+    assert_eq!(dbsize(&mut c), 0);
+}
+
+#[test]
+fn check_finds_templates_that_use_missing_columns() {
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER, name TEXT); INSERT INTO t VALUES (1, 'a');",
+    );
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id, name FROM t\n    key: \"x:{slug}\"\n    ttl: 60\n",
+    );
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--check"])
+        .arg(&plan)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "`{slug}` is not a column of the query",
+        ));
+}
+
+#[test]
+fn invalid_plans_are_rejected_with_location_before_anything_runs() {
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1);",
+    );
+    let cases = [
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: nope\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n    ttl: 60\n",
+            ":6:",
+            "steps[0].source",
+        ),
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n    tll: 60\n",
+            ":9:",
+            "tll",
+        ),
+        (
+            "sources:\n  db:\n    url: ${NOT_SET_VAR_X}\nsteps:\n  - name: s\n    source: db\n    query: SELECT 1\n    key: x\n    ttl: 60\n",
+            ":3:",
+            "NOT_SET_VAR_X is not set",
+        ),
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id\"\n    ttl: 60\n",
+            ":8:",
+            "unclosed",
+        ),
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n",
+            ":5:",
+            "no ttl",
+        ),
+    ];
+    for (yaml, line, needle) in cases {
+        let plan = write_plan(dir.path(), yaml);
+        cachectl(&r.url())
+            .args(["warm"])
+            .arg(&plan)
+            .env_remove("NOT_SET_VAR_X")
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains(format!("{}{line}", plan.display()))
+                    .and(predicate::str::contains(needle)),
+            );
+    }
+    let mut c = r.conn();
+    assert_eq!(dbsize(&mut c), 0);
+}
+
+#[test]
+fn a_failing_step_is_reported_and_others_continue() {
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER, slug TEXT); INSERT INTO t VALUES (1, 'a'), (2, NULL), (3, 'c');",
+    );
+    let yaml = "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: bad\n    source: db\n    query: SELECT id, slug FROM t ORDER BY id\n    key: \"x:{slug}\"\n    ttl: 60\n    batch: 1\n  - name: good\n    source: db\n    query: SELECT id FROM t\n    key: \"y:{id}\"\n    ttl: 60\n  - name: broken_sql\n    source: db\n    query: SELECT nope FROM t\n    key: \"z:{id}\"\n    ttl: 60\n";
+    let plan = write_plan(dir.path(), yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("step `bad`: row 2"), "{stderr}");
+    assert!(stderr.contains("field `slug` is null"), "{stderr}");
+    assert!(stderr.contains("step `broken_sql`"), "{stderr}");
+    let doc = json_of(&out);
+    assert_eq!(doc["steps"][1]["keys"], 3, "the good step ran");
+    let mut c = r.conn();
+    assert!(get(&mut c, "x:a").is_some());
+    assert!(
+        get(&mut c, "x:c").is_none(),
+        "the step stops at the bad row"
+    );
+    let keys: Vec<String> = redis::cmd("KEYS").arg("x:*").query(&mut c).unwrap();
+    assert_eq!(keys, vec!["x:a"], "no half-formed key: {keys:?}");
+
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    cachectl(&r.url())
+        .args([
+            "warm",
+            "--fail-fast",
+            "--only",
+            "bad",
+            "--only",
+            "broken_sql",
+        ])
+        .arg(&plan)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn values_are_bound_never_spliced() {
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'ana'), (2, 'bo');",
+    );
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: one\n    source: db\n    query: SELECT id, name FROM users WHERE name = ?\n    params: [\"{who}\"]\n    key: \"user:{id}\"\n    ttl: 60\n",
+    );
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json", "--var", "who=' OR 1=1 --"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_of(&out)["steps"][0]["rows"],
+        0,
+        "the injection is just a name nobody has"
+    );
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json", "--var", "who=bo"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["steps"][0]["rows"], 1);
+    let mut c = r.conn();
+    assert_eq!(get(&mut c, "user:2").unwrap(), r#"{"id":2,"name":"bo"}"#);
+}
+
+#[test]
+fn value_shapes_field_and_template() {
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER, name TEXT, score REAL, ok BOOLEAN, blob BLOB); INSERT INTO t VALUES (7, 'seven', 1.5, 1, x'00ff');",
+    );
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: field\n    source: db\n    query: SELECT * FROM t\n    key: \"name:{id}\"\n    value: { field: name }\n    ttl: 60\n  - name: tpl\n    source: db\n    query: SELECT * FROM t\n    key: \"card:{id}\"\n    value: { template: { id: \"{id}\", label: \"#{id} {name}\", nested: { score: \"{score}\" } } }\n    ttl: 60\n  - name: row\n    source: db\n    query: SELECT * FROM t\n    key: \"row:{id}\"\n    ttl: 60\n",
+    );
+    cachectl(&r.url())
+        .args(["warm"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let mut c = r.conn();
+    assert_eq!(get(&mut c, "name:7").unwrap(), "seven");
+    assert_eq!(
+        get(&mut c, "card:7").unwrap(),
+        r##"{"id":7,"label":"#7 seven","nested":{"score":1.5}}"##
+    );
+    assert_eq!(
+        get(&mut c, "row:7").unwrap(),
+        r#"{"id":7,"name":"seven","score":1.5,"ok":true,"blob":"AP8="}"#
+    );
+}
+
+#[test]
+fn http_pagination_retries_and_timeouts() {
+    let r = Redis::start();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let f = failures.clone();
+    let server = HttpServer::start(move |req| match req.path.as_str() {
+        "/pages" => {
+            let page: u64 = req
+                .query
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            let items: Vec<_> = if page <= 3 {
+                (0..5).map(|i| json!({"id": page * 10 + i})).collect()
+            } else {
+                vec![]
+            };
+            Response::json(json!({ "data": items }))
+        }
+        "/cursor" => {
+            let (items, next) = match req.query.get("cursor").map(String::as_str) {
+                None => (vec![json!({"id": 1}), json!({"id": 2})], json!("c2")),
+                Some("c2") => (vec![json!({"id": 3})], json!(null)),
+                _ => (vec![], json!(null)),
+            };
+            Response::json(json!({ "items": items, "next": next }))
+        }
+        "/link" => Response::json(json!({ "items": [{"id": 1}], "links": { "next": "/link2" } })),
+        "/link2" => Response::json(json!({ "items": [{"id": 2}], "links": {} })),
+        "/flaky" => {
+            if f.fetch_add(1, Ordering::SeqCst) < 1 {
+                let mut resp = Response::status(503);
+                resp.headers.push(("Retry-After".into(), "1".into()));
+                resp
+            } else {
+                Response::json(json!(["a", "b"]))
+            }
+        }
+        "/slow" => Response {
+            delay_ms: 3000,
+            ..Response::json(json!([]))
+        },
+        "/auth" => {
+            if req.headers.get("authorization").map(String::as_str) == Some("Bearer s3cret") {
+                Response::json(json!([{"id": 1}]))
+            } else {
+                Response::status(401)
+            }
+        }
+        _ => Response::status(404),
+    });
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            r#"sources:
+  api:
+    http:
+      base_url: {url}
+      timeout: 1s
+      retries: 2
+      headers:
+        Authorization: "Bearer ${{API_TOKEN}}"
+steps:
+  - name: pages
+    source: api
+    request: {{ path: /pages, items: /data, paginate: {{ page: {{ param: page }} }} }}
+    key: "p:{{id}}"
+    ttl: 60
+  - name: cursor
+    source: api
+    request: {{ path: /cursor, items: /items, paginate: {{ cursor: {{ param: cursor, from: /next }} }} }}
+    key: "c:{{id}}"
+    ttl: 60
+  - name: link
+    source: api
+    request: {{ path: /link, items: /items, paginate: {{ next_link: {{ from: /links/next }} }} }}
+    key: "l:{{id}}"
+    ttl: 60
+  - name: flaky
+    source: api
+    request: {{ path: /flaky }}
+    key: flaky
+    value: collect
+    ttl: 60
+  - name: auth
+    source: api
+    request: {{ path: /auth }}
+    key: "a:{{id}}"
+    ttl: 60
+  - name: slow
+    source: api
+    request: {{ path: /slow }}
+    key: slow
+    value: collect
+    ttl: 60
+"#,
+            url = server.url()
+        ),
+    );
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .env("API_TOKEN", "s3cret")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the slow step fails");
+    let doc = json_of(&out);
+    let step = |n: &str| {
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(step("pages")["keys"], 15);
+    assert_eq!(step("cursor")["keys"], 3);
+    assert_eq!(step("link")["keys"], 2);
+    assert_eq!(step("flaky")["keys"], 1);
+    assert_eq!(step("auth")["keys"], 1);
+    assert!(step("slow")["error"].as_str().unwrap().contains("/slow"));
+    assert_eq!(failures.load(Ordering::SeqCst), 2, "one 503, then success");
+    let mut c = r.conn();
+    assert_eq!(get(&mut c, "flaky").unwrap(), r#"["a","b"]"#);
+    assert!(get(&mut c, "p:32").is_some());
+    assert!(get(&mut c, "c:3").is_some());
+    assert!(get(&mut c, "l:2").is_some());
+}
+
+#[test]
+fn warm_into_a_cluster() {
+    let cluster = Cluster::shared();
+    let dir = TempDir::new().unwrap();
+    let mut sql = String::from("CREATE TABLE t (id INTEGER);");
+    for i in 0..500 {
+        sql.push_str(&format!("INSERT INTO t VALUES ({i});"));
+    }
+    sqlite_db(dir.path(), &sql);
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"warm1:item:{id}\"\n    ttl: 600\n    batch: 128\n",
+    );
+    cachectl(&cluster.url())
+        .args(["warm"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let per_node = cluster.count_per_node("warm1:item:*");
+    assert_eq!(per_node.iter().sum::<usize>(), 500);
+    assert!(per_node.iter().all(|&n| n > 0), "{per_node:?}");
+}
+
+fn postgres_url() -> Option<String> {
+    std::env::var("CACHECTL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn mysql_url() -> Option<String> {
+    std::env::var("CACHECTL_TEST_MYSQL_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}_{}", std::process::id(), n % 1_000_000_000)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_types_map_to_json() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let schema = unique("cachectl_t");
+    for stmt in [
+        format!("CREATE SCHEMA {schema}"),
+        format!(
+            "CREATE TABLE {schema}.posts (id INT8, small INT2, price NUMERIC(10,2), ratio FLOAT8, ok BOOL, title TEXT, \
+             at TIMESTAMPTZ, naive TIMESTAMP, day DATE, meta JSONB, uid UUID, raw BYTEA, missing TEXT)"
+        ),
+        format!(
+            "INSERT INTO {schema}.posts VALUES (42, 7, 19.90, 0.25, true, 'héllo \"q\"', '2024-05-01 10:00:00+00', \
+             '2024-05-01 10:00:00', '2024-05-01', '{{\"a\": [1, 2]}}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x00ff', NULL)"
+        ),
+        format!("CREATE TABLE {schema}.comments (post_id INT8, body TEXT)"),
+        format!("INSERT INTO {schema}.comments VALUES (42, 'first'), (42, 'second'), (7, 'other')"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(stmt))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "sources:\n  pg:\n    url: ${{PG_URL}}\nsteps:\n  - name: posts\n    source: pg\n    query: SELECT * FROM {schema}.posts\n    key: \"post_cache:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: comments\n        query: SELECT body FROM {schema}.comments WHERE post_id = $1 ORDER BY body\n        params: [\"{{id}}\"]\n        key: \"post_{{id}}_comments\"\n        value: collect\n        ttl: 60\n"
+        ),
+    );
+    let out = cachectl(&r.url())
+        .args(["warm"])
+        .arg(&plan)
+        .env("PG_URL", &url)
+        .output()
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = r.conn();
+    let v: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "post_cache:42").unwrap()).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "id": 42, "small": 7, "price": "19.90", "ratio": 0.25, "ok": true, "title": "héllo \"q\"",
+            "at": "2024-05-01T10:00:00+00:00", "naive": "2024-05-01T10:00:00", "day": "2024-05-01",
+            "meta": {"a": [1, 2]}, "uid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "raw": "AP8=", "missing": null
+        })
+    );
+    assert_eq!(
+        get(&mut c, "post_42_comments").unwrap(),
+        r#"[{"body":"first"},{"body":"second"}]"#
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn mysql_types_map_to_json() {
+    let Some(url) = mysql_url() else {
+        eprintln!("skipped: CACHECTL_TEST_MYSQL_URL is not set");
+        return;
+    };
+    let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
+    let db = unique("cachectl_t");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let base = url
+        .rsplit_once('/')
+        .map_or(url.clone(), |(b, _)| b.to_string());
+    let db_url = format!("{base}/{db}");
+    let pool = sqlx::MySqlPool::connect(&db_url).await.unwrap();
+    for stmt in [
+        "CREATE TABLE posts (id BIGINT, flag BOOLEAN, n INT UNSIGNED, price DECIMAL(10,2), ratio DOUBLE, title VARCHAR(50), \
+         at TIMESTAMP NULL, naive DATETIME, day DATE, meta JSON, raw VARBINARY(4), missing TEXT)",
+        "INSERT INTO posts VALUES (42, true, 7, 19.90, 0.25, 'héllo', '2024-05-01 10:00:00', '2024-05-01 10:00:00', \
+         '2024-05-01', '{\"a\": [1, 2]}', x'00ff', NULL)",
+    ] {
+        sqlx::raw_sql(stmt).execute(&pool).await.unwrap();
+    }
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  my:\n    url: ${MY_URL}\nsteps:\n  - name: posts\n    source: my\n    query: SELECT * FROM posts WHERE id = ?\n    params: [42]\n    key: \"post_cache:{id}\"\n    json_columns: [meta]\n    ttl: 60\n",
+    );
+    let out = cachectl(&r.url())
+        .args(["warm"])
+        .arg(&plan)
+        .env("MY_URL", db_url.replacen("mysql://", "mariadb://", 1))
+        .output()
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {db}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = r.conn();
+    let v: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "post_cache:42").unwrap()).unwrap();
+    assert_eq!(v["id"], 42);
+    assert_eq!(v["flag"], true);
+    assert_eq!(v["n"], 7);
+    assert_eq!(v["price"], "19.90");
+    assert_eq!(v["ratio"], 0.25);
+    assert_eq!(v["title"], "héllo");
+    assert!(v["at"].as_str().unwrap().starts_with("2024-05-01T"));
+    assert_eq!(v["naive"], "2024-05-01T10:00:00");
+    assert_eq!(v["day"], "2024-05-01");
+    assert_eq!(v["meta"], json!({"a": [1, 2]}));
+    assert_eq!(v["raw"], "AP8=");
+    assert_eq!(v["missing"], serde_json::Value::Null);
+}
