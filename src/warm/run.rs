@@ -24,6 +24,7 @@ use crate::stop::Stop;
 use crate::store::Store;
 use crate::ttl::Jitter;
 use crate::warm::plan::{Fetch, Param, Shape, Source, Step, WarmPlan};
+use crate::warm::source::Chunk;
 use crate::warm::source::http::HttpClient;
 use crate::warm::source::sql::SqlPool;
 
@@ -232,7 +233,8 @@ impl<'a> Run<'a> {
             fields,
             cli: &self.opts.vars,
         };
-        let (tx, mut rx) = mpsc::channel::<Value>(step.batch.clamp(64, 4096) * 2);
+        // A few chunks in flight: the source reads ahead while the writer works.
+        let (tx, mut rx) = mpsc::channel::<Chunk>(4);
         let reader = self.read(step, &inherited, tx);
         let writer = async {
             let sink = self.bars.phase(&step.name);
@@ -245,7 +247,18 @@ impl<'a> Run<'a> {
             let (mut rows, mut keys, mut bytes) = (0u64, 0u64, 0u64);
             let mut preview = Vec::new();
             let mut failure: Option<Error> = None;
-            while let Some(mut row) = rx.recv().await {
+            let mut incoming = Vec::new().into_iter();
+            loop {
+                let mut row = match incoming.next() {
+                    Some(row) => row,
+                    None => match rx.recv().await {
+                        Some(chunk) => {
+                            incoming = chunk.into_iter();
+                            continue;
+                        }
+                        None => break,
+                    },
+                };
                 if self.stop.is_set() {
                     break;
                 }
@@ -343,7 +356,7 @@ impl<'a> Run<'a> {
         &self,
         step: &Step,
         vars: &VarsWithCli<'_>,
-        tx: mpsc::Sender<Value>,
+        tx: mpsc::Sender<Chunk>,
     ) -> Result<()> {
         let source = &self.plan.sources[&step.source];
         match (&step.fetch, source) {

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::error::{Error, Result};
 use crate::keys::template::Vars;
 use crate::warm::plan::{HttpSource, Paginate, Request};
+use crate::warm::source::Chunk;
 
 #[derive(Debug)]
 enum Attempt {
@@ -51,7 +52,7 @@ impl HttpClient {
         src: &HttpSource,
         req: &Request,
         vars: &dyn Vars,
-        tx: mpsc::Sender<Value>,
+        tx: mpsc::Sender<Chunk>,
     ) -> Result<()> {
         let path = req.path.render(vars)?;
         let mut query: Vec<(String, String)> = Vec::with_capacity(req.query.len() + 1);
@@ -68,11 +69,7 @@ impl HttpClient {
                 })?;
             let doc: Value = serde_json::from_str(&text)
                 .map_err(|e| Error::Source(format!("{file}: not JSON: {e}")))?;
-            for item in items(&doc, req.items.as_deref(), &file)? {
-                if tx.send(item).await.is_err() {
-                    break;
-                }
-            }
+            let _ = tx.send(items(&doc, req.items.as_deref(), &file)?).await;
             return Ok(());
         }
         let mut url = format!("{}{path}", src.base_url);
@@ -105,10 +102,8 @@ impl HttpClient {
                 .await?;
             let page_items = items(&doc, req.items.as_deref(), &url)?;
             let empty = page_items.is_empty();
-            for item in page_items {
-                if tx.send(item).await.is_err() {
-                    return Ok(());
-                }
+            if !empty && tx.send(page_items).await.is_err() {
+                return Ok(());
             }
             match &req.paginate {
                 None => break,

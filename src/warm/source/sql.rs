@@ -7,7 +7,7 @@
 //! true/false; text → strings; timestamps → RFC 3339 (with zone when the column has one);
 //! dates and times → ISO 8601; JSON/JSONB → nested JSON; UUID → string; blobs → base64; NULL → null.
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -15,16 +15,19 @@ use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::warm::plan::SqlSource;
+use crate::warm::source::{CHUNK_ROWS, Chunk};
 
 #[derive(Clone, Debug)]
 pub enum SqlPool {
-    Sqlite(SqlitePool),
+    /// A SQLite file, read through rusqlite on a blocking thread: sqlx's SQLite driver hands
+    /// every row (and a copy of every value) across threads, which made reading the
+    /// bottleneck of a million-row warm.
+    Sqlite(PathBuf),
     Postgres(PgPool),
     MySql(MySqlPool),
 }
@@ -39,31 +42,43 @@ impl SqlPool {
         let fail = |e: sqlx::Error| sql_err(&format!("connecting to {}", src.display), e);
         match scheme {
             "sqlite" => {
-                let path = src
-                    .url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:");
-                let missing = !std::path::Path::new(path).exists();
-                let options = SqliteConnectOptions::from_str(&src.url)
-                    .map_err(fail)?
-                    .create_if_missing(src.init.is_some());
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect_with(options)
-                    .await
-                    .map_err(fail)?;
-                if missing && let Some(init) = &src.init {
-                    let script = std::fs::read_to_string(init).map_err(|e| Error::Io {
-                        context: format!("reading {}", init.display()),
-                        error: e,
-                    })?;
-                    pool.execute(sqlx::raw_sql(AssertSqlSafe(script)))
-                        .await
-                        .map_err(|e| {
-                            sql_err(&format!("creating {path} from {}", init.display()), e)
+                let path = PathBuf::from(
+                    src.url
+                        .trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:"),
+                );
+                let init = src.init.clone();
+                let display = src.display.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    let missing = !path.exists();
+                    if missing && init.is_none() {
+                        return Err(Error::Source(format!(
+                            "connecting to {display}: no such file"
+                        )));
+                    }
+                    let conn = rusqlite::Connection::open(&path)
+                        .map_err(|e| sql_err(&format!("opening {display}"), e))?;
+                    if missing && let Some(init) = &init {
+                        let script = std::fs::read_to_string(init).map_err(|e| Error::Io {
+                            context: format!("reading {}", init.display()),
+                            error: e,
                         })?;
-                }
-                Ok(SqlPool::Sqlite(pool))
+                        conn.execute_batch(&script).map_err(|e| {
+                            sql_err(
+                                &format!("creating {} from {}", path.display(), init.display()),
+                                e,
+                            )
+                        })?;
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(|e| Error::Source(e.to_string()))??;
+                Ok(SqlPool::Sqlite(PathBuf::from(
+                    src.url
+                        .trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:"),
+                )))
             }
             "postgres" | "postgresql" => Ok(SqlPool::Postgres(
                 PgPoolOptions::new()
@@ -91,7 +106,18 @@ impl SqlPool {
         let err = |e| sql_err("preparing the query", e);
         let sql = || AssertSqlSafe(query.to_string()).into_sql_str();
         Ok(match self {
-            SqlPool::Sqlite(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
+            SqlPool::Sqlite(path) => {
+                let (path, query) = (path.clone(), query.to_string());
+                tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
+                    let conn = open_read_only(&path)?;
+                    let stmt = conn
+                        .prepare(&query)
+                        .map_err(|e| sql_err("preparing the query", e))?;
+                    Ok(stmt.column_names().iter().map(|c| c.to_string()).collect())
+                })
+                .await
+                .map_err(|e| Error::Source(e.to_string()))??
+            }
             SqlPool::Postgres(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
             SqlPool::MySql(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
         })
@@ -103,7 +129,7 @@ impl SqlPool {
         &self,
         query: &str,
         params: &[Value],
-        tx: mpsc::Sender<Value>,
+        tx: mpsc::Sender<Chunk>,
     ) -> Result<()> {
         macro_rules! run {
             ($pool:expr, $row_to_json:ident) => {{
@@ -123,20 +149,33 @@ impl SqlPool {
                     };
                 }
                 let mut rows = q.fetch($pool);
+                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
                 while let Some(row) = rows
                     .try_next()
                     .await
                     .map_err(|e| sql_err("running the query", e))?
                 {
-                    if tx.send(Value::Object($row_to_json(&row)?)).await.is_err() {
-                        break;
+                    chunk.push(Value::Object($row_to_json(&row)?));
+                    if chunk.len() >= CHUNK_ROWS {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                        if tx.send(full).await.is_err() {
+                            return Ok(());
+                        }
                     }
+                }
+                if !chunk.is_empty() {
+                    let _ = tx.send(chunk).await;
                 }
                 Ok(())
             }};
         }
         match self {
-            SqlPool::Sqlite(p) => run!(p, sqlite_row),
+            SqlPool::Sqlite(path) => {
+                let (path, query, params) = (path.clone(), query.to_string(), params.to_vec());
+                tokio::task::spawn_blocking(move || sqlite_stream(&path, &query, &params, &tx))
+                    .await
+                    .map_err(|e| Error::Source(e.to_string()))?
+            }
             SqlPool::Postgres(p) => run!(p, pg_row),
             SqlPool::MySql(p) => run!(p, mysql_row),
         }
@@ -253,35 +292,98 @@ fn mysql_row(row: &MySqlRow) -> Result<Map<String, Value>> {
     Ok(out)
 }
 
+fn open_read_only(path: &Path) -> Result<rusqlite::Connection> {
+    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| sql_err(&format!("opening {}", path.display()), e))
+}
+
+fn sqlite_stream(
+    path: &Path,
+    query: &str,
+    params: &[Value],
+    tx: &mpsc::Sender<Chunk>,
+) -> Result<()> {
+    use rusqlite::types::{ToSqlOutput, Value as Sql};
+    let conn = open_read_only(path)?;
+    let mut stmt = conn
+        .prepare(query)
+        .map_err(|e| sql_err("preparing the query", e))?;
+    let bound: Vec<ToSqlOutput<'static>> = params
+        .iter()
+        .map(|p| {
+            ToSqlOutput::Owned(match p {
+                Value::Null => Sql::Null,
+                Value::Bool(b) => Sql::Integer(*b as i64),
+                Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                    (Some(i), _) => Sql::Integer(i),
+                    (None, Some(f)) => Sql::Real(f),
+                    _ => Sql::Text(n.to_string()),
+                },
+                Value::String(s) => Sql::Text(s.clone()),
+                other => Sql::Text(other.to_string()),
+            })
+        })
+        .collect();
+    let columns: Vec<(String, String)> = stmt
+        .columns()
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                c.decl_type().unwrap_or("").to_ascii_uppercase(),
+            )
+        })
+        .collect();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(bound.iter()))
+        .map_err(|e| sql_err("running the query", e))?;
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    while let Some(row) = rows.next().map_err(|e| sql_err("running the query", e))? {
+        chunk.push(Value::Object(sqlite_row(row, &columns)?));
+        if chunk.len() >= CHUNK_ROWS
+            && tx
+                .blocking_send(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK_ROWS),
+                ))
+                .is_err()
+        {
+            return Ok(());
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(chunk);
+    }
+    Ok(())
+}
+
 // SQLite types values, not columns: decode by each value's storage class, and use the
 // declared column type only where the storage class cannot tell (BOOLEAN, DATETIME). It has no
 // JSON type: plans name such text columns in `json_columns`.
-fn sqlite_row(row: &SqliteRow) -> Result<Map<String, Value>> {
-    let mut out = Map::with_capacity(row.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        let name = col.name();
-        let declared = col.type_info().name().to_ascii_uppercase();
-        let raw = row
-            .try_get_raw(i)
-            .map_err(|e| decode_err(name, &declared, e))?;
-        let storage = raw.type_info().name().to_string();
-        let v = if raw.is_null() {
-            Value::Null
-        } else {
-            let e = |e| decode_err(name, &declared, e);
-            match (storage.as_str(), declared.as_str()) {
-                ("INTEGER", "BOOLEAN") => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
-                ("INTEGER", _) => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
-                ("REAL", _) => number(row.try_get::<f64, _>(i).map_err(e)?),
-                ("BLOB", _) => b64(&row.try_get::<Vec<u8>, _>(i).map_err(e)?),
-                ("TEXT", "DATETIME") => match row.try_get::<NaiveDateTime, _>(i) {
-                    Ok(t) => Value::String(naive(t)),
-                    Err(_) => Value::String(row.try_get::<String, _>(i).map_err(e)?),
-                },
-                _ => Value::String(row.try_get::<String, _>(i).map_err(e)?),
+fn sqlite_row(row: &rusqlite::Row<'_>, columns: &[(String, String)]) -> Result<Map<String, Value>> {
+    use rusqlite::types::ValueRef as Sql;
+    let mut out = Map::with_capacity(columns.len());
+    for (i, (name, declared)) in columns.iter().enumerate() {
+        let v = match row.get_ref(i).map_err(|e| decode_err(name, declared, e))? {
+            Sql::Null => Value::Null,
+            Sql::Integer(n) if declared.starts_with("BOOL") => Value::Bool(n != 0),
+            Sql::Integer(n) => Value::from(n),
+            Sql::Real(f) => number(f),
+            Sql::Text(t) => {
+                let text = std::str::from_utf8(t).map_err(|e| decode_err(name, declared, e))?;
+                match declared.as_str() {
+                    "DATETIME" | "TIMESTAMP" => {
+                        match NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f") {
+                            Ok(t) => Value::String(naive(t)),
+                            Err(_) => Value::String(text.to_string()),
+                        }
+                    }
+                    _ => Value::String(text.to_string()),
+                }
             }
+            Sql::Blob(b) => b64(b),
         };
-        out.insert(name.to_string(), v);
+        out.insert(name.clone(), v);
     }
     Ok(out)
 }
