@@ -665,3 +665,26 @@ async fn mysql_types_map_to_json() {
     assert_eq!(v["raw"], "AP8=");
     assert_eq!(v["missing"], serde_json::Value::Null);
 }
+
+#[test]
+fn example_plans_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("warmers");
+    for plan in ["demo.yaml", "postgres.yaml", "mysql.yaml", "http.yaml"] {
+        cachectl("redis://127.0.0.1:1")
+            .args(["warm", "--check", "--offline"])
+            .arg(dir.join(plan))
+            .env("DATABASE_URL", "postgres://u@127.0.0.1:1/db")
+            .env("MYSQL_URL", "mysql://u@127.0.0.1:1/db")
+            .env("API_TOKEN", "t")
+            .assert()
+            .success();
+    }
+    // Without its variables a plan says which one is missing, before anything runs.
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--check", "--offline"])
+        .arg(dir.join("postgres.yaml"))
+        .env_remove("DATABASE_URL")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("DATABASE_URL is not set"));
+}

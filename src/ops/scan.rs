@@ -219,6 +219,10 @@ async fn scan_node<W: BatchWork>(
     let mut finished = false;
     let mut scanned_estimate = 0u64;
     let mut pending: Option<Vec<Vec<u8>>> = None;
+    // A batch's job replies wait here and are worked through while the next batch is at the
+    // server: for inspect and ttl-audit that work is as long as the server's, and doing it
+    // between round trips left the server idle half the time.
+    let mut unprocessed: Option<(Vec<Vec<u8>>, Vec<Value>)> = None;
     let mut batches = 0u64;
     loop {
         let scanning = !finished && !spec.stop.is_set();
@@ -236,23 +240,40 @@ async fn scan_node<W: BatchWork>(
                 .arg("COUNT")
                 .arg(governor.count);
         }
+        let previous = unprocessed.take();
         if job == 0 && !scanning {
+            if let Some((keys, replies)) = previous {
+                work.replies(node, keys, replies)?;
+                account(&work, &counters, &mut governor).await;
+            }
             break;
         }
-        let sent = Instant::now();
-        let mut replies = store.node_pipeline(node, &pipe).await?;
-        let rtt = sent.elapsed();
+        let round_trip = async {
+            let sent = Instant::now();
+            let replies = store.node_pipeline(node, &pipe).await;
+            (replies, sent.elapsed())
+        };
+        let had_previous = previous.is_some();
+        let process = async {
+            match previous {
+                Some((keys, replies)) => work.replies(node, keys, replies),
+                None => Ok(()),
+            }
+        };
+        // join! polls the round trip first, so the pipeline is on its way before the work.
+        let ((replies, rtt), processed) = futures::join!(round_trip, process);
+        processed?;
+        if had_previous {
+            account(&work, &counters, &mut governor).await;
+        }
+        let mut replies = replies?;
         governor.observe(rtt);
         max_server = max_server.max(rtt.saturating_sub(governor.base));
         waiting += rtt;
         batches += 1;
         let scan_reply = if scanning { replies.pop() } else { None };
         if let Some(keys) = pending.take() {
-            work.replies(node, keys, replies)?;
-            counters.done.fetch_add(work.acted(), Ordering::Relaxed);
-            if let Some(pause) = governor.acted(work.acted()) {
-                tokio::time::sleep(pause).await;
-            }
+            unprocessed = Some((keys, replies));
         }
         if let Some(reply) = scan_reply {
             let (next, keys): (u64, Vec<Vec<u8>>) = store.value_on(node, reply)?;
@@ -283,6 +304,14 @@ async fn scan_node<W: BatchWork>(
             waiting_ms: waiting.as_secs_f64() * 1000.0,
         },
     ))
+}
+
+/// Count what a batch's job did, and keep to `--rate`.
+async fn account<W: BatchWork>(work: &W, counters: &Counters, governor: &mut Governor) {
+    counters.done.fetch_add(work.acted(), Ordering::Relaxed);
+    if let Some(pause) = governor.acted(work.acted()) {
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// How many of a node's `size` keys a SCAN cursor has passed. The server walks its hash table
