@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
-use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, now_ms, sampled};
+use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled, now_ms};
 use crate::ops::policy::Policy;
 use crate::ops::scan::{self, BatchWork, Pace, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
@@ -431,8 +431,7 @@ struct AuditWork<'a> {
 
 impl BatchWork for AuditWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        let sample = self.options.sample;
-        keys.into_iter().filter(|k| sampled(k, sample)).collect()
+        keep_sampled(keys, self.options.sample)
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {

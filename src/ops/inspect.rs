@@ -47,9 +47,16 @@ impl Grouper {
     }
 }
 
-/// Keep a key when `sample` says so: the same keys every run (a hash, not a dice roll), so two
-/// sampled runs compare.
-pub fn sampled(key: &[u8], sample: Option<f64>) -> bool {
+/// The keys `sample` keeps: the same keys every run (a hash, not a dice roll), so two sampled
+/// runs compare.
+pub fn keep_sampled(keys: Vec<Vec<u8>>, sample: Option<f64>) -> Vec<Vec<u8>> {
+    match sample {
+        None => keys,
+        Some(_) => keys.into_iter().filter(|k| sampled(k, sample)).collect(),
+    }
+}
+
+fn sampled(key: &[u8], sample: Option<f64>) -> bool {
     match sample {
         None => true,
         Some(rate) => {
@@ -318,8 +325,7 @@ struct InspectWork<'a> {
 
 impl BatchWork for InspectWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        let sample = self.options.sample;
-        keys.into_iter().filter(|k| sampled(k, sample)).collect()
+        keep_sampled(keys, self.options.sample)
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
