@@ -94,23 +94,25 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
             (v.len() as u64, Data::String(v))
         }
         "list" => {
-            let len: u64 = store.query(redis::cmd("LLEN").arg(key)).await?;
-            let v: Vec<Vec<u8>> = store
-                .query(redis::cmd("LRANGE").arg(key).arg(0).arg(stop))
-                .await?;
+            let (len, v) = length_and(
+                store,
+                redis::cmd("LLEN").arg(key),
+                redis::cmd("LRANGE").arg(key).arg(0).arg(stop),
+            )
+            .await?;
             (len, Data::List(v))
         }
         "zset" => {
-            let len: u64 = store.query(redis::cmd("ZCARD").arg(key)).await?;
-            let v: Vec<(Vec<u8>, f64)> = store
-                .query(
-                    redis::cmd("ZRANGE")
-                        .arg(key)
-                        .arg(0)
-                        .arg(stop)
-                        .arg("WITHSCORES"),
-                )
-                .await?;
+            let (len, v): (u64, Vec<(Vec<u8>, f64)>) = length_and(
+                store,
+                redis::cmd("ZCARD").arg(key),
+                redis::cmd("ZRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(stop)
+                    .arg("WITHSCORES"),
+            )
+            .await?;
             (len, Data::ZSet(v))
         }
         "hash" => {
@@ -129,17 +131,17 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
             (len, Data::Set(members))
         }
         "stream" => {
-            let len: u64 = store.query(redis::cmd("XLEN").arg(key)).await?;
-            let raw: Vec<(String, Vec<Vec<u8>>)> = store
-                .query(
-                    redis::cmd("XRANGE")
-                        .arg(key)
-                        .arg("-")
-                        .arg("+")
-                        .arg("COUNT")
-                        .arg(cap),
-                )
-                .await?;
+            let (len, raw): (u64, Vec<RawEntry>) = length_and(
+                store,
+                redis::cmd("XLEN").arg(key),
+                redis::cmd("XRANGE")
+                    .arg(key)
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(cap),
+            )
+            .await?;
             let entries = raw
                 .into_iter()
                 .map(|(id, flat)| StreamEntry {
@@ -166,6 +168,24 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
         truncated: read < length,
         value,
     }))
+}
+
+/// A stream entry as XRANGE returns it: id and flat field/value list.
+type RawEntry = (String, Vec<Vec<u8>>);
+
+/// A collection's length and a range of it, in one round trip.
+async fn length_and<T: redis::FromRedisValue>(
+    store: &Store,
+    length: &redis::Cmd,
+    fetch: &redis::Cmd,
+) -> Result<(u64, T)> {
+    let mut pipe = redis::pipe();
+    pipe.add_command(length.clone()).add_command(fetch.clone());
+    let mut replies = store.query_pipeline(&pipe).await?.into_iter();
+    let (Some(len), Some(items)) = (replies.next(), replies.next()) else {
+        return Err(protocol(store, "length and range"));
+    };
+    Ok((store.decode(len)?, store.decode(items)?))
 }
 
 /// Up to `cap` flat elements of a hash or set via its SCAN command (never HGETALL/SMEMBERS on a

@@ -107,6 +107,8 @@ pub async fn inspect_keys(store: &Store, keys: &[String]) -> Result<Vec<Option<K
             .arg(key)
             .cmd("OBJECT")
             .arg("IDLETIME")
+            .arg(key)
+            .cmd("PTTL")
             .arg(key);
         let replies = store.query_pipeline(&pipe).await?;
         let lookup = get::get(store, std::slice::from_ref(key), PREVIEW_ELEMENTS).await?;
@@ -119,7 +121,7 @@ pub async fn inspect_keys(store: &Store, keys: &[String]) -> Result<Vec<Option<K
         let encoding: Option<String> = r.next().and_then(|v| redis::from_redis_value(v).ok());
         let memory: Option<u64> = r.next().and_then(|v| redis::from_redis_value(v).ok());
         let idle: Option<u64> = r.next().and_then(|v| redis::from_redis_value(v).ok());
-        let pttl: i64 = store.query(redis::cmd("PTTL").arg(key)).await?;
+        let pttl: i64 = store.decode(r.next().unwrap_or(redis::Value::Nil))?;
         let ttl = KeyTtl::from_pttl(pttl);
         let ttl_ms = match ttl {
             KeyTtl::Expires(ms) => Some(ms),

@@ -92,21 +92,6 @@ pub struct NodeCursor {
     pub waiting_ms: f64,
 }
 
-impl NodeCursor {
-    /// A place to resume from.
-    pub fn at(node: &str, cursor: u64) -> Self {
-        NodeCursor {
-            node: node.to_string(),
-            cursor,
-            finished: false,
-            batches: 0,
-            count: 0,
-            max_batch_ms: 0.0,
-            waiting_ms: 0.0,
-        }
-    }
-}
-
 /// Counters shared by the masters' scans, for progress reporting.
 #[derive(Default)]
 pub struct Counters {
@@ -140,8 +125,6 @@ pub struct ScanSpec<'a> {
 pub struct ScanOutcome<W> {
     pub work: Vec<W>,
     pub cursors: Vec<NodeCursor>,
-    /// Keys in the scanned masters when the scan began (DBSIZE).
-    pub keyspace: u64,
     /// The counters when the scan ended.
     pub totals: ProgressUpdate,
     pub elapsed: Duration,
@@ -197,7 +180,6 @@ where
     Ok(ScanOutcome {
         work,
         cursors,
-        keyspace,
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })
