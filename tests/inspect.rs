@@ -3,7 +3,7 @@
 mod support;
 
 use predicates::prelude::*;
-use support::{Cluster, Redis, cachectl, json_of, load};
+use support::{Cluster, Redis, cachectl, entry, json_of, load};
 
 fn blog(c: &mut dyn redis::ConnectionLike) {
     let mut pipe = redis::pipe();
@@ -98,15 +98,7 @@ fn keyspace_by_family() {
             .unwrap(),
     );
     assert_eq!(doc["inspected"], 404);
-    let fam = |name: &str| {
-        doc["families"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["family"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let fam = |name: &str| entry(&doc, "families", "family", name);
     let posts = fam("post_cache:{n}");
     assert_eq!(posts["keys"], 300);
     assert_eq!(posts["with_ttl"], 300);

@@ -6,7 +6,7 @@ mod support;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use predicates::prelude::*;
-use support::{Cluster, Redis, cachectl, json_of};
+use support::{Cluster, Redis, cachectl, entry, json_of};
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -109,15 +109,7 @@ fn exact_figures_and_the_planted_cluster() {
         starts <= storm && storm < starts + 1000,
         "the storm at {storm} is in the window at {starts}"
     );
-    let fam = |name: &str| {
-        doc["families"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["family"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let fam = |name: &str| entry(&doc, "families", "family", name);
     assert_eq!(fam("session:{n}")["busiest"]["keys"], 500);
     assert_eq!(fam("country:{s}")["without_ttl"], 30);
     assert_eq!(

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use predicates::prelude::*;
 use serde_json::json;
 use support::http::{HttpServer, Response};
-use support::{Cluster, Redis, cachectl, dbsize, json_of};
+use support::{Cluster, Redis, cachectl, dbsize, entry, json_of};
 use tempfile::TempDir;
 
 fn get(c: &mut redis::Connection, key: &str) -> Option<String> {
@@ -75,15 +75,7 @@ fn demo_plan_writes_the_three_warmers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = json_of(&out);
-    let step = |n: &str| {
-        doc["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["step"] == n)
-            .cloned()
-            .unwrap()
-    };
+    let step = |name: &str| entry(&doc, "steps", "step", name);
     assert_eq!(step("countries")["keys"], 10);
     assert_eq!(step("popular_posts")["keys"], 100);
     assert_eq!(step("active_users")["keys"], 25);
@@ -471,15 +463,7 @@ steps:
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the slow step fails");
     let doc = json_of(&out);
-    let step = |n: &str| {
-        doc["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["step"] == n)
-            .cloned()
-            .unwrap()
-    };
+    let step = |name: &str| entry(&doc, "steps", "step", name);
     assert_eq!(step("pages")["keys"], 15);
     assert_eq!(step("cursor")["keys"], 3);
     assert_eq!(step("link")["keys"], 2);

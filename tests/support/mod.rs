@@ -416,6 +416,17 @@ pub fn json_of(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
+/// The element of the array `doc[list]` whose `field` is `name`: a warm step, a family…
+pub fn entry(doc: &serde_json::Value, list: &str, field: &str, name: &str) -> serde_json::Value {
+    doc[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array `{list}` in {doc}"))
+        .iter()
+        .find(|e| e[field] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {field} `{name}` in `{list}`"))
+}
+
 /// Fill a keyspace: `count` string keys `format(i)` with a TTL.
 pub fn load(
     conn: &mut dyn redis::ConnectionLike,
