@@ -263,6 +263,9 @@ fn fix_missing_ttl_touches_only_rule_keys() {
             "--fix-missing-ttl",
             "1h",
             "--yes",
+            // Many small batches: each batch's changes must meet their own replies.
+            "--count",
+            "3",
         ],
     );
     assert_eq!(doc["remediation"]["ttl_set"], 10);
@@ -296,6 +299,8 @@ fn spread_only_lengthens_cluster_ttls() {
             "--spread",
             "20",
             "--yes",
+            "--count",
+            "16",
         ],
     );
     assert_eq!(doc["remediation"]["spread"], 500);

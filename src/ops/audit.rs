@@ -5,7 +5,7 @@
 //! The audit reads only PTTL per key (pipelined with the next SCAN): an absolute expiry is now
 //! plus PTTL, which works on every Redis and Valkey, where PEXPIRETIME needs Redis 7.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use redis::{Pipeline, Value};
@@ -603,7 +603,7 @@ pub async fn fix(
         fix,
         clusters: &clusters,
         jitter: Jitter::seeded(now_ms()),
-        planned: Vec::new(),
+        planned: VecDeque::new(),
         report: FixReport::default(),
         last: 0,
     })
@@ -631,8 +631,9 @@ struct FixWork<'a> {
     fix: &'a FixOptions,
     clusters: &'a HashMap<GroupKey, Vec<ExpiryCluster>>,
     jitter: Jitter,
-    /// Changes for the batch in flight, in key order.
-    planned: Vec<Change>,
+    /// Changes for each batch whose replies are still to come, oldest first, in key order:
+    /// the next batch is planned before the last one's replies are read.
+    planned: VecDeque<Vec<Change>>,
     report: FixReport,
     last: u64,
 }
@@ -667,7 +668,7 @@ impl BatchWork for FixWork<'_> {
         }
         let replies = store.node_pipeline(node, &pipe).await?;
         let now = now_ms();
-        self.planned.clear();
+        let mut planned = Vec::with_capacity(keys.len());
         for (key, r) in keys.iter().zip(replies) {
             let pttl: i64 = store.value_on(node, r)?;
             let group = self.group(key);
@@ -687,14 +688,18 @@ impl BatchWork for FixWork<'_> {
                 },
                 KeyTtl::Missing => None,
             };
-            self.planned.push(change.unwrap_or(Change::SetTtl(0)));
+            planned.push(change.unwrap_or(Change::SetTtl(0)));
         }
+        self.planned.push_back(planned);
         Ok(())
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
         let mut n = 0;
-        for (k, change) in keys.iter().zip(&self.planned) {
+        let Some(planned) = self.planned.back() else {
+            return 0;
+        };
+        for (k, change) in keys.iter().zip(planned) {
             match change {
                 Change::SetTtl(0) => {}
                 Change::SetTtl(secs) => {
@@ -713,7 +718,8 @@ impl BatchWork for FixWork<'_> {
     fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let mut replies = replies.into_iter();
         self.last = 0;
-        for change in &self.planned {
+        let planned = self.planned.pop_front().unwrap_or_default();
+        for change in &planned {
             let (Change::SetTtl(1..) | Change::ExtendTo(_)) = change else {
                 continue;
             };
