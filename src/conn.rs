@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
@@ -155,14 +156,33 @@ impl Target {
     /// Connect, detecting a cluster unless told.
     pub async fn connect(&self) -> Result<Store> {
         let info = self.connection_info()?;
+        if self.cluster == ClusterMode::Force {
+            return self.open(info, true).await;
+        }
+        let store = self.open(info.clone(), false).await?;
+        if store.reports_cluster_enabled().await? {
+            return self.open(info, true).await;
+        }
+        Ok(store)
+    }
+
+    /// Another connection of the same kind as `store`, for work that wants the server's
+    /// undivided attention per request (see `ops::scan`).
+    pub(crate) async fn reconnect(&self, store: &Store) -> Result<Store> {
+        let info = self.connection_info()?;
+        Ok(self.open(info, store.is_cluster()).await?.sharing(store))
+    }
+
+    async fn open(&self, info: ConnectionInfo, cluster: bool) -> Result<Store> {
         if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
             // rustls needs one process-wide crypto provider; a second install is a no-op error.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         let addr = address_of(&info);
         let certs = self.tls_certificates()?;
-        if self.cluster == ClusterMode::Force {
-            return self.connect_cluster(info, certs, addr).await;
+        let target = Arc::new(self.clone());
+        if cluster {
+            return self.connect_cluster(info, certs, addr, target).await;
         }
         let client = match &certs {
             Some(c) => Client::build_with_tls(info.clone(), c.clone()),
@@ -185,11 +205,7 @@ impl Target {
                 classify(&addr, e)
             }
         })?;
-        let store = Store::standalone(conn, addr.clone());
-        if store.reports_cluster_enabled().await? {
-            return self.connect_cluster(info, certs, addr).await;
-        }
-        Ok(store)
+        Ok(Store::standalone(conn, addr, target))
     }
 
     async fn connect_cluster(
@@ -197,6 +213,7 @@ impl Target {
         info: ConnectionInfo,
         certs: Option<TlsCertificates>,
         addr: String,
+        target: Arc<Target>,
     ) -> Result<Store> {
         if info.redis_settings().db() != 0 {
             return Err(cluster_db_error(&addr, info.redis_settings().db()));
@@ -212,7 +229,7 @@ impl Target {
             .await
             .map_err(|_| self.timed_out(&addr, "connecting to the cluster"))?
             .map_err(|e| classify(&addr, e))?;
-        Ok(Store::cluster(conn, addr))
+        Ok(Store::cluster(conn, addr, target))
     }
 
     fn timed_out(&self, addr: &str, during: &'static str) -> Error {

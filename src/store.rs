@@ -18,6 +18,7 @@ use redis::cluster_routing::{
 use redis::{Cmd, FromRedisValue, Pipeline, Value};
 use tokio::sync::OnceCell;
 
+use crate::conn::Target;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 
@@ -29,6 +30,8 @@ pub struct Store {
     conn: Conn,
     addr: Arc<str>,
     delete_verb: Arc<OnceCell<&'static str>>,
+    /// How this store was opened, to open another connection like it.
+    target: Arc<Target>,
 }
 
 #[derive(Clone)]
@@ -61,20 +64,38 @@ impl Node {
 }
 
 impl Store {
-    pub(crate) fn standalone(conn: MultiplexedConnection, addr: String) -> Self {
+    pub(crate) fn standalone(
+        conn: MultiplexedConnection,
+        addr: String,
+        target: Arc<Target>,
+    ) -> Self {
         Store {
             conn: Conn::Standalone(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
+            target,
         }
     }
 
-    pub(crate) fn cluster(conn: ClusterConnection, addr: String) -> Self {
+    pub(crate) fn cluster(conn: ClusterConnection, addr: String, target: Arc<Target>) -> Self {
         Store {
             conn: Conn::Cluster(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
+            target,
         }
+    }
+
+    /// Share what `other` has learnt about the server.
+    pub(crate) fn sharing(mut self, other: &Store) -> Self {
+        self.delete_verb = other.delete_verb.clone();
+        self
+    }
+
+    /// A second connection to the same server or cluster, with its own socket: requests on it
+    /// are not queued behind this one's.
+    pub async fn another(&self) -> Result<Store> {
+        self.target.reconnect(self).await
     }
 
     /// The address the user gave (the seed node for a cluster).
