@@ -160,3 +160,43 @@ fn database_index_in_the_url() {
     redis::cmd("SELECT").arg(3).exec(&mut c).unwrap();
     assert!(support::exists(&mut c, "db3"));
 }
+
+#[test]
+fn scans_work_for_a_user_without_time() {
+    // Scans ask the server to time each batch (TIME); an ACL that forbids it must only cost
+    // the precision of batch sizing, and the second connection must log in too.
+    let r = Redis::start();
+    let mut c = r.conn();
+    support::load(&mut c, (0..5000).map(|i| format!("acl2:{i}")), 600);
+    redis::cmd("ACL")
+        .arg(&[
+            "SETUSER",
+            "scanner",
+            "on",
+            ">pw-for-scans",
+            "~*",
+            "+@all",
+            "-time",
+        ])
+        .exec(&mut c)
+        .unwrap();
+    let out = cachectl(&r.url())
+        .args(["--user", "scanner", "--password-env", "SCAN_PW"])
+        .args(["inspect", "--pattern", "acl2:*", "-o", "json"])
+        .env("SCAN_PW", "pw-for-scans")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["inspected"], 5000);
+    let out = cachectl(&r.url())
+        .args(["--user", "scanner", "--password-env", "SCAN_PW"])
+        .args(["invalidate-pattern", "acl2:*", "--yes", "-o", "json"])
+        .env("SCAN_PW", "pw-for-scans")
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["deleted"], 5000);
+}

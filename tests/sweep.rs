@@ -319,3 +319,45 @@ fn ctrl_c_stops_after_the_batch_and_exits_130() {
     );
     assert!(doc["cursors"][0]["cursor"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn two_chains_meet_without_counting_a_key_twice() {
+    // A standalone server is walked by two chains, over the even and the odd buckets. The even
+    // chain's last SCAN always reads on past the seam; whatever the batch size, every key must
+    // still be counted, and deleted, exactly once.
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..30_000).map(|i| format!("page:{i}")), 600);
+    load(&mut c, (0..3_000).map(|i| format!("other:{i}")), 600);
+    for count in ["37", "500", "4000"] {
+        let out = cachectl(&r.url())
+            .args([
+                "invalidate-pattern",
+                "page:*",
+                "--dry-run",
+                "--count",
+                count,
+            ])
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        let doc = json_of(&out);
+        assert_eq!(doc["matched"], 30_000, "--count {count}");
+        let parts: Vec<&str> = doc["cursors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["part"].as_str().unwrap())
+            .collect();
+        assert_eq!(parts, ["even", "odd"]);
+    }
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "page:*", "--yes", "-o", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(doc["matched"], 30_000);
+    assert_eq!(doc["deleted"], 30_000);
+    assert_eq!(doc["scanned"], 33_000);
+    assert_eq!(dbsize(&mut c), 3_000);
+}
