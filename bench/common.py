@@ -42,6 +42,10 @@ def port_free(port):
 # differences being measured.
 SERVER_CPU = ["taskset", "-c", "0"]
 CLIENT_CPU = ["taskset", "-c", "1"]
+# The bystander shares the clients' core with the contender, and what it should feel is the
+# server's delay, not the scheduler's: a contender busy on that core would otherwise show up
+# as server latency. Real-time priority (root only) lets it run the moment its reply arrives.
+BYSTANDER_PRIO = ["chrt", "-f", "50"] if os.geteuid() == 0 and shutil.which("chrt") else []
 
 
 class Server:
@@ -125,7 +129,7 @@ class Bystander:
 
     def __init__(self, port):
         self.out = tempfile.mktemp(prefix="bystander-")
-        self.proc = subprocess.Popen(CLIENT_CPU + [sys.executable, str(HERE / "bystander.py"),
+        self.proc = subprocess.Popen(CLIENT_CPU + BYSTANDER_PRIO + [sys.executable, str(HERE / "bystander.py"),
                                                    str(port), self.out])
         time.sleep(0.3)
 
