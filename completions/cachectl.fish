@@ -90,7 +90,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -111,7 +111,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -156,7 +156,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-dep
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sample -d 'Look at this share of keys only (0 < RATE <= 1) and scale the counts' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -185,7 +185,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-d
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sample -d 'Look at this share of keys only (0 < RATE <= 1) and scale the counts' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest the server may spend on one of our round trips (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r

@@ -248,7 +248,7 @@ pub struct PaceArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
 
-    /// Longest the server may spend on one of our round trips (sizes the batches)
+    /// Longest another client should wait behind our requests (sizes the batches)
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     pub budget: Duration,
 
