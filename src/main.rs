@@ -624,8 +624,8 @@ async fn sweep_patterns(
         if verbose {
             for c in &report.cursors {
                 eprintln!(
-                    "{}: {} batches, SCAN COUNT settled at {}, longest batch {:.2} ms, waited {:.0} ms",
-                    c.node, c.batches, c.count, c.max_batch_ms, c.waiting_ms
+                    "{} ({} buckets): {} batches, SCAN COUNT settled at {}, longest batch {:.2} ms of server time, waited {:.0} ms",
+                    c.node, c.part, c.batches, c.count, c.max_batch_ms, c.waiting_ms
                 );
             }
         }

@@ -111,6 +111,16 @@ pub enum Part {
     Odd,
 }
 
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::All => "all",
+            Part::Even => "even",
+            Part::Odd => "odd",
+        })
+    }
+}
+
 impl Part {
     /// Whether a SCAN that returned `next` has walked past this part's end.
     fn ends_at(self, next: u64) -> bool {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use cachectl::keys;
 use cachectl::ops::get::{Data, KeyValue, Lookup};
 use cachectl::ops::invalidate::KeyDeletion;
+use cachectl::ops::scan::Part;
 use cachectl::ops::set::SetOutcome;
 use cachectl::ops::sweep::SweepReport;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -234,7 +235,10 @@ impl Renderer {
                 .cursors
                 .iter()
                 .filter(|c| !c.finished)
-                .map(|c| format!("{}@{}", c.node, c.cursor))
+                .map(|c| match c.part {
+                    Part::All => format!("{}@{}", c.node, c.cursor),
+                    part => format!("{}@{} ({part} buckets)", c.node, c.cursor),
+                })
                 .collect();
             self.print(&format!(
                 "{} `{}` after deleting {} keys (stopped at {})\n",
