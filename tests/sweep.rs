@@ -361,3 +361,62 @@ fn two_chains_meet_without_counting_a_key_twice() {
     assert_eq!(doc["scanned"], 33_000);
     assert_eq!(dbsize(&mut c), 3_000);
 }
+
+#[test]
+fn resuming_by_parts_walks_each_half_of_the_table_once() {
+    // What an interrupted two-chain sweep reports (a cursor per part) is what the library
+    // resumes from. Resuming only the odd part, then only the even part, must delete every key
+    // exactly once between them, and neither half alone may delete everything.
+    use cachectl::conn::Target;
+    use cachectl::keys::glob::Glob;
+    use cachectl::ops::scan::{NodeCursor, Part};
+    use cachectl::ops::sweep::{SweepOptions, sweep};
+    use cachectl::progress::Silent;
+    use cachectl::stop::Stop;
+
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20_000).map(|i| format!("half:{i}")), 600);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (odd, even) = runtime.block_on(async {
+        let target = Target {
+            url: r.url(),
+            timeout: std::time::Duration::from_secs(5),
+            ..Target::default()
+        };
+        let store = target.connect().await.unwrap();
+        let at = |part, cursor, finished| NodeCursor {
+            node: store.addr().to_string(),
+            part,
+            cursor,
+            finished,
+            batches: 0,
+            count: 0,
+            max_batch_ms: 0.0,
+            waiting_ms: 0.0,
+        };
+        let pattern = Glob::new("half:*");
+        let run = |resume| {
+            let options = SweepOptions {
+                resume,
+                ..SweepOptions::default()
+            };
+            let store = store.clone();
+            let pattern = pattern.clone();
+            async move {
+                sweep(&store, &pattern, &options, &Stop::new(), &Silent, None)
+                    .await
+                    .unwrap()
+            }
+        };
+        let odd = run(vec![at(Part::Even, 0, true), at(Part::Odd, 1, false)]).await;
+        let even = run(vec![at(Part::Even, 0, false), at(Part::Odd, 0, true)]).await;
+        (odd.deleted, even.deleted)
+    });
+    assert!(odd > 5_000 && even > 5_000, "odd {odd}, even {even}");
+    assert_eq!(odd + even, 20_000);
+    assert_eq!(dbsize(&mut c), 0);
+}

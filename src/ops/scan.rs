@@ -93,7 +93,8 @@ pub struct NodeCursor {
     pub batches: u64,
     /// SCAN COUNT at the end (where the latency budget settled it).
     pub count: u32,
-    /// Longest round trip, minus the bare network round trip: the most the server was held.
+    /// The most one request held the server: by the server's clock (TIME before and after),
+    /// or the round trip less the bare network round trip when TIME is refused.
     pub max_batch_ms: f64,
     /// Time spent waiting on round trips; the rest of the scan's time was ours.
     pub waiting_ms: f64,
@@ -221,26 +222,57 @@ where
         if !resumed.is_empty() {
             // A resumed walk has lost its seam: the even chain's last batch may repeat a few
             // keys the odd chain saw before the stop, as SCAN itself may.
-            for c in resumed.into_iter().filter(|c| !c.finished) {
-                chains.push(Chain::new(spec.store.clone(), node, size, c.part, c.cursor));
+            let unfinished = resumed.into_iter().filter(|c| !c.finished);
+            for (i, c) in unfinished.enumerate() {
+                // Each chain on its own socket, as when the walk began.
+                let conn = match i {
+                    0 => spec.store.clone(),
+                    _ => spec
+                        .store
+                        .another()
+                        .await
+                        .unwrap_or_else(|_| spec.store.clone()),
+                };
+                chains.push(Chain::new(conn, node, size, c.part, c.cursor, None));
             }
         } else if let Some(second) = second_chain(spec).await {
             let seam = Arc::new(Seam::default());
-            let mut even = Chain::new(spec.store.clone(), node, size, Part::Even, 0);
-            even.seam = Some(seam.clone());
-            let mut odd = Chain::new(second, node, size, Part::Odd, 1);
-            odd.seam = Some(seam);
-            chains.push(even);
-            chains.push(odd);
+            let first = spec.store.clone();
+            chains.push(Chain::new(
+                first,
+                node,
+                size,
+                Part::Even,
+                0,
+                Some(seam.clone()),
+            ));
+            chains.push(Chain::new(second, node, size, Part::Odd, 1, Some(seam)));
         } else {
-            chains.push(Chain::new(spec.store.clone(), node, size, Part::All, 0));
+            chains.push(Chain::new(
+                spec.store.clone(),
+                node,
+                size,
+                Part::All,
+                0,
+                None,
+            ));
         }
     }
+    // `--rate` is per master: chains on one master share it.
+    let per_node: Vec<usize> = chains
+        .iter()
+        .map(|c| chains.iter().filter(|o| o.node == c.node).count())
+        .collect();
     let runs = chains
         .into_iter()
-        .map(|chain| {
+        .zip(per_node)
+        .map(|(chain, siblings)| {
             let work = make_work(chain.node);
-            scan_chain(spec, chain, work, counters.clone())
+            let pace = Pace {
+                rate: spec.pace.rate.map(|r| r.div_ceil(siblings as u64)),
+                ..spec.pace
+            };
+            scan_chain(spec, chain, pace, work, counters.clone())
         })
         .collect::<Vec<_>>();
     let results = futures::future::join_all(runs).await;
@@ -287,14 +319,21 @@ struct Chain<'a> {
 }
 
 impl<'a> Chain<'a> {
-    fn new(store: Store, node: &'a Node, size: u64, part: Part, start: u64) -> Self {
+    fn new(
+        store: Store,
+        node: &'a Node,
+        size: u64,
+        part: Part,
+        start: u64,
+        seam: Option<Arc<Seam>>,
+    ) -> Self {
         Chain {
             store,
             node,
             size,
             part,
             start,
-            seam: None,
+            seam,
         }
     }
 }
@@ -367,14 +406,15 @@ impl Drop for SeamGuard {
 async fn scan_chain<W: BatchWork>(
     spec: &ScanSpec<'_>,
     chain: Chain<'_>,
+    pace: Pace,
     mut work: W,
     counters: Arc<Counters>,
 ) -> Result<(W, NodeCursor)> {
     let store = &chain.store;
     let node = chain.node;
-    let base = base_rtt(store, node).await?;
-    let two_chains = chain.seam.is_some();
-    let mut governor = Governor::new(spec.pace, two_chains);
+    // The bare network round trip, measured only if the server will not time our requests.
+    let mut base: Option<Duration> = None;
+    let mut governor = Governor::new(pace, chain.part != Part::All);
     let odd_seam = SeamGuard(chain.seam.clone().filter(|_| chain.part == Part::Odd));
     let mut recording = odd_seam.0.is_some();
     let mut max_server = Duration::ZERO;
@@ -441,8 +481,18 @@ async fn scan_chain<W: BatchWork>(
                 r
             }
         };
-        let guess = sent.elapsed().saturating_sub(base);
-        let (mut replies, server) = untime(replies?, &mut timed, guess);
+        let rtt = sent.elapsed();
+        let (mut replies, server) = untime(replies?, &mut timed);
+        let server = match server {
+            Some(server) => server,
+            None => {
+                let base = match base {
+                    Some(b) => b,
+                    None => *base.insert(base_rtt(store, node).await?),
+                };
+                rtt.saturating_sub(base)
+            }
+        };
         governor.observe(server, count);
         max_server = max_server.max(server);
         batches += 1;
@@ -496,20 +546,20 @@ async fn scan_chain<W: BatchWork>(
     ))
 }
 
-/// The replies without the TIME brackets, and how long the request held the server: the
-/// difference of the two TIMEs, or `guess` when not timed.
-fn untime(mut replies: Vec<Value>, timed: &mut bool, guess: Duration) -> (Vec<Value>, Duration) {
+/// The replies without the TIME brackets, and how long the request held the server (the
+/// difference of the two TIMEs) when it was timed.
+fn untime(mut replies: Vec<Value>, timed: &mut bool) -> (Vec<Value>, Option<Duration>) {
     if !*timed || replies.len() < 2 {
-        return (replies, guess);
+        return (replies, None);
     }
     let after = replies.pop().unwrap_or(Value::Nil);
     let before = replies.remove(0);
     match (server_time(&before), server_time(&after)) {
-        (Some(a), Some(b)) => (replies, b.saturating_sub(a)),
+        (Some(a), Some(b)) => (replies, Some(b.saturating_sub(a))),
         // Refused (an ACL without TIME): the commands' own replies still stand.
         _ => {
             *timed = false;
-            (replies, guess)
+            (replies, None)
         }
     }
 }
