@@ -87,7 +87,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l var -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l pattern -d 'Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values from --var are glob-escaped' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
@@ -99,7 +99,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca 
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l dry-run -d 'Count and show what would be deleted; delete nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -108,7 +108,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l no-colo
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'Refuse (without --yes) a pattern matching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
@@ -120,7 +120,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l dry-run -d 'Count and show what would be deleted; delete nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -175,7 +175,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l fix-missing-ttl -d 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l spread -d 'Spread expiry clusters that break a rule\'s max_cluster: push each key\'s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys -d 'Refuse (without --yes) a remediation touching more keys than this' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys -d 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l charts -d 'Terminal charts: histogram and timeline bars (default: on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -194,7 +194,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan, so no policy check'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l dry-run -d 'With --fix-missing-ttl/--spread: count what would change; change nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s y -l yes -d 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'

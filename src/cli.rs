@@ -26,7 +26,7 @@ Exit codes:
   2    usage error (bad flag, URL, TTL or template)
   3    refused by a safety guard (nothing was changed)
   4    ttl-audit found policy violations
-  130  interrupted (Ctrl-C; the summary says what was done)";
+  130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); the summary says what was done";
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -62,7 +62,7 @@ pub struct GlobalArgs {
     pub cluster: bool,
 
     /// Connect and command timeout (e.g. 500ms, 5s)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
 
     /// Output format: a table for people, one JSON document for scripts
@@ -140,8 +140,8 @@ pub struct SetArgs {
     pub file: Option<PathBuf>,
 
     /// Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)
-    #[arg(long, value_name = "TTL")]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "TTL", value_parser = parse_ttl)]
+    pub ttl: Option<u64>,
 
     /// Write without a TTL. Cache entries without TTL never leave: ask for it explicitly
     #[arg(long)]
@@ -170,7 +170,8 @@ pub struct SetArgs {
 
 #[derive(Debug, Args)]
 pub struct InvalidateArgs {
-    /// Keys or key templates (`user_profile:{user_id}`, filled from --var)
+    /// Keys or key templates (`user_profile:{user_id}`, filled from --var); `-` reads keys,
+    /// one per line, from standard input
     #[arg(value_name = "KEY")]
     pub keys: Vec<String>,
 
@@ -179,16 +180,16 @@ pub struct InvalidateArgs {
     pub prefix: Option<String>,
 
     /// Resource id as NAME=VALUE (the decorator's resource_id_name); NAME also becomes a variable
-    #[arg(long, value_name = "NAME=VALUE", requires = "prefix")]
-    pub id: Option<String>,
+    #[arg(long, value_name = "NAME=VALUE", requires = "prefix", value_parser = parse_pair)]
+    pub id: Option<(String, String)>,
 
     /// Extra key as PREFIX=TEMPLATE, deleting PREFIX:TEMPLATE (the decorator's to_invalidate_extra)
-    #[arg(long, value_name = "PREFIX=TEMPLATE")]
-    pub extra: Vec<String>,
+    #[arg(long, value_name = "PREFIX=TEMPLATE", value_parser = parse_pair)]
+    pub extra: Vec<(String, String)>,
 
     /// Template variable as NAME=VALUE
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub var: Vec<(String, String)>,
 
     /// Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values
     /// from --var are glob-escaped
@@ -212,7 +213,9 @@ pub struct InvalidatePatternArgs {
 /// Flags of the sweep engine, shared by invalidate and invalidate-pattern.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Skip the safety guards and the confirmation prompt
+    /// Skip the safety guards and the confirmation prompt. Without it, everything is counted
+    /// first: a person at a terminal confirms (typing the number of keys when the pattern
+    /// matches every key or more than --max-keys); a script is refused such a deletion
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -229,7 +232,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "GLOB")]
     pub protect: Vec<String>,
 
-    /// Refuse (without --yes) a pattern matching more keys than this
+    /// More keys than this is a broad deletion: refused without --yes off a terminal, confirmed
+    /// by typing the count on one
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_keys: u64,
 
@@ -249,7 +253,7 @@ pub struct PaceArgs {
     pub count: Option<u32>,
 
     /// Longest another client should wait behind our requests (sizes the batches)
-    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_positive_duration)]
     pub budget: Duration,
 
     /// Act on at most N keys per second per master
@@ -269,8 +273,8 @@ pub struct GroupArgs {
     pub family_depth: Option<u16>,
 
     /// Group keys matching this regex by its first capture group (or the whole match)
-    #[arg(long, value_name = "REGEX")]
-    pub family: Option<String>,
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub family: Option<regex::Regex>,
 
     /// Look at this share of keys only (0 < RATE <= 1) and scale the counts
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
@@ -322,8 +326,8 @@ pub struct WarmArgs {
     pub fail_fast: bool,
 
     /// Template variable as NAME=VALUE (below each row's own fields)
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub var: Vec<String>,
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub var: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]
@@ -353,8 +357,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "GLOB", default_value = "*")]
     pub pattern: String,
 
-    /// Stop after the server's own counts (INFO keyspace): no scan
-    #[arg(long)]
+    /// Stop after the server's own counts (INFO keyspace): no scan, so no policy check
+    #[arg(long, conflicts_with_all = ["policy", "fix_missing_ttl", "spread"])]
     pub quick: bool,
 
     /// Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster
@@ -362,13 +366,13 @@ pub struct AuditArgs {
     pub policy: Option<PathBuf>,
 
     /// Keys expiring within this window count as one expiry cluster
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
     pub window: Duration,
 
     /// Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire
     /// together), where their policy rule requires one (EXPIRE ... NX)
-    #[arg(long, value_name = "DURATION", requires = "policy")]
-    pub fix_missing_ttl: Option<String>,
+    #[arg(long, value_name = "DURATION", requires = "policy", value_parser = parse_ttl)]
+    pub fix_missing_ttl: Option<u64>,
 
     /// Spread expiry clusters that break a rule's max_cluster: push each key's expiry later by
     /// up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)
@@ -383,7 +387,8 @@ pub struct AuditArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Refuse (without --yes) a remediation touching more keys than this
+    /// More keys than this is a broad remediation: refused without --yes off a terminal,
+    /// confirmed by typing the count on one
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_keys: u64,
 
@@ -429,6 +434,32 @@ fn parse_show(s: &str) -> Result<Show, String> {
     }
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 500ms, 5s, 1m)"))
+/// A duration above zero: a zero timeout fails every command at once, a zero budget or window
+/// means nothing.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be more than zero (e.g. 500ms, 5s, 1m)".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (e.g. 500ms, 5s, 1m)")),
+    }
+}
+
+/// A TTL in whole seconds (`3600`, `30m`, `1h30m`).
+fn parse_ttl(s: &str) -> Result<u64, String> {
+    cachectl::ttl::parse_seconds(s).map_err(|e| match e {
+        cachectl::Error::BadTtl { reason, .. } => reason,
+        other => other.to_string(),
+    })
+}
+
+/// `NAME=VALUE`, split at the first `=`.
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected NAME=VALUE".into()),
+    }
+}
+
+fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| e.to_string())
 }

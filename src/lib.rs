@@ -6,6 +6,7 @@
 
 pub mod conn;
 pub mod error;
+pub mod guard;
 pub mod keys;
 pub mod ops;
 pub mod progress;

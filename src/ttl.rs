@@ -74,23 +74,115 @@ impl KeyTtl {
 impl fmt::Display for KeyTtl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyTtl::Expires(ms) => {
-                let secs = ms.div_ceil(1000);
-                write!(
-                    f,
-                    "{}",
-                    humantime::format_duration(Duration::from_secs(secs))
-                )
-            }
+            KeyTtl::Expires(ms) => f.write_str(&human_ms(*ms)),
             KeyTtl::Never => f.write_str("no expiry"),
             KeyTtl::Missing => f.write_str("missing"),
         }
     }
 }
 
+/// A duration for people, its two largest units: `1d 1h`, `5m 30s`, `250ms`, `9506y 123d`.
+/// Total: any value a server can report prints (a TTL of a few hundred billion seconds is
+/// legal), never panics.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    const UNITS: [(&str, u64); 5] = [
+        ("y", 365 * 86_400),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ];
+    let mut parts = Vec::with_capacity(2);
+    let mut rest = secs;
+    for (name, size) in UNITS {
+        if rest >= size {
+            parts.push(format!("{}{name}", rest / size));
+            rest %= size;
+        } else if !parts.is_empty() {
+            // Two adjacent units at most: `1d 0h 5m` would read as more precise than it is.
+            break;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+/// Whole seconds for people (`human` without the sub-second case).
+pub fn human_secs(secs: u64) -> String {
+    human(Duration::from_secs(secs))
+}
+
+/// Milliseconds for people, rounded up to seconds past one second.
+pub fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        human(Duration::from_millis(ms))
+    } else {
+        human_secs(ms.div_ceil(1000))
+    }
+}
+
+/// Unix milliseconds as RFC 3339 (UTC, whole seconds). Instants past what a calendar type can
+/// hold are said in words rather than panicking.
+pub fn rfc3339(unix_ms: u64) -> String {
+    i64::try_from(unix_ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| format!("{} after 1970", human_ms(unix_ms)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(human_secs(3600), "1h");
+        assert_eq!(human_secs(90_000), "1d 1h");
+        assert_eq!(human_secs(90), "1m 30s");
+        assert_eq!(human_secs(86_405), "1d");
+        assert_eq!(human_ms(250), "250ms");
+        assert_eq!(human_ms(1001), "2s");
+        assert_eq!(human_secs(300_000_000_000), "9512y 342d");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    /// Every u64 a server can send as a TTL or a timestamp formats without a panic.
+    #[test]
+    fn formatters_are_total() {
+        let mut j = Jitter::seeded(0x5eed);
+        let edges = [
+            0,
+            1,
+            999,
+            1000,
+            u64::MAX,
+            u64::MAX - 1,
+            i64::MAX as u64,
+            1 << 63,
+        ];
+        let random = (0..20_000).map(|i| {
+            let bits = j.next();
+            // Every magnitude, not only huge numbers.
+            bits >> (i % 64)
+        });
+        for v in edges.into_iter().chain(random) {
+            assert!(!human_ms(v).is_empty());
+            assert!(!human_secs(v).is_empty());
+            assert!(!rfc3339(v).is_empty());
+            assert!(!KeyTtl::Expires(v).to_string().is_empty());
+        }
+        // `EXPIRE k 300000000000`: an expiry in the year 11476 is a date, not a panic.
+        let far = rfc3339(300_000_000_000_000 + 1_700_000_000_000);
+        assert!(far.starts_with("+11"), "{far}");
+        assert!(rfc3339(u64::MAX).ends_with("after 1970"));
+    }
 
     #[test]
     fn parses_common_forms() {
@@ -121,6 +213,25 @@ pub struct Jitter {
 impl Jitter {
     pub fn seeded(seed: u64) -> Self {
         Jitter { state: seed }
+    }
+
+    /// Seeded from the operating system's randomness (the clock only if that fails), so two
+    /// runs, or two parts of one run started in the same millisecond, never share a sequence.
+    pub fn from_os() -> Self {
+        let mut seed = [0u8; 8];
+        if getrandom::fill(&mut seed).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            seed = (nanos ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
+        }
+        Jitter::seeded(u64::from_le_bytes(seed))
+    }
+
+    /// A generator of its own for a part of the work (a chain, a child step), drawn from this
+    /// one: independent of its siblings.
+    pub fn fork(&mut self) -> Jitter {
+        Jitter::seeded(self.next())
     }
 
     fn next(&mut self) -> u64 {

@@ -144,7 +144,7 @@ fn get_set_and_invalidate_route_by_slot() {
         .unwrap();
     let doc = json_of(&out);
     assert_eq!(doc["value"], r#"{"id":1}"#);
-    assert!(doc["ttl"].as_u64().unwrap() > 3500);
+    assert!(doc["ttl_ms"].as_u64().unwrap() > 3_500_000);
 
     let mut args = vec!["invalidate".to_string(), "-o".into(), "json".into()];
     args.extend((0..20).map(|i| format!("gs1:post_cache:{i}")));

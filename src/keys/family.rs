@@ -14,7 +14,7 @@ pub enum Grouping {
 /// The first `:`-separated segment of a key: the namespace an operator recognises at a glance.
 pub fn first_segment(key: &[u8]) -> String {
     let end = key.iter().position(|&b| b == b':').unwrap_or(key.len());
-    String::from_utf8_lossy(&key[..end]).into_owned()
+    super::display(&key[..end])
 }
 
 /// Infers the family of `key`. With `depth`, only the first `depth` `:`-segments are kept and
@@ -38,7 +38,8 @@ pub fn family(key: &[u8], depth: Option<usize>) -> String {
             shape_segment(segment, &mut out);
         }
     }
-    out
+    // A family name reaches terminals and reports: escape what a key could smuggle in.
+    super::display(out.as_bytes())
 }
 
 fn shape_segment(segment: &str, out: &mut String) {

@@ -5,7 +5,7 @@
 //! The audit reads only PTTL per key (pipelined with the next SCAN): an absolute expiry is now
 //! plus PTTL, which works on every Redis and Valkey, where PEXPIRETIME needs Redis 7.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::{Pipeline, Value};
@@ -21,7 +21,7 @@ use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store};
-use crate::ttl::{Jitter, KeyTtl};
+use crate::ttl::KeyTtl;
 
 const SAMPLE_KEYS: usize = 5;
 
@@ -212,7 +212,8 @@ fn push_sample(into: &mut Vec<String>, key: &[u8]) {
     }
 }
 
-type GroupKey = (Option<usize>, String);
+/// A family under the policy rule its keys fell under.
+pub(crate) type GroupKey = (Option<usize>, String);
 
 /// Audit the TTLs of the keys matching `pattern`.
 pub async fn audit(
@@ -363,10 +364,9 @@ pub async fn audit(
 
     // From the current minute through the latest expiry (within a day), whole buckets.
     let now = now_ms();
-    let horizon_ms = all
-        .ttl
-        .max()
-        .map_or(3_600_000, |s| (s * 1000).clamp(3_600_000, 24 * 3_600_000));
+    let horizon_ms = all.ttl.max().map_or(3_600_000, |s| {
+        s.saturating_mul(1000).clamp(3_600_000, 24 * 3_600_000)
+    });
     let bucket_ms = if horizon_ms <= 6 * 3_600_000 {
         60_000
     } else {
@@ -480,7 +480,7 @@ impl BatchWork for AuditWork<'_> {
                 KeyTtl::Expires(ms) => {
                     let secs = ms.div_ceil(1000);
                     acc.ttl.add(secs);
-                    acc.windows.add(now + ms);
+                    acc.windows.add(now.saturating_add(ms));
                     if let Some(rule) =
                         rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]))
                     {
@@ -495,242 +495,6 @@ impl BatchWork for AuditWork<'_> {
                     }
                 }
                 KeyTtl::Missing => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn acted(&self) -> u64 {
-        self.last
-    }
-}
-
-/// What a remediation pass may change.
-#[derive(Clone, Debug, Default)]
-pub struct FixOptions {
-    /// Give keys without TTL this TTL (seconds, plus up to 10% so they do not all expire at
-    /// once), only where their rule requires one.
-    pub missing_ttl: Option<u64>,
-    /// Push expiries in flagged clusters later by up to this fraction of their TTL.
-    pub spread: Option<f64>,
-}
-
-/// Keys a remediation would touch, from an audit: nothing is asked of the server.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct FixPlan {
-    pub missing_ttl: u64,
-    pub spread: u64,
-}
-
-impl FixPlan {
-    pub fn from_report(report: &AuditReport, fix: &FixOptions) -> FixPlan {
-        let count = |kind| {
-            report
-                .violations
-                .iter()
-                .filter(|v| v.kind == kind)
-                .map(|v| v.keys)
-                .sum()
-        };
-        FixPlan {
-            missing_ttl: if fix.missing_ttl.is_some() {
-                count(ViolationKind::MissingTtl)
-            } else {
-                0
-            },
-            spread: if fix.spread.is_some() {
-                count(ViolationKind::ExpiryCluster)
-            } else {
-                0
-            },
-        }
-    }
-
-    pub fn total(&self) -> u64 {
-        self.missing_ttl + self.spread
-    }
-}
-
-/// What a remediation changed.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct FixReport {
-    /// Keys that got a TTL (EXPIRE ... NX).
-    pub ttl_set: u64,
-    /// Keys whose expiry moved later (PEXPIRE ... GT).
-    pub spread: u64,
-    pub interrupted: bool,
-}
-
-/// Apply `fix` to the keys the audit flagged. Only keys under a rule that asks for it are
-/// touched, and never so that a TTL gets shorter: EXPIRE NX sets a TTL only where there is
-/// none, PEXPIRE GT only lengthens, so a TTL the application has just set always wins.
-pub async fn fix(
-    store: &Store,
-    pattern: &Glob,
-    options: &AuditOptions,
-    report: &AuditReport,
-    fix: &FixOptions,
-    stop: &Stop,
-    progress: &dyn ProgressSink,
-) -> Result<FixReport> {
-    let Some(policy) = &options.policy else {
-        return Err(Error::Usage(
-            "remediation needs --policy: only keys under a rule are ever changed".into(),
-        ));
-    };
-    let mut clusters: HashMap<GroupKey, Vec<ExpiryCluster>> = HashMap::new();
-    for v in report
-        .violations
-        .iter()
-        .filter(|v| v.kind == ViolationKind::ExpiryCluster)
-    {
-        clusters
-            .entry((Some(v.rule_index), v.family.clone()))
-            .or_default()
-            .extend(v.clusters.iter().cloned());
-    }
-    let spec = ScanSpec {
-        store,
-        pattern,
-        pace: options.pace,
-        stop,
-        progress,
-        resume: &[],
-    };
-    let outcome = scan::scan(&spec, "fixing", |_| FixWork {
-        options,
-        policy,
-        fix,
-        clusters: &clusters,
-        jitter: Jitter::seeded(now_ms()),
-        planned: VecDeque::new(),
-        report: FixReport::default(),
-        last: 0,
-    })
-    .await?;
-    let mut total = FixReport {
-        interrupted: outcome.interrupted(),
-        ..FixReport::default()
-    };
-    for w in outcome.work {
-        total.ttl_set += w.report.ttl_set;
-        total.spread += w.report.spread;
-    }
-    Ok(total)
-}
-
-/// A change planned for one key.
-enum Change {
-    SetTtl(u64),
-    ExtendTo(u64),
-}
-
-struct FixWork<'a> {
-    options: &'a AuditOptions,
-    policy: &'a Policy,
-    fix: &'a FixOptions,
-    clusters: &'a HashMap<GroupKey, Vec<ExpiryCluster>>,
-    jitter: Jitter,
-    /// Changes for each batch whose replies are still to come, oldest first, in key order:
-    /// the next batch is planned before the last one's replies are read.
-    planned: VecDeque<Vec<Change>>,
-    report: FixReport,
-    last: u64,
-}
-
-impl FixWork<'_> {
-    fn group(&self, key: &[u8]) -> GroupKey {
-        let family = self.options.grouper.group(key);
-        (self.policy.rule_for(key, &family), family)
-    }
-}
-
-impl BatchWork for FixWork<'_> {
-    fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        keys.into_iter()
-            .filter(|k| {
-                let (rule, family) = self.group(k);
-                let Some(rule) = rule else { return false };
-                let r = &self.policy.rules[rule];
-                (self.fix.missing_ttl.is_some() && r.require_ttl)
-                    || (self.fix.spread.is_some()
-                        && self.clusters.contains_key(&(Some(rule), family)))
-            })
-            .collect()
-    }
-
-    // Which change a key needs depends on its TTL now, so ask first; the change then goes in
-    // the batch's pipeline with the next SCAN.
-    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
-        let mut pipe = redis::pipe();
-        for k in keys {
-            pipe.cmd("PTTL").arg(k);
-        }
-        let replies = store.node_pipeline(node, &pipe).await?;
-        let now = now_ms();
-        let mut planned = Vec::with_capacity(keys.len());
-        for (key, r) in keys.iter().zip(replies) {
-            let pttl: i64 = store.value_on(node, r)?;
-            let group = self.group(key);
-            let change = match KeyTtl::from_pttl(pttl) {
-                // Up to 10% longer, at random: keys fixed together must not expire together.
-                KeyTtl::Never => self.fix.missing_ttl.map(|secs| {
-                    Change::SetTtl(secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64)
-                }),
-                KeyTtl::Expires(ms) => match (self.fix.spread, self.clusters.get(&group)) {
-                    (Some(p), Some(cs))
-                        if cs.iter().any(|c| ExpiryWindows::contains(c, now + ms)) =>
-                    {
-                        let extra = (ms as f64 * p * self.jitter.unit()) as u64;
-                        Some(Change::ExtendTo(ms + extra.max(1)))
-                    }
-                    _ => None,
-                },
-                KeyTtl::Missing => None,
-            };
-            planned.push(change.unwrap_or(Change::SetTtl(0)));
-        }
-        self.planned.push_back(planned);
-        Ok(())
-    }
-
-    fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
-        let mut n = 0;
-        let Some(planned) = self.planned.back() else {
-            return 0;
-        };
-        for (k, change) in keys.iter().zip(planned) {
-            match change {
-                Change::SetTtl(0) => {}
-                Change::SetTtl(secs) => {
-                    pipe.cmd("EXPIRE").arg(k).arg(*secs).arg("NX");
-                    n += 1;
-                }
-                Change::ExtendTo(ms) => {
-                    pipe.cmd("PEXPIRE").arg(k).arg(*ms).arg("GT");
-                    n += 1;
-                }
-            }
-        }
-        n
-    }
-
-    fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
-        let mut replies = replies.into_iter();
-        self.last = 0;
-        let planned = self.planned.pop_front().unwrap_or_default();
-        for change in &planned {
-            let (Change::SetTtl(1..) | Change::ExtendTo(_)) = change else {
-                continue;
-            };
-            let Some(r) = replies.next() else { break };
-            check_reply(node, &r)?;
-            if matches!(r, Value::Int(1)) {
-                self.last += 1;
-                match change {
-                    Change::SetTtl(_) => self.report.ttl_set += 1,
-                    Change::ExtendTo(_) => self.report.spread += 1,
-                }
             }
         }
         Ok(())

@@ -48,8 +48,8 @@ pub struct KeyValue {
     pub key: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// Seconds left; `None` (JSON null) when the key never expires.
-    pub ttl: Option<u64>,
+    /// Milliseconds left; `None` (JSON null) when the key never expires.
+    pub ttl_ms: Option<u64>,
     /// Elements in a collection (bytes for a string).
     pub length: u64,
     /// True when a collection had more elements than were read.
@@ -163,7 +163,10 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
     Ok(Lookup::Found(KeyValue {
         key: key.to_string(),
         kind,
-        ttl: KeyTtl::from_pttl(pttl).seconds(),
+        ttl_ms: match KeyTtl::from_pttl(pttl) {
+            KeyTtl::Expires(ms) => Some(ms),
+            _ => None,
+        },
         length,
         truncated: read < length,
         value,

@@ -3,7 +3,7 @@
 //! next SCAN, so a million keys cost a few thousand round trips, not three million.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::{Pipeline, Value};
 use serde::Serialize;
@@ -39,7 +39,7 @@ impl Grouper {
             if let Some(c) = re.captures(&text) {
                 let m = c.get(1).or_else(|| c.get(0));
                 if let Some(m) = m {
-                    return m.as_str().to_string();
+                    return keys::display(m.as_str().as_bytes());
                 }
             }
         }
@@ -132,7 +132,7 @@ pub async fn inspect_keys(store: &Store, keys: &[String]) -> Result<Vec<Option<K
             kind: kv.kind.clone(),
             encoding,
             ttl_ms,
-            expires_at: ttl_ms.map(|ms| rfc3339(now_ms() + ms)),
+            expires_at: ttl_ms.map(|ms| rfc3339(now_ms().saturating_add(ms))),
             memory_bytes: memory,
             length: Some(kv.length),
             idle_seconds: idle,
@@ -161,10 +161,7 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Unix milliseconds as RFC 3339 (UTC, whole seconds).
-pub fn rfc3339(unix_ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
-}
+pub use crate::ttl::rfc3339;
 
 #[derive(Clone, Debug)]
 pub struct InspectOptions {
@@ -272,17 +269,16 @@ pub async fn inspect_pattern(
     };
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
-        families: HashMap::new(),
+        families: Families::default(),
         last: 0,
     })
     .await?;
     let interrupted = outcome.interrupted();
-    let mut families: HashMap<String, FamilyAcc> = HashMap::new();
-    for w in &outcome.work {
-        for (f, acc) in &w.families {
-            families.entry(f.clone()).or_default().merge(acc);
-        }
+    let mut all = Families::default();
+    for w in outcome.work {
+        all.merge(w.families);
     }
+    let families = all.map;
     let scale = 1.0 / options.sample.unwrap_or(1.0);
     let mut total = FamilyAcc::default();
     for acc in families.values() {
@@ -321,8 +317,66 @@ pub async fn inspect_pattern(
 
 struct InspectWork<'a> {
     options: &'a InspectOptions,
-    families: HashMap<String, FamilyAcc>,
+    families: Families,
     last: u64,
+}
+
+/// The shape of a family's name (`user_7_posts` → `user_{n}_posts`).
+fn shape(name: String) -> String {
+    if name == OTHER_FAMILIES {
+        name
+    } else {
+        family::family(name.as_bytes(), None)
+    }
+}
+
+/// Accumulators per family, bounded in number. Past `MAX_FAMILIES` the families are rolled up
+/// into their shapes (`user_7_posts`, `user_8_posts`… into `user_{n}_posts`), all of them at
+/// once, so every row stays exact; only if even the shapes are too many does the rest share
+/// one row.
+#[derive(Default)]
+struct Families {
+    map: HashMap<String, FamilyAcc>,
+    rolled_up: bool,
+}
+
+impl Families {
+    fn entry(&mut self, family: String) -> &mut FamilyAcc {
+        let mut family = family;
+        if !self.rolled_up && self.map.len() >= MAX_FAMILIES && !self.map.contains_key(&family) {
+            self.roll_up();
+        }
+        if self.rolled_up {
+            family = shape(family);
+        }
+        if self.map.len() >= MAX_FAMILIES && !self.map.contains_key(&family) {
+            family = OTHER_FAMILIES.to_string();
+        }
+        self.map.entry(family).or_default()
+    }
+
+    fn roll_up(&mut self) {
+        if self.rolled_up {
+            return;
+        }
+        self.rolled_up = true;
+        let literal = std::mem::take(&mut self.map);
+        for (name, acc) in literal {
+            self.map.entry(shape(name)).or_default().merge(&acc);
+        }
+    }
+
+    fn merge(&mut self, mut other: Families) {
+        // Both sides in the same terms before their rows meet.
+        if other.rolled_up {
+            self.roll_up();
+        } else if self.rolled_up {
+            other.roll_up();
+        }
+        for (name, acc) in other.map {
+            self.entry(name).merge(&acc);
+        }
+    }
 }
 
 impl BatchWork for InspectWork<'_> {
@@ -360,13 +414,7 @@ impl BatchWork for InspectWork<'_> {
             let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
             let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
             let family = self.options.grouper.group(&key);
-            let family =
-                if self.families.len() >= MAX_FAMILIES && !self.families.contains_key(&family) {
-                    OTHER_FAMILIES.to_string()
-                } else {
-                    family
-                };
-            let acc = self.families.entry(family).or_default();
+            let acc = self.families.entry(family);
             acc.keys += 1;
             acc.memory.add(memory);
             if acc.biggest.as_ref().is_none_or(|(m, _)| memory > *m) {

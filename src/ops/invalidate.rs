@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::keys::template::KeyTemplate;
+use crate::ops::sweep::{self, Show, SweepOptions, SweepReport};
+use crate::progress::ProgressSink;
+use crate::stop::Stop;
 use crate::store::Store;
 
 #[derive(Clone, Debug, Default)]
@@ -109,6 +113,113 @@ pub async fn delete_keys(
         });
     }
     Ok(out)
+}
+
+/// Keys a count shows a person before they confirm.
+const PROPOSAL_SAMPLE: usize = 5;
+
+#[derive(Clone, Debug, Default)]
+pub struct InvalidateOptions {
+    /// How patterns are swept; its `dry_run` applies to the exact keys too.
+    pub sweep: SweepOptions,
+    pub guards: Guards,
+}
+
+/// What an invalidation did: exact keys, then each pattern's sweep.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvalidateReport {
+    pub keys: Vec<KeyDeletion>,
+    pub deleted: u64,
+    pub dry_run: bool,
+    pub patterns: Vec<SweepReport>,
+}
+
+impl InvalidateReport {
+    pub fn interrupted(&self) -> bool {
+        self.patterns.iter().any(|p| p.interrupted)
+    }
+}
+
+/// Delete `resolved`'s exact keys and sweep its patterns, after the guards. Unless
+/// `guards.yes`, everything is counted first (EXISTS for the keys, a dry sweep per pattern),
+/// then `guard::authorise` decides, asking `confirm` when a person is there: a refusal or a
+/// stop before that point has changed nothing.
+pub async fn invalidate(
+    store: &Store,
+    resolved: &Resolved,
+    options: &InvalidateOptions,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<InvalidateReport> {
+    let dry_run = options.sweep.dry_run;
+    if !dry_run && !options.guards.yes {
+        let proposal = propose(store, resolved, options, stop, progress).await?;
+        guard::authorise(&proposal, &options.guards, confirm, stop).await?;
+    }
+    let keys = delete_keys(store, &resolved.keys, dry_run).await?;
+    let mut patterns = Vec::with_capacity(resolved.patterns.len());
+    for pattern in &resolved.patterns {
+        let report = sweep::sweep(store, pattern, &options.sweep, stop, progress, None).await?;
+        let interrupted = report.interrupted;
+        patterns.push(report);
+        if interrupted {
+            break;
+        }
+    }
+    let deleted = keys.iter().filter(|d| d.deleted).count() as u64
+        + patterns.iter().map(|s| s.deleted).sum::<u64>();
+    Ok(InvalidateReport {
+        keys,
+        deleted,
+        dry_run,
+        patterns,
+    })
+}
+
+/// Count what `invalidate` would delete, without deleting anything.
+async fn propose(
+    store: &Store,
+    resolved: &Resolved,
+    options: &InvalidateOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<Proposal> {
+    let mut selections = Vec::new();
+    if !resolved.keys.is_empty() {
+        let found = delete_keys(store, &resolved.keys, true).await?;
+        let existing: Vec<String> = found
+            .into_iter()
+            .filter(|k| k.existed)
+            .map(|k| k.key)
+            .collect();
+        selections.push(Selection {
+            what: "keys".into(),
+            keys: existing.len() as u64,
+            groups: Vec::new(),
+            sample: existing.into_iter().take(PROPOSAL_SAMPLE).collect(),
+            matches_everything: false,
+        });
+    }
+    let counting = SweepOptions {
+        dry_run: true,
+        show: Show::First(PROPOSAL_SAMPLE),
+        ..options.sweep.clone()
+    };
+    for pattern in &resolved.patterns {
+        let count = sweep::sweep(store, pattern, &counting, stop, progress, None).await?;
+        if count.interrupted {
+            return Err(Error::Interrupted);
+        }
+        selections.push(Selection {
+            what: format!("pattern `{pattern}`"),
+            keys: count.matched,
+            groups: count.groups,
+            sample: count.sample,
+            matches_everything: pattern.matches_everything(),
+        });
+    }
+    Ok(Proposal::new(Action::Delete, selections, &options.guards))
 }
 
 #[cfg(test)]

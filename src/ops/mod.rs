@@ -5,6 +5,7 @@ pub mod get;
 pub mod inspect;
 pub mod invalidate;
 pub mod policy;
+pub mod remediate;
 pub mod scan;
 pub mod set;
 pub mod stats;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::ttl::Ttl;
+use crate::ttl::{KeyTtl, Ttl};
 
 /// When to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -29,12 +29,34 @@ pub struct SetRequest {
     pub dry_run: bool,
 }
 
+/// What a write did to the key's TTL.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlChange {
+    /// `--ttl`: the key now expires after that.
+    Set,
+    /// `--keep-ttl` on a key that had one: it still expires when it did.
+    Kept,
+    /// `--persist` on a key that had a TTL: it now never expires.
+    Removed,
+    /// Written without a TTL, and the key had none before (or did not exist): `--persist`,
+    /// or `--keep-ttl` with no TTL to keep.
+    NoTtl,
+    /// Nothing was written.
+    Unchanged,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SetOutcome {
     pub key: String,
     pub written: bool,
-    /// Seconds, when the write set one.
-    pub ttl: Option<u64>,
+    /// Whether the key existed before the write.
+    pub existed: bool,
+    pub ttl_change: TtlChange,
+    /// Milliseconds left before the write; null when the key had no TTL or did not exist.
+    pub ttl_before_ms: Option<u64>,
+    /// Milliseconds left after it (for a dry run: what it would be); null for no expiry.
+    pub ttl_ms: Option<u64>,
     pub bytes: usize,
     pub dry_run: bool,
     /// Why nothing was written.
@@ -54,57 +76,81 @@ pub fn normalise_json(key: &str, value: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// Write the key. The TTL before and after ride in the same pipeline as the SET (one key, so
+/// one slot in a cluster), so the outcome says exactly what happened to the TTL.
 pub async fn set(store: &Store, req: SetRequest) -> Result<SetOutcome> {
     let value = if req.json {
         normalise_json(&req.key, &req.value)?
     } else {
         req.value
     };
-    let ttl = match req.ttl {
-        Ttl::Seconds(s) => Some(s),
-        Ttl::Keep | Ttl::Persist => None,
-    };
-    let mut outcome = SetOutcome {
-        key: req.key.clone(),
-        written: false,
-        ttl,
-        bytes: value.len(),
-        dry_run: req.dry_run,
-        reason: None,
-    };
-    if req.dry_run {
-        let exists: bool = store.query(redis::cmd("EXISTS").arg(&req.key)).await?;
-        outcome.reason = blocked_by(req.condition, exists).map(String::from);
-        outcome.written = false;
-        return Ok(outcome);
-    }
-    let mut cmd = redis::cmd("SET");
-    cmd.arg(&req.key).arg(&value);
+    let mut set = redis::cmd("SET");
+    set.arg(&req.key).arg(&value);
     match req.ttl {
         Ttl::Seconds(s) => {
-            cmd.arg("EX").arg(s);
+            set.arg("EX").arg(s);
         }
         Ttl::Keep => {
-            cmd.arg("KEEPTTL");
+            set.arg("KEEPTTL");
         }
         Ttl::Persist => {}
     }
     match req.condition {
         Condition::Always => {}
         Condition::IfMissing => {
-            cmd.arg("NX");
+            set.arg("NX");
         }
         Condition::IfExists => {
-            cmd.arg("XX");
+            set.arg("XX");
         }
     }
-    let reply: Option<String> = store.query(&cmd).await?;
-    outcome.written = reply.is_some();
-    if !outcome.written {
-        outcome.reason =
-            blocked_by(req.condition, req.condition == Condition::IfMissing).map(String::from);
+    let mut pipe = redis::pipe();
+    pipe.cmd("PTTL").arg(&req.key);
+    if !req.dry_run {
+        pipe.add_command(set).cmd("PTTL").arg(&req.key);
     }
-    Ok(outcome)
+    let mut replies = store.query_pipeline(&pipe).await?.into_iter();
+    let mut next = || replies.next().unwrap_or(redis::Value::Nil);
+    let before = KeyTtl::from_pttl(store.decode(next())?);
+    let existed = before != KeyTtl::Missing;
+    let (written, after) = if req.dry_run {
+        let blocked = blocked_by(req.condition, existed).is_some();
+        let after = match req.ttl {
+            Ttl::Seconds(s) => KeyTtl::Expires(s.saturating_mul(1000)),
+            Ttl::Keep if existed => before,
+            Ttl::Keep | Ttl::Persist => KeyTtl::Never,
+        };
+        (!blocked, if blocked { before } else { after })
+    } else {
+        let reply: Option<String> = store.decode(next())?;
+        (reply.is_some(), KeyTtl::from_pttl(store.decode(next())?))
+    };
+    let ms = |t: KeyTtl| match t {
+        KeyTtl::Expires(ms) => Some(ms),
+        _ => None,
+    };
+    let ttl_change = match (written, req.ttl, before) {
+        (false, _, _) => TtlChange::Unchanged,
+        (true, Ttl::Seconds(_), _) => TtlChange::Set,
+        (true, Ttl::Keep, KeyTtl::Expires(_)) => TtlChange::Kept,
+        (true, Ttl::Persist, KeyTtl::Expires(_)) => TtlChange::Removed,
+        (true, Ttl::Keep | Ttl::Persist, _) => TtlChange::NoTtl,
+    };
+    Ok(SetOutcome {
+        key: req.key,
+        written: written && !req.dry_run,
+        existed,
+        ttl_change,
+        ttl_before_ms: ms(before),
+        ttl_ms: ms(after),
+        bytes: value.len(),
+        dry_run: req.dry_run,
+        reason: if written {
+            None
+        } else {
+            blocked_by(req.condition, existed).map(String::from)
+        },
+    })
 }
 
 fn blocked_by(condition: Condition, exists: bool) -> Option<&'static str> {

@@ -91,37 +91,6 @@ pub struct SweepReport {
     pub cursors: Vec<NodeCursor>,
 }
 
-/// Why a safety guard refuses a sweep.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Guard {
-    MatchesEverything,
-    TooMany { matched: u64, max: u64 },
-}
-
-impl Guard {
-    /// The guard `pattern` trips, given a dry run's count when one was made.
-    pub fn check(pattern: &Glob, matched: Option<u64>, max_keys: Option<u64>) -> Option<Guard> {
-        if pattern.matches_everything() {
-            return Some(Guard::MatchesEverything);
-        }
-        match (matched, max_keys) {
-            (Some(matched), Some(max)) if matched > max => Some(Guard::TooMany { matched, max }),
-            _ => None,
-        }
-    }
-
-    pub fn explain(&self, pattern: &Glob) -> String {
-        match self {
-            Guard::MatchesEverything => {
-                format!("pattern `{pattern}` matches every key; pass --yes to sweep anyway")
-            }
-            Guard::TooMany { matched, max } => format!(
-                "pattern `{pattern}` matches {matched} keys, more than --max-keys {max}; pass --yes or raise --max-keys"
-            ),
-        }
-    }
-}
-
 /// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it.
 pub async fn sweep(
     store: &Store,
@@ -153,16 +122,16 @@ pub async fn sweep(
         options,
         hook,
         verb,
-        tally: Tally::default(),
+        tally: Tally::new(),
         last_acted: 0,
     })
     .await?;
     let interrupted = outcome.interrupted();
-    let mut total = Tally::default();
+    let mut total = Tally::new();
     for w in outcome.work {
         total.merge(w.tally);
     }
-    let groups = summarise_groups(total.groups);
+    let groups = std::mem::take(&mut total.groups).summarise();
     if let Show::First(n) = options.show {
         total.sample.truncate(n);
     }
@@ -182,26 +151,74 @@ pub async fn sweep(
     })
 }
 
-/// Distinct first segments shown as they are; past this, they are rolled up into their shapes
+/// Distinct first segments shown as they are; past this, groups are their shapes
 /// (`user_7_posts`, `user_8_posts`… become `user_{n}_posts`) so the list stays readable.
 const MAX_LITERAL_GROUPS: usize = 20;
+const OTHER_GROUPS: &str = "(other groups)";
 
-fn summarise_groups(groups: HashMap<String, u64>) -> Vec<GroupCount> {
-    let groups = if groups.len() > MAX_LITERAL_GROUPS {
-        let mut shapes: HashMap<String, u64> = HashMap::new();
-        for (segment, n) in groups {
-            *shapes.entry(family(segment.as_bytes(), None)).or_default() += n;
+/// Matched keys per group, exact: first segments while there are few of them, and always their
+/// shapes, so the roll-up never depends on which keys came first.
+#[derive(Default)]
+struct Groups {
+    /// `None` once more than `MAX_LITERAL_GROUPS` distinct segments were seen.
+    literal: Option<HashMap<String, u64>>,
+    shapes: HashMap<String, u64>,
+}
+
+impl Groups {
+    fn new() -> Self {
+        Groups {
+            literal: Some(HashMap::new()),
+            shapes: HashMap::new(),
         }
-        shapes
+    }
+
+    fn count(&mut self, key: &[u8]) {
+        let segment = first_segment(key);
+        let shape = family(segment.as_bytes(), None);
+        add_bounded(&mut self.shapes, shape, 1);
+        if let Some(literal) = &mut self.literal {
+            *literal.entry(segment).or_default() += 1;
+            if literal.len() > MAX_LITERAL_GROUPS {
+                self.literal = None;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Groups) {
+        self.literal = match (self.literal.take(), other.literal) {
+            (Some(mut a), Some(b)) => {
+                for (g, n) in b {
+                    *a.entry(g).or_default() += n;
+                }
+                (a.len() <= MAX_LITERAL_GROUPS).then_some(a)
+            }
+            _ => None,
+        };
+        for (g, n) in other.shapes {
+            add_bounded(&mut self.shapes, g, n);
+        }
+    }
+
+    fn summarise(self) -> Vec<GroupCount> {
+        let groups = self.literal.unwrap_or(self.shapes);
+        let mut out: Vec<GroupCount> = groups
+            .into_iter()
+            .map(|(group, keys)| GroupCount { group, keys })
+            .collect();
+        out.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.group.cmp(&b.group)));
+        out
+    }
+}
+
+/// Count `n` keys for `group`, folding new groups into one line past `MAX_GROUPS` (memory
+/// stays bounded; the counts stay exact).
+fn add_bounded(map: &mut HashMap<String, u64>, group: String, n: u64) {
+    if map.len() < MAX_GROUPS || map.contains_key(&group) {
+        *map.entry(group).or_default() += n;
     } else {
-        groups
-    };
-    let mut out: Vec<GroupCount> = groups
-        .into_iter()
-        .map(|(group, keys)| GroupCount { group, keys })
-        .collect();
-    out.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.group.cmp(&b.group)));
-    out
+        *map.entry(OTHER_GROUPS.to_string()).or_default() += n;
+    }
 }
 
 #[derive(Default)]
@@ -211,28 +228,24 @@ struct Tally {
     excluded: u64,
     protected: u64,
     sample: Vec<String>,
-    groups: HashMap<String, u64>,
+    groups: Groups,
 }
 
 impl Tally {
+    fn new() -> Self {
+        Tally {
+            groups: Groups::new(),
+            ..Tally::default()
+        }
+    }
+
     fn merge(&mut self, other: Tally) {
         self.matched += other.matched;
         self.deleted += other.deleted;
         self.excluded += other.excluded;
         self.protected += other.protected;
         self.sample.extend(other.sample);
-        for (g, n) in other.groups {
-            *self.groups.entry(g).or_default() += n;
-        }
-    }
-
-    fn count_group(&mut self, key: &[u8]) {
-        let group = first_segment(key);
-        if self.groups.len() < MAX_GROUPS || self.groups.contains_key(&group) {
-            *self.groups.entry(group).or_default() += 1;
-        } else {
-            *self.groups.entry("(other groups)".to_string()).or_default() += 1;
-        }
+        self.groups.merge(other.groups);
     }
 }
 
@@ -265,7 +278,7 @@ impl BatchWork for SweepWork<'_> {
                 if wanted {
                     self.tally.sample.push(keys::display(&key));
                 }
-                self.tally.count_group(&key);
+                self.tally.groups.count(&key);
             } else {
                 keep.push(key);
             }

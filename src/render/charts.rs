@@ -1,8 +1,6 @@
 //! Bars drawn with Unicode blocks, for people who would rather look than read: the TTL
 //! histogram and the expiry timeline of ttl-audit. Only on a terminal unless asked.
 
-use std::time::Duration;
-
 const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -89,10 +87,7 @@ pub fn timeline(counts: &[u64], marked: &[usize], width: usize) -> (String, Stri
     (line, marks.trim_end().to_string())
 }
 
-/// `3600` → `1h`, `90` → `1m 30s`.
-pub fn human_secs(secs: u64) -> String {
-    humantime::format_duration(Duration::from_secs(secs)).to_string()
-}
+pub use cachectl::ttl::human_secs;
 
 #[cfg(test)]
 mod tests {

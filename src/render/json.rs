@@ -1,6 +1,6 @@
 //! `--output json`: exactly one JSON document on stdout, nothing else there.
 
-use std::io::{self, Write};
+use std::io;
 
 use serde::Serialize;
 
@@ -16,10 +16,11 @@ impl Renderer {
         }
     }
 
+    /// Serialise first, then write: an error writing (a closed pipe) stays an `io::Error` of
+    /// its own kind instead of hiding inside a serialisation error.
     pub fn json<T: Serialize + ?Sized>(&self, doc: &T) -> io::Result<()> {
-        let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, doc).map_err(io::Error::other)?;
-        out.write_all(b"\n")?;
-        out.flush()
+        let mut text = serde_json::to_vec_pretty(doc).map_err(io::Error::other)?;
+        text.push(b'\n');
+        self.print_bytes(&text)
     }
 }

@@ -36,8 +36,12 @@ impl Renderer {
 
     /// Write text to stdout.
     pub fn print(&self, text: &str) -> io::Result<()> {
+        self.print_bytes(text.as_bytes())
+    }
+
+    pub fn print_bytes(&self, bytes: &[u8]) -> io::Result<()> {
         let mut out = io::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(bytes)?;
         out.flush()
     }
 
@@ -63,4 +67,12 @@ pub enum Style {
     Bad,
     Dim,
     Bold,
+}
+
+/// A line on stderr, for messages and errors. Never panics (as `eprintln!` does) when stderr
+/// is closed too: there is nowhere left to say anything, and the exit code still speaks.
+pub fn say(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+    let _ = err.flush();
 }

@@ -2,8 +2,9 @@
 
 use std::io;
 
-use cachectl::ops::audit::{AuditReport, FixPlan, FixReport, Headline};
+use cachectl::ops::audit::{AuditReport, Headline};
 use cachectl::ops::inspect::{InspectReport, KeyDetails, rfc3339};
+use cachectl::ops::remediate::{FixPlan, FixReport};
 use comfy_table::CellAlignment;
 
 use super::charts::{self, human_secs};
@@ -302,11 +303,17 @@ impl Renderer {
 }
 
 impl Renderer {
-    pub fn warm_report(&self, r: &cachectl::warm::run::WarmReport) -> io::Result<()> {
+    /// `target`: the Redis written to (none for a dry run).
+    pub fn warm_report(
+        &self,
+        r: &cachectl::warm::run::WarmReport,
+        target: Option<&str>,
+    ) -> io::Result<()> {
         let mut t = self.table(&["step", "rows", "keys", "bytes", "errors", "time", "status"]);
         for s in &r.steps {
             let status = match (&s.error, s.skipped) {
                 (Some(e), _) => self.paint(e, Style::Bad),
+                (None, _) if s.interrupted => self.paint("interrupted", Style::Bad),
                 (None, true) => self.paint("skipped", Style::Dim),
                 (None, false) if r.dry_run => self.paint("would write", Style::Warn),
                 (None, false) => self.paint("ok", Style::Good),
@@ -317,7 +324,7 @@ impl Renderer {
                 s.keys.to_string(),
                 bytes(s.bytes),
                 s.errors.to_string(),
-                format!("{:.2}s", s.duration_ms as f64 / 1000.0),
+                format!("{:.2}s", s.elapsed_ms as f64 / 1000.0),
                 status,
             ]);
         }
@@ -339,7 +346,14 @@ impl Renderer {
         self.print(&format!(
             "{}\n",
             self.paint(
-                &format!("{} in {:.2}s", r.plan, r.elapsed_ms as f64 / 1000.0),
+                &format!(
+                    "{} in {:.2}s{}",
+                    r.plan,
+                    r.elapsed_ms as f64 / 1000.0,
+                    target
+                        .map(|t| format!(", written to {t}"))
+                        .unwrap_or_default()
+                ),
                 Style::Dim
             )
         ))

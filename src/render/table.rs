@@ -6,8 +6,9 @@ use cachectl::keys;
 use cachectl::ops::get::{Data, KeyValue, Lookup};
 use cachectl::ops::invalidate::KeyDeletion;
 use cachectl::ops::scan::Part;
-use cachectl::ops::set::SetOutcome;
+use cachectl::ops::set::{SetOutcome, TtlChange};
 use cachectl::ops::sweep::SweepReport;
+use cachectl::ttl::human_ms;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
@@ -37,13 +38,10 @@ impl Renderer {
             let Lookup::Found(kv) = l else { continue };
             let pretty = self.stdout_tty && !raw;
             if pretty || several {
-                let ttl = kv.ttl.map_or("no expiry".to_string(), |s| {
-                    format!(
-                        "ttl {}",
-                        humantime::format_duration(std::time::Duration::from_secs(s))
-                    )
+                let ttl = kv.ttl_ms.map_or("no expiry".to_string(), |ms| {
+                    format!("ttl {}", human_ms(ms))
                 });
-                let header = format!("{}  {}  {}", kv.key, kv.kind, ttl);
+                let header = format!("{}  {}  {}", keys::display(kv.key.as_bytes()), kv.kind, ttl);
                 self.print(&format!("{}\n", self.paint(&header, Style::Dim)))?;
             }
             self.value(kv, pretty)?;
@@ -60,6 +58,11 @@ impl Renderer {
                     && let Ok(s) = serde_json::to_string_pretty(&v)
                 {
                     return self.print(&format!("{s}\n"));
+                }
+                // On a terminal a value is shown, never obeyed: escape sequences in it are
+                // printed as text. Through a pipe, or with --raw, it goes out byte for byte.
+                if pretty {
+                    return self.print(&format!("{}\n", keys::printable(bytes)));
                 }
                 let mut out = io::stdout().lock();
                 out.write_all(bytes)?;
@@ -127,28 +130,41 @@ impl Renderer {
     }
 
     pub fn set_outcome(&self, o: &SetOutcome) -> io::Result<()> {
-        let ttl = o
-            .ttl
-            .map_or("no TTL change".to_string(), |s| format!("ttl {s}s"));
-        let line = match (&o.reason, o.dry_run, o.written) {
-            (Some(reason), _, _) => format!(
-                "{} {}: {reason}",
-                self.paint("not written", Style::Warn),
-                o.key
+        let key = keys::display(o.key.as_bytes());
+        let left = |ms: Option<u64>| ms.map(human_ms).unwrap_or_default();
+        let (ttl, style) = match o.ttl_change {
+            TtlChange::Set => (format!("ttl {}", left(o.ttl_ms)), Style::Good),
+            TtlChange::Kept => (format!("TTL kept: {} left", left(o.ttl_ms)), Style::Good),
+            TtlChange::Removed => (
+                format!(
+                    "TTL removed (had {} left): never expires",
+                    left(o.ttl_before_ms)
+                ),
+                Style::Warn,
             ),
-            (None, true, _) => format!(
-                "{} {} ({ttl}, {} bytes)",
+            TtlChange::NoTtl if !o.existed => (
+                "new key without TTL: it never expires".to_string(),
+                Style::Warn,
+            ),
+            TtlChange::NoTtl => ("no TTL: never expires".to_string(), Style::Warn),
+            TtlChange::Unchanged => ("TTL unchanged".to_string(), Style::Dim),
+        };
+        let ttl = self.paint(&ttl, style);
+        let line = match (&o.reason, o.dry_run) {
+            (Some(reason), _) => {
+                format!("{} {key}: {reason}", self.paint("not written", Style::Warn))
+            }
+            (None, true) => format!(
+                "{} {key} ({} bytes): {ttl}",
                 self.paint("would write", Style::Warn),
-                o.key,
                 o.bytes
             ),
-            (None, false, true) => format!(
-                "{} {} ({ttl}, {} bytes)",
+            (None, false) if o.written => format!(
+                "{} {key} ({} bytes): {ttl}",
                 self.paint("OK", Style::Good),
-                o.key,
                 o.bytes
             ),
-            (None, false, false) => format!("{} {}", self.paint("not written", Style::Warn), o.key),
+            (None, false) => format!("{} {key}", self.paint("not written", Style::Warn)),
         };
         self.print(&format!("{line}\n"))
     }

@@ -18,7 +18,6 @@ use tokio::sync::{OnceCell, mpsc};
 
 use crate::error::{Error, Result};
 use crate::keys::template::{KeyTemplate, Layered, Vars};
-use crate::ops::inspect::now_ms;
 use crate::progress::{ProgressBars, ProgressUpdate};
 use crate::stop::Stop;
 use crate::store::Store;
@@ -64,10 +63,12 @@ pub struct StepReport {
     pub keys: u64,
     pub bytes: u64,
     pub errors: u64,
-    pub duration_ms: u64,
+    pub elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub skipped: bool,
+    /// A stop (Ctrl-C, SIGTERM) ended the step before its source was read to the end.
+    pub interrupted: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<PreviewKey>,
 }
@@ -98,6 +99,9 @@ struct Run<'a> {
     http: HashMap<String, OnceCell<HttpClient>>,
     reports: Mutex<BTreeMap<String, StepReport>>,
     aborted: AtomicBool,
+    /// The run's one generator of jitter, seeded by the OS; every step run (each child run
+    /// too) draws its own from it, so keys written together never share a sequence.
+    jitter: Mutex<Jitter>,
 }
 
 /// Run `plan`. `store` may be `None` only for a dry run.
@@ -142,6 +146,7 @@ pub async fn run(
             .collect(),
         reports: Mutex::new(BTreeMap::new()),
         aborted: AtomicBool::new(false),
+        jitter: Mutex::new(Jitter::from_os()),
     };
     let top: Vec<&Step> = plan.steps.iter().filter(|s| run.needed(s)).collect();
     futures::stream::iter(top)
@@ -211,7 +216,7 @@ impl<'a> Run<'a> {
             let outcome = self.step_inner(step, &fields).await;
             let elapsed = started.elapsed().as_millis() as u64;
             self.add(&step.name, |r| {
-                r.duration_ms += elapsed;
+                r.elapsed_ms += elapsed;
                 if let Err(e) = outcome {
                     r.errors += 1;
                     if r.error.is_none() {
@@ -239,7 +244,10 @@ impl<'a> Run<'a> {
         let writer = async {
             let sink = self.bars.phase(&step.name);
             let writes_here = self.selected(step);
-            let mut jitter = Jitter::seeded(now_ms() ^ step.name.len() as u64);
+            let mut jitter = self
+                .jitter
+                .lock()
+                .map_or_else(|_| Jitter::from_os(), |mut j| j.fork());
             let mut batch: Vec<Entry> = Vec::with_capacity(step.batch);
             let mut collected: Vec<Value> = Vec::new();
             let mut writes: FuturesUnordered<Job<'_>> = FuturesUnordered::new();
@@ -247,6 +255,7 @@ impl<'a> Run<'a> {
             let (mut rows, mut keys, mut bytes) = (0u64, 0u64, 0u64);
             let mut preview = Vec::new();
             let mut failure: Option<Error> = None;
+            let mut stopped = false;
             let mut incoming = Vec::new().into_iter();
             loop {
                 let mut row = match incoming.next() {
@@ -260,6 +269,8 @@ impl<'a> Run<'a> {
                     },
                 };
                 if self.stop.is_set() {
+                    stopped = true;
+                    self.add(&step.name, |r| r.interrupted = true);
                     break;
                 }
                 nest_json(&mut row, &step.json_columns)
@@ -316,7 +327,10 @@ impl<'a> Run<'a> {
                 });
             }
             drop(rx);
-            if writes_here && failure.is_none() && matches!(step.shape, Shape::Collect) {
+            // A collected value is whole or not written: a stopped read would replace the
+            // key's previous value with a truncated list.
+            if writes_here && failure.is_none() && !stopped && matches!(step.shape, Shape::Collect)
+            {
                 let entry = self.entry(step, &Value::Array(collected), &inherited, &mut jitter)?;
                 self.note_preview(&mut preview, &entry);
                 batch.push(entry);

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod pty;
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

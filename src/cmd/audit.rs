@@ -1,0 +1,104 @@
+//! `cachectl ttl-audit`: TTL statistics, policy, expiry clusters, and their remediation.
+
+use cachectl::guard::Guards;
+use cachectl::keys::glob::Glob;
+use cachectl::ops::audit::{self, AuditOptions};
+use cachectl::ops::policy::Policy;
+use cachectl::ops::remediate::{self, FixOptions, FixPlan};
+use serde::Serialize;
+
+use super::{Ctx, connect, exit, grouper, interrupted, pace};
+use crate::cli::{AuditArgs, Charts};
+use crate::render::progress::Bars;
+use crate::render::prompt::Prompt;
+
+pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let out = &ctx.out;
+    let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+    let fix = FixOptions {
+        missing_ttl: args.fix_missing_ttl,
+        spread: args.spread,
+    };
+    let options = AuditOptions {
+        grouper: grouper(&args.group),
+        sample: args.group.sample,
+        window: args.window,
+        policy,
+        pace: pace(&args.pace),
+    };
+    let store = connect(ctx).await?;
+    if args.quick {
+        let head = audit::headline(&store).await?;
+        if out.is_json() {
+            out.json(&serde_json::json!({ "headline": head }))?;
+        } else {
+            out.headline(&head)?;
+        }
+        return Ok(exit::OK);
+    }
+    let pattern = Glob::new(&args.pattern);
+    let report = audit::audit(&store, &pattern, &options, &ctx.stop, &Bars::new("audited")).await?;
+    let charts = match args.charts {
+        Charts::Always => true,
+        Charts::Never => false,
+        Charts::Auto => out.stdout_tty,
+    };
+    let fixing = fix.missing_ttl.is_some() || fix.spread.is_some();
+    let plan = fixing.then(|| FixPlan::from_report(&report, &fix));
+    if !out.is_json() {
+        out.audit_report(&report, charts)?;
+    }
+    let mut applied = None;
+    if let Some(plan) = &plan {
+        if !out.is_json() {
+            out.fix_plan(plan, args.dry_run)?;
+        }
+        if !args.dry_run && plan.total() > 0 && !report.interrupted {
+            let guards = Guards {
+                yes: args.yes,
+                max_keys: args.max_keys,
+            };
+            let done = remediate::fix(
+                &store,
+                &pattern,
+                &options,
+                &report,
+                &fix,
+                &guards,
+                &Prompt::new(),
+                &ctx.stop,
+                &Bars::new("fixed"),
+            )
+            .await?;
+            if !out.is_json() {
+                out.fix_report(&done)?;
+            }
+            applied = Some(done);
+        }
+    }
+    if out.is_json() {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            #[serde(flatten)]
+            report: &'a audit::AuditReport,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            remediation_plan: Option<&'a FixPlan>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            remediation: Option<&'a remediate::FixReport>,
+        }
+        out.json(&Doc {
+            report: &report,
+            remediation_plan: plan.as_ref(),
+            remediation: applied.as_ref(),
+        })?;
+    }
+    Ok(
+        if report.interrupted || applied.as_ref().is_some_and(|a| a.interrupted) {
+            interrupted()
+        } else if report.violations.is_empty() {
+            exit::OK
+        } else {
+            exit::VIOLATIONS
+        },
+    )
+}

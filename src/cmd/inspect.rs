@@ -1,0 +1,56 @@
+//! `cachectl inspect`: keys in depth, or a keyspace by family.
+
+use cachectl::keys::glob::Glob;
+use cachectl::ops::inspect::{self, InspectOptions};
+
+use super::{Ctx, connect, exit, grouper, interrupted, pace};
+use crate::cli::InspectArgs;
+use crate::render::progress::Bars;
+use crate::render::say;
+
+pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let store = connect(ctx).await?;
+    let out = &ctx.out;
+    if !args.keys.is_empty() {
+        let found = inspect::inspect_keys(&store, &args.keys).await?;
+        let details: Vec<_> = found.iter().flatten().cloned().collect();
+        if out.is_json() {
+            out.json_one_or_many(&details)?;
+        } else {
+            out.key_details(&details)?;
+        }
+        let mut code = exit::OK;
+        for (key, d) in args.keys.iter().zip(&found) {
+            if d.is_none() {
+                say(&format!("error: key `{key}` does not exist"));
+                code = exit::FAILED;
+            }
+        }
+        return Ok(code);
+    }
+    let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
+    let options = InspectOptions {
+        grouper: grouper(&args.group),
+        sample: args.group.sample,
+        top: args.top,
+        pace: pace(&args.pace),
+    };
+    let report = inspect::inspect_pattern(
+        &store,
+        &pattern,
+        &options,
+        &ctx.stop,
+        &Bars::new("inspected"),
+    )
+    .await?;
+    if out.is_json() {
+        out.json(&report)?;
+    } else {
+        out.inspect_report(&report)?;
+    }
+    Ok(if report.interrupted {
+        interrupted()
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,135 @@
+//! `cachectl invalidate` and `cachectl invalidate-pattern`: both are an invalidation (exact
+//! keys and patterns) run by the library after its guards; the pattern command is one with
+//! patterns only.
+
+use std::io::{self, BufRead};
+
+use anyhow::Context;
+use cachectl::Error;
+use cachectl::guard::Guards;
+use cachectl::keys::glob::Glob;
+use cachectl::ops::invalidate::{
+    self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
+};
+use cachectl::ops::sweep::SweepOptions;
+
+use super::{Ctx, connect, exit, interrupted, pace};
+use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
+use crate::render::progress::Bars;
+use crate::render::prompt::Prompt;
+use crate::render::say;
+
+pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    // Keys read from stdin are keys, not templates: a `{` in one is part of its name.
+    let from_stdin = if args.keys.iter().any(|k| k == "-") {
+        keys_from_stdin()?
+    } else {
+        Vec::new()
+    };
+    let request = InvalidateRequest {
+        keys: args.keys.into_iter().filter(|k| k != "-").collect(),
+        prefix: args.prefix,
+        id: args.id,
+        extras: args.extra,
+        patterns: args.pattern,
+        vars: args.var.into_iter().collect(),
+    };
+    let mut resolved = request.resolve()?;
+    for key in from_stdin {
+        if !resolved.keys.contains(&key) {
+            resolved.keys.push(key);
+        }
+    }
+    if resolved.keys.is_empty() && resolved.patterns.is_empty() {
+        return Err(Error::Usage(
+            "nothing to invalidate: give KEYs (or - to read them from stdin), --prefix with --id, --extra or --pattern"
+                .into(),
+        )
+        .into());
+    }
+    let report = invalidate_and_report(&resolved, &args.sweep, ctx).await?;
+    if ctx.out.is_json() {
+        ctx.out.json(&report)?;
+    } else {
+        ctx.out.deletions(&report.keys, report.dry_run)?;
+        ctx.out.sweeps(&report.patterns)?;
+    }
+    Ok(code(&report))
+}
+
+pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let resolved = Resolved {
+        keys: Vec::new(),
+        patterns: args.patterns.iter().map(Glob::new).collect(),
+    };
+    let report = invalidate_and_report(&resolved, &args.sweep, ctx).await?;
+    if ctx.out.is_json() {
+        ctx.out.json_one_or_many(&report.patterns)?;
+    } else {
+        ctx.out.sweeps(&report.patterns)?;
+    }
+    Ok(code(&report))
+}
+
+async fn invalidate_and_report(
+    resolved: &Resolved,
+    args: &SweepArgs,
+    ctx: &Ctx,
+) -> anyhow::Result<InvalidateReport> {
+    let store = connect(ctx).await?;
+    let options = InvalidateOptions {
+        sweep: SweepOptions {
+            exclude: args.exclude.iter().map(Glob::new).collect(),
+            protect: args.protect.iter().map(Glob::new).collect(),
+            pace: pace(&args.pace),
+            dry_run: args.dry_run,
+            show: args.show,
+            resume: Vec::new(),
+        },
+        guards: Guards {
+            yes: args.yes,
+            max_keys: args.max_keys,
+        },
+    };
+    let report = invalidate::invalidate(
+        &store,
+        resolved,
+        &options,
+        &Prompt::new(),
+        &ctx.stop,
+        &Bars::new("deleted"),
+    )
+    .await?;
+    if ctx.global.verbose {
+        for r in &report.patterns {
+            for c in &r.cursors {
+                say(&format!(
+                    "{} ({} buckets): {} batches, SCAN COUNT settled at {}, longest batch {:.2} ms of server time, waited {:.0} ms",
+                    c.node, c.part, c.batches, c.count, c.max_batch_ms, c.waiting_ms
+                ));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn code(report: &InvalidateReport) -> u8 {
+    if report.interrupted() {
+        interrupted()
+    } else {
+        exit::OK
+    }
+}
+
+/// `invalidate -`: keys one per line on stdin (blank lines skipped), as Unix tools pass them.
+fn keys_from_stdin() -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for line in io::stdin().lock().lines() {
+        let line = line.context("reading keys from stdin")?;
+        let key = line.strip_suffix('\r').unwrap_or(&line);
+        if !key.is_empty() {
+            keys.push(key.to_string());
+        }
+    }
+    Ok(keys)
+}

@@ -1,0 +1,217 @@
+//! One module per subcommand. Each `run(args, &Ctx)` calls the library, renders the result
+//! and returns the exit code; this module holds what they share: the context, connecting,
+//! signals, and the mapping of errors to exit codes.
+
+pub mod audit;
+pub mod get;
+pub mod inspect;
+pub mod invalidate;
+pub mod set;
+pub mod warm;
+
+use std::io;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use cachectl::Error;
+use cachectl::conn::{self, ClusterMode, Target};
+use cachectl::keys::family::Grouping;
+use cachectl::ops::inspect::Grouper;
+use cachectl::ops::scan::{BatchSize, Pace};
+use cachectl::stop::Stop;
+use cachectl::store::Store;
+use clap::CommandFactory;
+
+use crate::cli::{self, Cli, Command, GlobalArgs, GroupArgs, PaceArgs};
+use crate::render::{Renderer, say};
+
+/// Exit codes, documented in the README and `--help`.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const REFUSED: u8 = 3;
+    pub const VIOLATIONS: u8 = 4;
+    /// 128 + the signal: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
+    pub const SIGNALLED: u8 = 128;
+}
+
+/// What every command gets.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub out: Renderer,
+    /// Set by Ctrl-C, SIGTERM or SIGHUP: operations finish or abandon their batch and report.
+    pub stop: Stop,
+}
+
+/// The signal that asked us to stop, if any (its number).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+pub async fn run(cli: Cli) -> u8 {
+    let ctx = Ctx {
+        out: Renderer::new(cli.global.output, cli.global.no_color),
+        global: cli.global,
+        stop: stop_on_signals(),
+    };
+    let result = match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "cachectl", &mut buf);
+            ctx.out
+                .print_bytes(&buf)
+                .map(|()| exit::OK)
+                .map_err(Into::into)
+        }
+        Command::Get(args) => get::run(args, &ctx).await,
+        Command::Set(args) => set::run(args, &ctx).await,
+        Command::Invalidate(args) => invalidate::run(args, &ctx).await,
+        Command::InvalidatePattern(args) => invalidate::run_patterns(args, &ctx).await,
+        Command::Warm(args) => warm::run(args, &ctx).await,
+        Command::Inspect(args) => inspect::run(args, &ctx).await,
+        Command::TtlAudit(args) => audit::run(args, &ctx).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed stdout (`cachectl … | head`) is a reader that has seen enough.
+            if is_broken_pipe(&err) {
+                return exit::OK;
+            }
+            say(&format!("error: {err:#}"));
+            exit_code(&err)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<Error>() {
+        Some(Error::Refused(_)) => exit::REFUSED,
+        Some(Error::Interrupted) => interrupted(),
+        Some(
+            Error::Usage(_)
+            | Error::Plan(_)
+            | Error::BadTtl { .. }
+            | Error::Template(_)
+            | Error::BadUrl(_),
+        ) => exit::USAGE,
+        _ => exit::FAILED,
+    }
+}
+
+/// The exit code of a run a signal stopped: 128 + its number (130 when none was recorded).
+pub fn interrupted() -> u8 {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => exit::SIGNALLED + 2,
+        n => exit::SIGNALLED.saturating_add(n as u8),
+    }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP ask running operations to stop after their current batch (a
+/// prompt or a wait ends at once); a second signal ends the process at once.
+fn stop_on_signals() -> Stop {
+    use tokio::signal::unix::{SignalKind, signal};
+    let stop = Stop::new();
+    for (kind, number) in [
+        (SignalKind::interrupt(), 2),
+        (SignalKind::terminate(), 15),
+        (SignalKind::hangup(), 1),
+    ] {
+        let Ok(mut stream) = signal(kind) else {
+            continue;
+        };
+        let flag = stop.clone();
+        tokio::spawn(async move {
+            if stream.recv().await.is_some() {
+                let _ = SIGNAL.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
+                say("\nstopping after the current batch (again to abort)");
+                flag.request();
+                if stream.recv().await.is_some() {
+                    std::process::exit(i32::from(interrupted()));
+                }
+            }
+        });
+    }
+    stop
+}
+
+pub fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
+    let url = global
+        .url
+        .clone()
+        .or_else(|| std::env::var("REDIS_URL").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_string());
+    let password = match &global.password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            Error::Usage(format!(
+                "--password-env {var}: environment variable {var} is not set"
+            ))
+        })?),
+        None => None,
+    };
+    Ok(Target {
+        url,
+        user: global.user.clone(),
+        password,
+        tls_ca: global.tls_ca.clone(),
+        tls_insecure: global.tls_insecure,
+        cluster: if global.cluster {
+            ClusterMode::Force
+        } else {
+            ClusterMode::Detect
+        },
+        timeout: global.timeout,
+    })
+}
+
+pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
+    let global = &ctx.global;
+    let target = target(global)?;
+    if global.verbose {
+        say(&format!("target: {}", conn::redact_url(&target.url)));
+    }
+    let store = target.connect().await?;
+    if global.verbose {
+        if store.is_cluster() {
+            let masters = store.masters().await?;
+            let addrs: Vec<&str> = masters.iter().map(|m| m.addr()).collect();
+            say(&format!(
+                "cluster: {} masters: {}",
+                masters.len(),
+                addrs.join(", ")
+            ));
+        } else {
+            say(&format!("standalone: {}", store.addr()));
+        }
+    }
+    Ok(store)
+}
+
+pub fn pace(args: &PaceArgs) -> Pace {
+    Pace {
+        batch: match args.count {
+            Some(n) => BatchSize::Fixed(n),
+            None => BatchSize::Adaptive {
+                budget: args.budget,
+            },
+        },
+        rate: args.rate,
+    }
+}
+
+pub fn grouper(args: &GroupArgs) -> Grouper {
+    Grouper {
+        grouping: match args.group_by {
+            cli::GroupBy::Prefix => Grouping::Prefix,
+            cli::GroupBy::Family => Grouping::Family,
+        },
+        depth: args.family_depth.map(usize::from),
+        regex: args.family.clone(),
+    }
+}

@@ -1,0 +1,60 @@
+//! `cachectl set`: write one key with its TTL.
+
+use std::io::{self, Read};
+
+use anyhow::Context;
+use cachectl::ops::set::{self, Condition, SetRequest};
+use cachectl::ttl::Ttl;
+
+use super::{Ctx, connect, exit};
+use crate::cli::SetArgs;
+
+pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let value = match (&args.value, &args.file) {
+        (Some(v), _) => v.clone().into_bytes(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut buf = Vec::new();
+            io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading the value from stdin")?;
+            buf
+        }
+        (None, Some(path)) => std::fs::read(path)
+            .with_context(|| format!("reading the value from {}", path.display()))?,
+        // clap requires one of the two.
+        (None, None) => Vec::new(),
+    };
+    let ttl = match (args.ttl, args.persist) {
+        (Some(secs), _) => Ttl::Seconds(secs),
+        (None, true) => Ttl::Persist,
+        (None, false) => Ttl::Keep,
+    };
+    let condition = match (args.nx, args.xx) {
+        (true, _) => Condition::IfMissing,
+        (_, true) => Condition::IfExists,
+        _ => Condition::Always,
+    };
+    let store = connect(ctx).await?;
+    let outcome = set::set(
+        &store,
+        SetRequest {
+            key: args.key,
+            value,
+            ttl,
+            condition,
+            json: args.json,
+            dry_run: args.dry_run,
+        },
+    )
+    .await?;
+    if ctx.out.is_json() {
+        ctx.out.json(&outcome)?;
+    } else {
+        ctx.out.set_outcome(&outcome)?;
+    }
+    Ok(if outcome.reason.is_some() {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,58 @@
+//! `cachectl warm`: run (or check) a warm plan.
+
+use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
+
+use super::{Ctx, connect, exit, interrupted};
+use crate::cli::WarmArgs;
+use crate::render::progress::StepBars;
+use crate::render::say;
+
+pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let plan = WarmPlan::load(&args.plan)?;
+    let vars = args.var.into_iter().collect();
+    let out = &ctx.out;
+    if args.check {
+        let report = check::check(&plan, args.offline, &vars).await?;
+        if out.is_json() {
+            out.json(&report)?;
+        } else {
+            out.warm_check(&report)?;
+        }
+        return Ok(if report.ok() { exit::OK } else { exit::FAILED });
+    }
+    let store = if args.dry_run {
+        None
+    } else {
+        Some(connect(ctx).await?)
+    };
+    let options = WarmOptions {
+        only: args.only,
+        skip: args.skip,
+        concurrency: args.concurrency.map(usize::from),
+        dry_run: args.dry_run,
+        fail_fast: args.fail_fast,
+        vars,
+        preview: if args.dry_run { args.preview } else { 0 },
+    };
+    let report =
+        warm::run::run(&plan, store.as_ref(), &options, &ctx.stop, &StepBars::new()).await?;
+    if out.is_json() {
+        out.json(&report)?;
+    } else {
+        out.warm_report(&report, store.as_ref().map(|s| s.addr()))?;
+    }
+    for s in report.steps.iter().filter(|s| s.error.is_some()) {
+        say(&format!(
+            "error: step `{}`: {}",
+            s.step,
+            s.error.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(if report.interrupted {
+        interrupted()
+    } else if report.failed() {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
