@@ -186,6 +186,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
             cand -o 'Output format: a table for people, one JSON document for scripts'
             cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --no-preview 'With KEYs: read no value, so that nothing touches the keys'' idle time even on a server without CLIENT NO-TOUCH (Redis before 7.2)'
             cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
             cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
             cand -v 'Say more on stderr: target, topology, batch sizes'

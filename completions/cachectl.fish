@@ -165,6 +165,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-preview -d 'With KEYs: read no value, so that nothing touches the keys\' idle time even on a server without CLIENT NO-TOUCH (Redis before 7.2)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'

@@ -336,6 +336,11 @@ pub struct InspectArgs {
     #[arg(value_name = "KEY", conflicts_with = "pattern")]
     pub keys: Vec<String>,
 
+    /// With KEYs: read no value, so that nothing touches the keys' idle time even on a server
+    /// without CLIENT NO-TOUCH (Redis before 7.2)
+    #[arg(long)]
+    pub no_preview: bool,
+
     /// Summarise the keys matching this glob by family instead (the default with no KEY: `*`)
     #[arg(long, value_name = "GLOB")]
     pub pattern: Option<String>,

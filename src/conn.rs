@@ -18,6 +18,8 @@ use redis::{
 use crate::error::{Error, Result};
 use crate::store::Store;
 
+mod probe;
+
 /// Whether to talk to the server as a Redis Cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ClusterMode {
@@ -153,40 +155,99 @@ impl Target {
         }))
     }
 
-    /// Connect, detecting a cluster unless told.
-    pub async fn connect(&self) -> Result<Store> {
+    /// Everything needed to open connections, resolved once: the URL parsed, credentials
+    /// applied, the CA file read.
+    pub fn dialer(&self) -> Result<Dialer> {
         let info = self.connection_info()?;
-        if self.cluster == ClusterMode::Force {
-            return self.open(info, true).await;
-        }
-        let store = self.open(info.clone(), false).await?;
-        if store.reports_cluster_enabled().await? {
-            return self.open(info, true).await;
-        }
-        Ok(store)
-    }
-
-    /// Another connection of the same kind as `store`, for work that wants the server's
-    /// undivided attention per request (see `ops::scan`).
-    pub(crate) async fn reconnect(&self, store: &Store) -> Result<Store> {
-        let info = self.connection_info()?;
-        Ok(self.open(info, store.is_cluster()).await?.sharing(store))
-    }
-
-    async fn open(&self, info: ConnectionInfo, cluster: bool) -> Result<Store> {
         if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
             // rustls needs one process-wide crypto provider; a second install is a no-op error.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let addr = address_of(&info);
-        let certs = self.tls_certificates()?;
-        let target = Arc::new(self.clone());
-        if cluster {
-            return self.connect_cluster(info, certs, addr, target).await;
+        Ok(Dialer {
+            addr: address_of(&info),
+            certs: self.tls_certificates()?,
+            info,
+            timeout: self.timeout,
+        })
+    }
+
+    /// Connect, detecting a cluster unless told.
+    pub async fn connect(&self) -> Result<Store> {
+        let dialer = Arc::new(self.dialer()?);
+        if self.cluster == ClusterMode::Force {
+            return dialer.open(true).await;
         }
-        let client = match &certs {
-            Some(c) => Client::build_with_tls(info.clone(), c.clone()),
-            None => Client::open(info.clone()),
+        let store = dialer.clone().open(false).await?;
+        if store.reports_cluster_enabled().await? {
+            return dialer.open(true).await;
+        }
+        Ok(store)
+    }
+}
+
+/// A resolved target: what `Store` keeps to open another connection like its own, without
+/// parsing or reading anything again.
+pub struct Dialer {
+    info: ConnectionInfo,
+    certs: Option<TlsCertificates>,
+    /// `host:port` for messages.
+    addr: String,
+    timeout: Duration,
+}
+
+impl Dialer {
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn tls(&self) -> bool {
+        matches!(self.info.addr(), ConnectionAddr::TcpTls { .. })
+    }
+
+    fn host_port(&self) -> Option<(String, u16)> {
+        match self.info.addr() {
+            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+                Some((host.clone(), *port))
+            }
+            _ => None,
+        }
+    }
+
+    /// Open a connection: a cluster connection, or one to a standalone server. When it fails
+    /// without a word from a Redis server, say what answers at the address instead.
+    pub(crate) async fn open(self: Arc<Self>, cluster: bool) -> Result<Store> {
+        let attempt = self.clone().open_once(cluster);
+        // A TLS handshake with a plaintext server waits out the whole timeout (the server
+        // waits for a line that never comes), so a slow handshake is looked into while it
+        // runs; a healthy one finishes long before.
+        let look = async {
+            tokio::time::sleep(TLS_PROBE_AFTER.min(self.timeout / 2)).await;
+            match self.tls() {
+                true => self.what_answers().await,
+                false => None,
+            }
+        };
+        let result = tokio::select! {
+            r = attempt => r,
+            Some(found) = look => return Err(self.not_redis(found)),
+        };
+        match result {
+            Err(e) if !spoke_redis(&e) => match self.what_answers().await {
+                Some(found) => Err(self.not_redis(found)),
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    async fn open_once(self: Arc<Self>, cluster: bool) -> Result<Store> {
+        let addr = self.addr.clone();
+        if cluster {
+            return self.connect_cluster().await;
+        }
+        let client = match &self.certs {
+            Some(c) => Client::build_with_tls(self.info.clone(), c.clone()),
+            None => Client::open(self.info.clone()),
         }
         .map_err(|e| classify(&addr, e))?;
         let config = AsyncConnectionConfig::new()
@@ -197,49 +258,88 @@ impl Target {
             client.get_multiplexed_async_connection_with_config(&config),
         )
         .await
-        .map_err(|_| self.timed_out(&addr, "connecting"))?
+        .map_err(|_| self.timed_out("connecting"))?
         .map_err(|e| {
             if e.to_string().contains("not allowed in cluster mode") {
-                cluster_db_error(&addr, info.redis_settings().db())
+                cluster_db_error(&addr, self.info.redis_settings().db())
             } else {
                 classify(&addr, e)
             }
         })?;
-        Ok(Store::standalone(conn, addr, target))
+        Ok(Store::standalone(conn, addr, self))
     }
 
-    async fn connect_cluster(
-        &self,
-        info: ConnectionInfo,
-        certs: Option<TlsCertificates>,
-        addr: String,
-        target: Arc<Target>,
-    ) -> Result<Store> {
-        if info.redis_settings().db() != 0 {
-            return Err(cluster_db_error(&addr, info.redis_settings().db()));
+    async fn connect_cluster(self: Arc<Self>) -> Result<Store> {
+        let addr = self.addr.clone();
+        if self.info.redis_settings().db() != 0 {
+            return Err(cluster_db_error(&addr, self.info.redis_settings().db()));
         }
-        let mut builder = ClusterClientBuilder::new(vec![info])
+        let mut builder = ClusterClientBuilder::new(vec![self.info.clone()])
             .connection_timeout(self.timeout)
             .response_timeout(self.timeout);
-        if let Some(c) = certs {
-            builder = builder.certs(c);
+        if let Some(c) = &self.certs {
+            builder = builder.certs(c.clone());
         }
         let client = builder.build().map_err(|e| classify(&addr, e))?;
         let conn = tokio::time::timeout(self.timeout, client.get_async_connection())
             .await
-            .map_err(|_| self.timed_out(&addr, "connecting to the cluster"))?
+            .map_err(|_| self.timed_out("connecting to the cluster"))?
             .map_err(|e| classify(&addr, e))?;
-        Ok(Store::cluster(conn, addr, target))
+        Ok(Store::cluster(conn, addr, self))
     }
 
-    fn timed_out(&self, addr: &str, during: &'static str) -> Error {
+    fn timed_out(&self, during: &'static str) -> Error {
         Error::Timeout {
-            addr: addr.to_string(),
+            addr: self.addr.clone(),
             secs: self.timeout.as_secs_f64(),
             during,
         }
     }
+
+    fn not_redis(&self, found: String) -> Error {
+        Error::NotRedis {
+            addr: self.addr.clone(),
+            found,
+        }
+    }
+
+    /// What listens at the address, when it is not what the URL says: a plaintext Redis behind
+    /// a `rediss://` URL, a TLS port behind `redis://`, a web or database server. `None` when
+    /// it looks like what we expected, or nothing can be said.
+    async fn what_answers(&self) -> Option<String> {
+        let (host, port) = self.host_port()?;
+        let found = probe::identify(&host, port, PROBE_TIMEOUT.min(self.timeout)).await?;
+        let tls = self.tls();
+        match found {
+            probe::Found::Redis if tls => {
+                Some("it speaks plaintext Redis, not TLS: use a redis:// URL".into())
+            }
+            probe::Found::Tls if !tls => Some(
+                "it expects TLS: use a rediss:// URL (and --tls-ca if its certificate is private)"
+                    .into(),
+            ),
+            probe::Found::Silent if !tls => Some(
+                "it does not answer a Redis PING (if it is a TLS port, use a rediss:// URL)".into(),
+            ),
+            probe::Found::Redis | probe::Found::Tls | probe::Found::Silent => None,
+            probe::Found::Other(what) => Some(format!("{what} answers there, not Redis")),
+        }
+    }
 }
+
+/// The server answered as Redis does (an error with a code, a refused password): what went
+/// wrong is in its words, and nothing is to be gained by looking at what listens there.
+fn spoke_redis(e: &Error) -> bool {
+    match e {
+        Error::Auth { .. } | Error::Usage(_) | Error::TlsCa { .. } | Error::BadUrl(_) => true,
+        Error::Redis { error, .. } => error.code().is_some(),
+        _ => false,
+    }
+}
+
+/// How long a TLS handshake may take before we look at what answers.
+const TLS_PROBE_AFTER: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn cluster_db_error(addr: &str, db: i64) -> Error {
     Error::Usage(format!(

@@ -11,8 +11,13 @@ pub enum Error {
     BadUrl(String),
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
-    #[error("{addr}: authentication failed: {reason}")]
+    #[error(
+        "{addr}: authentication failed: {reason} (check --user, and the password in the environment variable --password-env names, or the URL's user:password@)"
+    )]
     Auth { addr: String, reason: String },
+    /// Something other than the Redis the URL promised answers at the address.
+    #[error("{addr} is not the Redis server the URL says: {found}")]
+    NotRedis { addr: String, found: String },
     #[error("{addr}: timed out after {secs:.1}s {during}")]
     Timeout {
         addr: String,
@@ -20,7 +25,7 @@ pub enum Error {
         during: &'static str,
     },
     // The client's error is part of the message, not a `source`: a chain would print it twice.
-    #[error("{addr}: {error}")]
+    #[error("{addr}: {}", describe(error))]
     Redis {
         addr: String,
         error: redis::RedisError,
@@ -68,4 +73,53 @@ impl Error {
             error,
         }
     }
+}
+
+/// A client error as the user should read it: a server's refusal in the server's own words
+/// (`NOPERM User app has no permissions to run the 'info' command`) and what to do about it.
+pub fn describe(e: &redis::RedisError) -> String {
+    let Some(code) = e.code() else {
+        return e.to_string();
+    };
+    let detail = e.detail().unwrap_or("");
+    let words = format!("{code} {detail}").trim().to_string();
+    match hint(code, detail) {
+        Some(h) => format!("{words} ({h})"),
+        None => words,
+    }
+}
+
+/// What to do about a server's refusal.
+fn hint(code: &str, detail: &str) -> Option<String> {
+    Some(match code {
+        "NOAUTH" => "the server needs a password: pass --user NAME and --password-env VAR, the \
+                     name of an environment variable that holds it"
+            .into(),
+        "WRONGPASS" => "check --user and the password in the variable --password-env names (or \
+                        the URL's user:password@)"
+            .into(),
+        "NOPERM" => {
+            // "User app has no permissions to run the 'info' command"
+            let command = detail.split('\'').nth(1);
+            match command {
+                Some(c) if detail.contains("command") => format!(
+                    "grant it with `ACL SETUSER <user> +{}`; the README lists the commands each \
+                     cachectl command needs",
+                    c.to_ascii_lowercase()
+                ),
+                _ if detail.contains("key") || detail.contains("channel") => {
+                    "the user's ACL does not cover these keys: grant their pattern with `ACL \
+                     SETUSER <user> ~PATTERN`"
+                        .into()
+                }
+                _ => "the user's ACL forbids this: see ACL GETUSER <user>".into(),
+            }
+        }
+        "READONLY" => "this is a read-only replica: point --url at the primary".into(),
+        "MASTERDOWN" => "the replica has lost its primary; point --url at the primary".into(),
+        "LOADING" => "the server is loading its data set; try again when it is done".into(),
+        "OOM" => "the server is at maxmemory and its eviction policy refuses writes".into(),
+        "CLUSTERDOWN" => "the cluster is down or still forming; check CLUSTER INFO".into(),
+        _ => return None,
+    })
 }

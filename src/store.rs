@@ -18,7 +18,7 @@ use redis::cluster_routing::{
 use redis::{Cmd, FromRedisValue, Pipeline, Value};
 use tokio::sync::OnceCell;
 
-use crate::conn::Target;
+use crate::conn::Dialer;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 
@@ -30,8 +30,8 @@ pub struct Store {
     conn: Conn,
     addr: Arc<str>,
     delete_verb: Arc<OnceCell<&'static str>>,
-    /// How this store was opened, to open another connection like it.
-    target: Arc<Target>,
+    /// How this store was opened (resolved once), to open another connection like it.
+    dialer: Arc<Dialer>,
 }
 
 #[derive(Clone)]
@@ -67,22 +67,22 @@ impl Store {
     pub(crate) fn standalone(
         conn: MultiplexedConnection,
         addr: String,
-        target: Arc<Target>,
+        dialer: Arc<Dialer>,
     ) -> Self {
         Store {
             conn: Conn::Standalone(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
-            target,
+            dialer,
         }
     }
 
-    pub(crate) fn cluster(conn: ClusterConnection, addr: String, target: Arc<Target>) -> Self {
+    pub(crate) fn cluster(conn: ClusterConnection, addr: String, dialer: Arc<Dialer>) -> Self {
         Store {
             conn: Conn::Cluster(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
-            target,
+            dialer,
         }
     }
 
@@ -95,7 +95,12 @@ impl Store {
     /// A second connection to the same server or cluster, with its own socket: requests on it
     /// are not queued behind this one's.
     pub async fn another(&self) -> Result<Store> {
-        self.target.reconnect(self).await
+        Ok(self
+            .dialer
+            .clone()
+            .open(self.is_cluster())
+            .await?
+            .sharing(self))
     }
 
     /// The address the user gave (the seed node for a cluster).
@@ -118,7 +123,7 @@ impl Store {
             Conn::Cluster(c) => c.clone().req_packed_command(cmd).await,
         }
         .map_err(|e| self.err(e))?;
-        redis::from_redis_value(value).map_err(|e| self.err(e.into()))
+        self.decode(value)
     }
 
     /// A pipeline whose keys all share one slot (e.g. several questions about one key). Server
@@ -132,9 +137,43 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
+    /// Whether the server is a cluster node. `CLUSTER INFO` answers this for an application
+    /// ACL (`+@all -@dangerous`), where `INFO` is refused; `INFO cluster` is the fallback for
+    /// an ACL that has only it, and a server that allows neither is taken as standalone
+    /// (`--cluster` says otherwise).
+    /// A pipeline about one key, sent to the node that holds it, whatever else it carries
+    /// (keyless commands like `CLIENT NO-TOUCH`, which the cluster client would otherwise try
+    /// to route by their first argument). Server errors come back in place.
+    pub async fn key_pipeline(&self, key: &[u8], pipe: &Pipeline) -> Result<Vec<Value>> {
+        let node = Node {
+            addr: self.addr.to_string(),
+            route: NodeRoute::SlotOf(key.to_vec()),
+        };
+        self.node_pipeline(&node, pipe).await
+    }
+
     pub(crate) async fn reports_cluster_enabled(&self) -> Result<bool> {
-        let info: String = self.query(redis::cmd("INFO").arg("cluster")).await?;
-        Ok(info.lines().any(|l| l.trim() == "cluster_enabled:1"))
+        match self
+            .query::<String>(redis::cmd("CLUSTER").arg("INFO"))
+            .await
+        {
+            Ok(info) => return Ok(info.contains("cluster_state:")),
+            Err(Error::Redis { error, .. })
+                if error.to_string().contains("cluster support disabled") =>
+            {
+                return Ok(false);
+            }
+            Err(e) if !refused(&e) => return Err(e),
+            Err(_) => {}
+        }
+        match self
+            .query::<String>(redis::cmd("INFO").arg("cluster"))
+            .await
+        {
+            Ok(info) => Ok(info.lines().any(|l| l.trim() == "cluster_enabled:1")),
+            Err(e) if refused(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every master, each addressable on its own.
@@ -265,9 +304,15 @@ impl Store {
     pub async fn delete_verb(&self) -> Result<&'static str> {
         self.delete_verb
             .get_or_try_init(|| async {
-                let reply: Value = self
+                // An ACL without COMMAND is no reason to fail: every server since 4.0 has UNLINK.
+                let reply: Value = match self
                     .query(redis::cmd("COMMAND").arg("INFO").arg("UNLINK"))
-                    .await?;
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) if refused(&e) => return Ok("UNLINK"),
+                    Err(e) => return Err(e),
+                };
                 let known =
                     matches!(&reply, Value::Array(items) if items.iter().any(|v| *v != Value::Nil));
                 Ok(if known { "UNLINK" } else { "DEL" })
@@ -345,6 +390,13 @@ impl Store {
             }
         }
     }
+}
+
+/// The server refused a command (an ACL without it, a renamed or unknown command): something to
+/// work around, not a failure of the connection.
+pub fn refused(e: &Error) -> bool {
+    matches!(e, Error::Redis { error, .. }
+        if matches!(error.code(), Some("NOPERM" | "ERR")) || error.to_string().contains("unknown command"))
 }
 
 fn node_at(addr: &str) -> Option<Node> {

@@ -87,7 +87,10 @@ impl fmt::Display for KeyTtl {
 pub fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if secs == 0 {
-        return format!("{}ms", d.subsec_millis());
+        return match d.subsec_millis() {
+            0 => "0s".to_string(),
+            ms => format!("{ms}ms"),
+        };
     }
     const UNITS: [(&str, u64); 5] = [
         ("y", 365 * 86_400),

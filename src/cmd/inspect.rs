@@ -12,7 +12,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let store = connect(ctx).await?;
     let out = &ctx.out;
     if !args.keys.is_empty() {
-        let found = inspect::inspect_keys(&store, &args.keys).await?;
+        let found = inspect::inspect_keys(&store, &args.keys, !args.no_preview).await?;
         let details: Vec<_> = found.iter().flatten().cloned().collect();
         if out.is_json() {
             out.json_one_or_many(&details)?;

@@ -158,6 +158,9 @@ pub struct AuditReport {
     /// When the scan's count disagrees with INFO keyspace by more than 1%.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub info_mismatch: Option<String>,
+    /// Why there is no headline (INFO refused by the user's ACL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline_note: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -223,7 +226,13 @@ pub async fn audit(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<AuditReport> {
-    let head = headline(store).await?;
+    // The headline is INFO, which an application ACL (`-@dangerous`) refuses: the audit
+    // itself needs only SCAN and PTTL, so it goes on without it and says so.
+    let (head, headline_note) = match headline(store).await {
+        Ok(h) => (h, None),
+        Err(e) if crate::store::refused(&e) => (Vec::new(), Some(format!("no INFO headline: {e}"))),
+        Err(e) => return Err(e),
+    };
     let window_ms = (options.window.as_millis() as u64).max(1);
     let spec = ScanSpec {
         store,
@@ -387,6 +396,7 @@ pub async fn audit(
     let audited = all.keys;
     let info_keys: u64 = head.iter().map(|h| h.keys).sum();
     let info_mismatch = (options.sample.is_none()
+        && !head.is_empty()
         && !interrupted
         && pattern.matches_everything()
         && info_keys.abs_diff(audited) * 100 > info_keys.max(1))
@@ -419,6 +429,7 @@ pub async fn audit(
         violations,
         unmatched,
         info_mismatch,
+        headline_note,
     })
 }
 

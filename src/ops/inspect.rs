@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::keys::family::Grouping;
 use crate::keys::glob::Glob;
 use crate::keys::{self, family};
-use crate::ops::get::{self, Data, Lookup};
+use crate::ops::get::{self, Data};
 use crate::ops::scan::{self, BatchWork, Pace, ScanSpec, check_reply};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
@@ -85,71 +85,220 @@ pub struct KeyDetails {
     pub memory_bytes: Option<u64>,
     /// Elements (bytes for a string).
     pub length: Option<u64>,
-    /// Seconds since last access (not available under an LFU eviction policy).
+    /// Seconds since last access, read before anything else touched the key (null under an
+    /// LFU eviction policy, where the server keeps a frequency instead).
     pub idle_seconds: Option<u64>,
-    /// The value, or its first elements: parsed when it is JSON.
+    /// The LFU access-frequency counter (only under an LFU eviction policy).
+    pub frequency: Option<u64>,
+    /// The value's first bytes or first elements: parsed when it is whole JSON. Null when no
+    /// preview was asked for.
     pub preview: serde_json::Value,
+    /// The preview holds less than the whole value.
+    pub preview_truncated: bool,
+    /// Reading the preview reset the key's idle time (the server has no `CLIENT NO-TOUCH`,
+    /// which Redis 7.2 and Valkey have).
+    pub preview_touched_key: bool,
 }
 
+/// Elements and bytes a preview holds at most: enough to recognise a value, never a flood.
 const PREVIEW_ELEMENTS: usize = 5;
-const PREVIEW_BYTES: usize = 512;
+pub const PREVIEW_BYTES: usize = 512;
 
-/// Inspect `keys`; `None` for a key that does not exist.
-pub async fn inspect_keys(store: &Store, keys: &[String]) -> Result<Vec<Option<KeyDetails>>> {
+/// Inspect `keys`; `None` for a key that does not exist. Looking must not change what is
+/// looked at: idle time and frequency are read first, and the preview is read under `CLIENT
+/// NO-TOUCH` where the server has it (otherwise the report says the key was touched).
+/// `preview: false` reads nothing that touches the key.
+pub async fn inspect_keys(
+    store: &Store,
+    keys: &[String],
+    preview: bool,
+) -> Result<Vec<Option<KeyDetails>>> {
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let mut pipe = redis::pipe();
-        pipe.cmd("OBJECT")
-            .arg("ENCODING")
-            .arg(key)
-            .cmd("MEMORY")
-            .arg("USAGE")
-            .arg(key)
-            .cmd("OBJECT")
-            .arg("IDLETIME")
-            .arg(key)
-            .cmd("PTTL")
-            .arg(key);
-        let replies = store.query_pipeline(&pipe).await?;
-        let lookup = get::get(store, std::slice::from_ref(key), PREVIEW_ELEMENTS).await?;
-        let Some(Lookup::Found(kv)) = lookup.into_iter().next() else {
-            out.push(None);
-            continue;
-        };
-        let mut r = replies.into_iter();
-        // Each of these can be refused (e.g. IDLETIME under LFU); a refusal is "unknown".
-        let encoding: Option<String> = r.next().and_then(|v| redis::from_redis_value(v).ok());
-        let memory: Option<u64> = r.next().and_then(|v| redis::from_redis_value(v).ok());
-        let idle: Option<u64> = r.next().and_then(|v| redis::from_redis_value(v).ok());
-        let pttl: i64 = store.decode(r.next().unwrap_or(redis::Value::Nil))?;
-        let ttl = KeyTtl::from_pttl(pttl);
-        let ttl_ms = match ttl {
-            KeyTtl::Expires(ms) => Some(ms),
-            _ => None,
-        };
-        out.push(Some(KeyDetails {
-            key: key.clone(),
-            kind: kv.kind.clone(),
-            encoding,
-            ttl_ms,
-            expires_at: ttl_ms.map(|ms| rfc3339(now_ms().saturating_add(ms))),
-            memory_bytes: memory,
-            length: Some(kv.length),
-            idle_seconds: idle,
-            preview: preview(&kv.value),
-        }));
+        out.push(inspect_key(store, key, preview).await?);
     }
     Ok(out)
 }
 
-fn preview(data: &Data) -> serde_json::Value {
+async fn inspect_key(store: &Store, key: &str, preview: bool) -> Result<Option<KeyDetails>> {
+    // Every command here names the key or none, so both pipelines go to the key's node.
+    let mut pipe = redis::pipe();
+    pipe.cmd("OBJECT").arg("IDLETIME").arg(key);
+    pipe.cmd("OBJECT").arg("FREQ").arg(key);
+    pipe.cmd("TYPE").arg(key);
+    pipe.cmd("PTTL").arg(key);
+    pipe.cmd("OBJECT").arg("ENCODING").arg(key);
+    pipe.cmd("MEMORY").arg("USAGE").arg(key);
+    if preview {
+        pipe.cmd("CLIENT").arg("NO-TOUCH").arg("ON");
+    }
+    let mut r = store.key_pipeline(key.as_bytes(), &pipe).await?.into_iter();
+    let mut next = || r.next().unwrap_or(Value::Nil);
+    // Each of these can be refused (IDLETIME under LFU, FREQ without it, an ACL without
+    // MEMORY); a refusal is "unknown".
+    let idle: Option<u64> = redis::from_redis_value(next()).ok();
+    let frequency: Option<u64> = redis::from_redis_value(next()).ok();
+    let kind: String = store.decode(next())?;
+    let pttl: i64 = store.decode(next())?;
+    let encoding: Option<String> = redis::from_redis_value(next()).ok();
+    let memory: Option<u64> = redis::from_redis_value(next()).ok();
+    let no_touch = preview && !matches!(next(), Value::ServerError(_));
+    if kind == "none" {
+        if no_touch {
+            store
+                .query::<Value>(redis::cmd("CLIENT").arg("NO-TOUCH").arg("OFF"))
+                .await?;
+        }
+        return Ok(None);
+    }
+    // Every command that measures a value (STRLEN, LLEN…) looks it up for reading, which
+    // touches it: without a preview the length stays unknown rather than cost the idle time.
+    let (length, shown) = if preview {
+        let read = read_preview(store, key, &kind, no_touch).await?;
+        (read.0, Some(read.1))
+    } else {
+        (None, None)
+    };
+    let ttl_ms = match KeyTtl::from_pttl(pttl) {
+        KeyTtl::Expires(ms) => Some(ms),
+        _ => None,
+    };
+    let read = shown.as_ref().map_or(0, |d| d.elements() as u64);
+    let touched = shown.as_ref().is_some_and(|d| *d != Data::Other) && !no_touch;
+    Ok(Some(KeyDetails {
+        key: key.to_string(),
+        kind,
+        encoding,
+        ttl_ms,
+        expires_at: ttl_ms.map(|ms| rfc3339(now_ms().saturating_add(ms))),
+        memory_bytes: memory,
+        length,
+        idle_seconds: idle,
+        frequency,
+        preview_truncated: shown.is_some() && length.is_some_and(|n| read < n),
+        preview: shown.map_or(serde_json::Value::Null, |d| preview_json(&d)),
+        preview_touched_key: touched,
+    }))
+}
+
+/// The commands that measure a value of `kind`, and read its first bytes or elements.
+fn preview_commands(kind: &str, key: &str, pipe: &mut Pipeline) -> bool {
+    let n = PREVIEW_ELEMENTS as i64;
+    match kind {
+        "string" => pipe
+            .cmd("STRLEN")
+            .arg(key)
+            .cmd("GETRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(PREVIEW_BYTES as i64 - 1),
+        "list" => pipe
+            .cmd("LLEN")
+            .arg(key)
+            .cmd("LRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(n - 1),
+        "zset" => pipe
+            .cmd("ZCARD")
+            .arg(key)
+            .cmd("ZRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(n - 1)
+            .arg("WITHSCORES"),
+        "hash" => pipe
+            .cmd("HLEN")
+            .arg(key)
+            .cmd("HSCAN")
+            .arg(key)
+            .arg(0)
+            .arg("COUNT")
+            .arg(n * 2),
+        "set" => pipe
+            .cmd("SCARD")
+            .arg(key)
+            .cmd("SSCAN")
+            .arg(key)
+            .arg(0)
+            .arg("COUNT")
+            .arg(n * 2),
+        "stream" => pipe
+            .cmd("XLEN")
+            .arg(key)
+            .cmd("XRANGE")
+            .arg(key)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(n),
+        _ => return false,
+    };
+    true
+}
+
+/// A value's length and its preview, in one round trip that also ends `CLIENT NO-TOUCH`.
+async fn read_preview(
+    store: &Store,
+    key: &str,
+    kind: &str,
+    no_touch: bool,
+) -> Result<(Option<u64>, Data)> {
+    let mut pipe = redis::pipe();
+    let known = preview_commands(kind, key, &mut pipe);
+    if no_touch {
+        pipe.cmd("CLIENT").arg("NO-TOUCH").arg("OFF");
+    }
+    if !known && !no_touch {
+        return Ok((None, Data::Other));
+    }
+    let mut r = store.key_pipeline(key.as_bytes(), &pipe).await?.into_iter();
+    if !known {
+        return Ok((None, Data::Other));
+    }
+    let length: u64 = store.decode(r.next().unwrap_or(Value::Nil))?;
+    let range = r.next().unwrap_or(Value::Nil);
+    let cap = PREVIEW_ELEMENTS;
+    let data = match kind {
+        "string" => Data::String(store.decode(range)?),
+        "list" => Data::List(store.decode(range)?),
+        "zset" => Data::ZSet(store.decode(range)?),
+        "hash" => {
+            let (_, flat): (u64, Vec<Vec<u8>>) = store.decode(range)?;
+            Data::Hash(pairs(flat).take(cap).collect())
+        }
+        "set" => {
+            let (_, mut members): (u64, Vec<Vec<u8>>) = store.decode(range)?;
+            members.truncate(cap);
+            Data::Set(members)
+        }
+        _ => {
+            let raw: Vec<(String, Vec<Vec<u8>>)> = store.decode(range)?;
+            Data::Stream(
+                raw.into_iter()
+                    .map(|(id, flat)| get::StreamEntry {
+                        id,
+                        fields: pairs(flat).collect(),
+                    })
+                    .collect(),
+            )
+        }
+    };
+    Ok((Some(length), data))
+}
+
+fn pairs(flat: Vec<Vec<u8>>) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
+    let mut it = flat.into_iter();
+    std::iter::from_fn(move || Some((it.next()?, it.next()?)))
+}
+
+fn preview_json(data: &Data) -> serde_json::Value {
     match data {
         Data::String(bytes) => {
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
                 return v;
             }
-            let text = keys::display(&bytes[..bytes.len().min(PREVIEW_BYTES)]);
-            serde_json::Value::String(text)
+            serde_json::Value::String(keys::printable(bytes))
         }
         other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
     }

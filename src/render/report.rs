@@ -2,8 +2,9 @@
 
 use std::io;
 
+use cachectl::keys;
 use cachectl::ops::audit::{AuditReport, Headline};
-use cachectl::ops::inspect::{InspectReport, KeyDetails, rfc3339};
+use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES, rfc3339};
 use cachectl::ops::remediate::{FixPlan, FixReport};
 use comfy_table::CellAlignment;
 
@@ -40,12 +41,25 @@ impl Renderer {
 
     pub fn key_details(&self, details: &[KeyDetails]) -> io::Result<()> {
         for d in details {
-            let mut t = self.table(&["", &d.key]);
+            let mut t = self.table(&["", &keys::display(d.key.as_bytes())]);
             let ttl = match (d.ttl_ms, &d.expires_at) {
                 (Some(ms), Some(at)) => format!("{} (expires {at})", human_secs(ms.div_ceil(1000))),
                 _ => "no expiry".to_string(),
             };
-            let preview = serde_json::to_string_pretty(&d.preview).unwrap_or_default();
+            let mut preview = match &d.preview {
+                serde_json::Value::Null => "-".to_string(),
+                serde_json::Value::String(text) => text.clone(),
+                other => serde_json::to_string_pretty(other).unwrap_or_default(),
+            };
+            if d.preview_truncated {
+                let total = d.length.unwrap_or(0);
+                preview.push_str(&if d.kind == "string" {
+                    format!("\n… (first {PREVIEW_BYTES} bytes of {})", bytes(total))
+                } else {
+                    let shown = d.preview.as_array().map_or(0, Vec::len);
+                    format!("\n… (first {shown} of {total} elements)")
+                });
+            }
             for (k, v) in [
                 ("type", d.kind.clone()),
                 ("encoding", opt(d.encoding.clone(), |e| e)),
@@ -53,11 +67,24 @@ impl Renderer {
                 ("memory", opt(d.memory_bytes, bytes)),
                 ("length", opt(d.length, |n| n.to_string())),
                 ("idle", opt(d.idle_seconds, human_secs)),
+                ("LFU frequency", opt(d.frequency, |n| n.to_string())),
                 ("preview", preview),
             ] {
+                if k == "LFU frequency" && d.frequency.is_none() {
+                    continue;
+                }
                 t.add_row(vec![k.to_string(), v]);
             }
             self.print_table(&t)?;
+            if d.preview_touched_key {
+                self.print(&format!(
+                    "{}\n",
+                    self.paint(
+                        "note: reading the preview reset this key's idle time (this server has no CLIENT NO-TOUCH; --no-preview avoids it)",
+                        Style::Warn
+                    )
+                ))?;
+            }
         }
         Ok(())
     }
@@ -137,7 +164,16 @@ impl Renderer {
     }
 
     pub fn audit_report(&self, r: &AuditReport, charts: bool) -> io::Result<()> {
-        self.headline(&r.headline)?;
+        if r.headline.is_empty() {
+            if let Some(note) = &r.headline_note {
+                self.print(&format!(
+                    "{}\n",
+                    self.paint(&format!("note: {note}"), Style::Warn)
+                ))?;
+            }
+        } else {
+            self.headline(&r.headline)?;
+        }
         let mut t = self.table(&[
             "family",
             "rule",

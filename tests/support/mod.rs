@@ -146,7 +146,10 @@ impl Redis {
                 .args(cli_args)
                 .arg("PING")
                 .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"))
+                .map(|o| {
+                    let said = String::from_utf8_lossy(&o.stdout);
+                    said.contains("PONG") || said.contains("NOAUTH")
+                })
                 .unwrap_or(false);
             if ok {
                 return;

@@ -1,0 +1,120 @@
+//! What listens at an address, found by talking to it the way a client of each would: for the
+//! error that says "you reached a web server" instead of "broken pipe".
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Answers PING as a Redis server does (or refuses it as one: NOAUTH, ERR…).
+    Redis,
+    /// Answers plaintext with a TLS alert: a TLS port.
+    Tls,
+    /// Hangs up on a PING, or stays silent: not Redis, perhaps TLS.
+    Silent,
+    /// Something else, named.
+    Other(String),
+}
+
+/// Connect to `host:port` and see what it is. `None` when nothing answers at all.
+pub async fn identify(host: &str, port: u16, limit: Duration) -> Option<Found> {
+    let mut stream = timeout(limit, TcpStream::connect((host, port)))
+        .await
+        .ok()?
+        .ok()?;
+    let mut buf = vec![0u8; 512];
+    // Some servers speak first: MySQL and MariaDB greet, SSH and SMTP announce themselves.
+    if let Ok(Ok(n)) = timeout(Duration::from_millis(300), stream.read(&mut buf)).await {
+        if n == 0 {
+            return Some(Found::Silent);
+        }
+        return Some(named(&buf[..n]));
+    }
+    // Eight bytes, so that a PostgreSQL server reads a whole (absurd) startup header and says
+    // so; Redis answers the PING and skips the empty line.
+    stream.write_all(b"PING\r\n\r\n").await.ok()?;
+    match timeout(limit, stream.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => Some(Found::Silent),
+        Ok(Ok(n)) => Some(answer(&buf[..n])),
+        Err(_) => Some(Found::Silent),
+    }
+}
+
+/// A server that spoke before being asked.
+fn named(greeting: &[u8]) -> Found {
+    let text = String::from_utf8_lossy(greeting);
+    if greeting.len() > 5 && greeting[4] == 10 {
+        // A MySQL protocol-10 handshake: 3 bytes length, sequence 0, then version 10.
+        let version: String = text[5..].chars().take_while(|c| *c != '\0').collect();
+        return Found::Other(format!("a MySQL/MariaDB server ({version})"));
+    }
+    if text.starts_with("SSH-") {
+        return Found::Other("an SSH server".into());
+    }
+    if text.starts_with("220") {
+        return Found::Other("an SMTP or FTP server".into());
+    }
+    Found::Other(format!("a server that greets with {:?}", brief(&text)))
+}
+
+/// A server's reply to `PING\r\n`.
+fn answer(reply: &[u8]) -> Found {
+    let text = String::from_utf8_lossy(reply);
+    if reply.first() == Some(&0x15) && reply.get(1) == Some(&0x03) {
+        return Found::Tls;
+    }
+    if text.starts_with("+PONG")
+        || text.starts_with("-NOAUTH")
+        || text.starts_with("-ERR")
+        || text.starts_with("-DENIED")
+        || text.starts_with("-WRONGPASS")
+        || text.starts_with("-NOPERM")
+    {
+        return Found::Redis;
+    }
+    let lower = text.to_ascii_lowercase();
+    if text.starts_with("HTTP/")
+        || lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+    {
+        return Found::Other("an HTTP server".into());
+    }
+    if reply.first() == Some(&b'E') && text.contains("FATAL") {
+        return Found::Other("a PostgreSQL server".into());
+    }
+    Found::Other(format!(
+        "a server that answers PING with {:?}",
+        brief(&text)
+    ))
+}
+
+fn brief(text: &str) -> String {
+    text.chars().take(40).filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_told_apart() {
+        assert_eq!(answer(b"+PONG\r\n"), Found::Redis);
+        assert_eq!(
+            answer(b"-NOAUTH Authentication required.\r\n"),
+            Found::Redis
+        );
+        assert_eq!(answer(&[0x15, 0x03, 0x03, 0x00, 0x02]), Found::Tls);
+        assert_eq!(
+            answer(b"HTTP/1.1 400 Bad Request\r\n"),
+            Found::Other("an HTTP server".into())
+        );
+        let greeting = b"\x4a\x00\x00\x00\x0a10.11.6-MariaDB\x00rest";
+        assert_eq!(
+            named(greeting),
+            Found::Other("a MySQL/MariaDB server (10.11.6-MariaDB)".into())
+        );
+    }
+}
