@@ -368,3 +368,34 @@ fn cluster_audit_covers_every_master() {
         "one headline row per master"
     );
 }
+
+/// CI gates on the exit code, so nothing may pass by checking nothing.
+#[test]
+fn a_policy_rule_that_matches_nothing_is_a_violation() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    keyspace(&mut c, now_ms() + 3_600_000);
+    let p = r.dir().join("typo.yaml");
+    std::fs::write(
+        &p,
+        "rules:\n  - family: \"post_cach:{n}\"\n    require_ttl: true\n  - match: \"*\"\n",
+    )
+    .unwrap();
+    let (code, doc) = audit_json(&r.url(), &["--policy", p.to_str().unwrap()]);
+    assert_eq!(code, Some(4), "{doc}");
+    let v = entry(&doc, "violations", "kind", "rule_matches_nothing");
+    assert_eq!(v["rule"], "family post_cach:{n}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nearest family seen is `post_cache:{n}`"),
+        "{v}"
+    );
+    // --quick reads no key: it cannot check a policy, so it refuses to pretend.
+    cachectl(&r.url())
+        .args(["ttl-audit", "--quick", "--policy"])
+        .arg(&p)
+        .assert()
+        .code(2);
+}

@@ -711,3 +711,57 @@ fn jitter_is_independent_for_every_child_run() {
         );
     }
 }
+
+#[test]
+fn check_fails_when_redis_is_unreachable_or_a_step_goes_unchecked() {
+    let (_dir, plan) = demo_copy();
+    let dead = format!("redis://127.0.0.1:{}", support::free_port());
+    let out = cachectl(&dead)
+        .args(["warm", "--check", "-o", "json", "--timeout", "1s"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    assert_eq!(doc["redis"]["reachable"], false, "{doc}");
+    // Offline is syntax only, and says so.
+    let out = cachectl(&dead)
+        .args(["warm", "--check", "--offline"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("syntax only") && !text.contains("│ ok"),
+        "{text}"
+    );
+
+    // An HTTP child needs a parent row to be fetched: it cannot be checked, and that fails.
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE u (id INTEGER); INSERT INTO u VALUES (1);",
+    );
+    std::fs::create_dir_all(dir.path().join("api")).unwrap();
+    let yaml = "sources:\n  db:\n    sqlite: t.db\n  api:\n    http:\n      base_url: file://api\nsteps:\n  - name: users\n    source: db\n    query: SELECT id FROM u\n    key: \"user:{id}\"\n    ttl: 60\n    for_each:\n      - name: feed\n        source: api\n        request:\n          path: /feed_{id}.json\n        key: \"feed:{id}\"\n        value: collect\n        ttl: 60\n";
+    let plan = write_plan(dir.path(), yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "--check", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json_of(&out);
+    assert!(
+        entry(&doc, "steps", "step", "feed")["unchecked"].is_string(),
+        "{doc}"
+    );
+    assert!(entry(&doc, "steps", "step", "users")["unchecked"].is_null());
+}

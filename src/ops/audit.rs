@@ -115,6 +115,9 @@ pub struct FamilyAudit {
 #[serde(rename_all = "snake_case")]
 pub enum ViolationKind {
     MissingTtl,
+    /// A rule no audited key fell under: a typo, a family not in the cache now, or an
+    /// earlier rule that takes its keys. Reported so a policy cannot pass by matching nothing.
+    RuleMatchesNothing,
     TtlBelowMin,
     TtlAboveMax,
     ExpiryCluster,
@@ -369,6 +372,33 @@ pub async fn audit(
                 }
             }
         }
+        // Only a whole, unsampled scan can say a rule matches nothing.
+        if !interrupted && options.sample.is_none() {
+            let families: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
+            for (ri, rule) in policy.rules.iter().enumerate() {
+                if groups.keys().any(|(r, _)| *r == Some(ri)) {
+                    continue;
+                }
+                let hint = match &rule.selector {
+                    crate::ops::policy::Selector::Family(f) => nearest(f, &families)
+                        .map(|n| format!("; the nearest family seen is `{n}`"))
+                        .unwrap_or_default(),
+                    crate::ops::policy::Selector::Glob(_) => String::new(),
+                };
+                violations.push(Violation {
+                    rule: rule.name.clone(),
+                    rule_index: ri,
+                    family: String::new(),
+                    kind: ViolationKind::RuleMatchesNothing,
+                    keys: 0,
+                    sample: Vec::new(),
+                    detail: format!(
+                        "no key matching `{pattern}` fell under this rule (a typo, a family not cached now, or an earlier rule takes its keys){hint}"
+                    ),
+                    clusters: Vec::new(),
+                });
+            }
+        }
     }
 
     // From the current minute through the latest expiry (within a day), whole buckets.
@@ -513,5 +543,47 @@ impl BatchWork for AuditWork<'_> {
 
     fn acted(&self) -> u64 {
         self.last
+    }
+}
+
+/// The name in `names` closest to `wanted` (edit distance), when it is close enough to be
+/// what was meant.
+fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
+    let (best, distance) = names
+        .iter()
+        .map(|n| (*n, edit_distance(wanted, n)))
+        .min_by_key(|(_, d)| *d)?;
+    (distance <= wanted.chars().count().div_ceil(3)).then_some(best)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_family() {
+        let seen = ["user_{n}_posts:page_{n}", "post_cache:{n}", "country:{s}"];
+        assert_eq!(
+            nearest("user_{n}_post:page_{n}", &seen),
+            Some("user_{n}_posts:page_{n}")
+        );
+        assert_eq!(nearest("leaderboard:{n}", &seen), None);
     }
 }

@@ -396,12 +396,23 @@ impl Renderer {
     }
 
     pub fn warm_check(&self, r: &cachectl::warm::check::CheckReport) -> io::Result<()> {
-        let mut t = self.table(&["source", "reachable", "error"]);
+        let mut t = self.table(&["redis or source", "reachable", "error"]);
+        if let Some(redis) = &r.redis {
+            t.add_row(vec![
+                format!("redis {}", redis.target),
+                if redis.reachable {
+                    self.paint("yes", Style::Good)
+                } else {
+                    self.paint("no", Style::Bad)
+                },
+                redis.error.clone().unwrap_or_default(),
+            ]);
+        }
         for s in &r.sources {
             let reach = match s.reachable {
                 Some(true) => self.paint("yes", Style::Good),
                 Some(false) => self.paint("no", Style::Bad),
-                None => "not tried".to_string(),
+                None => "not tried (--offline)".to_string(),
             };
             t.add_row(vec![
                 s.source.clone(),
@@ -410,21 +421,36 @@ impl Renderer {
             ]);
         }
         self.print_table(&t)?;
-        let mut t = self.table(&["step", "columns", "problems"]);
+        let mut t = self.table(&["step", "fields", "result"]);
         for s in &r.steps {
+            let result = match (&s.unchecked, s.problems.is_empty()) {
+                (_, false) => self.paint(&s.problems.join("; "), Style::Bad),
+                (Some(why), true) if r.offline => {
+                    self.paint(&format!("syntax only ({why})"), Style::Dim)
+                }
+                (Some(why), true) => self.paint(&format!("not checked: {why}"), Style::Bad),
+                (None, true) => self.paint("ok", Style::Good),
+            };
             t.add_row(vec![
                 s.step.clone(),
                 s.columns
                     .as_ref()
                     .map(|c| c.join(", "))
                     .unwrap_or_else(|| "-".into()),
-                if s.problems.is_empty() {
-                    self.paint("ok", Style::Good)
-                } else {
-                    self.paint(&s.problems.join("; "), Style::Bad)
-                },
+                result,
             ]);
         }
-        self.print_table(&t)
+        self.print_table(&t)?;
+        let verdict = if r.ok() && r.offline {
+            self.paint(
+                "plan is valid (syntax only: --offline contacted nothing)",
+                Style::Good,
+            )
+        } else if r.ok() {
+            self.paint("plan checked: ok", Style::Good)
+        } else {
+            self.paint("plan check failed", Style::Bad)
+        };
+        self.print(&format!("{verdict}\n"))
     }
 }
