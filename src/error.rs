@@ -123,3 +123,46 @@ fn hint(code: &str, detail: &str) -> Option<String> {
         _ => return None,
     })
 }
+
+/// A YAML error as `file:line:column: field: what is wrong`. The parser knows where, but for
+/// a value of the wrong type not which field: that is read off the line it points at.
+pub fn yaml_error(origin: &str, text: &str, e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let mut message = full.lines().next().unwrap_or("").trim();
+    message = message.strip_prefix("error: ").unwrap_or(message);
+    if message.starts_with("line ")
+        && let Some((_, rest)) = message.split_once(": ")
+    {
+        message = rest;
+    }
+    let Some(at) = e.location() else {
+        return format!("{origin}: {message}");
+    };
+    let field = text
+        .lines()
+        .nth(at.line().saturating_sub(1) as usize)
+        .and_then(|line| {
+            let col = at.column().saturating_sub(1) as usize;
+            let before: String = line.chars().take(col).collect();
+            let from: String = line.chars().skip(col).collect();
+            // The parser points either at the value (`ttl: ^true`) or at its key (`^ttl: true`).
+            let key = match before.trim_end().strip_suffix(':') {
+                Some(k) => k
+                    .rsplit(|c: char| c.is_whitespace() || c == '-' || c == '{' || c == ',')
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                None => from
+                    .split_once(':')
+                    .map(|(k, _)| k.trim_start_matches(['-', ' ']).to_string())
+                    .filter(|k| !k.contains(char::is_whitespace))
+                    .unwrap_or_default(),
+            };
+            let key = key.trim_matches(['"', '\'']).to_string();
+            (!key.is_empty() && !message.contains(&format!("`{key}`"))).then_some(key)
+        });
+    match field {
+        Some(f) => format!("{origin}:{}:{}: {f}: {message}", at.line(), at.column()),
+        None => format!("{origin}:{}:{}: {message}", at.line(), at.column()),
+    }
+}

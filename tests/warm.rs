@@ -230,19 +230,39 @@ fn invalid_plans_are_rejected_with_location_before_anything_runs() {
             ":5:",
             "no ttl",
         ),
+        // A value of the wrong type names its field, not a Rust type.
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n    ttl: true\n",
+            ":9:",
+            "ttl: invalid type: boolean `true`, expected a number, or text such as 1h",
+        ),
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n    ttl: 60\n    value: 7\n",
+            ":10:",
+            "value: expected row, collect",
+        ),
+        // Value templates are parsed with the plan, so a typo fails before any row.
+        (
+            "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT id FROM t\n    key: \"x:{id}\"\n    ttl: 60\n    value: {template: {a: \"{id\"}}\n",
+            ":10:",
+            "steps[0].value.template",
+        ),
     ];
     for (yaml, line, needle) in cases {
         let plan = write_plan(dir.path(), yaml);
-        cachectl(&r.url())
-            .args(["warm"])
-            .arg(&plan)
-            .env_remove("NOT_SET_VAR_X")
-            .assert()
-            .code(2)
-            .stderr(
-                predicate::str::contains(format!("{}{line}", plan.display()))
-                    .and(predicate::str::contains(needle)),
-            );
+        for check in [&[][..], &["--check", "--offline"][..]] {
+            cachectl(&r.url())
+                .args(["warm"])
+                .args(check)
+                .arg(&plan)
+                .env_remove("NOT_SET_VAR_X")
+                .assert()
+                .code(2)
+                .stderr(
+                    predicate::str::contains(format!("{}{line}", plan.display()))
+                        .and(predicate::str::contains(needle)),
+                );
+        }
     }
     let mut c = r.conn();
     assert_eq!(dbsize(&mut c), 0);
@@ -764,4 +784,34 @@ fn check_fails_when_redis_is_unreachable_or_a_step_goes_unchecked() {
         "{doc}"
     );
     assert!(entry(&doc, "steps", "step", "users")["unchecked"].is_null());
+}
+
+/// PostgreSQL's errors point into the query, not at a line of PostgreSQL's own source.
+#[test]
+fn postgres_errors_point_into_the_query() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let yaml = "sources:\n  pg:\n    url: ${PG_URL}\nsteps:\n  - name: bad\n    source: pg\n    query: |\n      SELECT relname\n      FROM pg_class WHERE nope = 1\n    key: \"c:{relname}\"\n    ttl: 60\n";
+    let plan = write_plan(dir.path(), yaml);
+    let out = cachectl(&r.url())
+        .arg("warm")
+        .arg(&plan)
+        .env("PG_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("column \"nope\" does not exist (42703)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("at query line 2, column 21: `nope = 1`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(" at line "), "{stderr}");
 }

@@ -234,6 +234,83 @@ impl Vars for Layered<'_> {
     }
 }
 
+/// A JSON value whose strings are templates (a warm step's `value: {template: …}`), parsed
+/// once when the plan loads so a typo fails `--check`, not row 5,000 of a run. A string that
+/// is exactly one `{field}` keeps the field's JSON type; any other string renders as text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueTemplate {
+    Field(String),
+    Text(KeyTemplate),
+    Array(Vec<ValueTemplate>),
+    Object(Vec<(String, ValueTemplate)>),
+    Literal(serde_json::Value),
+}
+
+impl ValueTemplate {
+    pub fn parse(v: &serde_json::Value) -> Result<Self, TemplateError> {
+        use serde_json::Value;
+        Ok(match v {
+            Value::String(s) => {
+                let t = KeyTemplate::parse(s)?;
+                match t.fields().as_slice() {
+                    [only] if *s == format!("{{{only}}}") => ValueTemplate::Field(only.to_string()),
+                    _ => ValueTemplate::Text(t),
+                }
+            }
+            Value::Array(a) => {
+                ValueTemplate::Array(a.iter().map(Self::parse).collect::<Result<_, _>>()?)
+            }
+            Value::Object(o) => ValueTemplate::Object(
+                o.iter()
+                    .map(|(k, v)| Ok((k.clone(), Self::parse(v)?)))
+                    .collect::<Result<_, TemplateError>>()?,
+            ),
+            other => ValueTemplate::Literal(other.clone()),
+        })
+    }
+
+    /// Every field the template uses.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            ValueTemplate::Field(f) => vec![f.as_str()],
+            ValueTemplate::Text(t) => t.fields(),
+            ValueTemplate::Array(items) => items.iter().flat_map(Self::fields).collect(),
+            ValueTemplate::Object(pairs) => pairs.iter().flat_map(|(_, v)| v.fields()).collect(),
+            ValueTemplate::Literal(_) => Vec::new(),
+        }
+    }
+
+    /// Fill the template: `whole` looks up a field's JSON value (for `"{field}"`), `vars`
+    /// serves text templates.
+    pub fn render(
+        &self,
+        whole: &dyn Fn(&str) -> Option<serde_json::Value>,
+        vars: &dyn Vars,
+    ) -> Result<serde_json::Value, TemplateError> {
+        use serde_json::Value;
+        Ok(match self {
+            ValueTemplate::Field(f) => whole(f).ok_or_else(|| TemplateError::MissingField {
+                template: format!("{{{f}}}"),
+                field: f.clone(),
+            })?,
+            ValueTemplate::Text(t) => Value::String(t.render(vars)?),
+            ValueTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| v.render(whole, vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ValueTemplate::Object(pairs) => Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), v.render(whole, vars)?)))
+                    .collect::<Result<_, TemplateError>>()?,
+            ),
+            ValueTemplate::Literal(v) => v.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,13 +86,8 @@ impl Policy {
 
     /// Parse policy YAML; errors name `origin`, line and column.
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
-        let file: PolicyFile = serde_saphyr::from_str(text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!("{origin}:{}:{}", l.line(), l.column()))
-                .unwrap_or_else(|| origin.to_string());
-            Error::Usage(format!("{at}: {}", first_line(&e.to_string())))
-        })?;
+        let file: PolicyFile = serde_saphyr::from_str(text)
+            .map_err(|e| Error::Usage(crate::error::yaml_error(origin, text, &e)))?;
         let mut rules = Vec::with_capacity(file.rules.len());
         for (i, r) in file.rules.into_iter().enumerate() {
             let here = format!("{origin}: rules[{i}]");
@@ -148,10 +143,6 @@ impl Policy {
             Selector::Family(f) => f == family,
         })
     }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
 }
 
 #[cfg(test)]

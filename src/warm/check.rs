@@ -304,8 +304,10 @@ fn check_step<'a>(
             }
         } else if columns.is_some() {
             let mut used: Vec<String> = step.key.fields().iter().map(|f| f.to_string()).collect();
-            if let Shape::Field(f) = &step.shape {
-                used.push(f.clone());
+            match &step.shape {
+                Shape::Field(f) => used.push(f.clone()),
+                Shape::Template(t) => used.extend(t.fields().iter().map(|f| f.to_string())),
+                _ => {}
             }
             let what = match step.fetch {
                 Fetch::Sql { .. } => "a column of the query (columns",

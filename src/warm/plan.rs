@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, Result};
-use crate::keys::template::KeyTemplate;
+use crate::keys::template::{KeyTemplate, ValueTemplate};
 use crate::ttl;
 
 // ---- The file as written -------------------------------------------------------------------
@@ -120,20 +120,74 @@ fn one() -> u64 {
 }
 
 /// A YAML scalar written as a number or a string (`3600`, `1h`, `10%`).
-#[derive(Debug, Deserialize, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum Scalar {
     Int(u64),
     Float(f64),
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, or text such as 1h, 30m or 10%")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
+                u64::try_from(v)
+                    .map(Scalar::Int)
+                    .map_err(|_| E::custom(format!("{v} is negative")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[derive(Debug)]
 enum ValueFile {
     Named(String),
     Field { field: String },
     Template { template: serde_json::Value },
+}
+
+impl<'de> Deserialize<'de> for ValueFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = serde_json::Value::deserialize(d)?;
+        let expected = "expected row, collect, {field: NAME} or {template: …}";
+        match v {
+            serde_json::Value::String(s) => Ok(ValueFile::Named(s)),
+            serde_json::Value::Object(mut m) if m.len() == 1 => {
+                if let Some(f) = m.remove("field") {
+                    match f {
+                        serde_json::Value::String(field) => Ok(ValueFile::Field { field }),
+                        other => Err(D::Error::custom(format!(
+                            "field: expected a column name, found {other}"
+                        ))),
+                    }
+                } else if let Some(template) = m.remove("template") {
+                    Ok(ValueFile::Template { template })
+                } else {
+                    Err(D::Error::custom(format!(
+                        "{expected}, found {}",
+                        serde_json::Value::Object(m)
+                    )))
+                }
+            }
+            other => Err(D::Error::custom(format!("{expected}, found {other}"))),
+        }
+    }
 }
 
 // ---- The plan as run -------------------------------------------------------------------------
@@ -251,7 +305,7 @@ pub enum Shape {
     /// One column of each row.
     Field(String),
     /// A JSON document built from the row: `"{col}"` strings become the column's value.
-    Template(serde_json::Value),
+    Template(ValueTemplate),
 }
 
 impl WarmPlan {
@@ -270,16 +324,8 @@ impl WarmPlan {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<WarmPlan> {
         let origin = path.display().to_string();
-        let file: PlanFile = serde_saphyr::from_str(text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!("{origin}:{}:{}", l.line(), l.column()))
-                .unwrap_or_else(|| origin.clone());
-            Error::Plan(format!(
-                "{at}: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ))
-        })?;
+        let file: PlanFile = serde_saphyr::from_str(text)
+            .map_err(|e| Error::Plan(crate::error::yaml_error(&origin, text, &e)))?;
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let ctx = Ctx {
             origin: &origin,
@@ -670,7 +716,10 @@ impl Ctx<'_> {
                     ));
                 }
                 ValueFile::Field { field: f } => Shape::Field(f.clone()),
-                ValueFile::Template { template: t } => Shape::Template(t.clone()),
+                ValueFile::Template { template: t } => Shape::Template(
+                    ValueTemplate::parse(t)
+                        .map_err(|e| self.fail(v, &format!("{field}.value.template"), e))?,
+                ),
             },
         };
         let key = template(&s.key, "key")?;

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{OnceCell, mpsc};
 
 use crate::error::{Error, Result};
-use crate::keys::template::{KeyTemplate, Layered, Vars};
+use crate::keys::template::{Layered, ValueTemplate, Vars};
 use crate::progress::{ProgressBars, ProgressUpdate};
 use crate::stop::Stop;
 use crate::store::Store;
@@ -506,37 +506,15 @@ impl Vars for VarsWithCli<'_> {
 
 /// Build a template value: a string that is exactly `{col}` takes the column's value with its
 /// type (the row's own fields first, then inherited ones); other strings are filled as text.
-fn fill(t: &Value, own: &Map<String, Value>, inherited: &VarsWithCli<'_>) -> Result<Value> {
-    Ok(match t {
-        Value::String(s) => {
-            let tpl = KeyTemplate::parse(s)?;
-            match tpl.fields().as_slice() {
-                [only] if s == &format!("{{{only}}}") => own
-                    .get(*only)
-                    .cloned()
-                    .or_else(|| inherited.value(only))
-                    .ok_or_else(|| crate::keys::template::TemplateError::MissingField {
-                        template: s.clone(),
-                        field: only.to_string(),
-                    })?,
-                _ => Value::String(tpl.render(&Layered {
-                    top: own,
-                    below: inherited,
-                })?),
-            }
-        }
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|v| fill(v, own, inherited))
-                .collect::<Result<_>>()?,
-        ),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| Ok((k.clone(), fill(v, own, inherited)?)))
-                .collect::<Result<_>>()?,
-        ),
-        other => other.clone(),
-    })
+fn fill(t: &ValueTemplate, own: &Map<String, Value>, inherited: &VarsWithCli<'_>) -> Result<Value> {
+    let whole = |f: &str| own.get(f).cloned().or_else(|| inherited.value(f));
+    Ok(t.render(
+        &whole,
+        &Layered {
+            top: own,
+            below: inherited,
+        },
+    )?)
 }
 
 /// Parse the listed text columns as JSON, in place.

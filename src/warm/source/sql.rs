@@ -36,6 +36,43 @@ fn sql_err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Source(format!("{what}: {e}"))
 }
 
+/// A database's error about `query`, in the database's words, pointing into the query where
+/// the server says the problem is (PostgreSQL's own `at line N` is a line of its C source,
+/// of no use to the plan's author).
+fn query_err(what: &str, query: &str, e: sqlx::Error) -> Error {
+    let Some(pg) = e
+        .as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    else {
+        return sql_err(what, e);
+    };
+    let mut text = format!("{what}: {} ({})", pg.message(), pg.code());
+    if let Some(sqlx::postgres::PgErrorPosition::Original(at)) = pg.position() {
+        text.push_str(&format!(", {}", position_in(query, at)));
+    }
+    if let Some(detail) = pg.detail() {
+        text.push_str(&format!("; {detail}"));
+    }
+    if let Some(hint) = pg.hint() {
+        text.push_str(&format!("; hint: {hint}"));
+    }
+    Error::Source(text)
+}
+
+/// `at` (1-based, in characters) as the query's line and column, with the text around it.
+fn position_in(query: &str, at: usize) -> String {
+    let before: Vec<char> = query.chars().take(at.saturating_sub(1)).collect();
+    let line = before.iter().filter(|c| **c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|c| **c != '\n').count() + 1;
+    let near: String = query
+        .chars()
+        .skip(at.saturating_sub(1))
+        .take(30)
+        .take_while(|c| *c != '\n')
+        .collect();
+    format!("at query line {line}, column {column}: `{near}`")
+}
+
 impl SqlPool {
     pub async fn connect(src: &SqlSource, max_connections: u32) -> Result<SqlPool> {
         let scheme = src.url.split(':').next().unwrap_or("");
@@ -103,7 +140,7 @@ impl SqlPool {
 
     /// The columns `query` returns, from the server's own preparation of the statement.
     pub async fn columns(&self, query: &str) -> Result<Vec<String>> {
-        let err = |e| sql_err("preparing the query", e);
+        let err = |e| query_err("preparing the query", query, e);
         let sql = || AssertSqlSafe(query.to_string()).into_sql_str();
         Ok(match self {
             SqlPool::Sqlite(path) => {
@@ -153,7 +190,7 @@ impl SqlPool {
                 while let Some(row) = rows
                     .try_next()
                     .await
-                    .map_err(|e| sql_err("running the query", e))?
+                    .map_err(|e| query_err("running the query", query, e))?
                 {
                     chunk.push(Value::Object($row_to_json(&row)?));
                     if chunk.len() >= CHUNK_ROWS {
