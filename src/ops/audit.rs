@@ -178,12 +178,13 @@ struct GroupAcc {
 }
 
 impl GroupAcc {
-    fn new(window_ms: u64) -> Self {
+    /// `start_ms`: when the scan started, shared by every group so their windows merge cheaply.
+    fn new(window_ms: u64, start_ms: u64) -> Self {
         GroupAcc {
             keys: 0,
             without_ttl: 0,
             ttl: LogHistogram::default(),
-            windows: ExpiryWindows::new(window_ms),
+            windows: ExpiryWindows::starting(window_ms, start_ms),
             sample_without_ttl: Vec::new(),
             below_min: (0, Vec::new()),
             above_max: (0, Vec::new()),
@@ -191,10 +192,15 @@ impl GroupAcc {
     }
 
     fn merge(&mut self, o: &GroupAcc) {
+        self.windows.merge(&o.windows);
+        self.merge_counts(o);
+    }
+
+    /// Everything but the expiry windows.
+    fn merge_counts(&mut self, o: &GroupAcc) {
         self.keys += o.keys;
         self.without_ttl += o.without_ttl;
         self.ttl.merge(&o.ttl);
-        self.windows.merge(&o.windows);
         extend_sample(&mut self.sample_without_ttl, &o.sample_without_ttl);
         self.below_min.0 += o.below_min.0;
         extend_sample(&mut self.below_min.1, &o.below_min.1);
@@ -237,6 +243,7 @@ pub async fn audit(
         Err(e) => return Err(e),
     };
     let window_ms = (options.window.as_millis() as u64).max(1);
+    let start_ms = now_ms();
     let spec = ScanSpec {
         store,
         pattern,
@@ -248,27 +255,35 @@ pub async fn audit(
     let outcome = scan::scan(&spec, "auditing", |_| AuditWork {
         options,
         window_ms,
+        start_ms,
         groups: HashMap::new(),
         last: 0,
     })
     .await?;
     let interrupted = outcome.interrupted();
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
-    for w in &outcome.work {
-        for (k, acc) in &w.groups {
-            groups
-                .entry(k.clone())
-                .or_insert_with(|| GroupAcc::new(window_ms))
-                .merge(acc);
+    for w in outcome.work {
+        for (k, acc) in w.groups {
+            match groups.entry(k) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(acc);
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&acc),
+            }
         }
+    }
+    // Fold every group's buffered expiries once, so that nothing below copies them.
+    for acc in groups.values_mut() {
+        acc.windows.compact();
     }
     let scale = 1.0 / options.sample.unwrap_or(1.0);
     let s = |n: u64| (n as f64 * scale).round() as u64;
 
-    let mut all = GroupAcc::new(window_ms);
+    let mut all = GroupAcc::new(window_ms, start_ms);
     for acc in groups.values() {
-        all.merge(acc);
+        all.merge_counts(acc);
     }
+    all.windows = ExpiryWindows::union(groups.values().map(|g| &g.windows), window_ms, start_ms);
     let rule_name =
         |i: Option<usize>| i.and_then(|i| options.policy.as_ref().map(|p| p.rules[i].name.clone()));
 
@@ -466,6 +481,7 @@ pub async fn audit(
 struct AuditWork<'a> {
     options: &'a AuditOptions,
     window_ms: u64,
+    start_ms: u64,
     groups: HashMap<GroupKey, GroupAcc>,
     last: u64,
 }
@@ -506,11 +522,11 @@ impl BatchWork for AuditWork<'_> {
             } else {
                 family
             };
-            let window_ms = self.window_ms;
+            let (window_ms, start_ms) = (self.window_ms, self.start_ms);
             let acc = self
                 .groups
                 .entry((rule, family))
-                .or_insert_with(|| GroupAcc::new(window_ms));
+                .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
             acc.keys += 1;
             self.last += 1;
             match ttl {

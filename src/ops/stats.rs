@@ -1,7 +1,7 @@
 //! Bounded-memory statistics for keyspace scans: quantiles of memory and TTL, and expiry
 //! clusters. Memory grows with the spread of the values, never with the number of keys.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -102,13 +102,23 @@ impl LogHistogram {
     }
 }
 
-/// Counts of keys by absolute expiry time, at a tenth of the cluster window, so that the
+/// Counts of keys by absolute expiry time, at a fraction of the cluster window, so that the
 /// busiest window can be found wherever it starts (a grid of whole windows could split a spike
 /// in two and report half of it).
+///
+/// Every tick is kept, so answers are exact; memory is 8 bytes per distinct tick that holds a
+/// key (never more than one entry per key), whatever the window: ticks arrive unsorted from
+/// the scan, are buffered, and are folded into sorted runs of `(tick, keys)` now and then.
 #[derive(Clone, Debug)]
 pub struct ExpiryWindows {
     tick_ms: u64,
-    ticks: HashMap<u64, u64>,
+    ticks_per_window: u64,
+    /// Ticks are stored as offsets from this one (the scan's start), in 32 bits: at 1 ms ticks
+    /// that reaches 49 days ahead. Anything further (or earlier) goes to `far`.
+    base: u64,
+    fresh: Vec<u32>,
+    runs: Vec<(u32, u32)>,
+    far: BTreeMap<u64, u64>,
 }
 
 /// The most keys expiring within one window.
@@ -120,84 +130,233 @@ pub struct ExpiryCluster {
     pub window_ms: u64,
 }
 
+/// How finely a window is divided, at most.
 const TICKS_PER_WINDOW: u64 = 10;
+/// Ticks buffered before they are sorted into the runs: at least this many, and at least half
+/// as many as the runs hold, so that folding stays cheap (amortised) however many there are.
+const FRESH_TICKS: usize = 1 << 12;
 
 impl ExpiryWindows {
     pub fn new(window_ms: u64) -> Self {
+        Self::starting(window_ms, crate::ops::inspect::now_ms())
+    }
+
+    /// Windows for expiries from about `now_ms` on.
+    pub fn starting(window_ms: u64, now_ms: u64) -> Self {
+        let window_ms = window_ms.max(1);
+        // The largest tick that divides the window into at least TICKS_PER_WINDOW parts (or
+        // into milliseconds, for shorter windows), so that a window is a whole number of ticks.
+        let tick_ms = (1..=(window_ms / TICKS_PER_WINDOW).max(1))
+            .rev()
+            .find(|t| window_ms.is_multiple_of(*t))
+            .unwrap_or(1);
         ExpiryWindows {
-            tick_ms: (window_ms / TICKS_PER_WINDOW).max(1),
-            ticks: HashMap::new(),
+            tick_ms,
+            ticks_per_window: window_ms / tick_ms,
+            base: now_ms / tick_ms,
+            fresh: Vec::new(),
+            runs: Vec::new(),
+            far: BTreeMap::new(),
         }
     }
 
     pub fn add(&mut self, expires_at_ms: u64) {
-        *self.ticks.entry(expires_at_ms / self.tick_ms).or_default() += 1;
+        let tick = expires_at_ms / self.tick_ms;
+        match tick
+            .checked_sub(self.base)
+            .and_then(|o| u32::try_from(o).ok())
+        {
+            Some(offset) => {
+                self.fresh.push(offset);
+                if self.fresh.len() >= FRESH_TICKS.max(self.runs.len() / 2) {
+                    self.compact();
+                }
+            }
+            None => *self.far.entry(tick).or_default() += 1,
+        }
+    }
+
+    /// Fold the buffered ticks into the sorted runs.
+    pub fn compact(&mut self) {
+        if self.fresh.is_empty() {
+            return;
+        }
+        self.fresh.sort_unstable();
+        let mut fresh: Vec<(u32, u32)> = Vec::new();
+        for &t in &self.fresh {
+            match fresh.last_mut() {
+                Some((last, n)) if *last == t => *n += 1,
+                _ => fresh.push((t, 1)),
+            }
+        }
+        self.fresh = Vec::new();
+        self.runs = merge_runs(&self.runs, &fresh);
+        self.runs.shrink_to_fit();
     }
 
     pub fn merge(&mut self, other: &ExpiryWindows) {
-        for (t, n) in &other.ticks {
-            *self.ticks.entry(*t).or_default() += n;
+        let other = other.compacted();
+        self.compact();
+        if other.base == self.base && other.tick_ms == self.tick_ms {
+            self.runs = merge_runs(&self.runs, &other.runs);
+            for (t, n) in &other.far {
+                *self.far.entry(*t).or_default() += n;
+            }
+            return;
+        }
+        // Counted from another base (same tick size: the same window): re-base, in order.
+        let mut moved = Vec::with_capacity(other.runs.len());
+        for (tick, n) in other.iter() {
+            match tick
+                .checked_sub(self.base)
+                .and_then(|o| u32::try_from(o).ok())
+            {
+                Some(offset) => moved.push((offset, n as u32)),
+                None => *self.far.entry(tick).or_default() += n,
+            }
+        }
+        self.runs = merge_runs(&self.runs, &moved);
+    }
+
+    /// Several windows (of one window size) as one, built in one go: merging them one after
+    /// another would copy the growing whole each time.
+    pub fn union<'a>(
+        parts: impl Iterator<Item = &'a ExpiryWindows> + Clone,
+        window_ms: u64,
+        now_ms: u64,
+    ) -> ExpiryWindows {
+        let mut out = ExpiryWindows::starting(window_ms, now_ms);
+        let total: usize = parts.clone().map(|p| p.runs.len() + p.fresh.len()).sum();
+        let mut all: Vec<(u32, u32)> = Vec::with_capacity(total);
+        for p in parts {
+            let p = p.compacted();
+            for (tick, n) in p.iter() {
+                match tick
+                    .checked_sub(out.base)
+                    .and_then(|o| u32::try_from(o).ok())
+                {
+                    Some(offset) => all.push((offset, n as u32)),
+                    None => *out.far.entry(tick).or_default() += n,
+                }
+            }
+        }
+        all.sort_unstable_by_key(|(t, _)| *t);
+        all.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1 = kept.1.saturating_add(later.1);
+                true
+            } else {
+                false
+            }
+        });
+        out.runs = all;
+        out
+    }
+
+    /// Every tick holding keys, in order, with its count. Buffered ticks must have been
+    /// compacted (every method that reads calls it on a copy if not).
+    fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let base = self.base;
+        self.far
+            .range(..base)
+            .map(|(t, n)| (*t, *n))
+            .chain(
+                self.runs
+                    .iter()
+                    .map(move |(o, n)| (base + u64::from(*o), u64::from(*n))),
+            )
+            .chain(self.far.range(base..).map(|(t, n)| (*t, *n)))
+    }
+
+    /// `self`, compacted if it has buffered ticks.
+    fn compacted(&self) -> std::borrow::Cow<'_, ExpiryWindows> {
+        if self.fresh.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut c = self.clone();
+            c.compact();
+            std::borrow::Cow::Owned(c)
         }
     }
 
     pub fn window_ms(&self) -> u64 {
-        self.tick_ms * TICKS_PER_WINDOW
+        self.tick_ms * self.ticks_per_window
     }
 
-    /// The busiest window: a sliding sum over consecutive ticks.
+    /// The busiest window (the earliest, of equals): a sliding sum over consecutive ticks.
     pub fn busiest(&self) -> Option<ExpiryCluster> {
-        self.clusters_over(0).into_iter().max_by(|a, b| {
-            a.keys
-                .cmp(&b.keys)
-                .then_with(|| b.starts_ms.cmp(&a.starts_ms))
-        })
+        let mut best: Option<ExpiryCluster> = None;
+        self.slide(|keys, starts_ms| {
+            if best.as_ref().is_none_or(|b| keys > b.keys) {
+                best = Some(ExpiryCluster {
+                    keys,
+                    starts_ms,
+                    window_ms: self.window_ms(),
+                });
+            }
+        });
+        best
+    }
+
+    /// Call `each(keys, starts_ms)` for the window ending at every tick that holds keys.
+    fn slide(&self, mut each: impl FnMut(u64, u64)) {
+        let me = self.compacted();
+        let mut sum = 0u64;
+        // The window's first tick trails the newest one by less than a window.
+        let mut trailing = me.iter().peekable();
+        for (tick, n) in me.iter() {
+            sum += n;
+            while let Some(&(lo, lo_n)) = trailing.peek() {
+                if tick - lo < self.ticks_per_window {
+                    break;
+                }
+                sum -= lo_n;
+                trailing.next();
+            }
+            if let Some(&(lo, _)) = trailing.peek() {
+                each(sum, lo * self.tick_ms);
+            }
+        }
     }
 
     /// Every window (not overlapping each other) holding more than `limit` keys, earliest first.
     pub fn clusters_over(&self, limit: u64) -> Vec<ExpiryCluster> {
-        let mut ticks: Vec<(u64, u64)> = self.ticks.iter().map(|(t, n)| (*t, *n)).collect();
-        ticks.sort_unstable();
+        let window_ms = self.window_ms();
         let mut out: Vec<ExpiryCluster> = Vec::new();
-        let mut sum = 0u64;
-        let mut lo = 0usize;
         let mut best: Option<ExpiryCluster> = None;
-        for hi in 0..ticks.len() {
-            sum += ticks[hi].1;
-            while ticks[hi].0 - ticks[lo].0 >= TICKS_PER_WINDOW {
-                sum -= ticks[lo].1;
-                lo += 1;
+        self.slide(|keys, starts_ms| {
+            if keys <= limit {
+                return;
             }
-            let starts_ms = ticks[lo].0 * self.tick_ms;
-            if sum > limit {
-                let candidate = ExpiryCluster {
-                    keys: sum,
-                    starts_ms,
-                    window_ms: self.window_ms(),
-                };
-                match &best {
-                    // Still within the window of the current best: keep the larger one.
-                    Some(b) if starts_ms < b.starts_ms + b.window_ms => {
-                        if candidate.keys > b.keys {
-                            best = Some(candidate);
-                        }
-                    }
-                    _ => {
-                        if let Some(b) = best.take() {
-                            out.push(b);
-                        }
+            let candidate = ExpiryCluster {
+                keys,
+                starts_ms,
+                window_ms,
+            };
+            match &best {
+                // Still within the window of the current best: keep the larger one.
+                Some(b) if starts_ms < b.starts_ms + b.window_ms => {
+                    if candidate.keys > b.keys {
                         best = Some(candidate);
                     }
                 }
+                _ => {
+                    if let Some(b) = best.take() {
+                        out.push(b);
+                    }
+                    best = Some(candidate);
+                }
             }
-        }
+        });
         out.extend(best);
         out
     }
 
     /// Keys expiring per `bucket_ms` from `from_ms` on, for `buckets` buckets.
     pub fn timeline(&self, from_ms: u64, bucket_ms: u64, buckets: usize) -> Vec<u64> {
+        let me = self.compacted();
         let mut out = vec![0u64; buckets];
-        for (t, n) in &self.ticks {
+        for (t, n) in me.iter() {
             let at = t * self.tick_ms;
             if at < from_ms {
                 continue;
@@ -212,8 +371,35 @@ impl ExpiryWindows {
 
     /// True when `expires_at_ms` falls inside `cluster`.
     pub fn contains(cluster: &ExpiryCluster, expires_at_ms: u64) -> bool {
-        expires_at_ms >= cluster.starts_ms && expires_at_ms < cluster.starts_ms + cluster.window_ms
+        expires_at_ms >= cluster.starts_ms
+            && expires_at_ms < cluster.starts_ms.saturating_add(cluster.window_ms)
     }
+}
+
+/// Two sorted runs of `(tick, keys)` as one.
+fn merge_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1.saturating_add(b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 #[cfg(test)]
@@ -240,8 +426,52 @@ mod tests {
     }
 
     #[test]
+    fn short_windows_are_what_they_say() {
+        let w = ExpiryWindows::starting(1, 0);
+        assert_eq!(w.window_ms(), 1);
+        assert_eq!(ExpiryWindows::starting(15, 0).window_ms(), 15);
+        assert_eq!(ExpiryWindows::starting(1234, 0).window_ms(), 1234);
+        let mut w = ExpiryWindows::starting(1, 0);
+        for t in [5, 5, 6, 9, 9, 9] {
+            w.add(t);
+        }
+        assert_eq!(w.busiest().unwrap().keys, 3);
+        assert_eq!(w.busiest().unwrap().starts_ms, 9);
+    }
+
+    /// Compaction, merging and far-away ticks give the same answers as counting by hand.
+    #[test]
+    fn runs_count_exactly() {
+        let mut a = ExpiryWindows::starting(1000, 1_000_000);
+        let mut b = ExpiryWindows::starting(1000, 1_000_000);
+        let mut j = crate::ttl::Jitter::seeded(3);
+        let mut all = Vec::new();
+        for i in 0..(FRESH_TICKS as u64 * 30) {
+            let t = 1_000_000 + (j.unit() * 50_000.0) as u64;
+            all.push(t);
+            if i % 2 == 0 { a.add(t) } else { b.add(t) }
+        }
+        // One far in the future, one in the past.
+        a.add(u64::MAX / 2);
+        b.add(10);
+        a.merge(&b);
+        let total: u64 = a.timeline(0, u64::MAX / 4, 4).iter().sum();
+        assert_eq!(total, all.len() as u64 + 2);
+        all.sort_unstable();
+        let mut best = 0;
+        let mut lo = 0;
+        for hi in 0..all.len() {
+            while all[hi] / 100 - all[lo] / 100 >= 10 {
+                lo += 1;
+            }
+            best = best.max(hi - lo + 1);
+        }
+        assert_eq!(a.busiest().unwrap().keys, best as u64);
+    }
+
+    #[test]
     fn busiest_window_is_found_across_grid_lines() {
-        let mut w = ExpiryWindows::new(1000);
+        let mut w = ExpiryWindows::starting(1000, 0);
         // 100 keys from 10.5 s to 11.4 s: one second apart at most, across the 11 s line.
         for i in 0..100 {
             w.add(10_500 + i * 9);
@@ -262,7 +492,7 @@ mod tests {
 
     #[test]
     fn timeline_counts_per_bucket() {
-        let mut w = ExpiryWindows::new(1000);
+        let mut w = ExpiryWindows::starting(1000, 0);
         w.add(60_000);
         w.add(61_000);
         w.add(130_000);
