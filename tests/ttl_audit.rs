@@ -399,3 +399,47 @@ fn a_policy_rule_that_matches_nothing_is_a_violation() {
         .assert()
         .code(2);
 }
+
+/// A cluster several windows long is one stretch; one `--spread` run moves every key of it, so
+/// the next audit finds nothing (it took three runs when only separate windows were moved).
+#[test]
+fn one_spread_run_clears_a_cluster_several_windows_long() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let start = now_ms() + 3_600_000;
+    let mut pipe = redis::pipe();
+    for i in 0..20_000u64 {
+        pipe.cmd("SET")
+            .arg(format!("burst:{i}"))
+            .arg("v")
+            .arg("PXAT")
+            .arg(start + i * 4000 / 20_000)
+            .ignore();
+    }
+    pipe.exec(&mut c).unwrap();
+    let p = r.dir().join("burst.yaml");
+    std::fs::write(&p, "rules:\n  - match: \"burst:*\"\n    max_cluster: 500\n").unwrap();
+    let policy = p.to_str().unwrap();
+    let (code, doc) = audit_json(&r.url(), &["--policy", policy]);
+    assert_eq!(code, Some(4));
+    let v = entry(&doc, "violations", "kind", "expiry_cluster");
+    assert_eq!(
+        v["keys"], 20_000,
+        "every key of the stretch is concerned: {v}"
+    );
+    assert_eq!(v["clusters"].as_array().unwrap().len(), 1, "{v}");
+    let (code, doc) = audit_json(&r.url(), &["--policy", policy, "--spread", "20", "--yes"]);
+    assert_eq!(
+        code,
+        Some(4),
+        "the audit before the fix still reports the cluster"
+    );
+    assert_eq!(doc["remediation"]["spread"], 20_000);
+    let (code, doc) = audit_json(&r.url(), &["--policy", policy]);
+    assert_eq!(
+        code,
+        Some(0),
+        "one run must clear it: {}",
+        doc["violations"]
+    );
+}

@@ -365,12 +365,15 @@ pub async fn audit(
                 let raw_limit = (limit as f64 / scale).floor() as u64;
                 let clusters = acc.windows.clusters_over(raw_limit);
                 if !clusters.is_empty() {
-                    let n: u64 = clusters.iter().map(|c| c.keys).sum();
+                    // Every key of every stretch: what a spread must move.
+                    let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
                     let worst = clusters.iter().map(|c| s(c.keys)).max().unwrap_or(0);
+                    let span_ms: u64 = clusters.iter().map(|c| c.until_ms - c.from_ms).sum();
                     let scaled: Vec<ExpiryCluster> = clusters
                         .into_iter()
                         .map(|c| ExpiryCluster {
                             keys: s(c.keys),
+                            span_keys: s(c.span_keys),
                             ..c
                         })
                         .collect();
@@ -379,8 +382,9 @@ pub async fn audit(
                         n,
                         &[],
                         format!(
-                            "{} window(s) with more than {limit} keys expiring within {window_ms} ms (worst {worst})",
-                            scaled.len()
+                            "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {limit} keys (worst {worst})",
+                            scaled.len(),
+                            crate::ttl::human_ms(span_ms)
                         ),
                         scaled,
                     );
@@ -467,6 +471,7 @@ pub async fn audit(
             .collect(),
         busiest: all.windows.busiest().map(|c| ExpiryCluster {
             keys: s(c.keys),
+            span_keys: s(c.span_keys),
             ..c
         }),
         timeline,

@@ -121,13 +121,21 @@ pub struct ExpiryWindows {
     far: BTreeMap<u64, u64>,
 }
 
-/// The most keys expiring within one window.
+/// A stretch of time in which keys expire too densely: every window in it, or (for the
+/// busiest window) the one window, with the densest window's figures.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ExpiryCluster {
+    /// The most keys expiring within one window of the stretch.
     pub keys: u64,
-    /// Unix time (ms) the window starts.
+    /// Unix time (ms) that densest window starts.
     pub starts_ms: u64,
     pub window_ms: u64,
+    /// The whole stretch, [from_ms, until_ms): where every key is part of a window over the
+    /// limit, and what a remediation must spread.
+    pub from_ms: u64,
+    pub until_ms: u64,
+    /// Keys expiring within the whole stretch.
+    pub span_keys: u64,
 }
 
 /// How finely a window is divided, at most.
@@ -285,21 +293,27 @@ impl ExpiryWindows {
 
     /// The busiest window (the earliest, of equals): a sliding sum over consecutive ticks.
     pub fn busiest(&self) -> Option<ExpiryCluster> {
+        let window_ms = self.window_ms();
         let mut best: Option<ExpiryCluster> = None;
-        self.slide(|keys, starts_ms| {
+        self.slide(|keys, lo, _| {
             if best.as_ref().is_none_or(|b| keys > b.keys) {
+                let starts_ms = lo * self.tick_ms;
                 best = Some(ExpiryCluster {
                     keys,
                     starts_ms,
-                    window_ms: self.window_ms(),
+                    window_ms,
+                    from_ms: starts_ms,
+                    until_ms: starts_ms + window_ms,
+                    span_keys: keys,
                 });
             }
         });
         best
     }
 
-    /// Call `each(keys, starts_ms)` for the window ending at every tick that holds keys.
-    fn slide(&self, mut each: impl FnMut(u64, u64)) {
+    /// Call `each(keys, first_tick, last_tick)` for the window ending at every tick that holds
+    /// keys.
+    fn slide(&self, mut each: impl FnMut(u64, u64, u64)) {
         let me = self.compacted();
         let mut sum = 0u64;
         // The window's first tick trails the newest one by less than a window.
@@ -314,42 +328,60 @@ impl ExpiryWindows {
                 trailing.next();
             }
             if let Some(&(lo, _)) = trailing.peek() {
-                each(sum, lo * self.tick_ms);
+                each(sum, lo, tick);
             }
         }
     }
 
-    /// Every window (not overlapping each other) holding more than `limit` keys, earliest first.
+    /// The stretches where windows hold more than `limit` keys, earliest first: overlapping or
+    /// touching windows over the limit are one stretch, so that every key that makes a window
+    /// too dense belongs to exactly one cluster.
     pub fn clusters_over(&self, limit: u64) -> Vec<ExpiryCluster> {
         let window_ms = self.window_ms();
-        let mut out: Vec<ExpiryCluster> = Vec::new();
-        let mut best: Option<ExpiryCluster> = None;
-        self.slide(|keys, starts_ms| {
+        // (first tick, last tick, densest window's keys, its first tick)
+        let mut spans: Vec<(u64, u64, u64, u64)> = Vec::new();
+        self.slide(|keys, lo, hi| {
             if keys <= limit {
                 return;
             }
-            let candidate = ExpiryCluster {
-                keys,
-                starts_ms,
-                window_ms,
-            };
-            match &best {
-                // Still within the window of the current best: keep the larger one.
-                Some(b) if starts_ms < b.starts_ms + b.window_ms => {
-                    if candidate.keys > b.keys {
-                        best = Some(candidate);
+            match spans.last_mut() {
+                Some(span) if lo <= span.1 + 1 => {
+                    span.1 = span.1.max(hi);
+                    if keys > span.2 {
+                        span.2 = keys;
+                        span.3 = lo;
                     }
                 }
-                _ => {
-                    if let Some(b) = best.take() {
-                        out.push(b);
-                    }
-                    best = Some(candidate);
-                }
+                _ => spans.push((lo, hi, keys, lo)),
             }
         });
-        out.extend(best);
-        out
+        // Count each stretch's keys: one more pass over the sorted ticks.
+        let mut counts = vec![0u64; spans.len()];
+        let me = self.compacted();
+        let mut i = 0;
+        for (tick, n) in me.iter() {
+            while i < spans.len() && tick > spans[i].1 {
+                i += 1;
+            }
+            if i == spans.len() {
+                break;
+            }
+            if tick >= spans[i].0 {
+                counts[i] += n;
+            }
+        }
+        spans
+            .into_iter()
+            .zip(counts)
+            .map(|((first, last, keys, densest), span_keys)| ExpiryCluster {
+                keys,
+                starts_ms: densest * self.tick_ms,
+                window_ms,
+                from_ms: first * self.tick_ms,
+                until_ms: (last + 1) * self.tick_ms,
+                span_keys,
+            })
+            .collect()
     }
 
     /// Keys expiring per `bucket_ms` from `from_ms` on, for `buckets` buckets.
@@ -369,10 +401,9 @@ impl ExpiryWindows {
         out
     }
 
-    /// True when `expires_at_ms` falls inside `cluster`.
+    /// True when `expires_at_ms` falls inside `cluster`'s stretch.
     pub fn contains(cluster: &ExpiryCluster, expires_at_ms: u64) -> bool {
-        expires_at_ms >= cluster.starts_ms
-            && expires_at_ms < cluster.starts_ms.saturating_add(cluster.window_ms)
+        (cluster.from_ms..cluster.until_ms).contains(&expires_at_ms)
     }
 }
 
@@ -484,10 +515,16 @@ mod tests {
         assert_eq!(c.starts_ms, 10_500);
         let over = w.clusters_over(20);
         assert_eq!(over.len(), 1, "{over:?}");
-        // Ten keys a second for five seconds: five separate windows over a limit of 5.
+        assert_eq!(over[0].span_keys, 100);
+        // Ten keys a second for five seconds, over a limit of 5: one stretch holding all 50,
+        // not a handful of separate windows with keys left between them.
         let over = w.clusters_over(5);
-        assert_eq!(over.len(), 6, "{over:?}");
-        assert!(over[1..].iter().all(|c| c.keys == 10));
+        assert_eq!(over.len(), 2, "{over:?}");
+        assert_eq!(over[1].keys, 10);
+        assert_eq!(over[1].span_keys, 50);
+        assert_eq!((over[1].from_ms, over[1].until_ms), (100_000, 105_000));
+        assert!(ExpiryWindows::contains(&over[1], 104_900));
+        assert!(!ExpiryWindows::contains(&over[1], 105_000));
     }
 
     #[test]
