@@ -181,7 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         'cachectl;inspect' {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Families shown, largest memory first; the rest are folded into one row')
-            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)')
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)')
             [CompletionResult]::new('--family-depth', '--family-depth', [CompletionResultType]::ParameterName, 'Keep only the first N `:`-segments of a family (ratelimit:user:*)')
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Group keys matching this regex by its first capture group (or the whole match)')
             [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Look at this share of keys only (0 < RATE <= 1) and scale the counts')
@@ -213,7 +213,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--spread', '--spread', [CompletionResultType]::ParameterName, 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one')
             [CompletionResult]::new('--charts', '--charts', [CompletionResultType]::ParameterName, 'Terminal charts: histogram and timeline bars (default: on a terminal)')
-            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)')
+            [CompletionResult]::new('--histogram-rows', '--histogram-rows', [CompletionResultType]::ParameterName, 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket')
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)')
             [CompletionResult]::new('--family-depth', '--family-depth', [CompletionResultType]::ParameterName, 'Keep only the first N `:`-segments of a family (ratelimit:user:*)')
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Group keys matching this regex by its first capture group (or the whole match)')
             [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Look at this share of keys only (0 < RATE <= 1) and scale the counts')

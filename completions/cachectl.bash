@@ -639,7 +639,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --group-by --family-depth --family --sample --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --group-by --family-depth --family --sample --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -671,6 +671,10 @@ _cachectl() {
                     ;;
                 --charts)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --histogram-rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --group-by)

@@ -172,7 +172,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;inspect'= {
             cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
             cand --top 'Families shown, largest memory first; the rest are folded into one row'
-            cand --group-by 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)'
+            cand --group-by 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)'
             cand --family-depth 'Keep only the first N `:`-segments of a family (ratelimit:user:*)'
             cand --family 'Group keys matching this regex by its first capture group (or the whole match)'
             cand --sample 'Look at this share of keys only (0 < RATE <= 1) and scale the counts'
@@ -203,7 +203,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --spread 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)'
             cand --max-keys 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one'
             cand --charts 'Terminal charts: histogram and timeline bars (default: on a terminal)'
-            cand --group-by 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)'
+            cand --histogram-rows 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket'
+            cand --group-by 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)'
             cand --family-depth 'Keep only the first N `:`-segments of a family (ratelimit:user:*)'
             cand --family 'Group keys matching this regex by its first capture group (or the whole match)'
             cand --sample 'Look at this share of keys only (0 < RATE <= 1) and scale the counts'

@@ -150,7 +150,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l no-color -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
@@ -180,7 +180,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l charts -d 'Terminal charts: histogram and timeline bars (default: on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l histogram-rows -d 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r

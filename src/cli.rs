@@ -264,7 +264,9 @@ pub struct PaceArgs {
 /// How keys are grouped into families, and which keys are looked at.
 #[derive(Debug, Args)]
 pub struct GroupArgs {
-    /// Group by inferred family (user_{n}_posts:page_{n}) or by first segment (user_7_posts)
+    // clap turns `{n}` in help text into a line break; a word joiner (U+2060) after the brace
+    // keeps the placeholder on screen as users will see it in reports.
+    /// Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)
     #[arg(long, value_enum, default_value_t = GroupBy::Family)]
     pub group_by: GroupBy,
 
@@ -400,6 +402,11 @@ pub struct AuditArgs {
     /// Terminal charts: histogram and timeline bars (default: on a terminal)
     #[arg(long, value_enum, default_value_t = Charts::Auto)]
     pub charts: Charts,
+
+    /// Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always
+    /// has every bucket
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    pub histogram_rows: u16,
 
     #[command(flatten)]
     pub group: GroupArgs,

@@ -140,6 +140,17 @@ pub fn rfc3339(unix_ms: u64) -> String {
         .unwrap_or_else(|| format!("{} after 1970", human_ms(unix_ms)))
 }
 
+/// Unix milliseconds as `MM-DD HH:MM` (UTC), for table cells where a full RFC 3339 stamp
+/// would wrap (a cluster is a window of seconds; JSON has the exact start); falls back to
+/// `rfc3339` for what a calendar cannot hold.
+pub fn short_time(unix_ms: u64) -> String {
+    i64::try_from(unix_ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| rfc3339(unix_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +190,7 @@ mod tests {
             assert!(!human_ms(v).is_empty());
             assert!(!human_secs(v).is_empty());
             assert!(!rfc3339(v).is_empty());
+            assert!(!short_time(v).is_empty());
             assert!(!KeyTtl::Expires(v).to_string().is_empty());
         }
         // `EXPIRE k 300000000000`: an expiry in the year 11476 is a date, not a panic.

@@ -42,7 +42,8 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         Charts::Always => true,
         Charts::Never => false,
         Charts::Auto => out.stdout_tty,
-    };
+    }
+    .then_some(usize::from(args.histogram_rows));
     let fixing = fix.missing_ttl.is_some() || fix.spread.is_some();
     let plan = fixing.then(|| FixPlan::from_report(&report, &fix));
     if !out.is_json() {

@@ -133,6 +133,7 @@ fn stop_on_signals() -> Stop {
                 say("\nstopping after the current batch (again to abort)");
                 flag.request();
                 if stream.recv().await.is_some() {
+                    crate::render::progress::clear_all();
                     std::process::exit(i32::from(interrupted()));
                 }
             }

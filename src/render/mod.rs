@@ -72,7 +72,9 @@ pub enum Style {
 /// A line on stderr, for messages and errors. Never panics (as `eprintln!` does) when stderr
 /// is closed too: there is nowhere left to say anything, and the exit code still speaks.
 pub fn say(line: &str) {
-    let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
-    let _ = err.flush();
+    progress::suspend(|| {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+        let _ = err.flush();
+    });
 }

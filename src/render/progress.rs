@@ -1,4 +1,6 @@
 //! Progress bars on stderr, only when stderr is a terminal: results stay alone on stdout.
+//! Bars are cleared however a run ends (success, error, signal), and messages printed while
+//! one is drawn go above it instead of through it.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -6,6 +8,55 @@ use std::time::Duration;
 
 use cachectl::progress::{ProgressBars, ProgressSink, ProgressUpdate};
 use indicatif::{HumanCount, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// What is drawn now, so that messages and exits can get past it.
+enum Drawn {
+    Bar(ProgressBar),
+    Multi(MultiProgress),
+}
+
+static DRAWN: Mutex<Vec<Drawn>> = Mutex::new(Vec::new());
+
+fn drawn() -> std::sync::MutexGuard<'static, Vec<Drawn>> {
+    DRAWN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run `f` (which writes to stderr) with the bars hidden, so its lines are not torn.
+pub fn suspend(f: impl FnOnce()) {
+    let bars = drawn();
+    match bars.last() {
+        Some(Drawn::Bar(b)) => b.suspend(f),
+        Some(Drawn::Multi(m)) => m.suspend(f),
+        None => f(),
+    }
+}
+
+/// Clear every bar (before the process exits at once).
+pub fn clear_all() {
+    for d in drawn().drain(..) {
+        match d {
+            Drawn::Bar(b) => b.finish_and_clear(),
+            Drawn::Multi(m) => {
+                let _ = m.clear();
+            }
+        }
+    }
+}
+
+/// Stop tracking bars that are finished.
+fn forget_finished() {
+    drawn().retain(|d| !matches!(d, Drawn::Bar(b) if b.is_finished()));
+}
+
+/// `12,345/s`: whole keys per second, never `121,243.1999/s`.
+fn with_rate(style: ProgressStyle) -> ProgressStyle {
+    style.with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", HumanCount(state.per_sec().max(0.0) as u64));
+        },
+    )
+}
 
 pub struct Bars {
     enabled: bool,
@@ -29,15 +80,18 @@ impl ProgressSink for Bars {
         if !self.enabled {
             return;
         }
+        self.end();
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{prefix:>10} [{bar:30}] {human_pos}/{human_len} scanned  {msg}  {per_sec} ETA {eta}",
+            "{prefix:>10} [{bar:30}] {human_pos}/{human_len} scanned  {msg}  {rate} ETA {eta}",
         )
+        .map(with_rate)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
+        drawn().push(Drawn::Bar(bar.clone()));
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);
         }
@@ -48,12 +102,13 @@ impl ProgressSink for Bars {
             && let Some(bar) = slot.as_ref()
         {
             bar.set_position(u.scanned);
-            bar.set_message(format!(
-                "matched {}  {} {}",
-                HumanCount(u.matched),
-                self.done_label,
-                HumanCount(u.done)
-            ));
+            // A count phase deletes nothing: say only what it found.
+            let done = if bar.prefix() == "counting" {
+                String::new()
+            } else {
+                format!("  {} {}", self.done_label, HumanCount(u.done))
+            };
+            bar.set_message(format!("matched {}{done}", HumanCount(u.matched)));
         }
     }
 
@@ -62,7 +117,15 @@ impl ProgressSink for Bars {
             && let Some(bar) = slot.take()
         {
             bar.finish_and_clear();
+            forget_finished();
         }
+    }
+}
+
+impl Drop for Bars {
+    /// An error or a signal may end the run between `begin` and `end`.
+    fn drop(&mut self) {
+        self.end();
     }
 }
 
@@ -73,10 +136,21 @@ pub struct StepBars {
 
 impl StepBars {
     pub fn new() -> Self {
-        StepBars {
-            multi: std::io::stderr()
-                .is_terminal()
-                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+        let multi = std::io::stderr()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        if let Some(m) = &multi {
+            drawn().push(Drawn::Multi(m.clone()));
+        }
+        StepBars { multi }
+    }
+}
+
+impl Drop for StepBars {
+    fn drop(&mut self) {
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+            drawn().retain(|d| !matches!(d, Drawn::Multi(_)));
         }
     }
 }
@@ -90,10 +164,9 @@ impl ProgressBars for StepBars {
         };
         let bar = multi.add(ProgressBar::no_length());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>20} {spinner} {human_pos} rows  {msg}  {per_sec}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{prefix:>20} {spinner} {human_pos} rows  {msg}  {rate}")
+                .map(with_rate)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_prefix(name.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));

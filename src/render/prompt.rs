@@ -94,8 +94,9 @@ pub fn describe(p: &Proposal) -> String {
         if sel.groups.len() > SHOWN {
             let rest: u64 = sel.groups[SHOWN..].iter().map(|g| g.keys).sum();
             s.push_str(&format!(
-                "    … {} more groups, {rest} keys\n",
-                sel.groups.len() - SHOWN
+                "    … {} more groups, {rest} {}\n",
+                sel.groups.len() - SHOWN,
+                plural(rest, "key", "keys")
             ));
         }
         if !sel.sample.is_empty() {

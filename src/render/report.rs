@@ -26,15 +26,26 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// Columns from which the full inspect table fits.
+const WIDE_TERMINAL: usize = 120;
+
+/// `1 key`, `2 keys`.
+pub fn keys(n: u64) -> String {
+    format!("{n} {}", cachectl::guard::plural(n, "key", "keys"))
+}
+
 fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".to_string())
 }
 
 impl Renderer {
-    fn right_align(t: &mut comfy_table::Table, cols: std::ops::RangeInclusive<usize>) {
+    /// Number columns: right-aligned, and never wrapped on a narrow terminal (the text
+    /// columns wrap instead; a number broken over two lines misreads).
+    pub fn right_align(t: &mut comfy_table::Table, cols: std::ops::RangeInclusive<usize>) {
         for i in cols {
             if let Some(c) = t.column_mut(i) {
                 c.set_cell_alignment(CellAlignment::Right);
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
             }
         }
     }
@@ -90,40 +101,48 @@ impl Renderer {
     }
 
     pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
-        let mut t = self.table(&[
-            "family",
-            "keys",
-            "memory",
-            "p50",
-            "p99",
-            "max",
-            "biggest key",
-            "with TTL",
-            "TTL min",
-            "median",
-            "max",
-        ]);
+        // Eleven columns do not fit a narrow terminal: there the memory quantiles and the
+        // biggest key give way (JSON and piped tables keep everything).
+        let wide = !self.stdout_tty || charts::terminal_width() >= WIDE_TERMINAL;
+        let mut headers = vec!["family", "keys", "memory"];
+        if wide {
+            headers.extend(["p50", "p99"]);
+        }
+        headers.push("max");
+        if wide {
+            headers.push("biggest key");
+        }
+        headers.extend(["with TTL", "TTL min", "median", "max"]);
+        let mut t = self.table(&headers);
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
             let share = if f.keys == 0 {
                 "-".to_string()
             } else {
                 format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
             };
-            t.add_row(vec![
-                f.family.clone(),
-                f.keys.to_string(),
-                bytes(f.memory_bytes),
-                opt(f.memory_p50, bytes),
-                opt(f.memory_p99, bytes),
-                opt(f.memory_max, bytes),
-                f.biggest_key.clone().unwrap_or_default(),
+            let mut row = vec![f.family.clone(), f.keys.to_string(), bytes(f.memory_bytes)];
+            if wide {
+                row.extend([opt(f.memory_p50, bytes), opt(f.memory_p99, bytes)]);
+            }
+            row.push(opt(f.memory_max, bytes));
+            if wide {
+                row.push(f.biggest_key.clone().unwrap_or_default());
+            }
+            row.extend([
                 share,
                 opt(f.ttl_min_s, human_secs),
                 opt(f.ttl_median_s, human_secs),
                 opt(f.ttl_max_s, human_secs),
             ]);
+            t.add_row(row);
         }
-        Self::right_align(&mut t, 1..=5);
+        let numbers = if wide { 5 } else { 3 };
+        Self::right_align(&mut t, 1..=numbers);
+        for i in headers.len() - 4..headers.len() {
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
+        }
         self.print_table(&t)?;
         let sampled = r
             .sample_rate
@@ -133,8 +152,8 @@ impl Renderer {
             "{}\n",
             self.paint(
                 &format!(
-                    "{} keys inspected of {} scanned in {:.2}s{sampled}",
-                    r.inspected,
+                    "{} inspected of {} scanned in {:.2}s{sampled}",
+                    keys(r.inspected),
                     r.scanned,
                     r.elapsed_ms as f64 / 1000.0
                 ),
@@ -163,7 +182,8 @@ impl Renderer {
         self.print_table(&t)
     }
 
-    pub fn audit_report(&self, r: &AuditReport, charts: bool) -> io::Result<()> {
+    /// `charts`: draw them, with the TTL histogram folded into at most this many rows.
+    pub fn audit_report(&self, r: &AuditReport, charts: Option<usize>) -> io::Result<()> {
         if r.headline.is_empty() {
             if let Some(note) = &r.headline_note {
                 self.print(&format!(
@@ -174,35 +194,49 @@ impl Renderer {
         } else {
             self.headline(&r.headline)?;
         }
-        let mut t = self.table(&[
-            "family",
-            "rule",
+        // Without a policy every rule cell would be `-`: the family gets the room.
+        let with_rules = r.unmatched.is_some();
+        let mut headers = vec!["family"];
+        if with_rules {
+            headers.push("rule");
+        }
+        headers.extend([
             "keys",
             "no TTL",
             "TTL min",
             "median",
             "max",
-            "busiest window",
+            "busiest (UTC)",
         ]);
+        let mut t = self.table(&headers);
         for f in &r.families {
-            t.add_row(vec![
-                f.family.clone(),
-                f.rule.clone().unwrap_or_else(|| "-".into()),
+            let mut row = vec![f.family.clone()];
+            if with_rules {
+                row.push(f.rule.clone().unwrap_or_else(|| "-".into()));
+            }
+            row.extend([
                 f.keys.to_string(),
                 f.without_ttl.to_string(),
                 opt(f.ttl_min_s, human_secs),
                 opt(f.ttl_median_s, human_secs),
                 opt(f.ttl_max_s, human_secs),
                 opt(f.busiest.as_ref(), |c| {
-                    format!("{} keys at {}", c.keys, rfc3339(c.starts_ms))
+                    format!("{} @ {}", c.keys, cachectl::ttl::short_time(c.starts_ms))
                 }),
             ]);
+            t.add_row(row);
         }
-        Self::right_align(&mut t, 2..=3);
+        let first_number = if with_rules { 2 } else { 1 };
+        Self::right_align(&mut t, first_number..=first_number + 1);
+        for i in first_number + 2..=first_number + 5 {
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
+        }
         self.print_table(&t)?;
         let mut summary = format!(
-            "{} keys audited of {} scanned in {:.2}s: {} with TTL, {} without",
-            r.audited,
+            "{} audited of {} scanned in {:.2}s: {} with TTL, {} without",
+            keys(r.audited),
             r.scanned,
             r.elapsed_ms as f64 / 1000.0,
             r.with_ttl,
@@ -210,9 +244,9 @@ impl Renderer {
         );
         if let Some(c) = &r.busiest {
             summary.push_str(&format!(
-                "; busiest {} ms window: {} keys at {}",
-                c.window_ms,
-                c.keys,
+                "; busiest {} window: {} at {}",
+                cachectl::ttl::human_ms(c.window_ms),
+                keys(c.keys),
                 rfc3339(c.starts_ms)
             ));
         }
@@ -226,11 +260,11 @@ impl Renderer {
         if let Some(n) = r.unmatched.filter(|n| *n > 0) {
             self.print(&format!(
                 "{}\n",
-                self.paint(&format!("{n} keys match no policy rule"), Style::Warn)
+                self.paint(&format!("{} match no policy rule", keys(n)), Style::Warn)
             ))?;
         }
-        if charts {
-            self.audit_charts(r)?;
+        if let Some(rows) = charts {
+            self.audit_charts(r, rows)?;
         }
         if r.violations.is_empty() {
             if r.unmatched.is_some() {
@@ -268,13 +302,21 @@ impl Renderer {
         self.print_table(&v)
     }
 
-    fn audit_charts(&self, r: &AuditReport) -> io::Result<()> {
+    fn audit_charts(&self, r: &AuditReport, max_rows: usize) -> io::Result<()> {
         let width = charts::terminal_width();
         if !r.ttl_histogram.is_empty() {
+            // Neighbouring buckets share a row when there are more than `max_rows` of them,
+            // so the family table above stays on screen.
+            let per_row = r.ttl_histogram.len().div_ceil(max_rows.max(1));
             let rows: Vec<(String, u64)> = r
                 .ttl_histogram
-                .iter()
-                .map(|b| (format!("≥ {}", human_secs(b.from_s)), b.keys))
+                .chunks(per_row)
+                .map(|c| {
+                    (
+                        format!("≥ {}", human_secs(c[0].from_s)),
+                        c.iter().map(|b| b.keys).sum(),
+                    )
+                })
                 .collect();
             self.print(&format!(
                 "\n{}\n",
@@ -319,8 +361,9 @@ impl Renderer {
             "{}\n",
             self.paint(
                 &format!(
-                    "remediation {verb} set a TTL on {} keys and spread {} keys",
-                    plan.missing_ttl, plan.spread
+                    "remediation {verb} set a TTL on {} and spread {}",
+                    keys(plan.missing_ttl),
+                    keys(plan.spread)
                 ),
                 Style::Warn
             )
@@ -331,7 +374,11 @@ impl Renderer {
         self.print(&format!(
             "{}\n",
             self.paint(
-                &format!("set a TTL on {} keys, spread {} keys", f.ttl_set, f.spread),
+                &format!(
+                    "set a TTL on {}, spread {}",
+                    keys(f.ttl_set),
+                    keys(f.spread)
+                ),
                 Style::Good
             )
         ))
@@ -376,7 +423,12 @@ impl Renderer {
                 if v.len() > 160 {
                     v = format!("{}…", &v[..v.floor_char_boundary(160)]);
                 }
-                self.print(&format!("  {}  ttl {}  {} B  {v}\n", p.key, p.ttl, p.bytes))?;
+                self.print(&format!(
+                    "  {}  ttl {}  {} B  {v}\n",
+                    p.key,
+                    human_secs(p.ttl_s),
+                    p.bytes
+                ))?;
             }
         }
         self.print(&format!(

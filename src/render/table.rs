@@ -10,7 +10,7 @@ use cachectl::ops::set::{SetOutcome, TtlChange};
 use cachectl::ops::sweep::SweepReport;
 use cachectl::ttl::human_ms;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::{ContentArrangement, Table};
 
 use super::{Renderer, Style};
 
@@ -211,11 +211,7 @@ impl Renderer {
                 format!("{:.2}s", r.elapsed_ms as f64 / 1000.0),
             ]);
         }
-        for i in 1..=5 {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
+        Self::right_align(&mut t, 1..=5);
         self.print_table(&t)?;
         for r in reports.iter().filter(|r| r.dry_run) {
             if !r.groups.is_empty() {
@@ -257,10 +253,10 @@ impl Renderer {
                 })
                 .collect();
             self.print(&format!(
-                "{} `{}` after deleting {} keys (stopped at {})\n",
+                "{} `{}` after deleting {} (stopped at {})\n",
                 self.paint("interrupted", Style::Bad),
                 r.pattern,
-                r.deleted,
+                super::report::keys(r.deleted),
                 cursors.join(", ")
             ))?;
         }

@@ -50,7 +50,8 @@ pub struct WarmOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct PreviewKey {
     pub key: String,
-    pub ttl: u64,
+    /// Seconds, jitter applied.
+    pub ttl_s: u64,
     pub bytes: usize,
     pub value: Value,
 }
@@ -445,7 +446,7 @@ impl<'a> Run<'a> {
         if self.opts.dry_run && preview.len() < self.opts.preview {
             preview.push(PreviewKey {
                 key: String::from_utf8_lossy(&e.key).into_owned(),
-                ttl: e.ttl,
+                ttl_s: e.ttl,
                 bytes: e.value.len(),
                 value: serde_json::from_slice(&e.value).unwrap_or_else(|_| {
                     Value::String(String::from_utf8_lossy(&e.value).into_owned())
