@@ -1,0 +1,139 @@
+//! The warm plan as run: every value checked, templates parsed, TTLs in seconds, sources
+//! resolved. `run` and `check` read only this.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::keys::template::{KeyTemplate, ValueTemplate};
+
+#[derive(Clone, Debug)]
+pub struct WarmPlan {
+    pub path: PathBuf,
+    pub defaults: Defaults,
+    pub sources: BTreeMap<String, Source>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    pub ttl: Option<u64>,
+    pub jitter: f64,
+    pub batch: usize,
+    pub concurrency: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum Source {
+    Sql(SqlSource),
+    Http(HttpSource),
+}
+
+#[derive(Clone, Debug)]
+pub struct SqlSource {
+    /// With secrets expanded: never shown.
+    pub url: String,
+    /// For messages: the URL as written, `${VARS}` unexpanded.
+    pub display: String,
+    /// Creates a missing SQLite file.
+    pub init: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSource {
+    pub base_url: String,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub name: String,
+    pub source: String,
+    pub fetch: Fetch,
+    pub key: KeyTemplate,
+    pub ttl: u64,
+    pub jitter: f64,
+    pub shape: Shape,
+    pub json_columns: Vec<String>,
+    pub batch: usize,
+    pub children: Vec<Step>,
+    /// `file:line:column` of the step, for messages.
+    pub at: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Fetch {
+    Sql { query: String, params: Vec<Param> },
+    Http(Request),
+}
+
+/// A bound SQL parameter.
+#[derive(Clone, Debug)]
+pub enum Param {
+    /// Exactly `"{field}"`: the field's value with its own type (a number stays a number).
+    Field(String),
+    /// Text with fields filled in.
+    Text(KeyTemplate),
+    /// A literal from the plan.
+    Literal(serde_json::Value),
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: KeyTemplate,
+    pub query: Vec<(String, KeyTemplate)>,
+    pub body: Option<serde_json::Value>,
+    pub items: Option<String>,
+    pub paginate: Option<Paginate>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Paginate {
+    Page {
+        param: String,
+        start: u64,
+        max_pages: u64,
+    },
+    Cursor {
+        param: String,
+        from: String,
+        max_pages: u64,
+    },
+    NextLink {
+        from: String,
+        max_pages: u64,
+    },
+}
+
+pub(super) const MAX_PAGES: u64 = 10_000;
+
+/// What a step writes for its rows.
+#[derive(Clone, Debug)]
+pub enum Shape {
+    /// Each row as a JSON object, one key per row (the default).
+    Row,
+    /// All rows as one JSON list under one key.
+    Collect,
+    /// One column of each row.
+    Field(String),
+    /// A JSON document built from the row: `"{col}"` strings become the column's value.
+    Template(ValueTemplate),
+}
+
+impl WarmPlan {
+    /// All step names, parents before children.
+    pub fn step_names(&self) -> Vec<&str> {
+        fn walk<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
+            for s in steps {
+                out.push(&s.name);
+                walk(&s.children, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.steps, &mut out);
+        out
+    }
+}
