@@ -1,0 +1,329 @@
+//! The scan loop every keyspace-wide command shares: SCAN each master in batches and run a
+//! per-batch job (delete, TYPE/PTTL/MEMORY USAGE, EXPIRE…) on the keys found.
+//!
+//! The server must never wait for us, and must never be held long by us. One request holds
+//! the job for batch N and the SCAN for batch N+1, and its size follows what the server
+//! reports it spent on the last ones (TIME before and after), so that none costs more than its
+//! share of the latency budget (`Pace`). A round trip on a virtual machine can take longer than
+//! such a request, so a standalone server is walked by two chains of requests on two
+//! connections, one over the even hash-table buckets and one over the odd: while the server
+//! works on one chain's request, the other's is on its way. Masters are scanned concurrently.
+
+mod chain;
+mod governor;
+mod seam;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::{Pipeline, Value};
+use serde::Serialize;
+
+use self::chain::{Chain, scan_chain, second_chain};
+use self::seam::Seam;
+use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
+use crate::progress::{ProgressSink, ProgressUpdate};
+use crate::stop::Stop;
+use crate::store::{Node, Store};
+
+/// How large each batch is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BatchSize {
+    /// Grow or shrink SCAN COUNT so one round trip holds the server at most this long.
+    Adaptive { budget: Duration },
+    /// A fixed SCAN COUNT.
+    Fixed(u32),
+}
+
+impl Default for BatchSize {
+    fn default() -> Self {
+        BatchSize::Adaptive {
+            budget: Duration::from_millis(1),
+        }
+    }
+}
+
+/// How hard a scan may push the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Pace {
+    pub batch: BatchSize,
+    /// At most this many keys acted on per second (deleted, expired…), per master.
+    pub rate: Option<u64>,
+}
+
+/// The per-batch job of a scan. One instance per master; results are merged by the caller.
+pub trait BatchWork: Send {
+    /// Sees every key SCAN returned; returns the keys that need commands. Filtering and
+    /// counting happen here.
+    fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>>;
+
+    /// Runs just before the batch's commands are sent (backups, audit logs). The default does
+    /// nothing.
+    fn before_send(
+        &mut self,
+        _store: &Store,
+        _node: &Node,
+        _keys: &[Vec<u8>],
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Appends the commands for `keys` to `pipe`; returns how many it added.
+    fn commands(&mut self, store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize;
+
+    /// The replies to those commands, in order.
+    fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()>;
+
+    /// How many keys the last `replies` acted on (for `--rate` and progress).
+    fn acted(&self) -> u64;
+}
+
+/// Where a master's scan stopped (a new scan can start from here), and how it went.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeCursor {
+    pub node: String,
+    /// Which of the node's hash-table buckets this walk covers.
+    pub part: Part,
+    pub cursor: u64,
+    pub finished: bool,
+    /// Round trips made.
+    pub batches: u64,
+    /// SCAN COUNT at the end (where the latency budget settled it).
+    pub count: u32,
+    /// The most one request held the server: by the server's clock (TIME before and after),
+    /// or the round trip less the bare network round trip when TIME is refused.
+    pub max_batch_ms: f64,
+    /// Time spent waiting on round trips; the rest of the scan's time was ours.
+    pub waiting_ms: f64,
+}
+
+/// The share of a node's hash table one chain of SCANs walks. SCAN visits buckets in
+/// reverse-binary order, so from cursor 0 it sees every even bucket before the first odd one
+/// (cursor 1); two chains started at 0 and 1 split the table without overlap, except for what
+/// the even chain's last SCAN reads past the seam (`Seam`).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    All,
+    Even,
+    Odd,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::All => "all",
+            Part::Even => "even",
+            Part::Odd => "odd",
+        })
+    }
+}
+
+impl Part {
+    /// Whether a SCAN that returned `next` has walked past this part's end.
+    fn ends_at(self, next: u64) -> bool {
+        next == 0 || (self == Part::Even && next & 1 == 1)
+    }
+
+    /// About how many of a node's `size` keys this part holds.
+    fn share(self, size: u64) -> u64 {
+        match self {
+            Part::All => size,
+            Part::Even => size / 2,
+            Part::Odd => size - size / 2,
+        }
+    }
+
+    /// How many of a node's `size` keys a chain at `cursor` has passed. The cursor read
+    /// backwards is how far along the table it is.
+    fn walked(self, cursor: u64, size: u64) -> u64 {
+        let at = cursor.reverse_bits() as f64 / 2f64.powi(64);
+        let done = match self {
+            Part::All => at,
+            Part::Even => at * 2.0,
+            Part::Odd => (at - 0.5).max(0.0) * 2.0,
+        };
+        let share = self.share(size);
+        ((done * share as f64) as u64).min(share)
+    }
+}
+
+/// Counters shared by the masters' scans, for progress reporting.
+#[derive(Default)]
+pub struct Counters {
+    pub scanned: AtomicU64,
+    pub matched: AtomicU64,
+    pub done: AtomicU64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> ProgressUpdate {
+        ProgressUpdate {
+            scanned: self.scanned.load(Ordering::Relaxed),
+            matched: self.matched.load(Ordering::Relaxed),
+            done: self.done.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a scan over the chosen masters needs besides its job.
+pub struct ScanSpec<'a> {
+    pub store: &'a Store,
+    pub pattern: &'a Glob,
+    pub pace: Pace,
+    pub stop: &'a Stop,
+    pub progress: &'a dyn ProgressSink,
+    /// Start each named master from this cursor instead of 0.
+    pub resume: &'a [NodeCursor],
+}
+
+/// The result of scanning every relevant master.
+pub struct ScanOutcome<W> {
+    pub work: Vec<W>,
+    pub cursors: Vec<NodeCursor>,
+    /// The counters when the scan ended.
+    pub totals: ProgressUpdate,
+    pub elapsed: Duration,
+}
+
+impl<W> ScanOutcome<W> {
+    /// True when a stop request ended the scan before every master was walked.
+    pub fn interrupted(&self) -> bool {
+        self.cursors.iter().any(|c| !c.finished)
+    }
+}
+
+/// Scan the masters that can hold keys matching `spec.pattern`, one job per chain of SCANs
+/// (one or two per master).
+pub async fn scan<W, F>(spec: &ScanSpec<'_>, label: &str, make_work: F) -> Result<ScanOutcome<W>>
+where
+    W: BatchWork,
+    F: Fn(&Node) -> W,
+{
+    let started = Instant::now();
+    let nodes = spec.store.nodes_for(spec.pattern).await?;
+    let mut sizes = Vec::with_capacity(nodes.len());
+    for node in &nodes {
+        sizes.push(spec.store.dbsize(node).await?);
+    }
+    let keyspace: u64 = sizes.iter().sum();
+    spec.progress.begin(label, Some(keyspace));
+    let counters = Arc::new(Counters::default());
+    let mut chains = Vec::new();
+    for (node, &size) in nodes.iter().zip(&sizes) {
+        let resumed: Vec<&NodeCursor> = spec
+            .resume
+            .iter()
+            .filter(|c| c.node == node.addr())
+            .collect();
+        if !resumed.is_empty() {
+            // A resumed walk has lost its seam: the even chain's last batch may repeat a few
+            // keys the odd chain saw before the stop, as SCAN itself may.
+            let unfinished = resumed.into_iter().filter(|c| !c.finished);
+            for (i, c) in unfinished.enumerate() {
+                // Each chain on its own socket, as when the walk began.
+                let conn = match i {
+                    0 => spec.store.clone(),
+                    _ => spec
+                        .store
+                        .another()
+                        .await
+                        .unwrap_or_else(|_| spec.store.clone()),
+                };
+                chains.push(Chain::new(conn, node, size, c.part, c.cursor, None));
+            }
+        } else if let Some(second) = second_chain(spec).await {
+            let seam = Arc::new(Seam::default());
+            let first = spec.store.clone();
+            chains.push(Chain::new(
+                first,
+                node,
+                size,
+                Part::Even,
+                0,
+                Some(seam.clone()),
+            ));
+            chains.push(Chain::new(second, node, size, Part::Odd, 1, Some(seam)));
+        } else {
+            chains.push(Chain::new(
+                spec.store.clone(),
+                node,
+                size,
+                Part::All,
+                0,
+                None,
+            ));
+        }
+    }
+    // `--rate` is per master: chains on one master share it.
+    let per_node: Vec<usize> = chains
+        .iter()
+        .map(|c| chains.iter().filter(|o| o.node == c.node).count())
+        .collect();
+    let runs = chains
+        .into_iter()
+        .zip(per_node)
+        .map(|(chain, siblings)| {
+            let work = make_work(chain.node);
+            let pace = Pace {
+                rate: spec.pace.rate.map(|r| r.div_ceil(siblings as u64)),
+                ..spec.pace
+            };
+            scan_chain(spec, chain, pace, work, counters.clone())
+        })
+        .collect::<Vec<_>>();
+    let results = futures::future::join_all(runs).await;
+    spec.progress.end();
+    let mut work = Vec::with_capacity(results.len());
+    let mut cursors = Vec::with_capacity(results.len());
+    for r in results {
+        let (w, c) = r?;
+        work.push(w);
+        cursors.push(c);
+    }
+    Ok(ScanOutcome {
+        work,
+        cursors,
+        totals: counters.snapshot(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Turn a `Value::ServerError` in a batch's replies into an error naming the node.
+pub fn check_reply(node: &Node, v: &Value) -> Result<()> {
+    if let Value::ServerError(e) = v {
+        return Err(Error::redis(node.addr(), e.clone().into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_progress() {
+        assert_eq!(Part::All.walked(0, 1000), 0);
+        // Top bit of the reversed cursor set: half the table walked.
+        assert_eq!(Part::All.walked(1, 1000), 500);
+        assert_eq!(Part::All.walked(3, 1000), 750);
+        // Each half of the table is a chain's whole.
+        assert_eq!(Part::Even.walked(2, 1000), 250);
+        assert_eq!(Part::Odd.walked(1, 1000), 0);
+        assert_eq!(Part::Odd.walked(3, 1000), 250);
+    }
+
+    #[test]
+    fn parts_end_where_the_next_begins() {
+        assert!(!Part::Even.ends_at(2));
+        assert!(Part::Even.ends_at(1));
+        assert!(Part::Even.ends_at(5));
+        assert!(Part::Even.ends_at(0));
+        assert!(!Part::Odd.ends_at(5));
+        assert!(Part::Odd.ends_at(0));
+        assert!(!Part::All.ends_at(1));
+    }
+}
