@@ -368,6 +368,7 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     // resumes from. Resuming only the odd part, then only the even part, must delete every key
     // exactly once between them, and neither half alone may delete everything.
     use cachectl::conn::Target;
+    use cachectl::guard::{Guards, NoOne};
     use cachectl::keys::glob::Glob;
     use cachectl::ops::scan::{NodeCursor, Part};
     use cachectl::ops::sweep::{SweepOptions, sweep};
@@ -407,9 +408,22 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
             let store = store.clone();
             let pattern = pattern.clone();
             async move {
-                sweep(&store, &pattern, &options, &Stop::new(), &Silent, None)
-                    .await
-                    .unwrap()
+                let yes = Guards {
+                    yes: true,
+                    ..Guards::default()
+                };
+                sweep(
+                    &store,
+                    &pattern,
+                    &options,
+                    &yes,
+                    &NoOne,
+                    &Stop::new(),
+                    &Silent,
+                    None,
+                )
+                .await
+                .unwrap()
             }
         };
         let odd = run(vec![at(Part::Even, 0, true), at(Part::Odd, 1, false)]).await;
@@ -419,4 +433,73 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     assert!(odd > 5_000 && even > 5_000, "odd {odd}, even {even}");
     assert_eq!(odd + even, 20_000);
     assert_eq!(dbsize(&mut c), 0);
+}
+
+/// The library's own entry point guards: a caller that forgets `--yes` semantics cannot sweep
+/// a match-all pattern, and the refusal deletes nothing.
+#[test]
+fn the_library_sweep_refuses_before_deleting() {
+    use cachectl::Error;
+    use cachectl::conn::Target;
+    use cachectl::guard::{Guards, NoOne};
+    use cachectl::keys::glob::Glob;
+    use cachectl::ops::sweep::{SweepOptions, sweep};
+    use cachectl::progress::Silent;
+    use cachectl::stop::Stop;
+
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..50).map(|i| format!("lib:{i}")), 600);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = Target {
+            url: r.url(),
+            timeout: std::time::Duration::from_secs(5),
+            ..Target::default()
+        }
+        .connect()
+        .await
+        .unwrap();
+        let options = SweepOptions::default();
+        let guards = Guards::default();
+        for (glob, max) in [("*", 10_000), ("lib:*", 10)] {
+            let guards = Guards {
+                max_keys: max,
+                ..guards
+            };
+            let err = sweep(
+                &store,
+                &Glob::new(glob),
+                &options,
+                &guards,
+                &NoOne,
+                &Stop::new(),
+                &Silent,
+                None,
+            )
+            .await
+            .unwrap_err();
+            assert!(matches!(err, Error::Refused(_)), "{glob}: {err}");
+        }
+        assert_eq!(dbsize(&mut c), 50, "a refusal deleted keys");
+        let report = sweep(
+            &store,
+            &Glob::new("lib:*"),
+            &options,
+            &guards,
+            &NoOne,
+            &Stop::new(),
+            &Silent,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            report.deleted, 50,
+            "50 keys are under --max-keys: no question needed"
+        );
+    });
 }

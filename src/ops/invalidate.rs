@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::keys::template::KeyTemplate;
-use crate::ops::sweep::{self, Show, SweepOptions, SweepReport};
+use crate::ops::sweep::{self, SweepOptions, SweepReport};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::Store;
@@ -115,7 +115,7 @@ pub async fn delete_keys(
     Ok(out)
 }
 
-/// Keys a count shows a person before they confirm.
+/// Exact keys a count shows a person before they confirm.
 const PROPOSAL_SAMPLE: usize = 5;
 
 #[derive(Clone, Debug, Default)]
@@ -160,7 +160,7 @@ pub async fn invalidate(
     let keys = delete_keys(store, &resolved.keys, dry_run).await?;
     let mut patterns = Vec::with_capacity(resolved.patterns.len());
     for pattern in &resolved.patterns {
-        let report = sweep::sweep(store, pattern, &options.sweep, stop, progress, None).await?;
+        let report = sweep::pass(store, pattern, &options.sweep, stop, progress, None).await?;
         let interrupted = report.interrupted;
         patterns.push(report);
         if interrupted {
@@ -201,23 +201,8 @@ async fn propose(
             matches_everything: false,
         });
     }
-    let counting = SweepOptions {
-        dry_run: true,
-        show: Show::First(PROPOSAL_SAMPLE),
-        ..options.sweep.clone()
-    };
     for pattern in &resolved.patterns {
-        let count = sweep::sweep(store, pattern, &counting, stop, progress, None).await?;
-        if count.interrupted {
-            return Err(Error::Interrupted);
-        }
-        selections.push(Selection {
-            what: format!("pattern `{pattern}`"),
-            keys: count.matched,
-            groups: count.groups,
-            sample: count.sample,
-            matches_everything: pattern.matches_everything(),
-        });
+        selections.push(sweep::count(store, pattern, &options.sweep, stop, progress).await?);
     }
     Ok(Proposal::new(Action::Delete, selections, &options.guards))
 }

@@ -2,8 +2,10 @@
 //!
 //! SCAN with MATCH on every master, deletes (UNLINK, grouped by slot in a cluster) pipelined
 //! with the next SCAN, batches sized to the latency budget. Never `KEYS`, never a server-side
-//! loop. Safety checks (protected namespaces, excludes, guards on broad patterns) live here so
-//! every caller gets them.
+//! loop. Safety checks live here so every caller gets them: protected namespaces and excludes
+//! in every pass, and the guards (count, then refuse or confirm, before the first UNLINK) in
+//! `sweep`, the entry point. `pass` is the engine alone, for callers that have already
+//! decided (an invalidation guards all its keys and patterns at once).
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use redis::{Pipeline, Value};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
@@ -91,8 +94,60 @@ pub struct SweepReport {
     pub cursors: Vec<NodeCursor>,
 }
 
-/// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it.
+/// Keys a count shows a person before they confirm.
+const PROPOSAL_SAMPLE: usize = 5;
+
+/// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it. Unless
+/// `guards.yes` or a dry run, the matches are counted first and `guard::authorise` decides,
+/// asking `confirm` when a person is there; a refusal has deleted nothing.
+#[allow(clippy::too_many_arguments)]
 pub async fn sweep(
+    store: &Store,
+    pattern: &Glob,
+    options: &SweepOptions,
+    guards: &Guards,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    hook: Option<&dyn BeforeDelete>,
+) -> Result<SweepReport> {
+    if !options.dry_run && !guards.yes {
+        let selection = count(store, pattern, options, stop, progress).await?;
+        let proposal = Proposal::new(Action::Delete, vec![selection], guards);
+        guard::authorise(&proposal, guards, confirm, stop).await?;
+    }
+    pass(store, pattern, options, stop, progress, hook).await
+}
+
+/// What deleting `pattern`'s matches would delete, counted by a dry pass: exact, with groups
+/// and a few keys. A stop during the count is `Interrupted`.
+pub(crate) async fn count(
+    store: &Store,
+    pattern: &Glob,
+    options: &SweepOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<Selection> {
+    let counting = SweepOptions {
+        dry_run: true,
+        show: Show::First(PROPOSAL_SAMPLE),
+        ..options.clone()
+    };
+    let count = pass(store, pattern, &counting, stop, progress, None).await?;
+    if count.interrupted {
+        return Err(Error::Interrupted);
+    }
+    Ok(Selection {
+        what: format!("pattern `{pattern}`"),
+        keys: count.matched,
+        groups: count.groups,
+        sample: count.sample,
+        matches_everything: pattern.matches_everything(),
+    })
+}
+
+/// One pass of the engine over `pattern`, with no guard: the caller has decided.
+pub(crate) async fn pass(
     store: &Store,
     pattern: &Glob,
     options: &SweepOptions,
