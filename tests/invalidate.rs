@@ -187,3 +187,31 @@ fn template_errors_name_the_field() {
         .stderr(predicate::str::contains("expected NAME=VALUE"));
     cachectl(&r.url()).args(["invalidate"]).assert().code(2);
 }
+
+/// `invalidate -` reads keys one per line from stdin, as Unix tools pass them; keys from
+/// stdin are literal (a `{` is part of the name, not a template).
+#[test]
+fn keys_from_stdin() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    support::load(
+        &mut c,
+        ["a:1", "a:2", "b:{x}", "keep"].map(String::from),
+        600,
+    );
+    let out = cachectl(&r.url())
+        .args(["invalidate", "-", "-o", "json"])
+        .write_stdin("a:1\r\na:2\n\nb:{x}\nmissing\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["deleted"], 3);
+    assert_eq!(doc["keys"].as_array().unwrap().len(), 4);
+    assert!(support::exists(&mut c, "keep"));
+    assert!(!support::exists(&mut c, "b:{x}"));
+}

@@ -815,3 +815,62 @@ fn postgres_errors_point_into_the_query() {
     );
     assert!(!stderr.contains(" at line "), "{stderr}");
 }
+
+/// SIGTERM stops a warm like Ctrl-C: exit 143, the table says which steps were interrupted,
+/// and a `collect` value is never replaced by the part of the list read before the stop.
+#[test]
+fn a_stopped_warm_says_so_and_keeps_collected_values_whole() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    redis::cmd("SET")
+        .arg("feed")
+        .arg("old")
+        .exec(&mut c)
+        .unwrap();
+    let server = HttpServer::start(|req| {
+        let page: u64 = req
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let mut resp = Response::json(json!({ "items": [{"id": page}] }));
+        resp.delay_ms = 200;
+        resp
+    });
+    let dir = TempDir::new().unwrap();
+    let yaml = format!(
+        "sources:\n  api:\n    http:\n      base_url: {}\nsteps:\n  - name: feed\n    source: api\n    request:\n      path: /feed\n      items: /items\n      paginate: {{ page: {{ param: page, max_pages: 100 }} }}\n    key: feed\n    value: collect\n    ttl: 60\n",
+        server.url()
+    );
+    let plan = write_plan(dir.path(), &yaml);
+    for _ in 0..2 {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+            .arg("warm")
+            .arg(&plan)
+            .env("CACHECTL_URL", r.url())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // SAFETY: kill on our own child's pid.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(143),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("interrupted"), "{stdout}");
+        assert!(!stdout.contains(" ok "), "{stdout}");
+        assert_eq!(
+            get(&mut c, "feed").as_deref(),
+            Some("old"),
+            "a partial list replaced the value"
+        );
+    }
+}
