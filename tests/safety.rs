@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use support::pty::Pty;
 use support::{Redis, cachectl, dbsize, exists, json_of, load};
 
@@ -153,28 +155,17 @@ fn sigterm_during_a_sweep_reports_what_was_deleted() {
     let mut c = r.conn();
     load(&mut c, (0..20_000).map(|i| format!("slow:{i}")), 600);
     for _ in 0..2 {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-            .args([
-                "invalidate-pattern",
-                "slow:*",
-                "--yes",
-                "--rate",
-                "2000",
-                "-o",
-                "json",
-            ])
-            .env("CACHECTL_URL", r.url())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
         let before = dbsize(&mut c);
-        std::thread::sleep(std::time::Duration::from_millis(1200));
-        // SAFETY: kill on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
-        let out = child.wait_with_output().unwrap();
+        let args = [
+            "invalidate-pattern",
+            "slow:*",
+            "--yes",
+            "--rate",
+            "2000",
+            "-o",
+            "json",
+        ];
+        let out = support::signalled(&r.url(), &args, Duration::from_millis(1200), libc::SIGTERM);
         assert_eq!(
             out.status.code(),
             Some(143),

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use predicates::prelude::*;
 use support::{Redis, cachectl, dbsize, exists, json_of, load};
 
@@ -280,28 +282,18 @@ fn ctrl_c_stops_after_the_batch_and_exits_130() {
     let r = Redis::start();
     let mut c = r.conn();
     load(&mut c, (0..5000).map(|i| format!("slow:{i}")), 600);
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-        .env("CACHECTL_URL", r.url())
-        .args([
-            "invalidate-pattern",
-            "slow:*",
-            "--yes",
-            "--count",
-            "10",
-            "--rate",
-            "500",
-            "-o",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let out = child.wait_with_output().unwrap();
+    let args = [
+        "invalidate-pattern",
+        "slow:*",
+        "--yes",
+        "--count",
+        "10",
+        "--rate",
+        "500",
+        "-o",
+        "json",
+    ];
+    let out = support::signalled(&r.url(), &args, Duration::from_millis(1500), libc::SIGINT);
     assert_eq!(
         out.status.code(),
         Some(130),
@@ -367,7 +359,6 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     // What an interrupted two-chain sweep reports (a cursor per part) is what the library
     // resumes from. Resuming only the odd part, then only the even part, must delete every key
     // exactly once between them, and neither half alone may delete everything.
-    use cachectl::conn::Target;
     use cachectl::guard::{Guards, NoOne};
     use cachectl::keys::glob::Glob;
     use cachectl::ops::scan::{NodeCursor, Part};
@@ -378,17 +369,8 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     let r = Redis::start();
     let mut c = r.conn();
     load(&mut c, (0..20_000).map(|i| format!("half:{i}")), 600);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (runtime, store) = support::library_store(&r.url());
     let (odd, even) = runtime.block_on(async {
-        let target = Target {
-            url: r.url(),
-            timeout: std::time::Duration::from_secs(5),
-            ..Target::default()
-        };
-        let store = target.connect().await.unwrap();
         let at = |part, cursor, finished| NodeCursor {
             node: store.addr().to_string(),
             part,
@@ -440,7 +422,6 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
 #[test]
 fn the_library_sweep_refuses_before_deleting() {
     use cachectl::Error;
-    use cachectl::conn::Target;
     use cachectl::guard::{Guards, NoOne};
     use cachectl::keys::glob::Glob;
     use cachectl::ops::sweep::{SweepOptions, sweep};
@@ -450,19 +431,8 @@ fn the_library_sweep_refuses_before_deleting() {
     let r = Redis::start();
     let mut c = r.conn();
     load(&mut c, (0..50).map(|i| format!("lib:{i}")), 600);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (runtime, store) = support::library_store(&r.url());
     runtime.block_on(async {
-        let store = Target {
-            url: r.url(),
-            timeout: std::time::Duration::from_secs(5),
-            ..Target::default()
-        }
-        .connect()
-        .await
-        .unwrap();
         let options = SweepOptions::default();
         let guards = Guards::default();
         for (glob, max) in [("*", 10_000), ("lib:*", 10)] {

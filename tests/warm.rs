@@ -844,20 +844,13 @@ fn a_stopped_warm_says_so_and_keeps_collected_values_whole() {
     );
     let plan = write_plan(dir.path(), &yaml);
     for _ in 0..2 {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-            .arg("warm")
-            .arg(&plan)
-            .env("CACHECTL_URL", r.url())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        // SAFETY: kill on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
-        let out = child.wait_with_output().unwrap();
+        let args = ["warm", plan.to_str().unwrap()];
+        let out = support::signalled(
+            &r.url(),
+            &args,
+            std::time::Duration::from_millis(1500),
+            libc::SIGTERM,
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             out.status.code(),

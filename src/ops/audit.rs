@@ -244,14 +244,7 @@ pub async fn audit(
     };
     let window_ms = (options.window.as_millis() as u64).max(1);
     let start_ms = now_ms();
-    let spec = ScanSpec {
-        store,
-        pattern,
-        pace: options.pace,
-        stop,
-        progress,
-        resume: &[],
-    };
+    let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
     let outcome = scan::scan(&spec, "auditing", |_| AuditWork {
         options,
         window_ms,

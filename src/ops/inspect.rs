@@ -408,14 +408,7 @@ pub async fn inspect_pattern(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<InspectReport> {
-    let spec = ScanSpec {
-        store,
-        pattern,
-        pace: options.pace,
-        stop,
-        progress,
-        resume: &[],
-    };
+    let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
         families: Families::default(),

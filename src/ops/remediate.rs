@@ -134,14 +134,7 @@ pub async fn fix(
             .or_default()
             .extend(v.clusters.iter().cloned());
     }
-    let spec = ScanSpec {
-        store,
-        pattern,
-        pace: options.pace,
-        stop,
-        progress,
-        resume: &[],
-    };
+    let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
     // One generator for the run, seeded by the OS; each chain draws its own from it, so no
     // two keys' jitter depend on each other or on the clock.
     let root = Mutex::new(Jitter::from_os());

@@ -161,12 +161,8 @@ pub(crate) async fn pass(
         store.delete_verb().await?
     };
     let spec = ScanSpec {
-        store,
-        pattern,
-        pace: options.pace,
-        stop,
-        progress,
         resume: &options.resume,
+        ..ScanSpec::new(store, pattern, options.pace, stop, progress)
     };
     let label = if options.dry_run {
         "counting"

@@ -459,3 +459,41 @@ pub fn exists(conn: &mut dyn redis::ConnectionLike, key: &str) -> bool {
 pub fn dbsize(conn: &mut dyn redis::ConnectionLike) -> u64 {
     redis::cmd("DBSIZE").query(conn).unwrap()
 }
+
+/// Run `cachectl ARGS` against `url`, send it `signal` after `after` (as Ctrl-C, a supervisor's
+/// SIGTERM or a closed terminal would), and collect what it printed and how it exited.
+pub fn signalled(url: &str, args: &[&str], after: Duration, signal: i32) -> std::process::Output {
+    let child = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env("CACHECTL_URL", url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cachectl");
+    thread::sleep(after);
+    // SAFETY: kill on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+    child.wait_with_output().expect("wait for cachectl")
+}
+
+/// A library `Store` for `url`, and the runtime to drive it, for tests of the library API.
+pub fn library_store(url: &str) -> (tokio::runtime::Runtime, cachectl::Store) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = runtime
+        .block_on(
+            cachectl::Target {
+                url: url.to_string(),
+                timeout: Duration::from_secs(5),
+                ..cachectl::Target::default()
+            }
+            .connect(),
+        )
+        .expect("connect");
+    (runtime, store)
+}

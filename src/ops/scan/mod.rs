@@ -180,6 +180,26 @@ pub struct ScanSpec<'a> {
     pub resume: &'a [NodeCursor],
 }
 
+impl<'a> ScanSpec<'a> {
+    /// A scan from the start of every master's keyspace.
+    pub fn new(
+        store: &'a Store,
+        pattern: &'a Glob,
+        pace: Pace,
+        stop: &'a Stop,
+        progress: &'a dyn ProgressSink,
+    ) -> Self {
+        ScanSpec {
+            store,
+            pattern,
+            pace,
+            stop,
+            progress,
+            resume: &[],
+        }
+    }
+}
+
 /// The result of scanning every relevant master.
 pub struct ScanOutcome<W> {
     pub work: Vec<W>,
