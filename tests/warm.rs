@@ -867,3 +867,200 @@ fn a_stopped_warm_says_so_and_keeps_collected_values_whole() {
         );
     }
 }
+
+// ---- Faults: a step that fails part-way says exactly what it wrote, and writes no partial
+// ---- collected value.
+
+/// An API that fails on its third page: the collected list would be two pages long.
+fn failing_on_page_3() -> HttpServer {
+    HttpServer::start(|req| {
+        let page: u64 = req
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        match page {
+            3 => Response::status(500),
+            _ => Response::json(json!({ "items": [{"id": page}] })),
+        }
+    })
+}
+
+#[test]
+fn a_collect_whose_source_fails_keeps_the_old_value() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    redis::cmd("SET")
+        .arg("feed")
+        .arg("old")
+        .exec(&mut c)
+        .unwrap();
+    let server = failing_on_page_3();
+    let dir = TempDir::new().unwrap();
+    let yaml = format!(
+        "sources:\n  api:\n    http:\n      base_url: {}\n      retries: 0\nsteps:\n  - name: feed\n    source: api\n    request:\n      path: /feed\n      items: /items\n      paginate: {{ page: {{ param: page, max_pages: 10 }} }}\n    key: feed\n    value: collect\n    ttl: 60\n",
+        server.url()
+    );
+    let plan = write_plan(dir.path(), &yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    let step = entry(&doc, "steps", "step", "feed");
+    assert!(
+        step["error"].as_str().unwrap().contains("HTTP 500"),
+        "{step}"
+    );
+    assert_eq!(step["keys"], 0);
+    assert_eq!(get(&mut c, "feed").as_deref(), Some("old"));
+}
+
+/// PostgreSQL fails a query part-way through its rows (division by zero at row 2,560).
+#[test]
+fn a_collect_whose_query_fails_part_way_keeps_the_old_value() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let r = Redis::start();
+    let mut c = r.conn();
+    redis::cmd("SET")
+        .arg("all_ids")
+        .arg("old")
+        .exec(&mut c)
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let yaml = "sources:\n  pg:\n    url: ${PG_URL}\nsteps:\n  - name: ids\n    source: pg\n    query: SELECT i, 1 / (i - 2560) AS x FROM generate_series(1, 5000) AS i\n    key: all_ids\n    value: collect\n    ttl: 60\n";
+    let plan = write_plan(dir.path(), yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .env("PG_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("division by zero"));
+    assert_eq!(get(&mut c, "all_ids").as_deref(), Some("old"));
+}
+
+/// Counts come from SET replies on every exit: a bad row after thousands of good ones, and a
+/// healthy step stopped by --fail-fast, report exactly the keys that are in Redis.
+#[test]
+fn a_step_stopped_part_way_counts_what_it_wrote() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let dir = TempDir::new().unwrap();
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER, doc TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+         INSERT INTO t SELECT i, CASE WHEN i = 5000 THEN 'not json' ELSE '{\"a\": 1}' END FROM n;",
+    );
+    let yaml = "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: docs\n    source: db\n    query: SELECT id, doc FROM t ORDER BY id\n    key: \"doc:{id}\"\n    json_columns: [doc]\n    batch: 100\n    ttl: 60\n";
+    let plan = write_plan(dir.path(), yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    let step = entry(&doc, "steps", "step", "docs");
+    let written: Vec<String> = redis::cmd("KEYS").arg("doc:*").query(&mut c).unwrap();
+    assert!(
+        written.len() >= 4_900,
+        "the rows before the bad one were written: {}",
+        written.len()
+    );
+    assert_eq!(
+        step["keys"],
+        written.len(),
+        "the report counts what is in Redis: {step}"
+    );
+    assert!(
+        step["error"].as_str().unwrap().contains("row 5000"),
+        "{step}"
+    );
+
+    // --fail-fast: a failing step stops a healthy one; the healthy one's count is exact.
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    let server = HttpServer::start(|_| {
+        let mut resp = Response::status(500);
+        resp.delay_ms = 300;
+        resp
+    });
+    let yaml = format!(
+        "sources:\n  db:\n    sqlite: t.db\n  api:\n    http:\n      base_url: {}\n      retries: 0\nsteps:\n  - name: rows\n    source: db\n    query: SELECT id FROM t ORDER BY id\n    key: \"row:{{id}}\"\n    batch: 10\n    ttl: 60\n  - name: broken\n    source: api\n    request:\n      path: /x\n    key: b\n    value: collect\n    ttl: 60\n",
+        server.url()
+    );
+    let plan = write_plan(dir.path(), &yaml);
+    let out = cachectl(&r.url())
+        .args(["warm", "--fail-fast", "-o", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    let rows = entry(&doc, "steps", "step", "rows");
+    let written: Vec<String> = redis::cmd("KEYS").arg("row:*").query(&mut c).unwrap();
+    assert_eq!(rows["keys"], written.len(), "{rows}");
+}
+
+/// `Retry-After: 3600` fails the step at once instead of sleeping an hour; a wait within
+/// `max_retry_wait` ends at once on SIGTERM.
+#[test]
+fn retry_after_is_capped_and_every_wait_ends_on_a_signal() {
+    let r = Redis::start();
+    let server = HttpServer::start(|req| {
+        let mut resp = Response::status(503);
+        let after = if req.path == "/hour" { "3600" } else { "30" };
+        resp.headers.push(("Retry-After".into(), after.into()));
+        resp
+    });
+    let dir = TempDir::new().unwrap();
+    let plan_for = |path: &str| {
+        write_plan(
+            dir.path(),
+            &format!(
+                "sources:\n  api:\n    http:\n      base_url: {}\n      retries: 3\nsteps:\n  - name: s\n    source: api\n    request:\n      path: {path}\n    key: k\n    value: collect\n    ttl: 60\n",
+                server.url()
+            ),
+        )
+    };
+    let plan = plan_for("/hour");
+    cachectl(&r.url())
+        .arg("warm")
+        .arg(&plan)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("more than max_retry_wait"));
+    let plan = plan_for("/half-minute");
+    let args = ["warm", plan.to_str().unwrap()];
+    let started = std::time::Instant::now();
+    let out = support::signalled(
+        &r.url(),
+        &args,
+        std::time::Duration::from_millis(800),
+        libc::SIGTERM,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "SIGTERM waited out the Retry-After"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+}

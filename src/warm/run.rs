@@ -182,7 +182,7 @@ struct Entry {
     ttl: u64,
 }
 
-type Job<'a> = Pin<Box<dyn Future<Output = Result<(u64, u64)>> + Send + 'a>>;
+type Job<'a> = Pin<Box<dyn Future<Output = Batch> + Send + 'a>>;
 
 impl<'a> Run<'a> {
     fn selected(&self, step: &Step) -> bool {
@@ -242,19 +242,20 @@ impl<'a> Run<'a> {
         // A few chunks in flight: the source reads ahead while the writer works.
         let (tx, mut rx) = mpsc::channel::<Chunk>(4);
         let reader = self.read(step, &inherited, tx);
+        let sink = self.bars.phase(&step.name);
+        let writes_here = self.selected(step);
+        let mut jitter = self
+            .jitter
+            .lock()
+            .map_or_else(|_| Jitter::from_os(), |mut j| j.fork());
+        let mut done = Written::default();
+        let mut preview = Vec::new();
+        let mut rows = 0u64;
+        let mut collected: Vec<Value> = Vec::new();
         let writer = async {
-            let sink = self.bars.phase(&step.name);
-            let writes_here = self.selected(step);
-            let mut jitter = self
-                .jitter
-                .lock()
-                .map_or_else(|_| Jitter::from_os(), |mut j| j.fork());
             let mut batch: Vec<Entry> = Vec::with_capacity(step.batch);
-            let mut collected: Vec<Value> = Vec::new();
             let mut writes: FuturesUnordered<Job<'_>> = FuturesUnordered::new();
             let mut children = FuturesUnordered::new();
-            let (mut rows, mut keys, mut bytes) = (0u64, 0u64, 0u64);
-            let mut preview = Vec::new();
             let mut failure: Option<Error> = None;
             let mut stopped = false;
             let mut incoming = Vec::new().into_iter();
@@ -274,12 +275,15 @@ impl<'a> Run<'a> {
                     self.add(&step.name, |r| r.interrupted = true);
                     break;
                 }
-                nest_json(&mut row, &step.json_columns)
-                    .map_err(|e| Error::Source(format!("row {}: {e}", rows + 1)))?;
                 if self.aborted.load(Ordering::SeqCst) {
-                    return Err(Error::Source(
+                    failure = Some(Error::Source(
                         "stopped: another step failed (--fail-fast)".into(),
                     ));
+                    break;
+                }
+                if let Err(e) = nest_json(&mut row, &step.json_columns) {
+                    failure = Some(Error::Source(format!("row {}: {e}", rows + 1)));
+                    break;
                 }
                 rows += 1;
                 if writes_here {
@@ -300,11 +304,11 @@ impl<'a> Run<'a> {
                         if batch.len() >= step.batch {
                             writes.push(self.write(std::mem::take(&mut batch)));
                             if writes.len() >= WRITES_IN_FLIGHT
-                                && let Some(done) = writes.next().await
+                                && let Some(w) = writes.next().await
+                                && let Err(e) = done.add(w)
                             {
-                                let (k, b) = done?;
-                                keys += k;
-                                bytes += b;
+                                failure = Some(e);
+                                break;
                             }
                         }
                     }
@@ -324,46 +328,59 @@ impl<'a> Run<'a> {
                 sink.update(&ProgressUpdate {
                     scanned: rows,
                     matched: rows,
-                    done: keys,
+                    done: done.keys,
                 });
             }
             drop(rx);
-            // A collected value is whole or not written: a stopped read would replace the
-            // key's previous value with a truncated list.
-            if writes_here && failure.is_none() && !stopped && matches!(step.shape, Shape::Collect)
-            {
-                let entry = self.entry(step, &Value::Array(collected), &inherited, &mut jitter)?;
-                self.note_preview(&mut preview, &entry);
-                batch.push(entry);
-            }
+            // Whatever ended the loop, the rows already built are whole: write them, and count
+            // every write that was sent, so the report says exactly what is in Redis.
             if !batch.is_empty() {
                 writes.push(self.write(batch));
             }
-            while let Some(done) = writes.next().await {
-                let (k, b) = done?;
-                keys += k;
-                bytes += b;
+            while let Some(w) = writes.next().await {
+                if let Err(e) = done.add(w) {
+                    failure.get_or_insert(e);
+                }
             }
             while children.next().await.is_some() {}
-            sink.end();
-            let outcome = failure.map_or(Ok(()), Err);
-            self.add(&step.name, |r| {
-                r.rows += rows;
-                r.keys += keys;
-                r.bytes += bytes;
-                if r.preview.len() < self.opts.preview {
-                    r.preview.extend(
-                        preview
-                            .into_iter()
-                            .take(self.opts.preview - r.preview.len()),
-                    );
-                }
-            });
-            outcome
+            (failure, stopped)
         };
-        let (read, write) = tokio::join!(reader, writer);
-        write.map_err(failed)?;
-        read.map_err(failed)
+        let (read, (failure, stopped)) = tokio::join!(reader, writer);
+        // A read cut short by a stop is an interruption, not a failure of the step.
+        let stopped = stopped || matches!(read, Err(Error::Interrupted));
+        let read = match read {
+            Err(Error::Interrupted) => Ok(()),
+            r => r,
+        };
+        if stopped {
+            self.add(&step.name, |r| r.interrupted = true);
+        }
+        // A collected value is whole or not written: a read that failed or was stopped part-way
+        // would replace the key's previous value with a truncated list.
+        let mut outcome = failure.map_or(Ok(()), Err).and(read);
+        if outcome.is_ok() && writes_here && !stopped && matches!(step.shape, Shape::Collect) {
+            match self.entry(step, &Value::Array(collected), &inherited, &mut jitter) {
+                Ok(entry) => {
+                    self.note_preview(&mut preview, &entry);
+                    outcome = done.add(self.write(vec![entry]).await);
+                }
+                Err(e) => outcome = Err(e),
+            }
+        }
+        sink.end();
+        self.add(&step.name, |r| {
+            r.rows += rows;
+            r.keys += done.keys;
+            r.bytes += done.bytes;
+            if r.preview.len() < self.opts.preview {
+                r.preview.extend(
+                    preview
+                        .into_iter()
+                        .take(self.opts.preview - r.preview.len()),
+                );
+            }
+        });
+        outcome.map_err(failed)
     }
 
     /// Fetch the step's rows into `tx`.
@@ -397,7 +414,11 @@ impl<'a> Run<'a> {
                 let client = self.http[&step.source]
                     .get_or_try_init(|| async { HttpClient::new(src) })
                     .await?;
-                client.stream(src, req, vars, tx).await
+                // A retry's wait (or a slow response) ends at once on Ctrl-C or SIGTERM.
+                tokio::select! {
+                    r = client.stream(src, req, vars, tx) => r,
+                    () = self.stop.wait() => Err(Error::Interrupted),
+                }
             }
             _ => Err(Error::Source(format!(
                 "step `{}`: source kind does not match",
@@ -456,14 +477,19 @@ impl<'a> Run<'a> {
     }
 
     /// One pipelined batch of `SET key value EX ttl`; returns keys and bytes written.
+    /// SET a batch. The count is of the SET replies that said OK, so that a batch with a
+    /// refused key (OOM, READONLY) still counts the keys that were written.
     fn write(&self, batch: Vec<Entry>) -> Job<'a> {
         let store = self.store;
         let dry_run = self.opts.dry_run;
         Box::pin(async move {
-            let bytes: u64 = batch.iter().map(|e| e.value.len() as u64).sum();
-            let n = batch.len() as u64;
+            let sizes: Vec<u64> = batch.iter().map(|e| e.value.len() as u64).collect();
             let Some(store) = store.filter(|_| !dry_run) else {
-                return Ok((n, bytes));
+                return Batch {
+                    keys: sizes.len() as u64,
+                    bytes: sizes.iter().sum(),
+                    error: None,
+                };
             };
             let cmds = batch
                 .into_iter()
@@ -473,13 +499,51 @@ impl<'a> Run<'a> {
                     (e.key, c)
                 })
                 .collect();
-            for reply in store.per_key(cmds).await? {
-                if let redis::Value::ServerError(e) = reply {
-                    return Err(Error::redis(store.addr(), e.into()));
+            let mut done = Batch::default();
+            match store.per_key(cmds).await {
+                Ok(replies) => {
+                    for (reply, size) in replies.into_iter().zip(sizes) {
+                        match reply {
+                            redis::Value::ServerError(e) => {
+                                done.error
+                                    .get_or_insert_with(|| Error::redis(store.addr(), e.into()));
+                            }
+                            _ => {
+                                done.keys += 1;
+                                done.bytes += size;
+                            }
+                        }
+                    }
                 }
+                // Nothing is known of a batch whose replies never came: none is counted.
+                Err(e) => done.error = Some(e),
             }
-            Ok((n, bytes))
+            done
         })
+    }
+}
+
+/// What one SET batch did, counted from its replies.
+#[derive(Default)]
+struct Batch {
+    keys: u64,
+    bytes: u64,
+    error: Option<Error>,
+}
+
+/// What a step run wrote, batch by batch.
+#[derive(Default)]
+struct Written {
+    keys: u64,
+    bytes: u64,
+}
+
+impl Written {
+    /// Count a batch's writes; its error, if any, is the caller's to report.
+    fn add(&mut self, batch: Batch) -> Result<()> {
+        self.keys += batch.keys;
+        self.bytes += batch.bytes;
+        batch.error.map_or(Ok(()), Err)
     }
 }
 

@@ -247,6 +247,12 @@ impl Ctx<'_> {
                     .transpose()?
                     .unwrap_or(Duration::from_secs(10)),
                 retries: h.retries.unwrap_or(3),
+                max_retry_wait: h
+                    .max_retry_wait
+                    .as_ref()
+                    .map(|t| self.duration(t, &format!("{field}.http.max_retry_wait")))
+                    .transpose()?
+                    .unwrap_or(Duration::from_secs(60)),
             })),
             _ => Err(Error::Plan(format!(
                 "{}: {field}: give exactly one of `sqlite`, `url` or `http`",

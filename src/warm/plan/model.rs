@@ -45,6 +45,8 @@ pub struct HttpSource {
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
     pub retries: u32,
+    /// The longest `Retry-After` honoured; a server asking for longer fails the step at once.
+    pub max_retry_wait: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -44,6 +44,7 @@ pub(super) struct HttpFile {
     pub(super) headers: BTreeMap<String, Spanned<String>>,
     pub(super) timeout: Option<Spanned<Scalar>>,
     pub(super) retries: Option<u32>,
+    pub(super) max_retry_wait: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -164,6 +164,14 @@ impl HttpClient {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
+                // An hour's Retry-After is an outage, not a hiccup: fail now and say so.
+                if let Some(wait) = after.filter(|w| *w > src.max_retry_wait) {
+                    return Err(Attempt::Fatal(format!(
+                        "{url}: HTTP {status} asks to retry after {}, more than max_retry_wait {}",
+                        crate::ttl::human(wait),
+                        crate::ttl::human(src.max_retry_wait)
+                    )));
+                }
                 return Err(Attempt::Retry(format!("{url}: HTTP {status}"), after));
             }
             if !status.is_success() {
