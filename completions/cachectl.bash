@@ -347,7 +347,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__inspect)
-            opts="-o -v -h --no-preview --pattern --top --group-by --family-depth --family --sample --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --no-preview --pattern --top --group-by --family-depth --family --sample --count --budget --rate --retries --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -389,6 +389,10 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -425,7 +429,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate)
-            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --count --budget --rate --retries --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +483,10 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -515,7 +523,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate__subcmd__pattern)
-            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --count --budget --rate --retries --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +554,10 @@ _cachectl() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -639,7 +651,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --group-by --family-depth --family --sample --count --budget --rate --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --group-by --family-depth --family --sample --count --budget --rate --retries --url --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -702,6 +714,10 @@ _cachectl() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -92,6 +92,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -113,6 +114,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -158,6 +160,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sample -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -189,6 +192,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sample -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r

@@ -259,6 +259,12 @@ pub struct PaceArgs {
     /// Act on at most N keys per second per master
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: Option<u64>,
+
+    /// Retry a dropped connection, a timeout or a loading/failing-over server this many times
+    /// in a row (with backoff, on a new connection) before giving up; each retry is said under
+    /// --verbose
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
 }
 
 /// How keys are grouped into families, and which keys are looked at.

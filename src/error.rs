@@ -67,6 +67,25 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A fault that a new connection, or a moment's wait, may cure: a dropped or refused
+    /// connection, a timeout, a server that is loading, failing over or migrating a slot.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Timeout { .. } => true,
+            Error::Redis { error, .. } => {
+                error.is_io_error()
+                    || error.is_timeout()
+                    || error.is_connection_dropped()
+                    || error.is_connection_refusal()
+                    || matches!(
+                        error.code(),
+                        Some("LOADING" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "BUSY")
+                    )
+            }
+            _ => false,
+        }
+    }
+
     pub fn redis(addr: &str, error: redis::RedisError) -> Self {
         Error::Redis {
             addr: addr.to_string(),

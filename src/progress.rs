@@ -17,6 +17,8 @@ pub trait ProgressSink: Send + Sync {
     fn begin(&self, _label: &str, _total: Option<u64>) {}
     fn update(&self, _update: &ProgressUpdate) {}
     fn end(&self) {}
+    /// A transient fault is being retried (said under `--verbose`).
+    fn retrying(&self, _what: &str) {}
 }
 
 /// Reports nothing.

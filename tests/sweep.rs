@@ -380,6 +380,8 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
             count: 0,
             max_batch_ms: 0.0,
             waiting_ms: 0.0,
+            retries: 0,
+            unconfirmed: 0,
         };
         let pattern = Glob::new("half:*");
         let run = |resume| {

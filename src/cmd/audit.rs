@@ -11,6 +11,7 @@ use super::{Ctx, connect, exit, grouper, interrupted, pace};
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
+use crate::render::say;
 
 pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
@@ -54,7 +55,8 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         if !out.is_json() {
             out.fix_plan(plan, args.dry_run)?;
         }
-        if !args.dry_run && plan.total() > 0 && !report.interrupted {
+        // Fix only what a whole audit found: a partial one would plan from partial figures.
+        if !args.dry_run && plan.total() > 0 && report.complete {
             let guards = Guards {
                 yes: args.yes,
                 max_keys: args.max_keys,
@@ -93,9 +95,16 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             remediation: applied.as_ref(),
         })?;
     }
+    let fault = report
+        .error
+        .as_ref()
+        .or(applied.as_ref().and_then(|a| a.error.as_ref()));
     Ok(
         if report.interrupted || applied.as_ref().is_some_and(|a| a.interrupted) {
             interrupted()
+        } else if let Some(e) = fault {
+            say(&format!("error: {}: {}", e.node, e.error));
+            exit::FAILED
         } else if report.violations.is_empty() {
             exit::OK
         } else {

@@ -50,6 +50,12 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     }
     Ok(if report.interrupted {
         interrupted()
+    } else if let Some(e) = &report.error {
+        say(&format!(
+            "error: {}: {} (the figures cover the keys walked before it)",
+            e.node, e.error
+        ));
+        exit::FAILED
     } else {
         exit::OK
     })

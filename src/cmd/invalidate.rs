@@ -113,9 +113,22 @@ async fn invalidate_and_report(
     Ok(report)
 }
 
+/// 0 only when the job is done; the report has been printed either way.
 fn code(report: &InvalidateReport) -> u8 {
     if report.interrupted() {
         interrupted()
+    } else if !report.complete {
+        for p in report
+            .patterns
+            .iter()
+            .filter_map(|p| p.error.as_ref().map(|e| (p, e)))
+        {
+            say(&format!(
+                "error: `{}`: {}: {}",
+                p.0.pattern, p.1.node, p.1.error
+            ));
+        }
+        exit::FAILED
     } else {
         exit::OK
     }

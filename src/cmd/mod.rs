@@ -47,6 +47,7 @@ pub struct Ctx {
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 pub async fn run(cli: Cli) -> u8 {
+    crate::render::progress::VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
     let ctx = Ctx {
         out: Renderer::new(cli.global.output, cli.global.no_color),
         global: cli.global,
@@ -203,6 +204,7 @@ pub fn pace(args: &PaceArgs) -> Pace {
             },
         },
         rate: args.rate,
+        retries: args.retries,
     }
 }
 

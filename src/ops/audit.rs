@@ -16,7 +16,7 @@ use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled, now_ms};
 use crate::ops::policy::Policy;
-use crate::ops::scan::{self, BatchWork, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
@@ -148,6 +148,10 @@ pub struct AuditReport {
     pub sample_rate: Option<f64>,
     pub elapsed_ms: u64,
     pub interrupted: bool,
+    /// Every key was walked; otherwise the figures cover what was.
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Fault>,
     pub with_ttl: u64,
     pub without_ttl: u64,
     pub ttl_histogram: Vec<HistogramBucket>,
@@ -254,6 +258,8 @@ pub async fn audit(
     })
     .await?;
     let interrupted = outcome.interrupted();
+    let complete = outcome.complete();
+    let error = outcome.first_fault();
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
     for w in outcome.work {
         for (k, acc) in w.groups {
@@ -451,6 +457,8 @@ pub async fn audit(
         sample_rate: options.sample,
         elapsed_ms: outcome.elapsed.as_millis() as u64,
         interrupted,
+        complete,
+        error,
         with_ttl: s(all.ttl.count()),
         without_ttl: s(all.without_ttl),
         ttl_histogram: all

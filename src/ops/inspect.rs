@@ -13,7 +13,7 @@ use crate::keys::family::Grouping;
 use crate::keys::glob::Glob;
 use crate::keys::{self, family};
 use crate::ops::get::{self, Data};
-use crate::ops::scan::{self, BatchWork, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store};
@@ -349,6 +349,10 @@ pub struct InspectReport {
     pub sample_rate: Option<f64>,
     pub elapsed_ms: u64,
     pub interrupted: bool,
+    /// Every key was walked; otherwise the figures cover what was.
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Fault>,
     pub total: FamilyReport,
     /// Sorted by memory, largest first.
     pub families: Vec<FamilyReport>,
@@ -416,6 +420,8 @@ pub async fn inspect_pattern(
     })
     .await?;
     let interrupted = outcome.interrupted();
+    let complete = outcome.complete();
+    let error = outcome.first_fault();
     let mut all = Families::default();
     for w in outcome.work {
         all.merge(w.families);
@@ -452,6 +458,8 @@ pub async fn inspect_pattern(
         sample_rate: options.sample,
         elapsed_ms: outcome.elapsed.as_millis() as u64,
         interrupted,
+        complete,
+        error,
         total: total.report("(all)".to_string(), scale),
         families: shown,
     })

@@ -131,6 +131,8 @@ pub struct InvalidateReport {
     pub keys: Vec<KeyDeletion>,
     pub deleted: u64,
     pub dry_run: bool,
+    /// Every key and every pattern was dealt with to the end.
+    pub complete: bool,
     pub patterns: Vec<SweepReport>,
 }
 
@@ -158,14 +160,31 @@ pub async fn invalidate(
         guard::authorise(&proposal, &options.guards, confirm, stop).await?;
     }
     let keys = delete_keys(store, &resolved.keys, dry_run).await?;
+    // Each pattern gets its own report, also the one that failed and those after it, so that
+    // what the earlier ones deleted is never lost with the error.
     let mut patterns = Vec::with_capacity(resolved.patterns.len());
+    let mut stopped_by: Option<String> = None;
     for pattern in &resolved.patterns {
-        let report = sweep::pass(store, pattern, &options.sweep, stop, progress, None).await?;
-        let interrupted = report.interrupted;
-        patterns.push(report);
-        if interrupted {
-            break;
+        if let Some(why) = &stopped_by {
+            let not_run = Error::Usage(format!("not run: {why}"));
+            patterns.push(SweepReport::failed(
+                pattern,
+                dry_run,
+                store.addr(),
+                &not_run,
+            ));
+            continue;
         }
+        let report = match sweep::pass(store, pattern, &options.sweep, stop, progress, None).await {
+            Ok(r) => r,
+            Err(e) => SweepReport::failed(pattern, dry_run, store.addr(), &e),
+        };
+        if report.interrupted {
+            stopped_by = Some("the invalidation was interrupted".into());
+        } else if !report.complete {
+            stopped_by = Some(format!("`{pattern}` failed"));
+        }
+        patterns.push(report);
     }
     let deleted = keys.iter().filter(|d| d.deleted).count() as u64
         + patterns.iter().map(|s| s.deleted).sum::<u64>();
@@ -173,6 +192,7 @@ pub async fn invalidate(
         keys,
         deleted,
         dry_run,
+        complete: patterns.iter().all(|p| p.complete),
         patterns,
     })
 }

@@ -14,7 +14,7 @@ use crate::keys::glob::Glob;
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
 use crate::ops::inspect::now_ms;
 use crate::ops::policy::Policy;
-use crate::ops::scan::{self, BatchWork, ScanSpec, check_reply};
+use crate::ops::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
@@ -75,6 +75,9 @@ pub struct FixReport {
     /// Keys whose expiry moved later (PEXPIRE ... GT).
     pub spread: u64,
     pub interrupted: bool,
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Fault>,
 }
 
 impl FixPlan {
@@ -153,6 +156,8 @@ pub async fn fix(
     .await?;
     let mut total = FixReport {
         interrupted: outcome.interrupted(),
+        complete: outcome.complete(),
+        error: outcome.first_fault(),
         ..FixReport::default()
     };
     for w in outcome.work {

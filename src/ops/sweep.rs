@@ -18,7 +18,7 @@ use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
-use crate::ops::scan::{self, BatchWork, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store};
@@ -79,19 +79,57 @@ pub struct SweepReport {
     pub scanned: u64,
     /// Keys matched and eligible for deletion (after excludes and protections).
     pub matched: u64,
+    /// Keys deleted, counted from UNLINK's replies.
     pub deleted: u64,
+    /// Keys of batches whose replies were lost with a connection (then sent again) that were
+    /// already gone: deleted by the lost request, or by someone else meanwhile. Zero unless
+    /// a connection failed mid-batch.
+    pub unconfirmed: u64,
     pub elapsed_ms: u64,
     pub dry_run: bool,
     pub excluded: u64,
     /// Matched, but in a protected namespace: skipped.
     pub protected: u64,
     pub interrupted: bool,
+    /// Every master's keyspace was walked to the end and every batch answered: `deleted` is
+    /// then every key that matched and existed for the whole run.
+    pub complete: bool,
+    /// What ended the sweep early, when something did (a connection, a refused command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Fault>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupCount>,
     /// Where each master's scan stopped (`cursor` 0 and `finished` when done).
     pub cursors: Vec<NodeCursor>,
+}
+
+impl SweepReport {
+    /// The report of a sweep that could not run at all, or not to the end of its start
+    /// (listing the masters failed): nothing counted, the reason said.
+    pub fn failed(pattern: &Glob, dry_run: bool, node: &str, error: &Error) -> Self {
+        SweepReport {
+            pattern: pattern.to_string(),
+            scanned: 0,
+            matched: 0,
+            deleted: 0,
+            unconfirmed: 0,
+            elapsed_ms: 0,
+            dry_run,
+            excluded: 0,
+            protected: 0,
+            interrupted: false,
+            complete: false,
+            error: Some(Fault {
+                node: node.to_string(),
+                error: error.to_string(),
+            }),
+            sample: Vec::new(),
+            groups: Vec::new(),
+            cursors: Vec::new(),
+        }
+    }
 }
 
 /// Keys a count shows a person before they confirm.
@@ -178,6 +216,8 @@ pub(crate) async fn pass(
     })
     .await?;
     let interrupted = outcome.interrupted();
+    let complete = outcome.complete();
+    let error = outcome.first_fault();
     let mut total = Tally::new();
     for w in outcome.work {
         total.merge(w.tally);
@@ -191,11 +231,14 @@ pub(crate) async fn pass(
         scanned: outcome.totals.scanned,
         matched: total.matched,
         deleted: total.deleted,
+        unconfirmed: outcome.cursors.iter().map(|c| c.unconfirmed).sum(),
         elapsed_ms: outcome.elapsed.as_millis() as u64,
         dry_run: options.dry_run,
         excluded: total.excluded,
         protected: total.protected,
         interrupted,
+        complete,
+        error,
         sample: total.sample,
         groups,
         cursors: outcome.cursors,

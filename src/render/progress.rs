@@ -17,6 +17,9 @@ enum Drawn {
 
 static DRAWN: Mutex<Vec<Drawn>> = Mutex::new(Vec::new());
 
+/// `--verbose`: say each retry of a transient fault.
+pub static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn drawn() -> std::sync::MutexGuard<'static, Vec<Drawn>> {
     DRAWN.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -112,6 +115,10 @@ impl ProgressSink for Bars {
         }
     }
 
+    fn retrying(&self, what: &str) {
+        say_retry(what);
+    }
+
     fn end(&self) {
         if let Ok(mut slot) = self.bar.lock()
             && let Some(bar) = slot.take()
@@ -119,6 +126,12 @@ impl ProgressSink for Bars {
             bar.finish_and_clear();
             forget_finished();
         }
+    }
+}
+
+fn say_retry(what: &str) {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        super::say(&format!("retrying: {what}"));
     }
 }
 

@@ -242,6 +242,18 @@ impl Renderer {
                 self.print(&out)?;
             }
         }
+        for r in reports.iter().filter(|r| !r.complete && !r.interrupted) {
+            let why = r
+                .error
+                .as_ref()
+                .map_or(String::new(), |e| format!(": {}: {}", e.node, e.error));
+            self.print(&format!(
+                "{} `{}` after deleting {}{why}\n",
+                self.paint("incomplete", Style::Bad),
+                r.pattern,
+                super::report::keys(r.deleted),
+            ))?;
+        }
         for r in reports.iter().filter(|r| r.interrupted) {
             let cursors: Vec<String> = r
                 .cursors

@@ -11,7 +11,7 @@ use redis::Value;
 use super::governor::Governor;
 use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
 use super::{BatchSize, BatchWork, Counters, NodeCursor, Pace, Part, ScanSpec};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Node, Store};
 
 /// The connection for a standalone server's second chain, when two chains fit: not in a
@@ -66,9 +66,16 @@ pub(super) async fn scan_chain<W: BatchWork>(
     pace: Pace,
     mut work: W,
     counters: Arc<Counters>,
-) -> Result<(W, NodeCursor)> {
-    let store = &chain.store;
+) -> (W, NodeCursor, Option<Error>) {
+    // A chain's own connection, replaced by a new one when a fault drops it.
+    let mut store = chain.store.clone();
     let node = chain.node;
+    // Transient faults retried since the last request that went through, and in all.
+    let mut attempts = 0u32;
+    let mut retried = 0u32;
+    // A batch sent again after its reply was lost: how many keys it held.
+    let mut resent: Option<u64> = None;
+    let mut unconfirmed = 0u64;
     // The bare network round trip, measured only if the server will not time our requests.
     let mut base: Option<Duration> = None;
     let mut governor = Governor::new(pace, chain.part != Part::All);
@@ -87,108 +94,164 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // server: for inspect and ttl-audit that work is as long as the server's.
     let mut unprocessed: Option<(Vec<Vec<u8>>, Vec<Value>)> = None;
     let mut batches = 0u64;
-    loop {
-        let scanning = !finished && !spec.stop.is_set();
-        let mut pipe = redis::pipe();
-        if timed {
-            pipe.cmd("TIME");
+    // The loop runs in a block of its own so that an error (a dropped connection, a refused
+    // command) ends it with everything counted so far still in `work` and the cursor where
+    // it stopped: the caller reports them with the error instead of losing them.
+    let result: Result<()> = async {
+        // A transient fault: wait (a stop ends the wait), take a new connection and send the
+        // same request again: the same batch's job and the same SCAN cursor. Anything else,
+        // or too many in a row, ends the chain with the fault.
+        macro_rules! retry_or_fail {
+            ($e:expr) => {{
+                let e: Error = $e;
+                if !e.is_transient() || attempts >= pace.retries || spec.stop.is_set() {
+                    return Err(e);
+                }
+                attempts += 1;
+                retried += 1;
+                let wait = Duration::from_millis(100u64 << attempts.min(5));
+                spec.progress.retrying(&format!(
+                    "{}: {e}; retry {attempts} of {} in {} ms",
+                    node.addr(),
+                    pace.retries,
+                    wait.as_millis()
+                ));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = spec.stop.wait() => return Err(e),
+                }
+                if let Ok(fresh) = store.another().await {
+                    store = fresh;
+                }
+                if let Some(keys) = &pending {
+                    resent = Some(keys.len() as u64);
+                }
+                continue;
+            }};
         }
-        let mut job = 0;
-        if let Some(keys) = &pending {
-            work.before_send(store, node, keys).await?;
-            job = work.commands(store, keys, &mut pipe);
-        }
-        let count = governor.count;
-        if scanning {
-            pipe.cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(spec.pattern.as_bytes())
-                .arg("COUNT")
-                .arg(count);
-        }
-        if timed {
-            pipe.cmd("TIME");
-        }
-        let previous = unprocessed.take();
-        if job == 0 && !scanning {
-            if let Some((keys, replies)) = previous {
-                work.replies(node, keys, replies)?;
-                account(&work, &counters, &mut governor).await;
+        loop {
+            let scanning = !finished && !spec.stop.is_set();
+            let mut pipe = redis::pipe();
+            if timed {
+                pipe.cmd("TIME");
             }
-            break;
-        }
-        let sent = Instant::now();
-        let mut round_trip = std::pin::pin!(store.node_pipeline(node, &pipe));
-        // Queue the pipeline, then step aside so the connection's task writes it out: on our
-        // single-threaded runtime it would otherwise wait until the previous batch's replies
-        // have been worked through, and the server would wait with it.
-        let early = futures::poll!(round_trip.as_mut());
-        tokio::task::yield_now().await;
-        if let Some((keys, replies)) = previous {
-            work.replies(node, keys, replies)?;
-            account(&work, &counters, &mut governor).await;
-        }
-        let replies = match early {
-            Poll::Ready(r) => r,
-            Poll::Pending => {
-                let wait = Instant::now();
-                let r = round_trip.await;
-                waiting += wait.elapsed();
-                r
+            let mut job = 0;
+            if let Some(keys) = &pending {
+                if let Err(e) = work.before_send(&store, node, keys).await {
+                    retry_or_fail!(e);
+                }
+                job = work.commands(&store, keys, &mut pipe);
             }
-        };
-        let rtt = sent.elapsed();
-        let (mut replies, server) = untime(replies?, &mut timed);
-        let server = match server {
-            Some(server) => server,
-            None => {
-                let base = match base {
-                    Some(b) => b,
-                    None => *base.insert(base_rtt(store, node).await?),
-                };
-                rtt.saturating_sub(base)
+            let count = governor.count;
+            if scanning {
+                pipe.cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(spec.pattern.as_bytes())
+                    .arg("COUNT")
+                    .arg(count);
             }
-        };
-        governor.observe(server, count);
-        max_server = max_server.max(server);
-        batches += 1;
-        let scan_reply = if scanning { replies.pop() } else { None };
-        if let Some(keys) = pending.take() {
-            unprocessed = Some((keys, replies));
-        }
-        if let Some(reply) = scan_reply {
-            let (next, mut keys): (u64, Vec<Vec<u8>>) = store.value_on(node, reply)?;
-            cursor = next;
-            finished = chain.part.ends_at(next);
-            let estimate = if finished {
-                chain.part.share(chain.size)
-            } else {
-                chain.part.walked(next, chain.size)
+            if timed {
+                pipe.cmd("TIME");
+            }
+            let previous = unprocessed.take();
+            if job == 0 && !scanning {
+                if let Some((keys, replies)) = previous {
+                    work.replies(node, keys, replies)?;
+                    account(&work, &counters, &mut governor).await;
+                    settle(&mut resent, &mut unconfirmed, &work);
+                }
+                break;
+            }
+            let sent = Instant::now();
+            // The request's future borrows the connection: it lives in this block, so that a
+            // retry can replace the connection afterwards.
+            let replies = {
+                let mut round_trip = std::pin::pin!(store.node_pipeline(node, &pipe));
+                // Queue the pipeline, then step aside so the connection's task writes it out: on our
+                // single-threaded runtime it would otherwise wait until the previous batch's replies
+                // have been worked through, and the server would wait with it.
+                let early = futures::poll!(round_trip.as_mut());
+                tokio::task::yield_now().await;
+                if let Some((keys, replies)) = previous {
+                    work.replies(node, keys, replies)?;
+                    account(&work, &counters, &mut governor).await;
+                    settle(&mut resent, &mut unconfirmed, &work);
+                }
+                match early {
+                    Poll::Ready(r) => r,
+                    Poll::Pending => {
+                        let wait = Instant::now();
+                        let r = round_trip.await;
+                        waiting += wait.elapsed();
+                        r
+                    }
+                }
             };
-            let grew = estimate.saturating_sub(scanned_estimate);
-            scanned_estimate = scanned_estimate.max(estimate);
-            counters.scanned.fetch_add(grew, Ordering::Relaxed);
-            if recording && let Some(seam) = &odd_seam.0 {
-                recording = seam.record(&keys) && !finished;
+            let rtt = sent.elapsed();
+            let replies = match replies {
+                Ok(r) => r,
+                Err(e) => retry_or_fail!(e),
+            };
+            let (mut replies, server) = untime(replies, &mut timed);
+            let server = match server {
+                Some(server) => server,
+                None => {
+                    let base = match base {
+                        Some(b) => b,
+                        None => *base.insert(base_rtt(&store, node).await?),
+                    };
+                    rtt.saturating_sub(base)
+                }
+            };
+            governor.observe(server, count);
+            max_server = max_server.max(server);
+            batches += 1;
+            let scan_reply = if scanning { replies.pop() } else { None };
+            // The batch's job was answered: its replies are counted whatever the SCAN says.
+            if let Some(keys) = pending.take() {
+                unprocessed = Some((keys, replies));
             }
-            if finished
-                && chain.part == Part::Even
-                && let Some(seam) = &chain.seam
-            {
-                keys = seam.strip(keys).await;
+            // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
+            let scanned = match scan_reply.map(|r| store.value_on::<(u64, Vec<Vec<u8>>)>(node, r)) {
+                Some(Err(e)) => retry_or_fail!(e),
+                other => other.map(|r| r.unwrap_or_default()),
+            };
+            attempts = 0;
+            if let Some((next, mut keys)) = scanned {
+                cursor = next;
+                finished = chain.part.ends_at(next);
+                let estimate = if finished {
+                    chain.part.share(chain.size)
+                } else {
+                    chain.part.walked(next, chain.size)
+                };
+                let grew = estimate.saturating_sub(scanned_estimate);
+                scanned_estimate = scanned_estimate.max(estimate);
+                counters.scanned.fetch_add(grew, Ordering::Relaxed);
+                if recording && let Some(seam) = &odd_seam.0 {
+                    recording = seam.record(&keys) && !finished;
+                }
+                if finished
+                    && chain.part == Part::Even
+                    && let Some(seam) = &chain.seam
+                {
+                    keys = seam.strip(keys).await;
+                }
+                let n_found = keys.len() as u64;
+                let admitted = work.admit(keys);
+                counters.matched.fetch_add(n_found, Ordering::Relaxed);
+                if !admitted.is_empty() {
+                    pending = Some(admitted);
+                }
             }
-            let n_found = keys.len() as u64;
-            let admitted = work.admit(keys);
-            counters.matched.fetch_add(n_found, Ordering::Relaxed);
-            if !admitted.is_empty() {
-                pending = Some(admitted);
-            }
+            spec.progress.update(&counters.snapshot());
         }
-        spec.progress.update(&counters.snapshot());
+        Ok(())
     }
+    .await;
     drop(odd_seam);
-    Ok((
+    (
         work,
         NodeCursor {
             node: node.addr().to_string(),
@@ -199,8 +262,19 @@ pub(super) async fn scan_chain<W: BatchWork>(
             count: governor.count,
             max_batch_ms: max_server.as_secs_f64() * 1000.0,
             waiting_ms: waiting.as_secs_f64() * 1000.0,
+            retries: retried,
+            unconfirmed,
         },
-    ))
+        result.err(),
+    )
+}
+
+/// After the replies to a batch sent again have been counted: its keys that were already gone
+/// went with the lost request (or with someone else meanwhile), and cannot be confirmed.
+fn settle<W: BatchWork>(resent: &mut Option<u64>, unconfirmed: &mut u64, work: &W) {
+    if let Some(keys) = resent.take() {
+        *unconfirmed += keys.saturating_sub(work.acted());
+    }
 }
 
 /// The replies without the TIME brackets, and how long the request held the server (the

@@ -111,7 +111,7 @@ mod tests {
         let mut fixed = Governor::new(
             Pace {
                 batch: BatchSize::Fixed(50_000),
-                rate: None,
+                ..Pace::default()
             },
             true,
         );

@@ -46,12 +46,25 @@ impl Default for BatchSize {
     }
 }
 
-/// How hard a scan may push the server.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// How hard a scan may push the server, and how long it keeps trying through faults.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pace {
     pub batch: BatchSize,
     /// At most this many keys acted on per second (deleted, expired…), per master.
     pub rate: Option<u64>,
+    /// Transient faults (a dropped connection, a timeout, LOADING…) retried in a row, with
+    /// backoff and a new connection, before a chain gives up.
+    pub retries: u32,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            batch: BatchSize::default(),
+            rate: None,
+            retries: 5,
+        }
+    }
 }
 
 /// The per-batch job of a scan. One instance per master; results are merged by the caller.
@@ -96,6 +109,11 @@ pub struct NodeCursor {
     /// The most one request held the server: by the server's clock (TIME before and after),
     /// or the round trip less the bare network round trip when TIME is refused.
     pub max_batch_ms: f64,
+    /// Transient faults retried on a new connection.
+    pub retries: u32,
+    /// Keys of batches whose replies were lost with a connection and that were gone when the
+    /// batch was sent again: deleted by the lost request, or by someone else meanwhile.
+    pub unconfirmed: u64,
     /// Time spent waiting on round trips; the rest of the scan's time was ours.
     pub waiting_ms: f64,
 }
@@ -202,17 +220,37 @@ impl<'a> ScanSpec<'a> {
 
 /// The result of scanning every relevant master.
 pub struct ScanOutcome<W> {
+    /// Every chain's job, also those that ended on an error: what they did stays counted.
     pub work: Vec<W>,
     pub cursors: Vec<NodeCursor>,
+    /// The chains that ended on an error, first error each.
+    pub faults: Vec<Fault>,
     /// The counters when the scan ended.
     pub totals: ProgressUpdate,
     pub elapsed: Duration,
 }
 
+/// Why a chain of a scan ended before its part of the keyspace was walked.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Fault {
+    pub node: String,
+    pub error: String,
+}
+
 impl<W> ScanOutcome<W> {
     /// True when a stop request ended the scan before every master was walked.
     pub fn interrupted(&self) -> bool {
-        self.cursors.iter().any(|c| !c.finished)
+        self.faults.is_empty() && self.cursors.iter().any(|c| !c.finished)
+    }
+
+    /// Every chain walked its part to the end.
+    pub fn complete(&self) -> bool {
+        self.faults.is_empty() && self.cursors.iter().all(|c| c.finished)
+    }
+
+    /// The first fault, for a report's `error`.
+    pub fn first_fault(&self) -> Option<Fault> {
+        self.faults.first().cloned()
     }
 }
 
@@ -299,14 +337,21 @@ where
     spec.progress.end();
     let mut work = Vec::with_capacity(results.len());
     let mut cursors = Vec::with_capacity(results.len());
-    for r in results {
-        let (w, c) = r?;
+    let mut faults = Vec::new();
+    for (w, c, fault) in results {
+        if let Some(e) = fault {
+            faults.push(Fault {
+                node: c.node.clone(),
+                error: e.to_string(),
+            });
+        }
         work.push(w);
         cursors.push(c);
     }
     Ok(ScanOutcome {
         work,
         cursors,
+        faults,
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })

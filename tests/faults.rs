@@ -1,0 +1,189 @@
+//! Faults end with the truth. Faults are injected for real into servers the tests start
+//! (CLIENT KILL, CLIENT PAUSE, DEBUG SLEEP, SHUTDOWN) while a sweep runs, and the rule is
+//! checked: exit 0 means nothing matching is left; any other exit prints the report, with
+//! `deleted` (plus `unconfirmed`, the keys of a batch whose reply was lost) equal to what
+//! really went. Timing-dependent cases run several times.
+
+mod support;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use support::{Redis, dbsize, json_of, load};
+
+fn start_sweep(url: &str, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env("CACHECTL_URL", url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cachectl")
+}
+
+fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn finish(child: Child) -> Output {
+    child.wait_with_output().expect("wait for cachectl")
+}
+
+/// The sweep of `keys` slow:* keys, paced so that a fault lands mid-run.
+const SWEEP: [&str; 8] = [
+    "invalidate-pattern",
+    "slow:*",
+    "--yes",
+    "--rate",
+    "4000",
+    "-o",
+    "json",
+    "-v",
+];
+
+fn check_the_rule(out: &Output, c: &mut redis::Connection, total: u64) -> serde_json::Value {
+    let doc = json_of(out);
+    let left = dbsize(c);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let deleted = doc["deleted"].as_u64().unwrap();
+    let unconfirmed = doc["unconfirmed"].as_u64().unwrap();
+    if out.status.success() {
+        assert_eq!(left, 0, "exit 0 with {left} keys left: {doc}\n{stderr}");
+        assert_eq!(doc["complete"], true);
+    }
+    assert_eq!(
+        deleted + unconfirmed,
+        total - left,
+        "the report must account for every key that went: {doc}\n{stderr}"
+    );
+    doc
+}
+
+#[test]
+fn dropped_connections_are_retried_and_the_sweep_finishes() {
+    let r = Redis::start();
+    for round in 0..3 {
+        load(&mut r.conn(), (0..6000).map(|i| format!("slow:{i}")), 600);
+        let child = start_sweep(&r.url(), &SWEEP);
+        thread::sleep(Duration::from_millis(400 + round * 150));
+        cli(r.port, &["CLIENT", "KILL", "TYPE", "normal"]);
+        let out = finish(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        assert!(
+            stderr.contains("retrying:"),
+            "each retry is said under -v: {stderr}"
+        );
+        // The kill took the test's own connection too.
+        check_the_rule(&out, &mut r.conn(), 6000);
+    }
+}
+
+#[test]
+fn a_paused_or_sleeping_server_past_the_timeout_is_waited_out() {
+    let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = r.conn();
+    for fault in [
+        vec!["CLIENT", "PAUSE", "3000", "WRITE"],
+        vec!["DEBUG", "SLEEP", "3"],
+    ] {
+        load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+        let mut args = SWEEP.to_vec();
+        args.extend(["--timeout", "1s"]);
+        let child = start_sweep(&r.url(), &args);
+        thread::sleep(Duration::from_millis(400));
+        let port = r.port;
+        let f = fault.clone();
+        let injector =
+            thread::spawn(move || cli(port, &f.iter().map(|s| &**s).collect::<Vec<_>>()));
+        let out = finish(child);
+        injector.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{fault:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_the_rule(&out, &mut c, 6000);
+    }
+}
+
+#[test]
+fn a_server_that_goes_away_ends_with_the_report_and_exit_1() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+    let mut args = SWEEP.to_vec();
+    args.extend(["--retries", "2", "--timeout", "1s"]);
+    let child = start_sweep(&r.url(), &args);
+    thread::sleep(Duration::from_millis(500));
+    let before_shutdown = 6000 - dbsize(&mut c);
+    cli(r.port, &["SHUTDOWN", "NOSAVE"]);
+    let out = finish(child);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["complete"], false);
+    assert!(
+        doc["error"]["node"]
+            .as_str()
+            .unwrap()
+            .contains(&r.port.to_string()),
+        "{doc}"
+    );
+    let deleted = doc["deleted"].as_u64().unwrap();
+    assert!(
+        deleted >= before_shutdown.saturating_sub(200),
+        "{deleted} < {before_shutdown}"
+    );
+}
+
+#[test]
+fn with_two_patterns_a_fault_in_the_second_keeps_the_first_report() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..3000).map(|i| format!("first:{i}")), 600);
+    load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+    let args = [
+        "invalidate-pattern",
+        "first:*",
+        "slow:*",
+        "--yes",
+        "--rate",
+        "4000",
+        "--retries",
+        "1",
+        "--timeout",
+        "1s",
+        "-o",
+        "json",
+    ];
+    let child = start_sweep(&r.url(), &args);
+    // The first pattern takes about 0.75 s at 4,000 keys a second.
+    thread::sleep(Duration::from_millis(1400));
+    cli(r.port, &["SHUTDOWN", "NOSAVE"]);
+    let out = finish(child);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    let reports = doc.as_array().expect("one report per pattern");
+    assert_eq!(reports[0]["pattern"], "first:*");
+    assert_eq!(reports[0]["deleted"], 3000);
+    assert_eq!(reports[0]["complete"], true);
+    assert_eq!(reports[1]["complete"], false);
+    assert!(reports[1]["error"].is_object());
+}
