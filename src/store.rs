@@ -152,6 +152,27 @@ impl Store {
         self.node_pipeline(&node, pipe).await
     }
 
+    /// Who serves which slots, as every master sees it: each view a sorted list of (master
+    /// node id, first slot, last slot) from `CLUSTER SLOTS`. Two equal fingerprints mean no
+    /// failover and no slot moved between them, and while nodes disagree (gossip still
+    /// spreading a change) the fingerprint cannot equal a settled one. A standalone server has
+    /// one fingerprint forever.
+    pub async fn topology(&self) -> Result<Vec<Vec<(String, i64, i64)>>> {
+        if !self.is_cluster() {
+            return Ok(Vec::new());
+        }
+        let mut views = Vec::new();
+        for (node, reply) in self
+            .on_masters(&redis::cmd("CLUSTER").arg("SLOTS").clone())
+            .await?
+        {
+            views.push(slot_map(&node, reply)?);
+        }
+        views.sort();
+        views.dedup();
+        Ok(views)
+    }
+
     pub(crate) async fn reports_cluster_enabled(&self) -> Result<bool> {
         match self
             .query::<String>(redis::cmd("CLUSTER").arg("INFO"))
@@ -390,6 +411,39 @@ impl Store {
             }
         }
     }
+}
+
+/// A `CLUSTER SLOTS` reply as sorted (master node id, first slot, last slot).
+fn slot_map(node: &Node, reply: Value) -> Result<Vec<(String, i64, i64)>> {
+    let Value::Array(ranges) = reply else {
+        return Err(Error::Protocol {
+            addr: node.addr().to_string(),
+            command: "CLUSTER SLOTS",
+            detail: format!("expected an array, got {reply:?}"),
+        });
+    };
+    let mut out = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let Value::Array(parts) = range else { continue };
+        let int = |i: usize| -> i64 {
+            parts
+                .get(i)
+                .and_then(|v| redis::from_redis_value_ref(v).ok())
+                .unwrap_or(-1)
+        };
+        // [host, port, id, …] of the master; older servers send no id: the port stands in.
+        let master = match parts.get(2) {
+            Some(Value::Array(m)) => m
+                .get(2)
+                .or(m.get(1))
+                .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        out.push((master, int(0), int(1)));
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The server refused a command (an ACL without it, a renamed or unknown command): something to

@@ -86,6 +86,8 @@ pub struct SweepReport {
     /// a connection failed mid-batch.
     pub unconfirmed: u64,
     pub elapsed_ms: u64,
+    /// Walks over the keyspace: more than one when a cluster's slot map changed during one.
+    pub passes: u32,
     pub dry_run: bool,
     pub excluded: u64,
     /// Matched, but in a protected namespace: skipped.
@@ -106,6 +108,21 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
+    /// Add a later pass: its counts to these, its ending as the ending.
+    fn absorb(&mut self, next: SweepReport) {
+        self.scanned += next.scanned;
+        self.matched += next.matched;
+        self.deleted += next.deleted;
+        self.unconfirmed += next.unconfirmed;
+        self.elapsed_ms += next.elapsed_ms;
+        self.excluded += next.excluded;
+        self.protected += next.protected;
+        self.interrupted = next.interrupted;
+        self.complete = next.complete;
+        self.error = next.error.or(self.error.take().filter(|_| !next.complete));
+        self.cursors = next.cursors;
+    }
+
     /// The report of a sweep that could not run at all, or not to the end of its start
     /// (listing the masters failed): nothing counted, the reason said.
     pub fn failed(pattern: &Glob, dry_run: bool, node: &str, error: &Error) -> Self {
@@ -116,6 +133,7 @@ impl SweepReport {
             deleted: 0,
             unconfirmed: 0,
             elapsed_ms: 0,
+            passes: 1,
             dry_run,
             excluded: 0,
             protected: 0,
@@ -184,8 +202,81 @@ pub(crate) async fn count(
     })
 }
 
-/// One pass of the engine over `pattern`, with no guard: the caller has decided.
+/// Passes a cluster sweep makes at most while its topology keeps changing.
+const MAX_PASSES: u32 = 5;
+
+/// The engine over `pattern`, with no guard: the caller has decided. On a cluster, a pass
+/// whose slot map changed while it ran (a failover, a slot migrated) may have missed keys: a
+/// cursor belongs to one node's table, and a key can move behind it. So the map is read
+/// before and after each pass, and the sweep is complete only when a whole pass ran under an
+/// unchanged map; until then another pass follows (deletions are idempotent and counted from
+/// UNLINK's replies, so the counts stay exact). A dry run counts in one pass: counting twice
+/// would count keys twice.
 pub(crate) async fn pass(
+    store: &Store,
+    pattern: &Glob,
+    options: &SweepOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    hook: Option<&dyn BeforeDelete>,
+) -> Result<SweepReport> {
+    if !store.is_cluster() || options.dry_run {
+        return walk(store, pattern, options, stop, progress, hook).await;
+    }
+    let mut total: Option<SweepReport> = None;
+    for n in 1..=MAX_PASSES {
+        let before = store.topology().await?;
+        let report = match walk(store, pattern, options, stop, progress, hook).await {
+            Ok(r) => r,
+            Err(e) => SweepReport::failed(pattern, false, store.addr(), &e),
+        };
+        let after = store.topology().await.ok();
+        let stable = after.as_ref() == Some(&before);
+        let (complete, interrupted) = (report.complete, report.interrupted);
+        let total = match total.as_mut() {
+            Some(t) => {
+                t.absorb(report);
+                t
+            }
+            None => total.insert(report),
+        };
+        total.passes = n;
+        if (complete && stable) || interrupted {
+            return Ok(total.clone());
+        }
+        if !complete && stable {
+            // A fault the slot map does not explain: another pass would meet it again.
+            return Ok(total.clone());
+        }
+        if n == MAX_PASSES {
+            total.complete = false;
+            total.error = Some(Fault {
+                node: store.addr().to_string(),
+                error: format!("the cluster's slot map kept changing over {n} passes"),
+            });
+            return Ok(total.clone());
+        }
+        progress.retrying(&format!(
+            "the cluster's slot map changed during pass {n}: sweeping again"
+        ));
+        // Let a failover or a migration settle before walking again.
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            () = stop.wait() => {}
+        }
+    }
+    Ok(total.unwrap_or_else(|| {
+        SweepReport::failed(
+            pattern,
+            false,
+            store.addr(),
+            &Error::Usage("no pass ran".into()),
+        )
+    }))
+}
+
+/// One walk of the engine over the masters as they are now.
+async fn walk(
     store: &Store,
     pattern: &Glob,
     options: &SweepOptions,
@@ -232,6 +323,7 @@ pub(crate) async fn pass(
         matched: total.matched,
         deleted: total.deleted,
         unconfirmed: outcome.cursors.iter().map(|c| c.unconfirmed).sum(),
+        passes: 1,
         elapsed_ms: outcome.elapsed.as_millis() as u64,
         dry_run: options.dry_run,
         excluded: total.excluded,

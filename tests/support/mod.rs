@@ -271,10 +271,20 @@ impl Cluster {
     }
 
     fn start(masters: usize) -> Cluster {
+        Self::start_nodes(masters, 0)
+    }
+
+    /// A cluster of its own with a replica per master, for failovers: not shared, since a
+    /// test that fails masters over changes it for everyone else.
+    pub fn start_with_replicas(masters: usize) -> Cluster {
+        Self::start_nodes(masters, 1)
+    }
+
+    fn start_nodes(masters: usize, replicas: usize) -> Cluster {
         let dir = TempDir::new().unwrap();
         let mut ports = Vec::new();
         let mut children = Vec::new();
-        for _ in 0..masters {
+        for _ in 0..masters * (1 + replicas) {
             let port = free_port();
             let node_dir = dir.path().join(port.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
@@ -303,6 +313,7 @@ impl Cluster {
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
+            .args(["--cluster-replicas", &replicas.to_string()])
             .arg("--cluster-yes")
             .output()
             .unwrap();
@@ -328,6 +339,40 @@ impl Cluster {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.ports[0])
+    }
+
+    /// Ports of the nodes that are replicas now.
+    pub fn replicas(&self) -> Vec<u16> {
+        self.ports
+            .iter()
+            .copied()
+            .filter(|&p| cli(p, &["ROLE"]).starts_with("slave"))
+            .collect()
+    }
+
+    /// Keys on the nodes that are masters now.
+    pub fn keys_on_masters(&self) -> u64 {
+        self.ports
+            .iter()
+            .filter(|&&p| cli(p, &["ROLE"]).starts_with("master"))
+            .map(|&p| cli(p, &["DBSIZE"]).trim().parse::<u64>().unwrap_or(0))
+            .sum()
+    }
+
+    /// Wait until every node says `cluster_state:ok` and knows them all.
+    pub fn wait_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        'wait: while Instant::now() < deadline {
+            for &p in &self.ports {
+                let info = cli(p, &["CLUSTER", "INFO"]);
+                if !info.contains("cluster_state:ok") {
+                    thread::sleep(Duration::from_millis(100));
+                    continue 'wait;
+                }
+            }
+            return;
+        }
+        panic!("cluster did not reach cluster_state:ok");
     }
 
     pub fn conn(&self) -> redis::cluster::ClusterConnection {
