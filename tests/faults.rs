@@ -245,3 +245,37 @@ fn a_cluster_failover_mid_sweep_still_ends_with_nothing_left() {
         assert!(out.status.success(), "round {round}: {stderr}");
     }
 }
+
+/// The server restarts mid-sweep with the keys it had left (SHUTDOWN SAVE, then a new process
+/// on the same port loading them): the old cursor means nothing to the new process, so the
+/// sweep walks again from the start, and exit 0 means nothing is left.
+#[test]
+fn a_restarted_server_is_swept_again_from_the_start() {
+    let mut r = Redis::start();
+    let total = 20_000u64;
+    load(&mut r.conn(), (0..total).map(|i| format!("slow:{i}")), 600);
+    let args = [
+        "invalidate-pattern",
+        "slow:*",
+        "--yes",
+        "--rate",
+        "5000",
+        "--retries",
+        "8",
+        "--timeout",
+        "1s",
+        "-o",
+        "json",
+        "-v",
+    ];
+    let child = start_sweep(&r.url(), &args);
+    thread::sleep(Duration::from_millis(1500));
+    cli(r.port, &["SHUTDOWN", "SAVE"]);
+    r.restart(&[]);
+    let out = finish(child);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("server restarted"), "{stderr}");
+    let doc = check_the_rule(&out, &mut r.conn(), total);
+    assert_eq!(doc["complete"], true);
+}

@@ -138,6 +138,14 @@ impl Redis {
         format!("{}://{}127.0.0.1:{}", self.scheme, self.auth, self.port)
     }
 
+    /// Start the server again on the same port and directory, after it has shut down (it
+    /// loads the RDB file a `SHUTDOWN SAVE` left there). Plain servers only.
+    pub fn restart(&mut self, extra: &[&str]) {
+        let _ = self.child.wait();
+        self.child = spawn_tied(server_command(self.dir.path(), self.port, extra));
+        self.wait_ready(&[]);
+    }
+
     fn wait_ready(&self, cli_args: &[String]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {

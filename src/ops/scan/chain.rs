@@ -76,6 +76,13 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // A batch sent again after its reply was lost: how many keys it held.
     let mut resent: Option<u64> = None;
     let mut unconfirmed = 0u64;
+    // Our connection's CLIENT ID on a standalone server: ids only grow within one server
+    // process, so a new connection with a lower one is talking to a restarted server.
+    let mut server_client = if store.is_cluster() {
+        None
+    } else {
+        client_id(&store).await
+    };
     // The bare network round trip, measured only if the server will not time our requests.
     let mut base: Option<Duration> = None;
     let mut governor = Governor::new(pace, chain.part != Part::All);
@@ -122,6 +129,20 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 }
                 if let Ok(fresh) = store.another().await {
                     store = fresh;
+                    // A cursor means nothing to another server process: a restarted server
+                    // is walked again from the start (deletions are idempotent).
+                    let id = client_id(&store).await;
+                    if let (Some(before), Some(now)) = (server_client, id)
+                        && now <= before
+                    {
+                        cursor = chain.start;
+                        finished = false;
+                        spec.progress.retrying(&format!(
+                            "{}: the server restarted; walking its keys again from the start",
+                            node.addr()
+                        ));
+                    }
+                    server_client = id.or(server_client);
                 }
                 if let Some(keys) = &pending {
                     resent = Some(keys.len() as u64);
@@ -267,6 +288,14 @@ pub(super) async fn scan_chain<W: BatchWork>(
         },
         result.err(),
     )
+}
+
+/// This connection's CLIENT ID, when the server (and the user's ACL) tell it.
+async fn client_id(store: &Store) -> Option<u64> {
+    store
+        .query::<u64>(redis::cmd("CLIENT").arg("ID"))
+        .await
+        .ok()
 }
 
 /// After the replies to a batch sent again have been counted: its keys that were already gone
