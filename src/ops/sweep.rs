@@ -487,14 +487,21 @@ impl BatchWork for SweepWork<'_> {
         groups.len()
     }
 
+    /// Every UNLINK that was answered with a count is counted, also when another group of
+    /// the batch was refused (MOVED after a failover): the first refusal is returned after.
     fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let mut deleted = 0;
+        let mut fault = None;
         for r in &replies {
-            check_reply(node, r)?;
             match r {
                 Value::Int(n) => deleted += *n as u64,
+                Value::ServerError(_) => {
+                    if fault.is_none() {
+                        fault = check_reply(node, r).err();
+                    }
+                }
                 other => {
-                    return Err(Error::Protocol {
+                    fault.get_or_insert_with(|| Error::Protocol {
                         addr: node.addr().to_string(),
                         command: "UNLINK",
                         detail: format!("expected an integer, got {other:?}"),
@@ -504,7 +511,7 @@ impl BatchWork for SweepWork<'_> {
         }
         self.tally.deleted += deleted;
         self.last_acted = deleted;
-        Ok(())
+        fault.map_or(Ok(()), Err)
     }
 
     fn acted(&self) -> u64 {

@@ -185,6 +185,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 break;
             }
             let sent = Instant::now();
+            // A refusal among the last batch's replies, found while this request is out: this
+            // request is still awaited and its job counted before the chain gives up.
+            let mut late_fault: Option<Error> = None;
             // The request's future borrows the connection: it lives in this block, so that a
             // retry can replace the connection afterwards.
             let replies = {
@@ -195,9 +198,13 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 let early = futures::poll!(round_trip.as_mut());
                 tokio::task::yield_now().await;
                 if let Some((keys, replies)) = previous {
-                    work.replies(node, keys, replies)?;
-                    account(&work, &counters, &mut governor).await;
-                    settle(&mut resent, &mut unconfirmed, &work);
+                    match work.replies(node, keys, replies) {
+                        Ok(()) => {
+                            account(&work, &counters, &mut governor).await;
+                            settle(&mut resent, &mut unconfirmed, &work);
+                        }
+                        Err(e) => late_fault = Some(e),
+                    }
                 }
                 match early {
                     Poll::Ready(r) => r,
@@ -210,9 +217,32 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 }
             };
             let rtt = sent.elapsed();
+            if let Some(e) = late_fault {
+                if let (Ok(replies), Some(keys)) = (replies, pending.take()) {
+                    let (mut replies, _) = untime(replies, &mut timed);
+                    if scanning {
+                        replies.pop();
+                    }
+                    // Counted; a second refusal adds nothing to the first.
+                    let _ = work.replies(node, keys, replies);
+                }
+                return Err(e);
+            }
             let replies = match replies {
                 Ok(r) => r,
-                Err(e) => retry_or_fail!(e),
+                Err(e) => {
+                    // A request that fails for good may have run on the server all the same
+                    // (a pipeline answered in part, then redirected): its batch's keys that
+                    // are gone now are counted as unconfirmed, not lost from the report.
+                    let last = !e.is_transient() || attempts >= pace.retries || spec.stop.is_set();
+                    if last
+                        && job > 0
+                        && let Some(keys) = &pending
+                    {
+                        unconfirmed += gone(&store, keys).await;
+                    }
+                    retry_or_fail!(e)
+                }
             };
             let (mut replies, server) = untime(replies, &mut timed);
             let server = match server {
@@ -288,6 +318,26 @@ pub(super) async fn scan_chain<W: BatchWork>(
         },
         result.err(),
     )
+}
+
+/// How many of `keys` no longer exist (EXISTS, routed by slot); all of them when that
+/// cannot be asked either, as the most the lost request can have done.
+async fn gone(store: &Store, keys: &[Vec<u8>]) -> u64 {
+    let cmds = keys
+        .iter()
+        .map(|k| {
+            let mut c = redis::cmd("EXISTS");
+            c.arg(k);
+            (k.clone(), c)
+        })
+        .collect();
+    match store.per_key(cmds).await {
+        Ok(replies) => replies
+            .iter()
+            .filter(|r| matches!(r, Value::Int(0)))
+            .count() as u64,
+        Err(_) => keys.len() as u64,
+    }
 }
 
 /// This connection's CLIENT ID, when the server (and the user's ACL) tell it.

@@ -262,6 +262,14 @@ where
     F: Fn(&Node) -> W,
 {
     let started = Instant::now();
+    // On a cluster, who serves which slots before and after: a cursor belongs to one node's
+    // table, so a scan under a changing slot map may have missed keys, and says so.
+    let cluster = spec.store.is_cluster();
+    let map_before = if cluster {
+        spec.store.topology().await.ok()
+    } else {
+        None
+    };
     let nodes = spec.store.nodes_for(spec.pattern).await?;
     let mut sizes = Vec::with_capacity(nodes.len());
     for node in &nodes {
@@ -347,6 +355,17 @@ where
         }
         work.push(w);
         cursors.push(c);
+    }
+    if cluster {
+        let map_after = spec.store.topology().await.ok();
+        if map_before.is_none() || map_after != map_before {
+            faults.push(Fault {
+                node: spec.store.addr().to_string(),
+                error: "the cluster's slot map changed during the scan (a failover or a slot \
+                        migration): keys may have been missed"
+                    .to_string(),
+            });
+        }
     }
     Ok(ScanOutcome {
         work,
