@@ -97,3 +97,30 @@ fn completions_are_current() {
         );
     }
 }
+
+/// `-o json` always prints one document, also when the run fails before it has a report.
+#[test]
+fn json_output_is_never_empty() {
+    let port = support::free_port();
+    for args in [
+        vec!["get", "k", "-o", "json"],
+        vec!["invalidate-pattern", "x*", "--yes", "-o", "json"],
+        vec!["ttl-audit", "-o", "json"],
+    ] {
+        let out = cachectl(&format!("redis://127.0.0.1:{port}"))
+            .args(&args)
+            .args(["--timeout", "1s"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let doc = json_of(&out);
+        assert_eq!(doc["complete"], false, "{args:?}: {doc}");
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot connect")
+        );
+        assert_eq!(doc["error"]["exit_code"], 1);
+    }
+}

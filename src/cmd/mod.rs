@@ -79,7 +79,17 @@ pub async fn run(cli: Cli) -> u8 {
                 return exit::OK;
             }
             say(&format!("error: {err:#}"));
-            exit_code(&err)
+            let code = exit_code(&err);
+            // A script reading `-o json` always gets its one document, also when the run
+            // failed before it had a report to print.
+            if ctx.out.is_json() && !ctx.out.printed.load(Ordering::Relaxed) {
+                let doc = serde_json::json!({
+                    "complete": false,
+                    "error": { "message": format!("{err:#}"), "exit_code": code },
+                });
+                let _ = ctx.out.json(&doc);
+            }
+            code
         }
     }
 }

@@ -14,6 +14,8 @@ use crate::cli::Output;
 /// How results are shown in this run.
 pub struct Renderer {
     pub output: Output,
+    /// Something was written to stdout: under `-o json`, the one document.
+    pub printed: std::sync::atomic::AtomicBool,
     /// ANSI colour on stdout: only on a terminal, and not with --no-color or $NO_COLOR.
     pub color: bool,
     pub stdout_tty: bool,
@@ -25,6 +27,7 @@ impl Renderer {
         let color = stdout_tty && !no_color && std::env::var_os("NO_COLOR").is_none();
         Renderer {
             output,
+            printed: std::sync::atomic::AtomicBool::new(false),
             color,
             stdout_tty,
         }
@@ -40,6 +43,8 @@ impl Renderer {
     }
 
     pub fn print_bytes(&self, bytes: &[u8]) -> io::Result<()> {
+        self.printed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let mut out = io::stdout().lock();
         out.write_all(bytes)?;
         out.flush()
