@@ -322,3 +322,42 @@ fn a_restarted_server_is_swept_again_from_the_start() {
     let doc = check_the_rule(&out, &mut r.conn(), total);
     assert_eq!(doc["complete"], true);
 }
+
+/// Shut down and restarted empty (no persistence): the reconnect finds a new process with
+/// nothing to delete. The keys are gone, so the job is done; the report still counts what
+/// was deleted before the shutdown.
+#[test]
+fn a_server_restarted_empty_ends_the_sweep_with_its_report() {
+    let mut r = Redis::start();
+    load(&mut r.conn(), (0..20_000).map(|i| format!("slow:{i}")), 600);
+    let args = [
+        "invalidate-pattern",
+        "slow:*",
+        "--yes",
+        "--rate",
+        "5000",
+        "--retries",
+        "8",
+        "--timeout",
+        "1s",
+        "-o",
+        "json",
+        "-v",
+    ];
+    let child = start_sweep(&r.url(), &args);
+    thread::sleep(Duration::from_millis(1000));
+    let deleted_before = 20_000 - dbsize(&mut r.conn());
+    cli(r.port, &["SHUTDOWN", "NOSAVE"]);
+    r.restart(&[]);
+    let out = finish(child);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let doc = json_of(&out);
+    assert_eq!(doc["complete"], true);
+    let reported = doc["deleted"].as_u64().unwrap() + doc["unconfirmed"].as_u64().unwrap();
+    assert!(
+        reported >= deleted_before,
+        "{reported} < {deleted_before}: {doc}"
+    );
+    assert_eq!(dbsize(&mut r.conn()), 0);
+}
