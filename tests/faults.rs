@@ -289,6 +289,22 @@ fn cluster_failovers_and_reshards_mid_sweep_still_end_with_nothing_left() {
     }
 }
 
+/// A sweep slow enough for a restart to land in it, patient enough (8 retries) to outlast one.
+const THROUGH_A_RESTART: [&str; 12] = [
+    "invalidate-pattern",
+    "slow:*",
+    "--yes",
+    "--rate",
+    "5000",
+    "--retries",
+    "8",
+    "--timeout",
+    "1s",
+    "-o",
+    "json",
+    "-v",
+];
+
 /// The server restarts mid-sweep with the keys it had left (SHUTDOWN SAVE, then a new process
 /// on the same port loading them): the old cursor means nothing to the new process, so the
 /// sweep walks again from the start, and exit 0 means nothing is left.
@@ -297,21 +313,7 @@ fn a_restarted_server_is_swept_again_from_the_start() {
     let mut r = Redis::start();
     let total = 20_000u64;
     load(&mut r.conn(), (0..total).map(|i| format!("slow:{i}")), 600);
-    let args = [
-        "invalidate-pattern",
-        "slow:*",
-        "--yes",
-        "--rate",
-        "5000",
-        "--retries",
-        "8",
-        "--timeout",
-        "1s",
-        "-o",
-        "json",
-        "-v",
-    ];
-    let child = start_sweep(&r.url(), &args);
+    let child = start_sweep(&r.url(), &THROUGH_A_RESTART);
     thread::sleep(Duration::from_millis(1500));
     cli(r.port, &["SHUTDOWN", "SAVE"]);
     r.restart(&[]);
@@ -330,21 +332,7 @@ fn a_restarted_server_is_swept_again_from_the_start() {
 fn a_server_restarted_empty_ends_the_sweep_with_its_report() {
     let mut r = Redis::start();
     load(&mut r.conn(), (0..20_000).map(|i| format!("slow:{i}")), 600);
-    let args = [
-        "invalidate-pattern",
-        "slow:*",
-        "--yes",
-        "--rate",
-        "5000",
-        "--retries",
-        "8",
-        "--timeout",
-        "1s",
-        "-o",
-        "json",
-        "-v",
-    ];
-    let child = start_sweep(&r.url(), &args);
+    let child = start_sweep(&r.url(), &THROUGH_A_RESTART);
     thread::sleep(Duration::from_millis(1000));
     let deleted_before = 20_000 - dbsize(&mut r.conn());
     cli(r.port, &["SHUTDOWN", "NOSAVE"]);
