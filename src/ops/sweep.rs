@@ -221,17 +221,19 @@ pub(crate) async fn pass(
     hook: Option<&dyn BeforeDelete>,
 ) -> Result<SweepReport> {
     if !store.is_cluster() || options.dry_run {
-        return walk(store, pattern, options, stop, progress, hook).await;
+        return Ok(walk(store, pattern, options, stop, progress, hook).await?.0);
     }
     let mut total: Option<SweepReport> = None;
-    for n in 1..=MAX_PASSES {
-        let before = store.topology().await?;
-        let report = match walk(store, pattern, options, stop, progress, hook).await {
-            Ok(r) => r,
-            Err(e) => SweepReport::failed(pattern, false, store.addr(), &e),
+    let mut n = 0;
+    loop {
+        n += 1;
+        // The scan reads the slot map before and after itself: a changed map is a fault
+        // of the walk (so `complete` means the map held) and the reason for another pass.
+        let (report, map_changed) = match walk(store, pattern, options, stop, progress, hook).await
+        {
+            Ok(walked) => walked,
+            Err(e) => (SweepReport::failed(pattern, false, store.addr(), &e), false),
         };
-        let after = store.topology().await.ok();
-        let stable = after.as_ref() == Some(&before);
         let (complete, interrupted) = (report.complete, report.interrupted);
         let total = match total.as_mut() {
             Some(t) => {
@@ -241,15 +243,12 @@ pub(crate) async fn pass(
             None => total.insert(report),
         };
         total.passes = n;
-        if (complete && stable) || interrupted {
-            return Ok(total.clone());
-        }
-        if !complete && stable {
-            // A fault the slot map does not explain: another pass would meet it again.
+        // Done, stopped, or a fault the slot map does not explain (another pass would meet
+        // it again): the report as it stands.
+        if complete || interrupted || !map_changed {
             return Ok(total.clone());
         }
         if n == MAX_PASSES {
-            total.complete = false;
             total.error = Some(Fault {
                 node: store.addr().to_string(),
                 error: format!("the cluster's slot map kept changing over {n} passes"),
@@ -265,17 +264,10 @@ pub(crate) async fn pass(
             () = stop.wait() => {}
         }
     }
-    Ok(total.unwrap_or_else(|| {
-        SweepReport::failed(
-            pattern,
-            false,
-            store.addr(),
-            &Error::Usage("no pass ran".into()),
-        )
-    }))
 }
 
-/// One walk of the engine over the masters as they are now.
+/// One walk of the engine over the masters as they are now; also whether a cluster's slot
+/// map changed while it ran.
 async fn walk(
     store: &Store,
     pattern: &Glob,
@@ -283,7 +275,7 @@ async fn walk(
     stop: &Stop,
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
-) -> Result<SweepReport> {
+) -> Result<(SweepReport, bool)> {
     let verb = if options.dry_run {
         "UNLINK"
     } else {
@@ -309,6 +301,7 @@ async fn walk(
     let interrupted = outcome.interrupted();
     let complete = outcome.complete();
     let error = outcome.first_fault();
+    let map_changed = outcome.map_changed;
     let mut total = Tally::new();
     for w in outcome.work {
         total.merge(w.tally);
@@ -317,7 +310,7 @@ async fn walk(
     if let Show::First(n) = options.show {
         total.sample.truncate(n);
     }
-    Ok(SweepReport {
+    let report = SweepReport {
         pattern: pattern.to_string(),
         scanned: outcome.totals.scanned,
         matched: total.matched,
@@ -334,7 +327,8 @@ async fn walk(
         sample: total.sample,
         groups,
         cursors: outcome.cursors,
-    })
+    };
+    Ok((report, map_changed))
 }
 
 /// Distinct first segments shown as they are; past this, groups are their shapes

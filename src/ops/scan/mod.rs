@@ -225,6 +225,9 @@ pub struct ScanOutcome<W> {
     pub cursors: Vec<NodeCursor>,
     /// The chains that ended on an error, first error each.
     pub faults: Vec<Fault>,
+    /// On a cluster: the slot map was not the same after the scan as before it (a failover, a
+    /// slot migration), so keys may have moved behind a cursor. Also reported as a fault.
+    pub map_changed: bool,
     /// The counters when the scan ended.
     pub totals: ProgressUpdate,
     pub elapsed: Duration,
@@ -356,9 +359,11 @@ where
         work.push(w);
         cursors.push(c);
     }
+    let mut map_changed = false;
     if cluster {
         let map_after = spec.store.topology().await.ok();
-        if map_before.is_none() || map_after != map_before {
+        map_changed = map_before.is_none() || map_after != map_before;
+        if map_changed {
             faults.push(Fault {
                 node: spec.store.addr().to_string(),
                 error: "the cluster's slot map changed during the scan (a failover or a slot \
@@ -371,6 +376,7 @@ where
         work,
         cursors,
         faults,
+        map_changed,
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })
