@@ -199,7 +199,10 @@ fn fill(cluster: &support::Cluster, total: u64) {
 }
 
 /// Sweep fo:* while `fault` runs, then check the rule: exit 0 means nothing is left on any
-/// master, and deleted + unconfirmed accounts for every key that went.
+/// master; every key that went is counted as deleted or unconfirmed, and `deleted` (counted
+/// from UNLINK's replies) never claims more than went. The two need not add up exactly: a key
+/// in transit between nodes during a migration can look gone to the EXISTS that sorts a lost
+/// batch into `unconfirmed`, and then be deleted, and counted, by the next pass.
 fn sweep_through(cluster: &support::Cluster, total: u64, after: Duration, fault: impl FnOnce()) {
     let args = [
         "invalidate-pattern",
@@ -229,10 +232,14 @@ fn sweep_through(cluster: &support::Cluster, total: u64, after: Duration, fault:
     if out.status.success() {
         assert_eq!(left, 0, "exit 0 with {left} keys left: {doc}\n{stderr}");
     }
-    assert_eq!(
-        doc["deleted"].as_u64().unwrap() + doc["unconfirmed"].as_u64().unwrap(),
-        total - left,
-        "{doc}\n{stderr}"
+    let (deleted, unconfirmed) = (
+        doc["deleted"].as_u64().unwrap(),
+        doc["unconfirmed"].as_u64().unwrap(),
+    );
+    let went = total - left;
+    assert!(
+        deleted <= went && went <= deleted + unconfirmed,
+        "deleted {deleted}, unconfirmed {unconfirmed}, went {went}: {doc}\n{stderr}"
     );
     assert!(out.status.success(), "{stderr}");
 }
