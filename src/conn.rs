@@ -213,6 +213,29 @@ impl Dialer {
         }
     }
 
+    /// The same settings (credentials, TLS, timeout) for another node of the cluster.
+    pub(crate) fn at(&self, host: &str, port: u16) -> Dialer {
+        let addr = match self.info.addr().clone() {
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => ConnectionAddr::TcpTls {
+                host: host.to_string(),
+                port,
+                insecure,
+                tls_params,
+            },
+            _ => ConnectionAddr::Tcp(host.to_string(), port),
+        };
+        Dialer {
+            info: self.info.clone().set_addr(addr),
+            certs: self.certs.clone(),
+            addr: format!("{host}:{port}"),
+            timeout: self.timeout,
+        }
+    }
+
     /// Open a connection: a cluster connection, or one to a standalone server. When it fails
     /// without a word from a Redis server, say what answers at the address instead.
     pub(crate) async fn open(self: Arc<Self>, cluster: bool) -> Result<Store> {

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
@@ -21,6 +22,7 @@ use tokio::sync::OnceCell;
 use crate::conn::Dialer;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
+use crate::stop::Stop;
 
 /// How many slot-group pipelines a cluster batch keeps in flight at once.
 const SLOT_GROUP_CONCURRENCY: usize = 64;
@@ -103,6 +105,19 @@ impl Store {
             .sharing(self))
     }
 
+    /// A connection of its own to `node` alone, for node-wide work (a SCAN chain): the
+    /// cluster client would send a whole pipeline elsewhere when one reply in it says MOVED,
+    /// cursor and all. Standalone: another connection like this one.
+    pub async fn direct(&self, node: &Node) -> Result<Store> {
+        match (&self.conn, &node.route) {
+            (Conn::Cluster(_), NodeRoute::Address { host, port }) => {
+                let dialer = Arc::new(self.dialer.at(host, *port));
+                Ok(dialer.open(false).await?.sharing(self))
+            }
+            _ => Ok(self.clone()),
+        }
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr
@@ -137,10 +152,6 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    /// Whether the server is a cluster node. `CLUSTER INFO` answers this for an application
-    /// ACL (`+@all -@dangerous`), where `INFO` is refused; `INFO cluster` is the fallback for
-    /// an ACL that has only it, and a server that allows neither is taken as standalone
-    /// (`--cluster` says otherwise).
     /// A pipeline about one key, sent to the node that holds it, whatever else it carries
     /// (keyless commands like `CLIENT NO-TOUCH`, which the cluster client would otherwise try
     /// to route by their first argument). Server errors come back in place.
@@ -152,27 +163,88 @@ impl Store {
         self.node_pipeline(&node, pipe).await
     }
 
-    /// Who serves which slots, as every master sees it: each view a sorted list of (master
-    /// node id, first slot, last slot) from `CLUSTER SLOTS`. Two equal fingerprints mean no
-    /// failover and no slot moved between them, and while nodes disagree (gossip still
-    /// spreading a change) the fingerprint cannot equal a settled one. A standalone server has
-    /// one fingerprint forever.
-    pub async fn topology(&self) -> Result<Vec<Vec<(String, i64, i64)>>> {
+    /// Who serves which slots, as every master sees it (`CLUSTER NODES`; `CLUSTER SLOTS`
+    /// for an ACL without it). Two equal maps, each settled, mean no failover and no slot
+    /// moved between them. A standalone server has one empty map forever.
+    pub async fn topology(&self) -> Result<SlotMap> {
         if !self.is_cluster() {
-            return Ok(Vec::new());
+            return Ok(SlotMap::default());
         }
         let mut views = Vec::new();
-        for (node, reply) in self
-            .on_masters(&redis::cmd("CLUSTER").arg("SLOTS").clone())
-            .await?
+        match self
+            .on_masters(&redis::cmd("CLUSTER").arg("NODES").clone())
+            .await
         {
-            views.push(slot_map(&node, reply)?);
+            Ok(replies) => {
+                for (node, reply) in replies {
+                    let text: String = self.value_on(&node, reply)?;
+                    views.push(parse_cluster_nodes(&text));
+                }
+            }
+            Err(e) if refused(&e) => {
+                for (node, reply) in self
+                    .on_masters(&redis::cmd("CLUSTER").arg("SLOTS").clone())
+                    .await?
+                {
+                    views.push(slot_map(&node, reply)?);
+                }
+            }
+            Err(e) => return Err(e),
         }
-        views.sort();
-        views.dedup();
-        Ok(views)
+        Ok(SlotMap::from_views(views))
     }
 
+    /// Which server process `node` is: its `run_id`, when `INFO server` is allowed. A cursor
+    /// (or a checkpoint) is only worth continuing on the process that issued it.
+    pub async fn run_id(&self, node: &Node) -> Option<String> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("INFO").arg("server");
+        let reply = self.node_pipeline(node, &pipe).await.ok()?;
+        let text: String = self
+            .value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))
+            .ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("run_id:"))
+            .map(|id| id.trim().to_string())
+    }
+
+    /// One command about one key, sent wherever the key lives now: the cluster client follows
+    /// MOVED and ASK and waits out TRYAGAIN; other passing refusals (LOADING, CLUSTERDOWN…)
+    /// and dropped connections are sent again up to `retries` times, with backoff. For the
+    /// keys of a batch the server sent elsewhere.
+    pub async fn routed(&self, cmd: &Cmd, retries: u32, stop: &Stop) -> Result<Value> {
+        let mut attempt = 0;
+        loop {
+            let reply = match &self.conn {
+                Conn::Standalone(c) => c.clone().req_packed_command(cmd).await,
+                Conn::Cluster(c) => c.clone().req_packed_command(cmd).await,
+            }
+            .map_err(|e| self.err(e));
+            match reply {
+                Ok(Value::ServerError(e)) => {
+                    let e = self.err(e.into());
+                    if !e.is_transient() || attempt >= retries || stop.is_set() {
+                        return Err(e);
+                    }
+                }
+                Ok(v) => return Ok(v),
+                Err(e) if !e.is_transient() || attempt >= retries || stop.is_set() => {
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+            attempt += 1;
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(100u64 << attempt.min(5))) => {}
+                () = stop.wait() => {}
+            }
+        }
+    }
+
+    /// Whether the server is a cluster node. `CLUSTER INFO` answers this for an application
+    /// ACL (`+@all -@dangerous`), where `INFO` is refused; `INFO cluster` is the fallback for
+    /// an ACL that has only it, and a server that allows neither is taken as standalone
+    /// (`--cluster` says otherwise).
     pub(crate) async fn reports_cluster_enabled(&self) -> Result<bool> {
         match self
             .query::<String>(redis::cmd("CLUSTER").arg("INFO"))
@@ -263,12 +335,30 @@ impl Store {
     /// of the pattern's hash tag when every match must carry it.
     pub async fn nodes_for(&self, pattern: &Glob) -> Result<Vec<Node>> {
         match (&self.conn, pattern.hash_tag_prefix()) {
-            (Conn::Cluster(_), Some(prefix)) => Ok(vec![Node {
-                addr: format!("owner of {}", String::from_utf8_lossy(prefix)),
-                route: NodeRoute::SlotOf(prefix.to_vec()),
-            }]),
+            (Conn::Cluster(_), Some(prefix)) => match self.owner_of(prefix).await {
+                Some(node) => Ok(vec![node]),
+                None => Ok(vec![Node {
+                    addr: format!("owner of {}", String::from_utf8_lossy(prefix)),
+                    route: NodeRoute::SlotOf(prefix.to_vec()),
+                }]),
+            },
             _ => self.masters().await,
         }
+    }
+
+    /// The master serving `key`'s slot, by address, when the map says so.
+    async fn owner_of(&self, key: &[u8]) -> Option<Node> {
+        let slot: u16 = self
+            .query(redis::cmd("CLUSTER").arg("KEYSLOT").arg(key))
+            .await
+            .ok()?;
+        let map = self.topology().await.ok()?;
+        let master = map.views().first()?.iter().find(|m| {
+            m.slots
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(&slot))
+        })?;
+        node_at(&master.addr)
     }
 
     /// Number of keys on `node` (DBSIZE).
@@ -343,19 +433,23 @@ impl Store {
     }
 
     /// Split keys into groups that one multi-key command may carry: everything in standalone
-    /// mode, one group per slot in a cluster. Groups keep the keys' order.
-    pub fn slot_groups<'a>(&self, keys: &'a [Vec<u8>]) -> Vec<Vec<&'a [u8]>> {
+    /// mode, one group per slot in a cluster. Each group lists its keys' indices, in order,
+    /// and the groups come in the order of their first keys: the same keys always give the
+    /// same groups.
+    pub fn slot_groups(&self, keys: &[Vec<u8>]) -> Vec<Vec<usize>> {
         match self.conn {
-            Conn::Standalone(_) => vec![keys.iter().map(Vec::as_slice).collect()],
+            Conn::Standalone(_) => vec![(0..keys.len()).collect()],
             Conn::Cluster(_) => {
-                let mut groups: HashMap<Route, Vec<&[u8]>> = HashMap::new();
-                for k in keys {
+                let mut groups: HashMap<Route, Vec<usize>> = HashMap::new();
+                for (i, k) in keys.iter().enumerate() {
                     groups
                         .entry(Route::with_key(k, SlotAddr::Master))
                         .or_default()
-                        .push(k);
+                        .push(i);
                 }
-                groups.into_values().collect()
+                let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+                groups.sort_unstable_by_key(|g| g.first().copied());
+                groups
             }
         }
     }
@@ -413,8 +507,96 @@ impl Store {
     }
 }
 
-/// A `CLUSTER SLOTS` reply as sorted (master node id, first slot, last slot).
-fn slot_map(node: &Node, reply: Value) -> Result<Vec<(String, i64, i64)>> {
+/// A cluster's slot map as each master sees it: one view per distinct answer, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotMap {
+    views: Vec<Vec<MasterView>>,
+}
+
+/// One master with slots, as one node sees it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MasterView {
+    /// The node id (the first port, when only `CLUSTER SLOTS` could be read and the server
+    /// sent no id).
+    pub id: String,
+    pub addr: String,
+    /// The config epoch (0 when unknown): it grows whenever the node's slots change hands.
+    pub epoch: u64,
+    /// Slot ranges served, first to last, inclusive.
+    pub slots: Vec<(u16, u16)>,
+    /// Slots the node is migrating away or importing: their keys are moving while we look.
+    pub moving: Vec<u16>,
+}
+
+impl SlotMap {
+    /// The map every master agrees on, if they do and no slot is moving.
+    pub fn settled(&self) -> Option<&[MasterView]> {
+        match self.views.as_slice() {
+            [one] if one.iter().all(|m| m.moving.is_empty()) => Some(one),
+            _ => None,
+        }
+    }
+
+    /// A map from views already read (one per distinct answer).
+    pub fn from_views(mut views: Vec<Vec<MasterView>>) -> Self {
+        views.sort();
+        views.dedup();
+        SlotMap { views }
+    }
+
+    /// Each master's view of the map (one per distinct answer).
+    pub fn views(&self) -> &[Vec<MasterView>] {
+        &self.views
+    }
+
+    /// The master at `addr` in a settled map.
+    pub fn master_at(&self, addr: &str) -> Option<&MasterView> {
+        self.settled()?.iter().find(|m| m.addr == addr)
+    }
+}
+
+/// A `CLUSTER NODES` reply: its masters that serve or move slots.
+fn parse_cluster_nodes(text: &str) -> Vec<MasterView> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 8 || !fields[2].split(',').any(|f| f == "master") {
+            continue;
+        }
+        // ip:port@cport[,hostname]
+        let addr = fields[1].split(['@', ',']).next().unwrap_or_default();
+        let mut view = MasterView {
+            id: fields[0].to_string(),
+            addr: addr.to_string(),
+            epoch: fields[6].parse().unwrap_or(0),
+            slots: Vec::new(),
+            moving: Vec::new(),
+        };
+        for slot in &fields[8.min(fields.len())..] {
+            if let Some(inner) = slot.strip_prefix('[') {
+                // [slot->-node] migrating, [slot-<-node] importing
+                if let Some(n) = inner.split('-').next().and_then(|n| n.parse().ok()) {
+                    view.moving.push(n);
+                }
+                continue;
+            }
+            let (a, b) = slot.split_once('-').unwrap_or((slot, slot));
+            if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
+                view.slots.push((a, b));
+            }
+        }
+        if !view.slots.is_empty() || !view.moving.is_empty() {
+            view.slots.sort();
+            view.moving.sort();
+            out.push(view);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A `CLUSTER SLOTS` reply as the same views, without epochs or moving slots.
+fn slot_map(node: &Node, reply: Value) -> Result<Vec<MasterView>> {
     let Value::Array(ranges) = reply else {
         return Err(Error::Protocol {
             addr: node.addr().to_string(),
@@ -422,28 +604,56 @@ fn slot_map(node: &Node, reply: Value) -> Result<Vec<(String, i64, i64)>> {
             detail: format!("expected an array, got {reply:?}"),
         });
     };
-    let mut out = Vec::with_capacity(ranges.len());
+    let mut masters: HashMap<(String, String), Vec<(u16, u16)>> = HashMap::new();
     for range in ranges {
         let Value::Array(parts) = range else { continue };
-        let int = |i: usize| -> i64 {
+        let int = |i: usize| -> u16 {
             parts
                 .get(i)
                 .and_then(|v| redis::from_redis_value_ref(v).ok())
-                .unwrap_or(-1)
+                .unwrap_or(0)
         };
         // [host, port, id, …] of the master; older servers send no id: the port stands in.
-        let master = match parts.get(2) {
-            Some(Value::Array(m)) => m
-                .get(2)
-                .or(m.get(1))
-                .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
-                .unwrap_or_default(),
-            _ => String::new(),
+        let Some(Value::Array(m)) = parts.get(2) else {
+            continue;
         };
-        out.push((master, int(0), int(1)));
+        let text = |i: usize| {
+            m.get(i)
+                .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+                .unwrap_or_default()
+        };
+        let addr = format!("{}:{}", text(0), text(1));
+        let id = m.get(2).map_or_else(|| text(1), |_| text(2));
+        masters
+            .entry((id, addr))
+            .or_default()
+            .push((int(0), int(1)));
     }
+    let mut out: Vec<MasterView> = masters
+        .into_iter()
+        .map(|((id, addr), mut slots)| {
+            slots.sort();
+            MasterView {
+                id,
+                addr,
+                epoch: 0,
+                slots,
+                moving: Vec::new(),
+            }
+        })
+        .collect();
     out.sort();
     Ok(out)
+}
+
+/// A refusal in a pipeline's replies that is no verdict on the command: the key lives
+/// elsewhere now (MOVED, ASK), or the server asks to be asked again (TRYAGAIN, LOADING,
+/// CLUSTERDOWN, MASTERDOWN, BUSY). The command is worth sending again on its own.
+pub fn sent_elsewhere(e: &redis::ServerError) -> bool {
+    matches!(
+        e.code(),
+        "MOVED" | "ASK" | "TRYAGAIN" | "LOADING" | "CLUSTERDOWN" | "MASTERDOWN" | "BUSY"
+    )
 }
 
 /// The server refused a command (an ACL without it, a renamed or unknown command): something to
@@ -463,4 +673,32 @@ fn node_at(addr: &str) -> Option<Node> {
             port,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_nodes_lines() {
+        let text = "\
+07c3 127.0.0.1:30004@40004 slave e7d1 0 1426238317239 4 connected
+67ed 127.0.0.1:30002@40002,host-b master - 0 1426238316232 2 connected 5461-10922 [10923->-292f]
+292f 127.0.0.1:30003@40003 myself,master - 0 0 3 connected 10923-16383 [10923-<-67ed] 42
+e7d1 127.0.0.1:30001@40001 master,fail - 0 0 1 connected
+";
+        let views = parse_cluster_nodes(text);
+        assert_eq!(views.len(), 2, "{views:?}");
+        let b = &views.iter().find(|v| v.id == "67ed").unwrap();
+        assert_eq!(b.addr, "127.0.0.1:30002");
+        assert_eq!(b.epoch, 2);
+        assert_eq!(b.slots, vec![(5461, 10922)]);
+        assert_eq!(b.moving, vec![10923]);
+        let c = &views.iter().find(|v| v.id == "292f").unwrap();
+        assert_eq!(c.slots, vec![(42, 42), (10923, 16383)]);
+        assert_eq!(c.moving, vec![10923]);
+        // A map where a slot moves is not settled.
+        let map = SlotMap { views: vec![views] };
+        assert!(map.settled().is_none());
+    }
 }

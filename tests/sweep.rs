@@ -361,7 +361,7 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     // exactly once between them, and neither half alone may delete everything.
     use cachectl::guard::{Guards, NoOne};
     use cachectl::keys::glob::Glob;
-    use cachectl::ops::scan::{NodeCursor, Part};
+    use cachectl::ops::scan::{NodeCursor, NodeIdentity, Part};
     use cachectl::ops::sweep::{SweepOptions, sweep};
     use cachectl::progress::Silent;
     use cachectl::stop::Stop;
@@ -373,6 +373,7 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     let (odd, even) = runtime.block_on(async {
         let at = |part, cursor, finished| NodeCursor {
             node: store.addr().to_string(),
+            identity: NodeIdentity::default(),
             part,
             cursor,
             finished,
@@ -416,6 +417,51 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     });
     assert!(odd > 5_000 && even > 5_000, "odd {odd}, even {even}");
     assert_eq!(odd + even, 20_000);
+    assert_eq!(dbsize(&mut c), 0);
+
+    // Cursors taken on another server process are not continued: the walk starts over and
+    // finds every key, though the cursors say one half was done.
+    load(&mut c, (0..20_000).map(|i| format!("half:{i}")), 600);
+    let deleted = runtime.block_on(async {
+        let stale = |part, cursor, finished| NodeCursor {
+            node: store.addr().to_string(),
+            identity: NodeIdentity {
+                run_id: Some("0000000000000000000000000000000000000000".into()),
+                ..NodeIdentity::default()
+            },
+            part,
+            cursor,
+            finished,
+            batches: 0,
+            count: 0,
+            max_batch_ms: 0.0,
+            waiting_ms: 0.0,
+            retries: 0,
+            unconfirmed: 0,
+        };
+        let options = SweepOptions {
+            resume: vec![stale(Part::Even, 0, true), stale(Part::Odd, 1, false)],
+            ..SweepOptions::default()
+        };
+        let yes = Guards {
+            yes: true,
+            ..Guards::default()
+        };
+        sweep(
+            &store,
+            &Glob::new("half:*"),
+            &options,
+            &yes,
+            &NoOne,
+            &Stop::new(),
+            &Silent,
+            None,
+        )
+        .await
+        .unwrap()
+        .deleted
+    });
+    assert_eq!(deleted, 20_000);
     assert_eq!(dbsize(&mut c), 0);
 }
 

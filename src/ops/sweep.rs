@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
 use serde::Serialize;
@@ -18,10 +19,11 @@ use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
+use crate::ops::scan::topology::{self, Walked};
 use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
-use crate::store::{Node, Store};
+use crate::store::{Node, SlotMap, Store, sent_elsewhere};
 
 /// Distinct groups a dry run tallies before folding the rest into one line.
 const MAX_GROUPS: usize = 10_000;
@@ -88,6 +90,9 @@ pub struct SweepReport {
     pub elapsed_ms: u64,
     /// Walks over the keyspace: more than one when a cluster's slot map changed during one.
     pub passes: u32,
+    /// The masters later passes walked again: where keys could have moved behind a cursor.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rescanned: Vec<String>,
     pub dry_run: bool,
     pub excluded: u64,
     /// Matched, but in a protected namespace: skipped.
@@ -120,7 +125,10 @@ impl SweepReport {
         self.interrupted = next.interrupted;
         self.complete = next.complete;
         self.error = next.error.or(self.error.take().filter(|_| !next.complete));
-        self.cursors = next.cursors;
+        // A later pass walks some masters again: their cursors replace the earlier ones.
+        self.cursors
+            .retain(|c| !next.cursors.iter().any(|n| n.node == c.node));
+        self.cursors.extend(next.cursors);
     }
 
     /// The report of a sweep that could not run at all, or not to the end of its start
@@ -134,6 +142,7 @@ impl SweepReport {
             unconfirmed: 0,
             elapsed_ms: 0,
             passes: 1,
+            rescanned: Vec::new(),
             dry_run,
             excluded: 0,
             protected: 0,
@@ -205,13 +214,16 @@ pub(crate) async fn count(
 /// Passes a cluster sweep makes at most while its topology keeps changing.
 const MAX_PASSES: u32 = 5;
 
+/// How long a cluster sweep waits for a failover or a migration to settle before walking again.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The engine over `pattern`, with no guard: the caller has decided. On a cluster, a pass
 /// whose slot map changed while it ran (a failover, a slot migrated) may have missed keys: a
 /// cursor belongs to one node's table, and a key can move behind it. So the map is read
-/// before and after each pass, and the sweep is complete only when a whole pass ran under an
-/// unchanged map; until then another pass follows (deletions are idempotent and counted from
-/// UNLINK's replies, so the counts stay exact). A dry run counts in one pass: counting twice
-/// would count keys twice.
+/// before and after each pass, and the sweep is complete only when the masters where keys can
+/// have moved in were walked again under a steady map (`topology::Walked`); deletions are
+/// idempotent and counted from UNLINK's replies, so the counts stay exact. A dry run counts
+/// in one pass: counting twice would count keys twice.
 pub(crate) async fn pass(
     store: &Store,
     pattern: &Glob,
@@ -221,19 +233,35 @@ pub(crate) async fn pass(
     hook: Option<&dyn BeforeDelete>,
 ) -> Result<SweepReport> {
     if !store.is_cluster() || options.dry_run {
-        return Ok(walk(store, pattern, options, stop, progress, hook).await?.0);
+        return Ok(walk(store, pattern, options, stop, progress, hook, None)
+            .await?
+            .report);
     }
     let mut total: Option<SweepReport> = None;
+    let mut walked = Walked::default();
+    let mut only: Option<Vec<String>> = None;
     let mut n = 0;
     loop {
         n += 1;
-        // The scan reads the slot map before and after itself: a changed map is a fault
-        // of the walk (so `complete` means the map held) and the reason for another pass.
-        let (report, map_changed) = match walk(store, pattern, options, stop, progress, hook).await
-        {
-            Ok(walked) => walked,
-            Err(e) => (SweepReport::failed(pattern, false, store.addr(), &e), false),
+        let later = SweepOptions {
+            resume: Vec::new(),
+            ..options.clone()
         };
+        let opts = if n == 1 { options } else { &later };
+        // The scan reads the slot map before and after itself: a changed map is a fault of
+        // the walk (so `complete` means the map held) and the reason for another pass.
+        let (report, maps, map_changed) =
+            match walk(store, pattern, opts, stop, progress, hook, only.as_deref()).await {
+                Ok(w) => (w.report, w.maps, w.map_changed),
+                Err(e) => (
+                    SweepReport::failed(pattern, false, store.addr(), &e),
+                    None,
+                    false,
+                ),
+            };
+        if let Some((before, after)) = &maps {
+            walked.record(before, after, &report.cursors);
+        }
         let (complete, interrupted) = (report.complete, report.interrupted);
         let total = match total.as_mut() {
             Some(t) => {
@@ -255,19 +283,39 @@ pub(crate) async fn pass(
             });
             return Ok(total.clone());
         }
-        progress.retrying(&format!(
-            "the cluster's slot map changed during pass {n}: sweeping again"
-        ));
-        // Let a failover or a migration settle before walking again.
-        tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
-            () = stop.wait() => {}
+        // Let a failover or a migration settle, then walk again where keys can have moved.
+        let Some(now) = topology::settle(store, SETTLE, stop).await else {
+            return Ok(total.clone());
+        };
+        if stop.is_set() {
+            total.interrupted = true;
+            return Ok(total.clone());
         }
+        let again = walked.to_walk(&now);
+        let why = match &total.error {
+            Some(f) => format!("{}: {}", f.node, f.error),
+            None => "the cluster's slot map changed".to_string(),
+        };
+        progress.retrying(&format!(
+            "pass {n} ended on {why}; walking {} again",
+            again.join(", ")
+        ));
+        total.rescanned.extend(again.iter().cloned());
+        total.rescanned.sort();
+        total.rescanned.dedup();
+        only = Some(again);
     }
 }
 
-/// One walk of the engine over the masters as they are now; also whether a cluster's slot
-/// map changed while it ran.
+/// One walk of the engine: its report, and on a cluster the slot maps around it.
+struct Walk {
+    report: SweepReport,
+    maps: Option<(SlotMap, SlotMap)>,
+    map_changed: bool,
+}
+
+/// One walk of the engine over the masters as they are now (or those at the addresses in
+/// `only`).
 async fn walk(
     store: &Store,
     pattern: &Glob,
@@ -275,7 +323,8 @@ async fn walk(
     stop: &Stop,
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
-) -> Result<(SweepReport, bool)> {
+    only: Option<&[String]>,
+) -> Result<Walk> {
     let verb = if options.dry_run {
         "UNLINK"
     } else {
@@ -283,6 +332,7 @@ async fn walk(
     };
     let spec = ScanSpec {
         resume: &options.resume,
+        only,
         ..ScanSpec::new(store, pattern, options.pace, stop, progress)
     };
     let label = if options.dry_run {
@@ -291,17 +341,18 @@ async fn walk(
         "sweeping"
     };
     let outcome = scan::scan(&spec, label, |_| SweepWork {
+        store,
         options,
         hook,
         verb,
         tally: Tally::new(),
         last_acted: 0,
+        again: Vec::new(),
     })
     .await?;
     let interrupted = outcome.interrupted();
     let complete = outcome.complete();
     let error = outcome.first_fault();
-    let map_changed = outcome.map_changed;
     let mut total = Tally::new();
     for w in outcome.work {
         total.merge(w.tally);
@@ -317,6 +368,7 @@ async fn walk(
         deleted: total.deleted,
         unconfirmed: outcome.cursors.iter().map(|c| c.unconfirmed).sum(),
         passes: 1,
+        rescanned: Vec::new(),
         elapsed_ms: outcome.elapsed.as_millis() as u64,
         dry_run: options.dry_run,
         excluded: total.excluded,
@@ -328,7 +380,11 @@ async fn walk(
         groups,
         cursors: outcome.cursors,
     };
-    Ok((report, map_changed))
+    Ok(Walk {
+        report,
+        maps: outcome.maps,
+        map_changed: outcome.map_changed,
+    })
 }
 
 /// Distinct first segments shown as they are; past this, groups are their shapes
@@ -430,12 +486,18 @@ impl Tally {
 }
 
 struct SweepWork<'a> {
+    store: &'a Store,
     options: &'a SweepOptions,
     hook: Option<&'a dyn BeforeDelete>,
     verb: &'static str,
     tally: Tally,
     last_acted: u64,
+    /// Keys of the last batch the server sent elsewhere, for `follow_up`.
+    again: Vec<Vec<u8>>,
 }
+
+/// UNLINKs of keys sent elsewhere in flight at once.
+const FOLLOW_UP_CONCURRENCY: usize = 32;
 
 impl BatchWork for SweepWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
@@ -476,19 +538,32 @@ impl BatchWork for SweepWork<'_> {
     fn commands(&mut self, store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
         let groups = store.slot_groups(keys);
         for group in &groups {
-            pipe.cmd(self.verb).arg(group);
+            let cmd = pipe.cmd(self.verb);
+            for &i in group {
+                cmd.arg(&keys[i]);
+            }
         }
         groups.len()
     }
 
     /// Every UNLINK that was answered with a count is counted, also when another group of
-    /// the batch was refused (MOVED after a failover): the first refusal is returned after.
-    fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
+    /// the batch was refused. A group sent elsewhere (MOVED, ASK after a failover or during a
+    /// migration) or refused for the moment waits for `follow_up`; any other refusal is
+    /// returned after.
+    fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let mut deleted = 0;
         let mut fault = None;
-        for r in &replies {
+        // The groups as `commands` made them, worked out again only when one was refused.
+        let mut groups: Option<Vec<Vec<usize>>> = None;
+        for (g, r) in replies.iter().enumerate() {
             match r {
                 Value::Int(n) => deleted += *n as u64,
+                Value::ServerError(e) if sent_elsewhere(e) => {
+                    let groups = groups.get_or_insert_with(|| self.store.slot_groups(&keys));
+                    if let Some(group) = groups.get(g) {
+                        self.again.extend(group.iter().map(|&i| keys[i].clone()));
+                    }
+                }
                 Value::ServerError(_) => {
                     if fault.is_none() {
                         fault = check_reply(node, r).err();
@@ -505,6 +580,40 @@ impl BatchWork for SweepWork<'_> {
         }
         self.tally.deleted += deleted;
         self.last_acted = deleted;
+        fault.map_or(Ok(()), Err)
+    }
+
+    /// One UNLINK per key sent elsewhere, routed by the key, a few at a time. Every reply that
+    /// came back is counted before a failure is returned.
+    async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
+        if self.again.is_empty() {
+            return Ok(());
+        }
+        let verb = self.verb;
+        let replies: Vec<Result<Value>> = futures::stream::iter(std::mem::take(&mut self.again))
+            .map(|key| async move { store.routed(redis::cmd(verb).arg(key), retries, stop).await })
+            .buffer_unordered(FOLLOW_UP_CONCURRENCY)
+            .collect()
+            .await;
+        let mut fault = None;
+        for r in replies {
+            match r {
+                Ok(Value::Int(n)) => {
+                    self.tally.deleted += n as u64;
+                    self.last_acted += n as u64;
+                }
+                Ok(other) => {
+                    fault.get_or_insert_with(|| Error::Protocol {
+                        addr: store.addr().to_string(),
+                        command: "UNLINK",
+                        detail: format!("expected an integer, got {other:?}"),
+                    });
+                }
+                Err(e) => {
+                    fault.get_or_insert(e);
+                }
+            }
+        }
         fault.map_or(Ok(()), Err)
     }
 

@@ -10,7 +10,7 @@ use redis::Value;
 
 use super::governor::Governor;
 use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
-use super::{BatchSize, BatchWork, Counters, NodeCursor, Pace, Part, ScanSpec};
+use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part, ScanSpec};
 use crate::error::{Error, Result};
 use crate::store::{Node, Store};
 
@@ -34,6 +34,7 @@ pub(super) struct Chain<'a> {
     /// The connection this chain's requests travel on, one request at a time.
     store: Store,
     pub(super) node: &'a Node,
+    identity: &'a NodeIdentity,
     size: u64,
     part: Part,
     start: u64,
@@ -44,6 +45,7 @@ impl<'a> Chain<'a> {
     pub(super) fn new(
         store: Store,
         node: &'a Node,
+        identity: &'a NodeIdentity,
         size: u64,
         part: Part,
         start: u64,
@@ -52,6 +54,7 @@ impl<'a> Chain<'a> {
         Chain {
             store,
             node,
+            identity,
             size,
             part,
             start,
@@ -67,22 +70,17 @@ pub(super) async fn scan_chain<W: BatchWork>(
     mut work: W,
     counters: Arc<Counters>,
 ) -> (W, NodeCursor, Option<Error>) {
-    // A chain's own connection, replaced by a new one when a fault drops it.
+    // The chain's store (routing by key, in a cluster) and its own connection to the node
+    // (standalone: the same), both replaced by new ones when a fault drops them.
     let mut store = chain.store.clone();
     let node = chain.node;
+    let opened = store.direct(node).await;
     // Transient faults retried since the last request that went through, and in all.
     let mut attempts = 0u32;
     let mut retried = 0u32;
     // A batch sent again after its reply was lost: how many keys it held.
     let mut resent: Option<u64> = None;
     let mut unconfirmed = 0u64;
-    // Our connection's CLIENT ID on a standalone server: ids only grow within one server
-    // process, so a new connection with a lower one is talking to a restarted server.
-    let mut server_client = if store.is_cluster() {
-        None
-    } else {
-        client_id(&store).await
-    };
     // The bare network round trip, measured only if the server will not time our requests.
     let mut base: Option<Duration> = None;
     let mut governor = Governor::new(pace, chain.part != Part::All);
@@ -105,6 +103,10 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // command) ends it with everything counted so far still in `work` and the cursor where
     // it stopped: the caller reports them with the error instead of losing them.
     let result: Result<()> = async {
+        let mut link = opened?;
+        // Our connection's CLIENT ID on this node: ids only grow within one server process,
+        // so a new connection with a lower one is talking to a restarted server.
+        let mut server_client = client_id(&link, node).await;
         // A transient fault: wait (a stop ends the wait), take a new connection and send the
         // same request again: the same batch's job and the same SCAN cursor. Anything else,
         // or too many in a row, ends the chain with the fault.
@@ -129,9 +131,12 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 }
                 if let Ok(fresh) = store.another().await {
                     store = fresh;
+                }
+                if let Ok(fresh) = store.direct(node).await {
+                    link = fresh;
                     // A cursor means nothing to another server process: a restarted server
                     // is walked again from the start (deletions are idempotent).
-                    let id = client_id(&store).await;
+                    let id = client_id(&link, node).await;
                     if let (Some(before), Some(now)) = (server_client, id)
                         && now <= before
                     {
@@ -179,6 +184,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
             if job == 0 && !scanning {
                 if let Some((keys, replies)) = previous {
                     work.replies(node, keys, replies)?;
+                    work.follow_up(&store, pace.retries, spec.stop).await?;
                     account(&work, &counters, &mut governor).await;
                     settle(&mut resent, &mut unconfirmed, &work);
                 }
@@ -191,14 +197,18 @@ pub(super) async fn scan_chain<W: BatchWork>(
             // The request's future borrows the connection: it lives in this block, so that a
             // retry can replace the connection afterwards.
             let replies = {
-                let mut round_trip = std::pin::pin!(store.node_pipeline(node, &pipe));
+                let mut round_trip = std::pin::pin!(link.node_pipeline(node, &pipe));
                 // Queue the pipeline, then step aside so the connection's task writes it out: on our
                 // single-threaded runtime it would otherwise wait until the previous batch's replies
                 // have been worked through, and the server would wait with it.
                 let early = futures::poll!(round_trip.as_mut());
                 tokio::task::yield_now().await;
                 if let Some((keys, replies)) = previous {
-                    match work.replies(node, keys, replies) {
+                    let answered = match work.replies(node, keys, replies) {
+                        Ok(()) => work.follow_up(&store, pace.retries, spec.stop).await,
+                        Err(e) => Err(e),
+                    };
+                    match answered {
                         Ok(()) => {
                             account(&work, &counters, &mut governor).await;
                             settle(&mut resent, &mut unconfirmed, &work);
@@ -250,7 +260,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 None => {
                     let base = match base {
                         Some(b) => b,
-                        None => *base.insert(base_rtt(&store, node).await?),
+                        None => *base.insert(base_rtt(&link, node).await?),
                     };
                     rtt.saturating_sub(base)
                 }
@@ -264,7 +274,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 unprocessed = Some((keys, replies));
             }
             // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
-            let scanned = match scan_reply.map(|r| store.value_on::<(u64, Vec<Vec<u8>>)>(node, r)) {
+            let scanned = match scan_reply.map(|r| link.value_on::<(u64, Vec<Vec<u8>>)>(node, r)) {
                 Some(Err(e)) => retry_or_fail!(e),
                 other => other.map(|r| r.unwrap_or_default()),
             };
@@ -306,6 +316,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
         work,
         NodeCursor {
             node: node.addr().to_string(),
+            identity: chain.identity.clone(),
             part: chain.part,
             cursor: if finished { 0 } else { cursor },
             finished,
@@ -340,11 +351,13 @@ async fn gone(store: &Store, keys: &[Vec<u8>]) -> u64 {
     }
 }
 
-/// This connection's CLIENT ID, when the server (and the user's ACL) tell it.
-async fn client_id(store: &Store) -> Option<u64> {
+/// This connection's CLIENT ID on `node`, when the server (and the user's ACL) tell it.
+async fn client_id(store: &Store, node: &Node) -> Option<u64> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("CLIENT").arg("ID");
+    let reply = store.node_pipeline(node, &pipe).await.ok()?;
     store
-        .query::<u64>(redis::cmd("CLIENT").arg("ID"))
-        .await
+        .value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))
         .ok()
 }
 

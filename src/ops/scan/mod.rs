@@ -12,6 +12,7 @@
 mod chain;
 mod governor;
 mod seam;
+pub mod topology;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::progress::{ProgressSink, ProgressUpdate};
 use crate::stop::Stop;
-use crate::store::{Node, Store};
+use crate::store::{Node, SlotMap, Store};
 
 /// How large each batch is.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,6 +91,19 @@ pub trait BatchWork: Send {
     /// The replies to those commands, in order.
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()>;
 
+    /// Sends again, key by key and to wherever each key lives now, the commands the last
+    /// batch's replies refused for the moment or redirected (`store::sent_elsewhere`): the
+    /// cluster client follows a redirection for one command, not inside a pipeline. Runs
+    /// after `replies`; what it does counts with that batch. The default has nothing to send.
+    fn follow_up(
+        &mut self,
+        _store: &Store,
+        _retries: u32,
+        _stop: &Stop,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+
     /// How many keys the last `replies` acted on (for `--rate` and progress).
     fn acted(&self) -> u64;
 }
@@ -98,6 +112,10 @@ pub trait BatchWork: Send {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct NodeCursor {
     pub node: String,
+    /// Which node and process the cursor belongs to: a cursor walks one process's hash table,
+    /// so it is continued only where all three still match (what is known of them).
+    #[serde(flatten)]
+    pub identity: NodeIdentity,
     /// Which of the node's hash-table buckets this walk covers.
     pub part: Part,
     pub cursor: u64,
@@ -116,6 +134,33 @@ pub struct NodeCursor {
     pub unconfirmed: u64,
     /// Time spent waiting on round trips; the rest of the scan's time was ours.
     pub waiting_ms: f64,
+}
+
+/// Who a master is: its cluster node id and config epoch (a failover or a slot moved changes
+/// them), and the server process (`run_id`; a restart changes it).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct NodeIdentity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+impl NodeIdentity {
+    /// Whether a cursor taken on `self` may go on on `now`: nothing known differs.
+    pub fn same_as(&self, now: &NodeIdentity) -> bool {
+        fn agree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+        }
+        agree(&self.node_id, &now.node_id)
+            && agree(&self.epoch, &now.epoch)
+            && agree(&self.run_id, &now.run_id)
+    }
 }
 
 /// The share of a node's hash table one chain of SCANs walks. SCAN visits buckets in
@@ -194,8 +239,11 @@ pub struct ScanSpec<'a> {
     pub pace: Pace,
     pub stop: &'a Stop,
     pub progress: &'a dyn ProgressSink,
-    /// Start each named master from this cursor instead of 0.
+    /// Start each named master from this cursor instead of 0, if it is still the same node
+    /// and process.
     pub resume: &'a [NodeCursor],
+    /// Scan only the masters at these addresses (a later pass of a cluster sweep).
+    pub only: Option<&'a [String]>,
 }
 
 impl<'a> ScanSpec<'a> {
@@ -214,6 +262,7 @@ impl<'a> ScanSpec<'a> {
             stop,
             progress,
             resume: &[],
+            only: None,
         }
     }
 }
@@ -226,8 +275,11 @@ pub struct ScanOutcome<W> {
     /// The chains that ended on an error, first error each.
     pub faults: Vec<Fault>,
     /// On a cluster: the slot map was not the same after the scan as before it (a failover, a
-    /// slot migration), so keys may have moved behind a cursor. Also reported as a fault.
+    /// slot migration), or not settled, so keys may have moved behind a cursor. Also reported
+    /// as a fault.
     pub map_changed: bool,
+    /// On a cluster: the slot map before the scan and after it.
+    pub maps: Option<(SlotMap, SlotMap)>,
     /// The counters when the scan ended.
     pub totals: ProgressUpdate,
     pub elapsed: Duration,
@@ -273,21 +325,38 @@ where
     } else {
         None
     };
-    let nodes = spec.store.nodes_for(spec.pattern).await?;
+    let mut nodes = spec.store.nodes_for(spec.pattern).await?;
+    if let Some(only) = spec.only {
+        nodes.retain(|n| only.iter().any(|a| a == n.addr()));
+    }
     let mut sizes = Vec::with_capacity(nodes.len());
+    let mut identities = Vec::with_capacity(nodes.len());
     for node in &nodes {
         sizes.push(spec.store.dbsize(node).await?);
+        let master = map_before.as_ref().and_then(|m| m.master_at(node.addr()));
+        identities.push(NodeIdentity {
+            node_id: master.map(|m| m.id.clone()),
+            epoch: master.map(|m| m.epoch).filter(|&e| e > 0),
+            run_id: spec.store.run_id(node).await,
+        });
     }
     let keyspace: u64 = sizes.iter().sum();
     spec.progress.begin(label, Some(keyspace));
     let counters = Arc::new(Counters::default());
     let mut chains = Vec::new();
-    for (node, &size) in nodes.iter().zip(&sizes) {
-        let resumed: Vec<&NodeCursor> = spec
+    for ((node, &size), identity) in nodes.iter().zip(&sizes).zip(&identities) {
+        let (resumed, stale): (Vec<&NodeCursor>, Vec<&NodeCursor>) = spec
             .resume
             .iter()
             .filter(|c| c.node == node.addr())
-            .collect();
+            .partition(|c| c.identity.same_as(identity));
+        if !stale.is_empty() {
+            spec.progress.retrying(&format!(
+                "{}: not the node or server process the saved cursor was taken on; walking \
+                 it from the start",
+                node.addr()
+            ));
+        }
         if !resumed.is_empty() {
             // A resumed walk has lost its seam: the even chain's last batch may repeat a few
             // keys the odd chain saw before the stop, as SCAN itself may.
@@ -302,7 +371,9 @@ where
                         .await
                         .unwrap_or_else(|_| spec.store.clone()),
                 };
-                chains.push(Chain::new(conn, node, size, c.part, c.cursor, None));
+                chains.push(Chain::new(
+                    conn, node, identity, size, c.part, c.cursor, None,
+                ));
             }
         } else if let Some(second) = second_chain(spec).await {
             let seam = Arc::new(Seam::default());
@@ -310,16 +381,26 @@ where
             chains.push(Chain::new(
                 first,
                 node,
+                identity,
                 size,
                 Part::Even,
                 0,
                 Some(seam.clone()),
             ));
-            chains.push(Chain::new(second, node, size, Part::Odd, 1, Some(seam)));
+            chains.push(Chain::new(
+                second,
+                node,
+                identity,
+                size,
+                Part::Odd,
+                1,
+                Some(seam),
+            ));
         } else {
             chains.push(Chain::new(
                 spec.store.clone(),
                 node,
+                identity,
                 size,
                 Part::All,
                 0,
@@ -360,16 +441,18 @@ where
         cursors.push(c);
     }
     let mut map_changed = false;
+    let mut maps = None;
     if cluster {
         let map_after = spec.store.topology().await.ok();
-        map_changed = map_before.is_none() || map_after != map_before;
-        if map_changed {
+        if let Some(error) = map_fault(map_before.as_ref(), map_after.as_ref()) {
+            map_changed = true;
             faults.push(Fault {
                 node: spec.store.addr().to_string(),
-                error: "the cluster's slot map changed during the scan (a failover or a slot \
-                        migration): keys may have been missed"
-                    .to_string(),
+                error,
             });
+        }
+        if let (Some(before), Some(after)) = (map_before, map_after) {
+            maps = Some((before, after));
         }
     }
     Ok(ScanOutcome {
@@ -377,9 +460,32 @@ where
         cursors,
         faults,
         map_changed,
+        maps,
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })
+}
+
+/// Why a scan under these slot maps (before and after it) may have missed keys, if it may.
+fn map_fault(before: Option<&SlotMap>, after: Option<&SlotMap>) -> Option<String> {
+    let (Some(before), Some(after)) = (before, after) else {
+        return Some("the cluster's slot map could not be read around the scan".to_string());
+    };
+    if before != after {
+        return Some(
+            "the cluster's slot map changed during the scan (a failover or a slot migration): \
+             keys may have been missed"
+                .to_string(),
+        );
+    }
+    if before.settled().is_none() {
+        return Some(
+            "the cluster's masters disagree on the slot map, or slots are being migrated: keys \
+             may move behind the scan"
+                .to_string(),
+        );
+    }
+    None
 }
 
 /// Turn a `Value::ServerError` in a batch's replies into an error naming the node.
