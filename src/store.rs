@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::stop::Stop;
 
+/// How many single commands `routed_each` keeps in flight at once.
+const ROUTED_CONCURRENCY: usize = 32;
+
 /// How many slot-group pipelines a cluster batch keeps in flight at once.
 const SLOT_GROUP_CONCURRENCY: usize = 64;
 
@@ -206,6 +209,20 @@ impl Store {
         text.lines()
             .find_map(|l| l.strip_prefix("run_id:"))
             .map(|id| id.trim().to_string())
+    }
+
+    /// `routed` for many commands, a few at a time; replies in the order given.
+    pub async fn routed_each(
+        &self,
+        cmds: Vec<Cmd>,
+        retries: u32,
+        stop: &Stop,
+    ) -> Vec<Result<Value>> {
+        stream::iter(cmds)
+            .map(|cmd| async move { self.routed(&cmd, retries, stop).await })
+            .buffered(ROUTED_CONCURRENCY)
+            .collect()
+            .await
     }
 
     /// One command about one key, sent wherever the key lives now: the cluster client follows

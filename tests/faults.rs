@@ -114,6 +114,120 @@ fn a_paused_or_sleeping_server_past_the_timeout_is_waited_out() {
     }
 }
 
+/// Run `child` while a script holds the server past the busy threshold for 0.7 s, starting
+/// `after` in: the server answers BUSY to every command of a pipeline meanwhile.
+fn busy_during(port: u16, child: Child, after: Duration) -> Output {
+    thread::sleep(after);
+    let script = thread::spawn(move || {
+        cli(
+            port,
+            &["EVAL", "local i = 0 while true do i = i + 1 end", "0"],
+        )
+    });
+    thread::sleep(Duration::from_millis(700));
+    // SCRIPT KILL is answered while the script runs; retry until it took.
+    while !cli(port, &["SCRIPT", "KILL"]).starts_with("OK") {
+        thread::sleep(Duration::from_millis(50));
+    }
+    script.join().unwrap();
+    finish(child)
+}
+
+/// A script that runs past the busy threshold makes the server answer BUSY to every command
+/// of a pipeline, the batch's UNLINK among them: a refusal inside a batch's replies, not a
+/// lost connection. The refused keys are sent again once the script is killed, and the
+/// sweep ends complete and exact.
+#[test]
+fn a_busy_server_refusing_a_batch_is_asked_again() {
+    let r = Redis::start_with(&["--busy-reply-threshold", "50"]);
+    let mut c = r.conn();
+    for round in 0..3u64 {
+        load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+        let child = start_sweep(&r.url(), &SWEEP);
+        let out = busy_during(r.port, child, Duration::from_millis(300 + round * 200));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        if std::env::var_os("SHOW_STDERR").is_some() {
+            eprintln!("{stderr}");
+        }
+        let doc = check_the_rule(&out, &mut c, 6000);
+        assert_eq!(doc["deleted"], 6000, "round {round}: {doc}\n{stderr}");
+    }
+}
+
+/// inspect and ttl-audit's fixes meet the same refusals inside a batch and end exact: every
+/// key counted once, every missing TTL set.
+#[test]
+fn inspect_and_ttl_fixes_ask_a_busy_server_again() {
+    let r = Redis::start_with(&["--busy-reply-threshold", "50"]);
+    let mut c = r.conn();
+    for round in 0..2u64 {
+        load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+        let args = [
+            "inspect",
+            "--pattern",
+            "slow:*",
+            "--rate",
+            "4000",
+            "-o",
+            "json",
+        ];
+        let out = busy_during(
+            r.port,
+            start_sweep(&r.url(), &args),
+            Duration::from_millis(300 + round * 200),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        assert_eq!(json_of(&out)["total"]["keys"], 6000, "{stderr}");
+
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+        let mut pipe = redis::pipe();
+        for i in 0..6000 {
+            pipe.cmd("SET").arg(format!("nottl:{i}")).arg("v").ignore();
+        }
+        pipe.exec(&mut c).unwrap();
+        let policy = r.dir().join("policy.yaml");
+        std::fs::write(
+            &policy,
+            "rules:\n  - match: \"nottl:*\"\n    require_ttl: true\n",
+        )
+        .unwrap();
+        let args = [
+            "ttl-audit",
+            "--pattern",
+            "nottl:*",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--fix-missing-ttl",
+            "1h",
+            "--yes",
+            "--rate",
+            "4000",
+            "-o",
+            "json",
+        ];
+        let out = busy_during(
+            r.port,
+            start_sweep(&r.url(), &args),
+            Duration::from_millis(300 + round * 200),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let doc = json_of(&out);
+        assert_eq!(doc["remediation"]["ttl_set"], 6000, "{doc}\n{stderr}");
+        let persistent: i64 = redis::cmd("EVAL")
+            .arg(
+                "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do \
+                 if redis.call('TTL', k) == -1 then n = n + 1 end end return n",
+            )
+            .arg(0)
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(persistent, 0, "{stderr}");
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    }
+}
+
 #[test]
 fn a_server_that_goes_away_ends_with_the_report_and_exit_1() {
     let r = Redis::start();

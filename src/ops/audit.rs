@@ -20,7 +20,7 @@ use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
-use crate::store::{Node, Store};
+use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
 
 const SAMPLE_KEYS: usize = 5;
@@ -255,6 +255,7 @@ pub async fn audit(
         start_ms,
         groups: HashMap::new(),
         last: 0,
+        again: Vec::new(),
     })
     .await?;
     let interrupted = outcome.interrupted();
@@ -490,6 +491,62 @@ struct AuditWork<'a> {
     start_ms: u64,
     groups: HashMap<GroupKey, GroupAcc>,
     last: u64,
+    /// Keys whose PTTL the server sent elsewhere, for `follow_up`.
+    again: Vec<Vec<u8>>,
+}
+
+impl AuditWork<'_> {
+    /// One key's PTTL into its family's figures.
+    fn record(&mut self, key: Vec<u8>, pttl: i64, now: u64) {
+        let ttl = KeyTtl::from_pttl(pttl);
+        if ttl == KeyTtl::Missing {
+            return;
+        }
+        let family = self.options.grouper.group(&key);
+        let rule = self
+            .options
+            .policy
+            .as_ref()
+            .and_then(|p| p.rule_for(&key, &family));
+        let family = if self.groups.len() >= MAX_FAMILIES
+            && !self.groups.contains_key(&(rule, family.clone()))
+        {
+            OTHER_FAMILIES.to_string()
+        } else {
+            family
+        };
+        let (window_ms, start_ms) = (self.window_ms, self.start_ms);
+        let acc = self
+            .groups
+            .entry((rule, family))
+            .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
+        acc.keys += 1;
+        self.last += 1;
+        match ttl {
+            KeyTtl::Never => {
+                acc.without_ttl += 1;
+                push_sample(&mut acc.sample_without_ttl, &key);
+            }
+            KeyTtl::Expires(ms) => {
+                let secs = ms.div_ceil(1000);
+                acc.ttl.add(secs);
+                acc.windows.add(now.saturating_add(ms));
+                if let Some(rule) =
+                    rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]))
+                {
+                    if rule.min_ttl.is_some_and(|min| secs < min) {
+                        acc.below_min.0 += 1;
+                        push_sample(&mut acc.below_min.1, &key);
+                    }
+                    if rule.max_ttl.is_some_and(|max| secs > max) {
+                        acc.above_max.0 += 1;
+                        push_sample(&mut acc.above_max.1, &key);
+                    }
+                }
+            }
+            KeyTtl::Missing => {}
+        }
+    }
 }
 
 impl BatchWork for AuditWork<'_> {
@@ -508,57 +565,33 @@ impl BatchWork for AuditWork<'_> {
         let now = now_ms();
         self.last = 0;
         for (key, r) in keys.into_iter().zip(&replies) {
+            if matches!(r, Value::ServerError(e) if sent_elsewhere(e)) {
+                self.again.push(key);
+                continue;
+            }
             check_reply(node, r)?;
             let pttl: i64 =
                 redis::from_redis_value_ref(r).map_err(|e| Error::redis(node.addr(), e.into()))?;
-            let ttl = KeyTtl::from_pttl(pttl);
-            if ttl == KeyTtl::Missing {
-                continue;
-            }
-            let family = self.options.grouper.group(&key);
-            let rule = self
-                .options
-                .policy
-                .as_ref()
-                .and_then(|p| p.rule_for(&key, &family));
-            let family = if self.groups.len() >= MAX_FAMILIES
-                && !self.groups.contains_key(&(rule, family.clone()))
-            {
-                OTHER_FAMILIES.to_string()
-            } else {
-                family
-            };
-            let (window_ms, start_ms) = (self.window_ms, self.start_ms);
-            let acc = self
-                .groups
-                .entry((rule, family))
-                .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
-            acc.keys += 1;
-            self.last += 1;
-            match ttl {
-                KeyTtl::Never => {
-                    acc.without_ttl += 1;
-                    push_sample(&mut acc.sample_without_ttl, &key);
-                }
-                KeyTtl::Expires(ms) => {
-                    let secs = ms.div_ceil(1000);
-                    acc.ttl.add(secs);
-                    acc.windows.add(now.saturating_add(ms));
-                    if let Some(rule) =
-                        rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]))
-                    {
-                        if rule.min_ttl.is_some_and(|min| secs < min) {
-                            acc.below_min.0 += 1;
-                            push_sample(&mut acc.below_min.1, &key);
-                        }
-                        if rule.max_ttl.is_some_and(|max| secs > max) {
-                            acc.above_max.0 += 1;
-                            push_sample(&mut acc.above_max.1, &key);
-                        }
-                    }
-                }
-                KeyTtl::Missing => {}
-            }
+            self.record(key, pttl, now);
+        }
+        Ok(())
+    }
+
+    /// PTTL asked again, key by key, where each key lives now.
+    async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
+        if self.again.is_empty() {
+            return Ok(());
+        }
+        let keys = std::mem::take(&mut self.again);
+        let cmds = keys
+            .iter()
+            .map(|k| redis::cmd("PTTL").arg(k).clone())
+            .collect();
+        let replies = store.routed_each(cmds, retries, stop).await;
+        let now = now_ms();
+        for (key, r) in keys.into_iter().zip(replies) {
+            let pttl: i64 = store.decode(r?)?;
+            self.record(key, pttl, now);
         }
         Ok(())
     }

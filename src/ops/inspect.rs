@@ -16,7 +16,7 @@ use crate::ops::get::{self, Data};
 use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
-use crate::store::{Node, Store};
+use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
 
 /// Families tracked one by one before the rest are folded together.
@@ -417,6 +417,7 @@ pub async fn inspect_pattern(
         options,
         families: Families::default(),
         last: 0,
+        again: Vec::new(),
     })
     .await?;
     let interrupted = outcome.interrupted();
@@ -469,6 +470,8 @@ struct InspectWork<'a> {
     options: &'a InspectOptions,
     families: Families,
     last: u64,
+    /// Keys whose questions the server sent elsewhere, for `follow_up`.
+    again: Vec<Vec<u8>>,
 }
 
 /// The shape of a family's name (`user_7_posts` → `user_{n}_posts`).
@@ -529,6 +532,36 @@ impl Families {
     }
 }
 
+impl InspectWork<'_> {
+    /// One key's TYPE, PTTL and MEMORY USAGE replies into its family's figures.
+    fn record(&mut self, key: Vec<u8>, r: &[Value]) {
+        let kind = match &r[0] {
+            Value::SimpleString(s) => s.clone(),
+            other => redis::from_redis_value_ref::<String>(other).unwrap_or_default(),
+        };
+        if kind == "none" {
+            // Expired or deleted between SCAN and now.
+            return;
+        }
+        let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
+        let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
+        let family = self.options.grouper.group(&key);
+        let acc = self.families.entry(family);
+        acc.keys += 1;
+        acc.memory.add(memory);
+        if acc.biggest.as_ref().is_none_or(|(m, _)| memory > *m) {
+            acc.biggest = Some((memory, keys::display(&key)));
+        }
+        match KeyTtl::from_pttl(pttl) {
+            KeyTtl::Expires(ms) => acc.ttl.add(ms.div_ceil(1000)),
+            KeyTtl::Never => acc.without_ttl += 1,
+            KeyTtl::Missing => {}
+        }
+        *acc.types.entry(kind).or_default() += 1;
+        self.last += 1;
+    }
+}
+
 impl BatchWork for InspectWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keep_sampled(keys, self.options.sample)
@@ -550,33 +583,36 @@ impl BatchWork for InspectWork<'_> {
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         self.last = 0;
         for (key, r) in keys.into_iter().zip(replies.chunks_exact(3)) {
+            if r.iter()
+                .any(|v| matches!(v, Value::ServerError(e) if sent_elsewhere(e)))
+            {
+                self.again.push(key);
+                continue;
+            }
             for v in r {
                 check_reply(node, v)?;
             }
-            let kind = match &r[0] {
-                Value::SimpleString(s) => s.clone(),
-                other => redis::from_redis_value_ref::<String>(other).unwrap_or_default(),
-            };
-            if kind == "none" {
-                // Expired or deleted between SCAN and now.
-                continue;
-            }
-            let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
-            let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
-            let family = self.options.grouper.group(&key);
-            let acc = self.families.entry(family);
-            acc.keys += 1;
-            acc.memory.add(memory);
-            if acc.biggest.as_ref().is_none_or(|(m, _)| memory > *m) {
-                acc.biggest = Some((memory, keys::display(&key)));
-            }
-            match KeyTtl::from_pttl(pttl) {
-                KeyTtl::Expires(ms) => acc.ttl.add(ms.div_ceil(1000)),
-                KeyTtl::Never => acc.without_ttl += 1,
-                KeyTtl::Missing => {}
-            }
-            *acc.types.entry(kind).or_default() += 1;
-            self.last += 1;
+            self.record(key, r);
+        }
+        Ok(())
+    }
+
+    /// The three questions asked again, key by key, where each key lives now.
+    async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
+        if self.again.is_empty() {
+            return Ok(());
+        }
+        let keys = std::mem::take(&mut self.again);
+        let mut cmds = Vec::with_capacity(keys.len() * 3);
+        for k in &keys {
+            cmds.push(redis::cmd("TYPE").arg(k).clone());
+            cmds.push(redis::cmd("PTTL").arg(k).clone());
+            cmds.push(redis::cmd("MEMORY").arg("USAGE").arg(k).clone());
+        }
+        let replies = store.routed_each(cmds, retries, stop).await;
+        let replies: Vec<Value> = replies.into_iter().collect::<Result<_>>()?;
+        for (key, r) in keys.into_iter().zip(replies.chunks_exact(3)) {
+            self.record(key, r);
         }
         Ok(())
     }

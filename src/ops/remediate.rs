@@ -18,7 +18,7 @@ use crate::ops::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
-use crate::store::{Node, Store};
+use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::{Jitter, KeyTtl};
 
 /// What a remediation pass may change.
@@ -152,6 +152,7 @@ pub async fn fix(
         planned: VecDeque::new(),
         report: FixReport::default(),
         last: 0,
+        again: Vec::new(),
     })
     .await?;
     let mut total = FixReport {
@@ -168,6 +169,7 @@ pub async fn fix(
 }
 
 /// A change planned for one key.
+#[derive(Clone, Copy)]
 enum Change {
     SetTtl(u64),
     ExtendTo(u64),
@@ -184,9 +186,33 @@ struct FixWork<'a> {
     planned: VecDeque<Vec<Change>>,
     report: FixReport,
     last: u64,
+    /// Changes the server sent elsewhere, for `follow_up`.
+    again: Vec<(Vec<u8>, Change)>,
+}
+
+impl Change {
+    /// The command that makes the change, if it changes anything.
+    fn command(self, key: &[u8]) -> Option<redis::Cmd> {
+        match self {
+            Change::SetTtl(0) => None,
+            Change::SetTtl(secs) => Some(redis::cmd("EXPIRE").arg(key).arg(secs).arg("NX").clone()),
+            Change::ExtendTo(ms) => Some(redis::cmd("PEXPIRE").arg(key).arg(ms).arg("GT").clone()),
+        }
+    }
 }
 
 impl FixWork<'_> {
+    /// A change the server made (it answers 1) counted.
+    fn count(&mut self, change: Change, reply: &Value) {
+        if matches!(reply, Value::Int(1)) {
+            self.last += 1;
+            match change {
+                Change::SetTtl(_) => self.report.ttl_set += 1,
+                Change::ExtendTo(_) => self.report.spread += 1,
+            }
+        }
+    }
+
     fn group(&self, key: &[u8]) -> GroupKey {
         let family = self.options.grouper.group(key);
         (self.policy.rule_for(key, &family), family)
@@ -250,38 +276,43 @@ impl BatchWork for FixWork<'_> {
             return 0;
         };
         for (k, change) in keys.iter().zip(planned) {
-            match change {
-                Change::SetTtl(0) => {}
-                Change::SetTtl(secs) => {
-                    pipe.cmd("EXPIRE").arg(k).arg(*secs).arg("NX");
-                    n += 1;
-                }
-                Change::ExtendTo(ms) => {
-                    pipe.cmd("PEXPIRE").arg(k).arg(*ms).arg("GT");
-                    n += 1;
-                }
+            if let Some(cmd) = change.command(k) {
+                pipe.add_command(cmd);
+                n += 1;
             }
         }
         n
     }
 
-    fn replies(&mut self, node: &Node, _keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
+    fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let mut replies = replies.into_iter();
         self.last = 0;
         let planned = self.planned.pop_front().unwrap_or_default();
-        for change in &planned {
+        for (key, change) in keys.into_iter().zip(planned) {
             let (Change::SetTtl(1..) | Change::ExtendTo(_)) = change else {
                 continue;
             };
             let Some(r) = replies.next() else { break };
-            check_reply(node, &r)?;
-            if matches!(r, Value::Int(1)) {
-                self.last += 1;
-                match change {
-                    Change::SetTtl(_) => self.report.ttl_set += 1,
-                    Change::ExtendTo(_) => self.report.spread += 1,
-                }
+            if matches!(&r, Value::ServerError(e) if sent_elsewhere(e)) {
+                self.again.push((key, change));
+                continue;
             }
+            check_reply(node, &r)?;
+            self.count(change, &r);
+        }
+        Ok(())
+    }
+
+    /// The changes sent again, key by key, where each key lives now.
+    async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
+        if self.again.is_empty() {
+            return Ok(());
+        }
+        let again = std::mem::take(&mut self.again);
+        let cmds = again.iter().filter_map(|(k, c)| c.command(k)).collect();
+        let replies = store.routed_each(cmds, retries, stop).await;
+        for ((_, change), r) in again.into_iter().zip(replies) {
+            self.count(change, &r?);
         }
         Ok(())
     }

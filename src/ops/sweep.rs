@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
 use serde::Serialize;
@@ -496,9 +495,6 @@ struct SweepWork<'a> {
     again: Vec<Vec<u8>>,
 }
 
-/// UNLINKs of keys sent elsewhere in flight at once.
-const FOLLOW_UP_CONCURRENCY: usize = 32;
-
 impl BatchWork for SweepWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         let mut keep = Vec::with_capacity(keys.len());
@@ -589,12 +585,11 @@ impl BatchWork for SweepWork<'_> {
         if self.again.is_empty() {
             return Ok(());
         }
-        let verb = self.verb;
-        let replies: Vec<Result<Value>> = futures::stream::iter(std::mem::take(&mut self.again))
-            .map(|key| async move { store.routed(redis::cmd(verb).arg(key), retries, stop).await })
-            .buffer_unordered(FOLLOW_UP_CONCURRENCY)
-            .collect()
-            .await;
+        let cmds = std::mem::take(&mut self.again)
+            .into_iter()
+            .map(|key| redis::cmd(self.verb).arg(key).clone())
+            .collect();
+        let replies = store.routed_each(cmds, retries, stop).await;
         let mut fault = None;
         for r in replies {
             match r {

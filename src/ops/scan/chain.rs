@@ -12,7 +12,7 @@ use super::governor::Governor;
 use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
 use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part, ScanSpec};
 use crate::error::{Error, Result};
-use crate::store::{Node, Store};
+use crate::store::{Node, Store, sent_elsewhere};
 
 /// The connection for a standalone server's second chain, when two chains fit: not in a
 /// cluster (where a cursor's low bits may name a slot, not a bucket), not under `--rate` (which
@@ -377,8 +377,11 @@ fn untime(mut replies: Vec<Value>, timed: &mut bool) -> (Vec<Value>, Option<Dura
     }
     let after = replies.pop().unwrap_or(Value::Nil);
     let before = replies.remove(0);
+    let passing = |v: &Value| matches!(v, Value::ServerError(e) if sent_elsewhere(e));
     match (server_time(&before), server_time(&after)) {
         (Some(a), Some(b)) => (replies, Some(b.saturating_sub(a))),
+        // Refused for the moment (BUSY, LOADING): this request is timed by its round trip.
+        _ if passing(&before) || passing(&after) => (replies, None),
         // Refused (an ACL without TIME): the commands' own replies still stand.
         _ => {
             *timed = false;
