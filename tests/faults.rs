@@ -460,6 +460,8 @@ fn a_restarted_server_is_swept_again_from_the_start() {
     assert!(stderr.contains("server restarted"), "{stderr}");
     let doc = check_the_rule(&out, &mut r.conn(), total);
     assert_eq!(doc["complete"], true);
+    // Keys matched before the restart and matched again after it count once.
+    assert_eq!(doc["matched"], total, "{doc}");
 }
 
 /// Shut down and restarted empty (no persistence): the reconnect finds a new process with

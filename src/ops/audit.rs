@@ -596,6 +596,10 @@ impl BatchWork for AuditWork<'_> {
         Ok(())
     }
 
+    fn restarted(&mut self, _carried: u64) {
+        self.groups.clear();
+    }
+
     fn acted(&self) -> u64 {
         self.last
     }

@@ -617,6 +617,10 @@ impl BatchWork for InspectWork<'_> {
         Ok(())
     }
 
+    fn restarted(&mut self, _carried: u64) {
+        self.families = Families::default();
+    }
+
     fn acted(&self) -> u64 {
         self.last
     }

@@ -612,6 +612,18 @@ impl BatchWork for SweepWork<'_> {
         fault.map_or(Ok(()), Err)
     }
 
+    /// Keys matched and not deleted will be matched again; those deleted will not.
+    fn restarted(&mut self, carried: u64) {
+        let t = &mut self.tally;
+        t.matched = t.deleted + carried;
+        t.excluded = 0;
+        t.protected = 0;
+        if self.options.dry_run {
+            t.sample.clear();
+            t.groups = Groups::new();
+        }
+    }
+
     fn acted(&self) -> u64 {
         self.last_acted
     }

@@ -142,6 +142,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     {
                         cursor = chain.start;
                         finished = false;
+                        let in_flight = pending.as_ref().map_or(0, Vec::len)
+                            + unprocessed.as_ref().map_or(0, |(k, _)| k.len());
+                        work.restarted(in_flight as u64 + unconfirmed);
                         spec.progress.retrying(&format!(
                             "{}: the server restarted; walking its keys again from the start",
                             node.addr()

@@ -104,6 +104,12 @@ pub trait BatchWork: Send {
         async { Ok(()) }
     }
 
+    /// The node restarted and its walk starts over: forget what was counted of keys that
+    /// will be seen again (kept: what was done to keys that are gone, and the `carried` keys
+    /// admitted whose fate is counted apart: batches in flight, unconfirmed ones). The default
+    /// keeps all.
+    fn restarted(&mut self, _carried: u64) {}
+
     /// How many keys the last `replies` acted on (for `--rate` and progress).
     fn acted(&self) -> u64;
 }
