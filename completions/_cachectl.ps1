@@ -44,6 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('warm', 'warm', [CompletionResultType]::ParameterValue, 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -103,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
+            [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
@@ -131,6 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
+            [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
@@ -245,6 +249,53 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'cachectl;backup' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Keys to back up (a glob)')
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Keys to back up (a glob)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Fixed SCAN COUNT instead of sizing batches to --budget')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachectl;restore' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Restore only the keys matching this glob')
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Restore only the keys matching this glob')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this to overwrite is broad: confirmed by typing the count')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'Overwrite keys that exist again (default: leave them and count them). Confirmed like a broad deletion: counted first, refused off a terminal without --yes')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be restored; write nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'With --replace: skip the count and the confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'With --replace: skip the count and the confirmation')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachectl;completions' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -270,6 +321,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('warm', 'warm', [CompletionResultType]::ParameterValue, 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)')
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -293,6 +346,12 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;help;ttl-audit' {
+            break
+        }
+        'cachectl;help;backup' {
+            break
+        }
+        'cachectl;help;restore' {
             break
         }
         'cachectl;help;completions' {

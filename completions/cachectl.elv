@@ -41,6 +41,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand warm 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
             cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+            cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
+            cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -97,6 +99,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
             cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one'
             cand --show 'Dry run: how many matched keys to list, or `all`'
+            cand --backup 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back'
             cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
@@ -124,6 +127,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
             cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one'
             cand --show 'Dry run: how many matched keys to list, or `all`'
+            cand --backup 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back'
             cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
@@ -234,6 +238,51 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cachectl;backup'= {
+            cand -p 'Keys to back up (a glob)'
+            cand --pattern 'Keys to back up (a glob)'
+            cand --count 'Fixed SCAN COUNT instead of sizing batches to --budget'
+            cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
+            cand --rate 'Act on at most N keys per second per master'
+            cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachectl;restore'= {
+            cand -p 'Restore only the keys matching this glob'
+            cand --pattern 'Restore only the keys matching this glob'
+            cand --max-keys 'More keys than this to overwrite is broad: confirmed by typing the count'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --replace 'Overwrite keys that exist again (default: leave them and count them). Confirmed like a broad deletion: counted first, refused off a terminal without --yes'
+            cand --dry-run 'Say what would be restored; write nothing'
+            cand -y 'With --replace: skip the count and the confirmation'
+            cand --yes 'With --replace: skip the count and the confirmation'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachectl;completions'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -258,6 +307,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand warm 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
             cand inspect 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+            cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
+            cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -274,6 +325,10 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;inspect'= {
         }
         &'cachectl;help;ttl-audit'= {
+        }
+        &'cachectl;help;backup'= {
+        }
+        &'cachectl;help;restore'= {
         }
         &'cachectl;help;completions'= {
         }

@@ -44,6 +44,8 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "invalidate-patter
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
@@ -89,6 +91,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l exclude
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
@@ -111,6 +114,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
@@ -208,6 +212,40 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l cluster 
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s p -l pattern -d 'Keys to back up (a glob)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l rate -d 'Act on at most N keys per second per master' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l replace -d 'Overwrite keys that exist again (default: leave them and count them). Confirmed like a broad deletion: counted first, refused off a terminal without --yes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l dry-run -d 'Say what would be restored; write nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s y -l yes -d 'With --replace: skip the count and the confirmation'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
@@ -220,12 +258,14 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluste
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "completions" -d 'Print shell completions'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -103,6 +103,11 @@ pub enum Command {
     ///
     /// Exits 4 when the policy is violated, so CI can gate on it.
     TtlAudit(AuditArgs),
+    /// Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry,
+    /// compressed; restore with `cachectl restore`)
+    Backup(BackupArgs),
+    /// Put keys back from a backup file, each with the expiry it had
+    Restore(RestoreArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -241,8 +246,55 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N|all", default_value = "10", value_parser = parse_show)]
     pub show: Show,
 
+    /// Before each batch is deleted, write its keys (DUMP and expiry) to this new file and
+    /// flush it to disk; `cachectl restore FILE` puts them back
+    #[arg(long, value_name = "FILE")]
+    pub backup: Option<PathBuf>,
+
     #[command(flatten)]
     pub pace: PaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to create (never overwritten)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Keys to back up (a glob)
+    #[arg(long, short = 'p', value_name = "GLOB")]
+    pub pattern: String,
+
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `--backup` or `cachectl backup`
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Overwrite keys that exist again (default: leave them and count them). Confirmed like a
+    /// broad deletion: counted first, refused off a terminal without --yes
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Say what would be restored; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Restore only the keys matching this glob
+    #[arg(long, short = 'p', value_name = "GLOB")]
+    pub pattern: Option<String>,
+
+    /// With --replace: skip the count and the confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// More keys than this to overwrite is broad: confirmed by typing the count
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_keys: u64,
 }
 
 /// How hard a keyspace scan may push the server.

@@ -57,6 +57,9 @@ pub enum Error {
     Refused(String),
     #[error("interrupted")]
     Interrupted,
+    /// A backup file that cannot be read as one: not a backup, cut off, or damaged.
+    #[error("backup {path}: {detail}")]
+    Backup { path: String, detail: String },
     #[error("{context}: {error}")]
     Io {
         context: String,

@@ -33,6 +33,8 @@ impl Default for Guards {
 pub enum Action {
     Delete,
     ChangeTtl,
+    /// Restore over keys that exist again.
+    Overwrite,
 }
 
 impl Action {
@@ -40,6 +42,7 @@ impl Action {
         match self {
             Action::Delete => "delete",
             Action::ChangeTtl => "change the TTL of",
+            Action::Overwrite => "overwrite",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! then call an operation in [`ops`]. Operations return serialisable results and report
 //! progress through [`progress::ProgressSink`]; they never print.
 
+pub mod backup;
 pub mod conn;
 pub mod error;
 pub mod guard;

@@ -6,6 +6,7 @@ use std::io::{self, BufRead};
 
 use anyhow::Context;
 use cachectl::Error;
+use cachectl::backup::Backup;
 use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::invalidate::{
@@ -17,6 +18,7 @@ use super::{Ctx, connect, exit, interrupted, pace};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
+use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -91,15 +93,45 @@ async fn invalidate_and_report(
             max_keys: args.max_keys,
         },
     };
-    let report = invalidate::invalidate(
+    let backup = match &args.backup {
+        Some(path) if !args.dry_run => {
+            let reason = resolved
+                .keys
+                .iter()
+                .cloned()
+                .chain(resolved.patterns.iter().map(ToString::to_string))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some(Backup::create(path, &store, "invalidate", &reason).await?)
+        }
+        _ => None,
+    };
+    let result = invalidate::invalidate(
         &store,
         resolved,
         &options,
         &Prompt::new(),
         &ctx.stop,
         &Bars::new("deleted"),
+        backup.as_ref(),
     )
-    .await?;
+    .await;
+    // The backup is closed whatever happened: what was deleted before a fault is in it.
+    if let Some(b) = &backup {
+        let n = b.finish()?;
+        if n == 0 && result.is_err() {
+            // Refused or failed before the first batch: a refusal leaves nothing behind.
+            let _ = std::fs::remove_file(b.path());
+        } else {
+            say(&format!(
+                "backup: {} in {} (undo with: cachectl restore {})",
+                keys(n),
+                b.path().display(),
+                b.path().display()
+            ));
+        }
+    }
+    let report = result?;
     if ctx.global.verbose {
         for r in &report.patterns {
             for c in &r.cursors {

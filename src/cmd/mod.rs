@@ -3,6 +3,7 @@
 //! signals, and the mapping of errors to exit codes.
 
 pub mod audit;
+pub mod backup;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;
@@ -70,6 +71,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Warm(args) => warm::run(args, &ctx).await,
         Command::Inspect(args) => inspect::run(args, &ctx).await,
         Command::TtlAudit(args) => audit::run(args, &ctx).await,
+        Command::Backup(args) => backup::run_backup(args, &ctx).await,
+        Command::Restore(args) => backup::run_restore(args, &ctx).await,
     };
     match result {
         Ok(code) => code,

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::backup::Backup;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::keys::template::KeyTemplate;
-use crate::ops::sweep::{self, SweepOptions, SweepReport};
+use crate::ops::sweep::{self, BackedUp, BeforeDelete, SweepOptions, SweepReport};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::Store;
@@ -134,6 +135,9 @@ pub struct InvalidateReport {
     /// Every key and every pattern was dealt with to the end.
     pub complete: bool,
     pub patterns: Vec<SweepReport>,
+    /// The backup of everything deleted, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackedUp>,
 }
 
 impl InvalidateReport {
@@ -153,11 +157,20 @@ pub async fn invalidate(
     confirm: &dyn Confirm,
     stop: &Stop,
     progress: &dyn ProgressSink,
+    backup: Option<&Backup>,
 ) -> Result<InvalidateReport> {
     let dry_run = options.sweep.dry_run;
     if !dry_run && !options.guards.yes {
         let proposal = propose(store, resolved, options, stop, progress).await?;
         guard::authorise(&proposal, &options.guards, confirm, stop).await?;
+    }
+    if let Some(b) = backup.filter(|_| !dry_run) {
+        let keys: Vec<Vec<u8>> = resolved
+            .keys
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        b.save(store, &keys).await?;
     }
     let keys = delete_keys(store, &resolved.keys, dry_run).await?;
     // Each pattern gets its own report, also the one that failed and those after it, so that
@@ -175,10 +188,19 @@ pub async fn invalidate(
             ));
             continue;
         }
-        let report = match sweep::pass(store, pattern, &options.sweep, stop, progress, None).await {
-            Ok(r) => r,
-            Err(e) => SweepReport::failed(pattern, dry_run, store.addr(), &e),
-        };
+        let before = backup.map_or(0, Backup::keys);
+        let hook = backup.map(|b| b as &dyn BeforeDelete);
+        let mut report =
+            match sweep::pass(store, pattern, &options.sweep, stop, progress, hook).await {
+                Ok(r) => r,
+                Err(e) => SweepReport::failed(pattern, dry_run, store.addr(), &e),
+            };
+        if let Some(b) = backup {
+            report.backup = Some(BackedUp {
+                file: b.path().display().to_string(),
+                keys: b.keys() - before,
+            });
+        }
         if report.interrupted {
             stopped_by = Some("the invalidation was interrupted".into());
         } else if !report.complete {
@@ -194,6 +216,10 @@ pub async fn invalidate(
         dry_run,
         complete: patterns.iter().all(|p| p.complete),
         patterns,
+        backup: backup.map(|b| BackedUp {
+            file: b.path().display().to_string(),
+            keys: b.keys(),
+        }),
     })
 }
 

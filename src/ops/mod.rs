@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod invalidate;
 pub mod policy;
 pub mod remediate;
+pub mod restore;
 pub mod scan;
 pub mod set;
 pub mod stats;

@@ -60,7 +60,6 @@ pub trait BeforeDelete: Send + Sync {
     fn before_delete<'a>(
         &'a self,
         store: &'a Store,
-        node: &'a Node,
         keys: &'a [Vec<u8>],
     ) -> BoxFuture<'a, Result<()>>;
 }
@@ -109,6 +108,16 @@ pub struct SweepReport {
     pub groups: Vec<GroupCount>,
     /// Where each master's scan stopped (`cursor` 0 and `finished` when done).
     pub cursors: Vec<NodeCursor>,
+    /// The keys this pattern's sweep wrote to the backup file, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackedUp>,
+}
+
+/// Where a command's backup went, and how many keys it holds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct BackedUp {
+    pub file: String,
+    pub keys: u64,
 }
 
 impl SweepReport {
@@ -154,6 +163,7 @@ impl SweepReport {
             sample: Vec::new(),
             groups: Vec::new(),
             cursors: Vec::new(),
+            backup: None,
         }
     }
 }
@@ -378,6 +388,7 @@ async fn walk(
         sample: total.sample,
         groups,
         cursors: outcome.cursors,
+        backup: None,
     };
     Ok(Walk {
         report,
@@ -524,9 +535,9 @@ impl BatchWork for SweepWork<'_> {
         keep
     }
 
-    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
+    async fn before_send(&mut self, store: &Store, _node: &Node, keys: &[Vec<u8>]) -> Result<()> {
         match self.hook {
-            Some(hook) => hook.before_delete(store, node, keys).await,
+            Some(hook) => hook.before_delete(store, keys).await,
             None => Ok(()),
         }
     }

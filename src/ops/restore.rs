@@ -1,0 +1,317 @@
+//! Put a backup's keys back: `RESTORE … ABSTTL`, so each key expires when it would have.
+//! Keys whose expiry has passed are skipped; keys that exist again are left alone unless
+//! `replace`. Batches are restored as the file holds them, routed by slot in a cluster, so a
+//! backup of a standalone server restores into a cluster and the other way round.
+
+use serde::Serialize;
+
+use crate::backup::{Header, Reader, Record};
+use crate::error::{Error, Result};
+use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+use crate::keys::{self, glob::Glob};
+use crate::ops::inspect::now_ms;
+use crate::progress::{ProgressSink, ProgressUpdate};
+use crate::stop::Stop;
+use crate::store::Store;
+
+#[derive(Clone, Debug, Default)]
+pub struct RestoreOptions {
+    /// Overwrite keys that exist again (default: skip and count them).
+    pub replace: bool,
+    /// Say what would happen, write nothing.
+    pub dry_run: bool,
+    /// Restore only the keys matching this.
+    pub pattern: Option<Glob>,
+    /// Keep each key's outcome in the report.
+    pub per_key: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Restored,
+    /// The key exists again: left alone (without `replace`).
+    Exists,
+    /// Its expiry passed since the backup.
+    Expired,
+    Failed,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyOutcome {
+    /// The key, quoted and escaped when it is not plain text.
+    pub key: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RestoreReport {
+    pub file: String,
+    pub header: Header,
+    /// Keys read from the file (before `pattern`).
+    pub read: u64,
+    /// Left out by `pattern`.
+    pub filtered: u64,
+    /// Restored (with `dry_run`: would be).
+    pub restored: u64,
+    pub exists: u64,
+    pub expired: u64,
+    pub failed: u64,
+    pub replace: bool,
+    pub dry_run: bool,
+    pub interrupted: bool,
+    /// The whole file was read and every key restored, skipped or expired as it should be.
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyOutcome>,
+}
+
+/// The server answers this to a DUMP payload it cannot read.
+const UNREADABLE: &str = "DUMP payload version or checksum are wrong";
+
+/// Keys sent one at a time, at most, before the first is restored.
+const MAX_PROBES: usize = 64;
+
+/// Restore `reader`'s keys into `store`. With `replace`, unless `guards.yes`, the keys that
+/// would be overwritten are counted first (a dry run over the file) and `guard::authorise`
+/// decides. A payload the server cannot read (a newer RDB version) is found on the first key
+/// sent, alone, so nothing is written then.
+#[allow(clippy::too_many_arguments)]
+pub async fn restore(
+    store: &Store,
+    path: &std::path::Path,
+    options: &RestoreOptions,
+    guards: &Guards,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<RestoreReport> {
+    if options.replace && !options.dry_run && !guards.yes {
+        let dry = RestoreOptions {
+            dry_run: true,
+            per_key: true,
+            ..options.clone()
+        };
+        let count = run(store, Reader::open(path)?, path, &dry, stop, progress).await?;
+        if count.interrupted {
+            return Err(Error::Interrupted);
+        }
+        let over: Vec<String> = count
+            .keys
+            .iter()
+            .filter(|k| k.outcome == Outcome::Exists)
+            .map(|k| k.key.clone())
+            .collect();
+        let selection = Selection {
+            what: format!("existing keys {} would overwrite", path.display()),
+            keys: over.len() as u64,
+            groups: Vec::new(),
+            sample: over.into_iter().take(5).collect(),
+            matches_everything: false,
+        };
+        let proposal = Proposal::new(Action::Overwrite, vec![selection], guards);
+        guard::authorise(&proposal, guards, confirm, stop).await?;
+    }
+    run(store, Reader::open(path)?, path, options, stop, progress).await
+}
+
+async fn run(
+    store: &Store,
+    mut reader: Reader,
+    path: &std::path::Path,
+    options: &RestoreOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> Result<RestoreReport> {
+    let mut report = RestoreReport {
+        file: path.display().to_string(),
+        header: reader.header().clone(),
+        read: 0,
+        filtered: 0,
+        restored: 0,
+        exists: 0,
+        expired: 0,
+        failed: 0,
+        replace: options.replace,
+        dry_run: options.dry_run,
+        interrupted: false,
+        complete: false,
+        error: None,
+        keys: Vec::new(),
+    };
+    progress.begin(
+        if options.dry_run {
+            "checking"
+        } else {
+            "restoring"
+        },
+        None,
+    );
+    let mut probes = 0;
+    let result = async {
+        loop {
+            if stop.is_set() {
+                report.interrupted = true;
+                return Ok(());
+            }
+            let Some(batch) = reader.next_batch()? else {
+                return Ok(());
+            };
+            report.read += batch.len() as u64;
+            let now = now_ms() as i64;
+            let mut todo: Vec<Record> = Vec::with_capacity(batch.len());
+            for r in batch {
+                if options
+                    .pattern
+                    .as_ref()
+                    .is_some_and(|p| !p.is_match(&r.key))
+                {
+                    report.filtered += 1;
+                } else if r.expires_at_ms.is_some_and(|at| at <= now) {
+                    note(&mut report, options, &r.key, Outcome::Expired, None);
+                } else {
+                    todo.push(r);
+                }
+            }
+            // Keys one at a time until one is restored: a payload this server cannot read
+            // fails on that first one, before anything is written. (A key that exists is
+            // refused before its payload is read, so it proves nothing.)
+            while probes < MAX_PROBES
+                && report.restored == 0
+                && !options.dry_run
+                && !todo.is_empty()
+            {
+                probes += 1;
+                let first = todo.remove(0);
+                apply(store, vec![first], options, &mut report).await?;
+            }
+            apply(store, todo, options, &mut report).await?;
+            progress.update(&ProgressUpdate {
+                scanned: report.read,
+                matched: report.read - report.filtered,
+                done: report.restored,
+            });
+        }
+    }
+    .await;
+    progress.end();
+    match result {
+        Ok(()) => {
+            report.complete = !report.interrupted && report.failed == 0;
+        }
+        // A server that cannot read the payloads: nothing was written, and that is the answer.
+        Err(e @ Error::Backup { .. }) if report.restored == 0 => return Err(e),
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    Ok(report)
+}
+
+fn backup_rdb(r: &Record) -> String {
+    match r.rdb_version() {
+        Some(v) => format!("RDB version {v}"),
+        None => "an unknown RDB version".into(),
+    }
+}
+
+fn restore_cmd(r: &Record, replace: bool) -> redis::Cmd {
+    let mut c = redis::cmd("RESTORE");
+    c.arg(&r.key)
+        .arg(r.expires_at_ms.unwrap_or(0))
+        .arg(&r.payload)
+        .arg("ABSTTL");
+    if replace {
+        c.arg("REPLACE");
+    }
+    c
+}
+
+/// Restore (or with `dry_run`, look up) one batch's keys.
+async fn apply(
+    store: &Store,
+    todo: Vec<Record>,
+    options: &RestoreOptions,
+    report: &mut RestoreReport,
+) -> Result<()> {
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let cmds = todo
+        .iter()
+        .map(|r| {
+            let cmd = if options.dry_run {
+                redis::cmd("EXISTS").arg(&r.key).clone()
+            } else {
+                restore_cmd(r, options.replace)
+            };
+            (r.key.clone(), cmd)
+        })
+        .collect();
+    let replies = store.per_key(cmds).await?;
+    for (r, reply) in todo.iter().zip(replies) {
+        let (outcome, error) = match reply {
+            redis::Value::Int(n) if options.dry_run => {
+                if n > 0 && !options.replace {
+                    (Outcome::Exists, None)
+                } else {
+                    (Outcome::Restored, None)
+                }
+            }
+            redis::Value::Okay | redis::Value::SimpleString(_) => (Outcome::Restored, None),
+            redis::Value::ServerError(e) if e.code() == "BUSYKEY" => (Outcome::Exists, None),
+            redis::Value::ServerError(e)
+                if report.restored == 0 && e.details().is_some_and(|d| d.contains(UNREADABLE)) =>
+            {
+                let server = crate::backup::server_version(store)
+                    .await
+                    .unwrap_or_else(|| "this server".into());
+                return Err(Error::Backup {
+                    path: report.file.clone(),
+                    detail: format!(
+                        "{} cannot read its values ({}, from {}): restore into a server as new \
+                         as the one backed up; nothing was restored",
+                        server,
+                        backup_rdb(r),
+                        report
+                            .header
+                            .server_version
+                            .as_deref()
+                            .unwrap_or("an unknown server"),
+                    ),
+                });
+            }
+            redis::Value::ServerError(e) => (
+                Outcome::Failed,
+                Some(format!("{}: {}", e.code(), e.details().unwrap_or(""))),
+            ),
+            other => (Outcome::Failed, Some(format!("unexpected reply {other:?}"))),
+        };
+        note(report, options, &r.key, outcome, error);
+    }
+    Ok(())
+}
+
+fn note(
+    report: &mut RestoreReport,
+    options: &RestoreOptions,
+    key: &[u8],
+    outcome: Outcome,
+    error: Option<String>,
+) {
+    match outcome {
+        Outcome::Restored => report.restored += 1,
+        Outcome::Exists => report.exists += 1,
+        Outcome::Expired => report.expired += 1,
+        Outcome::Failed => report.failed += 1,
+    }
+    if options.per_key || outcome == Outcome::Failed {
+        report.keys.push(KeyOutcome {
+            key: keys::display(key),
+            outcome,
+            error,
+        });
+    }
+}

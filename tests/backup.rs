@@ -1,0 +1,356 @@
+//! Backups and restore on real servers: a sweep with `--backup`, then `restore`, puts every key
+//! back with its value and remaining TTL; across standalone and cluster; damaged files stop
+//! the restore at the damage; a server that cannot read the payloads gets nothing.
+
+mod support;
+
+use std::path::Path;
+
+use predicates::prelude::PredicateBooleanExt;
+use redis::Commands;
+use support::{Cluster, Redis, cachectl, dbsize, json_of};
+
+/// Keys of every kind a cache holds, binary ones among them; `(key, has_ttl)`.
+fn fill(c: &mut dyn redis::ConnectionLike, prefix: &str) -> Vec<(Vec<u8>, bool)> {
+    let mut keys = Vec::new();
+    for i in 0..2500 {
+        let k = format!("{prefix}post_cache:{i}").into_bytes();
+        redis::cmd("SET")
+            .arg(&k)
+            .arg(format!("{{\"id\":{i},\"body\":\"line\\nnext\"}}"))
+            .arg("EX")
+            .arg(3600)
+            .exec(c)
+            .unwrap();
+        keys.push((k, true));
+    }
+    let mut odd = |k: Vec<u8>, v: &[u8], ttl: Option<u64>| {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(&k).arg(v);
+        if let Some(t) = ttl {
+            cmd.arg("EX").arg(t);
+        }
+        cmd.exec(c).unwrap();
+        keys.push((k, ttl.is_some()));
+    };
+    odd(format!("{prefix}empty").into_bytes(), b"", None);
+    odd(
+        [prefix.as_bytes(), b"bin\xff\x00\n"].concat(),
+        b"\x00\xff\r\n",
+        Some(900),
+    );
+    odd(format!("{prefix}no_ttl").into_bytes(), b"forever", None);
+    redis::cmd("RPUSH")
+        .arg(format!("{prefix}list"))
+        .arg(&["a", "b", "c"])
+        .exec(c)
+        .unwrap();
+    redis::cmd("HSET")
+        .arg(format!("{prefix}hash"))
+        .arg(&["f", "v", "g", "w"])
+        .exec(c)
+        .unwrap();
+    redis::cmd("EXPIRE")
+        .arg(format!("{prefix}hash"))
+        .arg(120)
+        .exec(c)
+        .unwrap();
+    keys.push((format!("{prefix}list").into_bytes(), false));
+    keys.push((format!("{prefix}hash").into_bytes(), true));
+    keys
+}
+
+/// Every key's DUMP and PTTL, to compare before and after.
+fn snapshot(c: &mut dyn redis::ConnectionLike, keys: &[(Vec<u8>, bool)]) -> Vec<(Vec<u8>, i64)> {
+    keys.iter()
+        .map(|(k, _)| {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(k).query(c).unwrap();
+            let pttl: i64 = redis::cmd("PTTL").arg(k).query(c).unwrap();
+            (dump, pttl)
+        })
+        .collect()
+}
+
+fn same(before: &[(Vec<u8>, i64)], after: &[(Vec<u8>, i64)], keys: &[(Vec<u8>, bool)]) {
+    for ((b, a), (k, has_ttl)) in before.iter().zip(after).zip(keys) {
+        let k = String::from_utf8_lossy(k);
+        assert_eq!(a.0, b.0, "{k}: the value came back");
+        if *has_ttl {
+            assert!(
+                (a.1 - b.1).abs() <= 1500 && a.1 > 0,
+                "{k}: remaining TTL {} ms, was {} ms",
+                a.1,
+                b.1
+            );
+        } else {
+            assert_eq!(a.1, -1, "{k}: no TTL before, none after");
+        }
+    }
+}
+
+fn restore(url: &str, file: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = cachectl(url)
+        .arg("restore")
+        .arg(file)
+        .args(extra)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    (out.status.code(), json_of(&out))
+}
+
+#[test]
+fn a_sweep_with_a_backup_is_undone_by_restore() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let keys = fill(&mut c, "");
+    redis::cmd("SET")
+        .arg("other")
+        .arg("x")
+        .exec(&mut c)
+        .unwrap();
+    let before = snapshot(&mut c, &keys);
+    let file = r.dir().join("sweep.cbk");
+
+    let out = cachectl(&r.url())
+        .args([
+            "invalidate-pattern",
+            "*",
+            "--exclude",
+            "other",
+            "--yes",
+            "--backup",
+        ])
+        .arg(&file)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["deleted"], keys.len());
+    assert_eq!(doc["backup"]["keys"], keys.len());
+    assert_eq!(dbsize(&mut c), 1);
+
+    // A backup cannot be overwritten by the next command.
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "x*", "--yes", "--backup"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("File exists"));
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (code, doc) = restore(&r.url(), &file, &["--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["restored"], keys.len());
+    assert_eq!(dbsize(&mut c), 1, "a dry run writes nothing");
+
+    let (code, doc) = restore(&r.url(), &file, &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], keys.len());
+    assert_eq!(doc["complete"], true);
+    let after = snapshot(&mut c, &keys);
+    same(&before, &after, &keys);
+
+    // Again: every key exists now and is left alone, unless --replace.
+    let _: () = c.set("post_cache:1", "changed since").unwrap();
+    let (code, doc) = restore(&r.url(), &file, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["exists"], keys.len());
+    assert_eq!(c.get::<_, String>("post_cache:1").unwrap(), "changed since");
+    let (code, doc) = restore(&r.url(), &file, &["--replace", "--pattern", "post_cache:1"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["restored"], 1);
+    assert_eq!(doc["filtered"], keys.len() - 1);
+    assert!(
+        c.get::<_, String>("post_cache:1")
+            .unwrap()
+            .contains("\"id\":1")
+    );
+}
+
+#[test]
+fn exact_keys_are_backed_up_and_a_refusal_leaves_no_file() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let _: () = c
+        .set_ex("user_profile:7", "{\"name\":\"ada\"}", 600)
+        .unwrap();
+    for i in 0..20 {
+        let _: () = c.set(format!("user_7_posts:page_{i}"), "[]").unwrap();
+    }
+    let file = r.dir().join("inv.cbk");
+    // Broad and off a terminal without --yes: refused, nothing deleted, no file.
+    cachectl(&r.url())
+        .args([
+            "invalidate",
+            "user_profile:7",
+            "--pattern",
+            "user_7_*",
+            "--max-keys",
+            "5",
+        ])
+        .arg("--backup")
+        .arg(&file)
+        .assert()
+        .code(3);
+    assert!(!file.exists(), "a refusal leaves nothing behind");
+    assert_eq!(dbsize(&mut c), 21);
+
+    cachectl(&r.url())
+        .args([
+            "invalidate",
+            "user_profile:7",
+            "--pattern",
+            "user_7_*",
+            "--yes",
+        ])
+        .arg("--backup")
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(dbsize(&mut c), 0);
+    let (code, doc) = restore(&r.url(), &file, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["restored"], 21);
+    let ttl: i64 = c.ttl("user_profile:7").unwrap();
+    assert!((595..=600).contains(&ttl), "{ttl}");
+}
+
+#[test]
+fn backups_cross_between_standalone_and_cluster() {
+    let cluster = Cluster::shared();
+    let r = Redis::start();
+    let mut c = r.conn();
+    let keys = fill(&mut c, "xbk:");
+    let before = snapshot(&mut c, &keys);
+    let file = r.dir().join("standalone.cbk");
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "xbk:*"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        dbsize(&mut c),
+        keys.len() as u64,
+        "a backup deletes nothing"
+    );
+
+    // Standalone → cluster: slot-routed, every key where it belongs.
+    let (code, doc) = restore(&cluster.url(), &file, &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], keys.len());
+    let mut cc = cluster.conn();
+    same(&before, &snapshot(&mut cc, &keys), &keys);
+
+    // Cluster → standalone, through a sweep's backup on every master.
+    let back = r.dir().join("cluster.cbk");
+    let out = cachectl(&cluster.url())
+        .args(["invalidate-pattern", "xbk:*", "--yes", "--backup"])
+        .arg(&back)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_of(&out)["deleted"], keys.len());
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    let (code, doc) = restore(&r.url(), &back, &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], keys.len());
+    same(&before, &snapshot(&mut c, &keys), &keys);
+}
+
+#[test]
+fn a_damaged_backup_restores_nothing_past_the_damage() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let keys = fill(&mut c, "");
+    let file = r.dir().join("whole.cbk");
+    // Small batches: many frames, so the damage lands in the middle of the file.
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "*", "--count", "100"])
+        .arg(&file)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&file).unwrap();
+
+    for (name, damaged) in [
+        ("cut", bytes[..bytes.len() / 2].to_vec()),
+        ("flipped", {
+            let mut b = bytes.clone();
+            let at = b.len() / 2;
+            b[at] ^= 0x40;
+            b
+        }),
+    ] {
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+        let path = r.dir().join(format!("{name}.cbk"));
+        std::fs::write(&path, &damaged).unwrap();
+        let (code, doc) = restore(&r.url(), &path, &[]);
+        assert_eq!(code, Some(1), "{name}: {doc}");
+        assert_eq!(doc["complete"], false);
+        let error = doc["error"].as_str().unwrap();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        let restored = doc["restored"].as_u64().unwrap();
+        assert!(
+            restored > 0 && restored < keys.len() as u64,
+            "{name}: restored {restored}"
+        );
+        assert_eq!(
+            dbsize(&mut c),
+            restored,
+            "{name}: only what the report says"
+        );
+    }
+
+    // Not a backup at all.
+    let junk = r.dir().join("junk.cbk");
+    std::fs::write(&junk, b"hello").unwrap();
+    cachectl(&r.url())
+        .arg("restore")
+        .arg(&junk)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not a cachectl backup file"));
+}
+
+#[test]
+fn a_server_that_cannot_read_the_payloads_gets_nothing() {
+    use cachectl::backup::{Reader, Writer};
+    let r = Redis::start();
+    let mut c = r.conn();
+    fill(&mut c, "");
+    let file = r.dir().join("b.cbk");
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "*"])
+        .arg(&file)
+        .assert()
+        .success();
+    // The same keys, as a newer server would have written them (RDB version 99).
+    let newer = r.dir().join("newer.cbk");
+    let mut reader = Reader::open(&file).unwrap();
+    let mut writer = Writer::create(&newer, reader.header()).unwrap();
+    while let Some(mut batch) = reader.next_batch().unwrap() {
+        for rec in &mut batch {
+            let n = rec.payload.len();
+            rec.payload[n - 10] = 99;
+        }
+        writer.append(&batch).unwrap();
+    }
+    writer.finish().unwrap();
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    cachectl(&r.url())
+        .arg("restore")
+        .arg(&newer)
+        .assert()
+        .code(1)
+        .stderr(
+            predicates::str::contains("RDB version 99")
+                .and(predicates::str::contains("nothing was restored")),
+        );
+    assert_eq!(dbsize(&mut c), 0);
+}
