@@ -5,11 +5,14 @@ keyspace, reloading between contenders, while a bystander PINGs every millisecon
   (b) a plain redis-py loop, SCAN MATCH COUNT 1000 + UNLINK per batch (bench/sweep_redispy.py)
   (c) one server-side Lua loop of SCAN + UNLINK: the floor, but the server answers nobody
   (d) cachectl invalidate-pattern 'user_*' --yes
+  (d') the same with --backup FILE: every batch DUMPed and flushed to disk before its UNLINK
 Cluster: the same keyspace on 3 masters, (e) redis-py RedisCluster.scan_iter + UNLINK versus
 cachectl sweeping the masters in parallel.
 """
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import (CACHECTL, CLIENT_CPU, Bystander, Server, cli, keyspace, load, pipe_file,
@@ -48,6 +51,14 @@ def contender(server, path, fn):
     return secs, lat
 
 
+def backed_up(url):
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "sweep.cbk")
+        run([str(CACHECTL), "--url", url, "invalidate-pattern", PATTERN, "--yes", "--backup", f])
+        size = os.path.getsize(f)
+    print(f"    backup file: {size / 1e6:.1f} MB", file=sys.stderr)
+
+
 def standalone(path, repeat):
     s = Server()
     url = s.url()
@@ -64,7 +75,13 @@ def standalone(path, repeat):
          lambda: run(["redis-cli", "-p", str(s.port), "EVAL", LUA, "0", PATTERN])),
         ("(d) cachectl invalidate-pattern --yes",
          lambda: run([str(CACHECTL), "--url", url, "invalidate-pattern", PATTERN, "--yes"])),
+        ("(d') cachectl invalidate-pattern --yes --backup FILE",
+         lambda: backed_up(url)),
     ]
+    # ONLY="(c),(d)" runs just those contenders (the floor is needed for the ratios).
+    only = [o for o in os.environ.get("ONLY", "").split(",") if o]
+    if only:
+        contenders = [c for c in contenders if any(c[0].startswith(o + " ") for o in only)]
     # Rounds interleave the contenders so that a slow spell of this shared machine hits all
     # of them alike; each row is the contender's median run.
     runs = {name: [] for name, _ in contenders}
@@ -146,7 +163,8 @@ def main():
     keys = list(keyspace(1_000_000, MATCHING))
     path = pipe_file("sweep-1m.resp", keys)
     standalone(path, repeat)
-    cluster(keys, repeat)
+    if os.environ.get("ONLY") is None:
+        cluster(keys, repeat)
 
 
 if __name__ == "__main__":

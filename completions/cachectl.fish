@@ -92,6 +92,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
@@ -115,6 +116,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
@@ -188,6 +190,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l charts -
 always\t''
 never\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l histogram-rows -d 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l backup -d 'With --fix-missing-ttl/--spread: before each batch\'s TTLs change, write its keys to this new file (restore with `cachectl restore FILE --replace`)' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l log -d 'With --fix-missing-ttl/--spread: append one JSON line per key changed to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
@@ -230,6 +234,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s v -l verbos
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l log -d 'Append one JSON line per key restored to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r

@@ -251,6 +251,11 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE")]
     pub backup: Option<PathBuf>,
 
+    /// Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-`
+    /// for stderr; flushed batch by batch
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
     #[command(flatten)]
     pub pace: PaceArgs,
 }
@@ -291,6 +296,10 @@ pub struct RestoreArgs {
     /// With --replace: skip the count and the confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Append one JSON line per key restored to this file, `-` for stderr
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 
     /// More keys than this to overwrite is broad: confirmed by typing the count
     #[arg(long, value_name = "N", default_value_t = 10_000)]
@@ -465,6 +474,16 @@ pub struct AuditArgs {
     /// has every bucket
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
     pub histogram_rows: u16,
+
+    /// With --fix-missing-ttl/--spread: before each batch's TTLs change, write its keys to
+    /// this new file (restore with `cachectl restore FILE --replace`)
+    #[arg(long, value_name = "FILE")]
+    pub backup: Option<PathBuf>,
+
+    /// With --fix-missing-ttl/--spread: append one JSON line per key changed to this file,
+    /// `-` for stderr
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 
     #[command(flatten)]
     pub group: GroupArgs,

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod progress;
 pub mod stop;
 pub mod store;
+pub mod trail;
 pub mod ttl;
 pub mod warm;
 

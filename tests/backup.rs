@@ -354,3 +354,118 @@ fn a_server_that_cannot_read_the_payloads_gets_nothing() {
         );
     assert_eq!(dbsize(&mut c), 0);
 }
+
+fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_log_names_every_key_deleted_or_changed() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..3000 {
+        let _: () = c.set(format!("user_7_posts:{i}"), "[]").unwrap();
+    }
+    let _: () = c.set(b"user_7_\xff".as_slice(), "bin").unwrap();
+    let _: () = c.set("user_profile:7", "{}").unwrap();
+    let _: () = c.set("keep", "1").unwrap();
+    let log = r.dir().join("deletions.jsonl");
+    let out = cachectl(&r.url())
+        .args([
+            "invalidate",
+            "user_profile:7",
+            "gone:1",
+            "--pattern",
+            "user_7_*",
+            "--yes",
+        ])
+        .arg("--log")
+        .arg(&log)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_of(&out)["deleted"], 3002);
+    let lines = log_lines(&log);
+    // One line per key deleted, none for the key that was not there.
+    assert_eq!(lines.len(), 3002);
+    let mut keys: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l["op"], "unlink");
+            assert_eq!(l["command"], "invalidate");
+            assert!(l["time"].as_str().unwrap().ends_with('Z'));
+            assert!(l["node"].as_str().unwrap().contains(':'));
+            l["key"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| format!("b64:{}", l["key_base64"].as_str().unwrap()))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 3002, "each key once");
+    assert!(
+        keys.contains(&"b64:dXNlcl83X/8=".to_string()),
+        "binary keys in base64"
+    );
+    let profile = lines.iter().find(|l| l["key"] == "user_profile:7").unwrap();
+    assert_eq!(profile["reason"], "key");
+    let post = lines.iter().find(|l| l["key"] == "user_7_posts:1").unwrap();
+    assert_eq!(post["reason"], "user_7_*");
+
+    // TTL fixes: logged and backed up, and the backup undoes them.
+    for i in 0..50 {
+        let _: () = c.set(format!("post_cache:{i}"), "{}").unwrap();
+    }
+    let policy = r.dir().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"post_cache:*\"\n    require_ttl: true\n",
+    )
+    .unwrap();
+    let fixes = r.dir().join("fixes.jsonl");
+    let backup = r.dir().join("fixes.cbk");
+    let out = cachectl(&r.url())
+        .args(["ttl-audit", "--policy"])
+        .arg(&policy)
+        .args(["--fix-missing-ttl", "1h", "--yes", "--log"])
+        .arg(&fixes)
+        .arg("--backup")
+        .arg(&backup)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["remediation"]["ttl_set"], 50);
+    let lines = log_lines(&fixes);
+    assert_eq!(lines.len(), 50);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["op"] == "expire" && l["reason"] == "missing TTL")
+    );
+    assert!(c.ttl::<_, i64>("post_cache:1").unwrap() > 0);
+    let restores = r.dir().join("restores.jsonl");
+    let out = cachectl(&r.url())
+        .arg("restore")
+        .arg(&backup)
+        .args(["--replace", "--yes", "--log"])
+        .arg(&restores)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_of(&out)["restored"], 50);
+    assert_eq!(
+        c.ttl::<_, i64>("post_cache:1").unwrap(),
+        -1,
+        "no TTL, as before the fix"
+    );
+    let lines = log_lines(&restores);
+    assert_eq!(lines.len(), 50);
+    assert!(lines.iter().all(|l| l["op"] == "restore"));
+}

@@ -5,8 +5,8 @@
 pub mod format;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
@@ -21,14 +21,23 @@ use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 
+/// Keys per DUMP request: about half a millisecond of server time for small cache values.
+const DUMP_CHUNK: usize = 100;
+
 /// A backup being written, shared by every chain of a command.
 pub struct Backup {
     path: std::path::PathBuf,
-    writer: Mutex<Option<Writer>>,
+    writer: Arc<Mutex<Option<Writer>>>,
     /// Keys written when `finish` was called.
     finished: std::sync::atomic::AtomicU64,
     /// `PEXPIRETIME` is unknown to the server (before Redis 7.0): `PTTL` and our clock instead.
     no_expiretime: AtomicBool,
+}
+
+impl std::fmt::Debug for Backup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Backup({})", self.path.display())
+    }
 }
 
 impl Backup {
@@ -46,7 +55,7 @@ impl Backup {
         Ok(Backup {
             path: path.to_path_buf(),
             finished: Default::default(),
-            writer: Mutex::new(Some(Writer::create(path, &header)?)),
+            writer: Arc::new(Mutex::new(Some(Writer::create(path, &header)?))),
             no_expiretime: AtomicBool::new(false),
         })
     }
@@ -56,8 +65,34 @@ impl Backup {
         if keys.is_empty() {
             return Ok(());
         }
-        let records = self.dump(store, keys).await?;
-        self.append(&records)
+        let mut records = Vec::with_capacity(keys.len());
+        // One request per chunk, one after another: a request of DUMPs holds the server
+        // like any other, and must stay within a sweep's latency budget.
+        for chunk in keys.chunks(DUMP_CHUNK) {
+            records.extend(self.dump(store, chunk).await?);
+        }
+        self.write(records).await
+    }
+
+    /// `append` off the async threads: flushing to disk takes milliseconds, and the other
+    /// chains' requests (and this one's DUMP replies) keep moving meanwhile.
+    pub async fn write(&self, records: Vec<Record>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+            match w.as_mut() {
+                Some(w) => w.append(&records),
+                None => Ok(()),
+            }
+        })
+        .await
+        .map_err(|e| Error::Io {
+            context: format!("backup {}", self.path.display()),
+            error: std::io::Error::other(e),
+        })?
     }
 
     /// Append records already read, flushed to disk.
@@ -69,9 +104,6 @@ impl Backup {
         }
     }
 
-    /// Write the end marker; returns how many keys the file holds. The file is complete
-    /// either way: a command that failed part-way still leaves a readable backup of what it
-    /// deleted.
     /// Keys written so far.
     pub fn keys(&self) -> u64 {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,6 +115,9 @@ impl Backup {
         &self.path
     }
 
+    /// Write the end marker; returns how many keys the file holds. The file is complete
+    /// either way: a command that failed part-way still leaves a readable backup of what it
+    /// deleted.
     pub fn finish(&self) -> Result<u64> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
         match w {

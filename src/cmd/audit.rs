@@ -1,24 +1,31 @@
 //! `cachectl ttl-audit`: TTL statistics, policy, expiry clusters, and their remediation.
 
+use std::sync::Arc;
+
+use cachectl::backup::Backup;
 use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::audit::{self, AuditOptions};
 use cachectl::ops::policy::Policy;
 use cachectl::ops::remediate::{self, FixOptions, FixPlan};
+use cachectl::trail::Trail;
 use serde::Serialize;
 
 use super::{Ctx, connect, exit, grouper, interrupted, pace};
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
+use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
-    let fix = FixOptions {
+    let mut fix = FixOptions {
         missing_ttl: args.fix_missing_ttl,
         spread: args.spread,
+        backup: None,
+        log: None,
     };
     let options = AuditOptions {
         grouper: grouper(&args.group),
@@ -61,6 +68,15 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 yes: args.yes,
                 max_keys: args.max_keys,
             };
+            if let Some(path) = &args.log {
+                fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
+            }
+            if let Some(path) = &args.backup {
+                let reason = format!("ttl-audit fixes of {pattern}");
+                fix.backup = Some(Arc::new(
+                    Backup::create(path, &store, "ttl-audit", &reason).await?,
+                ));
+            }
             let done = remediate::fix(
                 &store,
                 &pattern,
@@ -72,7 +88,22 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 &ctx.stop,
                 &Bars::new("fixed"),
             )
-            .await?;
+            .await;
+            if let Some(b) = &fix.backup {
+                let n = b.finish()?;
+                if n == 0 && done.is_err() {
+                    // Refused before the first change: a refusal leaves nothing behind.
+                    let _ = std::fs::remove_file(b.path());
+                } else {
+                    say(&format!(
+                        "backup: {} in {} (undo with: cachectl restore {} --replace)",
+                        keys(n),
+                        b.path().display(),
+                        b.path().display()
+                    ));
+                }
+            }
+            let done = done?;
             if !out.is_json() {
                 out.fix_report(&done)?;
             }

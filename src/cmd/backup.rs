@@ -1,10 +1,13 @@
 //! `cachectl backup` and `cachectl restore`: a family saved to a file before a deploy, and
 //! any backup put back.
 
+use std::sync::Arc;
+
 use cachectl::backup;
 use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
+use cachectl::trail::Trail;
 
 use super::{Ctx, connect, exit, interrupted, pace};
 use crate::cli::{BackupArgs, RestoreArgs};
@@ -58,6 +61,10 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         dry_run: args.dry_run,
         pattern: args.pattern.as_deref().map(Glob::new),
         per_key: ctx.out.is_json(),
+        log: match &args.log {
+            Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, "restore")?)),
+            _ => None,
+        },
     };
     let guards = Guards {
         yes: args.yes,

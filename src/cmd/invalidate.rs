@@ -3,6 +3,7 @@
 //! patterns only.
 
 use std::io::{self, BufRead};
+use std::sync::Arc;
 
 use anyhow::Context;
 use cachectl::Error;
@@ -13,6 +14,7 @@ use cachectl::ops::invalidate::{
     self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
 };
 use cachectl::ops::sweep::SweepOptions;
+use cachectl::trail::Trail;
 
 use super::{Ctx, connect, exit, interrupted, pace};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
@@ -49,7 +51,7 @@ pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         )
         .into());
     }
-    let report = invalidate_and_report(&resolved, &args.sweep, ctx).await?;
+    let report = invalidate_and_report(&resolved, &args.sweep, "invalidate", ctx).await?;
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
     } else {
@@ -64,7 +66,7 @@ pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Res
         keys: Vec::new(),
         patterns: args.patterns.iter().map(Glob::new).collect(),
     };
-    let report = invalidate_and_report(&resolved, &args.sweep, ctx).await?;
+    let report = invalidate_and_report(&resolved, &args.sweep, "invalidate-pattern", ctx).await?;
     if ctx.out.is_json() {
         ctx.out.json_one_or_many(&report.patterns)?;
     } else {
@@ -76,9 +78,14 @@ pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Res
 async fn invalidate_and_report(
     resolved: &Resolved,
     args: &SweepArgs,
+    command: &str,
     ctx: &Ctx,
 ) -> anyhow::Result<InvalidateReport> {
     let store = connect(ctx).await?;
+    let log = match &args.log {
+        Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, command)?)),
+        _ => None,
+    };
     let options = InvalidateOptions {
         sweep: SweepOptions {
             exclude: args.exclude.iter().map(Glob::new).collect(),
@@ -87,6 +94,7 @@ async fn invalidate_and_report(
             dry_run: args.dry_run,
             show: args.show,
             resume: Vec::new(),
+            log,
         },
         guards: Guards {
             yes: args.yes,
@@ -102,7 +110,7 @@ async fn invalidate_and_report(
                 .chain(resolved.patterns.iter().map(ToString::to_string))
                 .collect::<Vec<_>>()
                 .join(" ");
-            Some(Backup::create(path, &store, "invalidate", &reason).await?)
+            Some(Backup::create(path, &store, command, &reason).await?)
         }
         _ => None,
     };

@@ -16,6 +16,7 @@ use crate::ops::sweep::{self, BackedUp, BeforeDelete, SweepOptions, SweepReport}
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::Store;
+use crate::trail::{Entry, Trail};
 
 #[derive(Clone, Debug, Default)]
 pub struct InvalidateRequest {
@@ -86,6 +87,7 @@ pub async fn delete_keys(
     store: &Store,
     keys: &[String],
     dry_run: bool,
+    log: Option<&Trail>,
 ) -> Result<Vec<KeyDeletion>> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -112,6 +114,15 @@ pub async fn delete_keys(
             existed: n > 0,
             deleted: n > 0 && !dry_run,
         });
+    }
+    if let Some(log) = log {
+        let op = verb.to_ascii_lowercase();
+        log.record(out.iter().filter(|d| d.deleted).map(|d| Entry {
+            key: d.key.as_bytes(),
+            op: &op,
+            node: store.addr(),
+            reason: "key",
+        }))?;
     }
     Ok(out)
 }
@@ -172,7 +183,7 @@ pub async fn invalidate(
             .collect();
         b.save(store, &keys).await?;
     }
-    let keys = delete_keys(store, &resolved.keys, dry_run).await?;
+    let keys = delete_keys(store, &resolved.keys, dry_run, options.sweep.log.as_deref()).await?;
     // Each pattern gets its own report, also the one that failed and those after it, so that
     // what the earlier ones deleted is never lost with the error.
     let mut patterns = Vec::with_capacity(resolved.patterns.len());
@@ -233,7 +244,7 @@ async fn propose(
 ) -> Result<Proposal> {
     let mut selections = Vec::new();
     if !resolved.keys.is_empty() {
-        let found = delete_keys(store, &resolved.keys, true).await?;
+        let found = delete_keys(store, &resolved.keys, true, None).await?;
         let existing: Vec<String> = found
             .into_iter()
             .filter(|k| k.existed)

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use redis::{Pipeline, Value};
 use serde::Serialize;
 
+use crate::backup::Backup;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::glob::Glob;
@@ -19,7 +20,9 @@ use crate::ops::stats::{ExpiryCluster, ExpiryWindows};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
+use crate::trail::{Entry, Trail};
 use crate::ttl::{Jitter, KeyTtl};
+use std::sync::Arc;
 
 /// What a remediation pass may change.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +32,10 @@ pub struct FixOptions {
     pub missing_ttl: Option<u64>,
     /// Push expiries in flagged clusters later by up to this fraction of their TTL.
     pub spread: Option<f64>,
+    /// Back up each batch's keys before their TTLs change (`--backup`).
+    pub backup: Option<Arc<Backup>>,
+    /// Record every key changed (`--log`).
+    pub log: Option<Arc<Trail>>,
 }
 
 /// Keys a remediation would touch, from an audit: nothing is asked of the server.
@@ -202,15 +209,36 @@ impl Change {
 }
 
 impl FixWork<'_> {
-    /// A change the server made (it answers 1) counted.
-    fn count(&mut self, change: Change, reply: &Value) {
-        if matches!(reply, Value::Int(1)) {
-            self.last += 1;
-            match change {
-                Change::SetTtl(_) => self.report.ttl_set += 1,
-                Change::ExtendTo(_) => self.report.spread += 1,
-            }
+    /// A change the server made (it answers 1) counted; whether it made it.
+    fn count(&mut self, change: Change, reply: &Value) -> bool {
+        if !matches!(reply, Value::Int(1)) {
+            return false;
         }
+        self.last += 1;
+        match change {
+            Change::SetTtl(_) => self.report.ttl_set += 1,
+            Change::ExtendTo(_) => self.report.spread += 1,
+        }
+        true
+    }
+
+    /// The keys changed, in the log.
+    fn log(&self, node: &str, changed: &[(Vec<u8>, Change)]) -> Result<()> {
+        let Some(log) = &self.fix.log else {
+            return Ok(());
+        };
+        log.record(changed.iter().map(|(key, change)| Entry {
+            key,
+            op: match change {
+                Change::SetTtl(_) => "expire",
+                Change::ExtendTo(_) => "pexpire",
+            },
+            node,
+            reason: match change {
+                Change::SetTtl(_) => "missing TTL",
+                Change::ExtendTo(_) => "expiry cluster",
+            },
+        }))
     }
 
     fn group(&self, key: &[u8]) -> GroupKey {
@@ -266,6 +294,15 @@ impl BatchWork for FixWork<'_> {
             };
             planned.push(change.unwrap_or(Change::SetTtl(0)));
         }
+        if let Some(backup) = &self.fix.backup {
+            let changing: Vec<Vec<u8>> = keys
+                .iter()
+                .zip(&planned)
+                .filter(|(_, c)| !matches!(c, Change::SetTtl(0)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            backup.save(store, &changing).await?;
+        }
         self.planned.push_back(planned);
         Ok(())
     }
@@ -288,6 +325,7 @@ impl BatchWork for FixWork<'_> {
         let mut replies = replies.into_iter();
         self.last = 0;
         let planned = self.planned.pop_front().unwrap_or_default();
+        let mut changed = Vec::new();
         for (key, change) in keys.into_iter().zip(planned) {
             let (Change::SetTtl(1..) | Change::ExtendTo(_)) = change else {
                 continue;
@@ -298,9 +336,11 @@ impl BatchWork for FixWork<'_> {
                 continue;
             }
             check_reply(node, &r)?;
-            self.count(change, &r);
+            if self.count(change, &r) {
+                changed.push((key, change));
+            }
         }
-        Ok(())
+        self.log(node.addr(), &changed)
     }
 
     /// The changes sent again, key by key, where each key lives now.
@@ -311,10 +351,13 @@ impl BatchWork for FixWork<'_> {
         let again = std::mem::take(&mut self.again);
         let cmds = again.iter().filter_map(|(k, c)| c.command(k)).collect();
         let replies = store.routed_each(cmds, retries, stop).await;
-        for ((_, change), r) in again.into_iter().zip(replies) {
-            self.count(change, &r?);
+        let mut changed = Vec::new();
+        for ((key, change), r) in again.into_iter().zip(replies) {
+            if self.count(change, &r?) {
+                changed.push((key, change));
+            }
         }
-        Ok(())
+        self.log(store.addr(), &changed)
     }
 
     fn acted(&self) -> u64 {

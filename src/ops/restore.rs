@@ -13,6 +13,8 @@ use crate::ops::inspect::now_ms;
 use crate::progress::{ProgressSink, ProgressUpdate};
 use crate::stop::Stop;
 use crate::store::Store;
+use crate::trail::{Entry, Trail};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
 pub struct RestoreOptions {
@@ -24,6 +26,8 @@ pub struct RestoreOptions {
     pub pattern: Option<Glob>,
     /// Keep each key's outcome in the report.
     pub per_key: bool,
+    /// Record every key restored (`--log`).
+    pub log: Option<Arc<Trail>>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -251,6 +255,7 @@ async fn apply(
         })
         .collect();
     let replies = store.per_key(cmds).await?;
+    let mut restored = Vec::new();
     for (r, reply) in todo.iter().zip(replies) {
         let (outcome, error) = match reply {
             redis::Value::Int(n) if options.dry_run => {
@@ -289,7 +294,18 @@ async fn apply(
             ),
             other => (Outcome::Failed, Some(format!("unexpected reply {other:?}"))),
         };
+        if outcome == Outcome::Restored && !options.dry_run {
+            restored.push(&r.key);
+        }
         note(report, options, &r.key, outcome, error);
+    }
+    if let Some(log) = &options.log {
+        log.record(restored.into_iter().map(|key| Entry {
+            key,
+            op: "restore",
+            node: store.addr(),
+            reason: &report.file,
+        }))?;
     }
     Ok(())
 }

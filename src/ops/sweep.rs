@@ -8,6 +8,7 @@
 //! decided (an invalidation guards all its keys and patterns at once).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
@@ -23,6 +24,7 @@ use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec, check
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, SlotMap, Store, sent_elsewhere};
+use crate::trail::{Entry, Trail};
 
 /// Distinct groups a dry run tallies before folding the rest into one line.
 const MAX_GROUPS: usize = 10_000;
@@ -52,6 +54,8 @@ pub struct SweepOptions {
     pub show: Show,
     /// Continue an interrupted sweep from these per-master cursors.
     pub resume: Vec<NodeCursor>,
+    /// Record every key deleted here (`--log`).
+    pub log: Option<Arc<Trail>>,
 }
 
 /// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
@@ -357,6 +361,8 @@ async fn walk(
         tally: Tally::new(),
         last_acted: 0,
         again: Vec::new(),
+        held: Vec::new(),
+        reason: pattern.to_string(),
     })
     .await?;
     let interrupted = outcome.interrupted();
@@ -504,7 +510,30 @@ struct SweepWork<'a> {
     last_acted: u64,
     /// Keys of the last batch the server sent elsewhere, for `follow_up`.
     again: Vec<Vec<u8>>,
+    /// Matches gathered for the hook's next batch.
+    held: Vec<Vec<u8>>,
+    /// Why these keys are deleted, for the log: the pattern.
+    reason: String,
 }
+
+impl SweepWork<'_> {
+    /// How `commands` groups a batch's keys: by slot, or one key per command when every
+    /// deletion is logged (a multi-key UNLINK says how many, not which).
+    fn groups(&self, keys: &[Vec<u8>]) -> Vec<Vec<usize>> {
+        if self.options.log.is_some() {
+            (0..keys.len()).map(|i| vec![i]).collect()
+        } else {
+            self.store.slot_groups(keys)
+        }
+    }
+
+    fn op(&self) -> &'static str {
+        if self.verb == "DEL" { "del" } else { "unlink" }
+    }
+}
+
+/// Keys a batch gathers before the hook (a backup) runs on it.
+const HOOK_BATCH: usize = 300;
 
 impl BatchWork for SweepWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
@@ -532,7 +561,20 @@ impl BatchWork for SweepWork<'_> {
                 keep.push(key);
             }
         }
+        // A backup costs a round trip and a flush to disk per batch: with one, matches are
+        // gathered into batches of a useful size (a selective pattern finds a few per SCAN).
+        if self.hook.is_some() {
+            self.held.append(&mut keep);
+            if self.held.len() < HOOK_BATCH {
+                return Vec::new();
+            }
+            return std::mem::take(&mut self.held);
+        }
         keep
+    }
+
+    fn held(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.held)
     }
 
     async fn before_send(&mut self, store: &Store, _node: &Node, keys: &[Vec<u8>]) -> Result<()> {
@@ -542,8 +584,8 @@ impl BatchWork for SweepWork<'_> {
         }
     }
 
-    fn commands(&mut self, store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
-        let groups = store.slot_groups(keys);
+    fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        let groups = self.groups(keys);
         for group in &groups {
             let cmd = pipe.cmd(self.verb);
             for &i in group {
@@ -560,13 +602,21 @@ impl BatchWork for SweepWork<'_> {
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let mut deleted = 0;
         let mut fault = None;
-        // The groups as `commands` made them, worked out again only when one was refused.
+        // The groups as `commands` made them, worked out again only when one was refused
+        // (or every key is logged: one command per key then).
         let mut groups: Option<Vec<Vec<usize>>> = None;
+        let mut logged = Vec::new();
         for (g, r) in replies.iter().enumerate() {
             match r {
-                Value::Int(n) => deleted += *n as u64,
+                Value::Int(n) => {
+                    deleted += *n as u64;
+                    if *n == 1 && self.options.log.is_some() {
+                        let groups = groups.get_or_insert_with(|| self.groups(&keys));
+                        logged.extend(groups.get(g).and_then(|gr| gr.first()).copied());
+                    }
+                }
                 Value::ServerError(e) if sent_elsewhere(e) => {
-                    let groups = groups.get_or_insert_with(|| self.store.slot_groups(&keys));
+                    let groups = groups.get_or_insert_with(|| self.groups(&keys));
                     if let Some(group) = groups.get(g) {
                         self.again.extend(group.iter().map(|&i| keys[i].clone()));
                     }
@@ -587,6 +637,14 @@ impl BatchWork for SweepWork<'_> {
         }
         self.tally.deleted += deleted;
         self.last_acted = deleted;
+        if let Some(log) = &self.options.log {
+            log.record(logged.iter().map(|&i| Entry {
+                key: &keys[i],
+                op: self.op(),
+                node: node.addr(),
+                reason: &self.reason,
+            }))?;
+        }
         fault.map_or(Ok(()), Err)
     }
 
@@ -596,17 +654,22 @@ impl BatchWork for SweepWork<'_> {
         if self.again.is_empty() {
             return Ok(());
         }
-        let cmds = std::mem::take(&mut self.again)
-            .into_iter()
+        let keys = std::mem::take(&mut self.again);
+        let cmds = keys
+            .iter()
             .map(|key| redis::cmd(self.verb).arg(key).clone())
             .collect();
         let replies = store.routed_each(cmds, retries, stop).await;
         let mut fault = None;
-        for r in replies {
+        let mut logged = Vec::new();
+        for (key, r) in keys.iter().zip(replies) {
             match r {
                 Ok(Value::Int(n)) => {
                     self.tally.deleted += n as u64;
                     self.last_acted += n as u64;
+                    if n == 1 {
+                        logged.push(key);
+                    }
                 }
                 Ok(other) => {
                     fault.get_or_insert_with(|| Error::Protocol {
@@ -619,6 +682,14 @@ impl BatchWork for SweepWork<'_> {
                     fault.get_or_insert(e);
                 }
             }
+        }
+        if let Some(log) = &self.options.log {
+            log.record(logged.iter().map(|key| Entry {
+                key,
+                op: self.op(),
+                node: store.addr(),
+                reason: &self.reason,
+            }))?;
         }
         fault.map_or(Ok(()), Err)
     }

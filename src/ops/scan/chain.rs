@@ -303,7 +303,10 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     keys = seam.strip(keys).await;
                 }
                 let n_found = keys.len() as u64;
-                let admitted = work.admit(keys);
+                let mut admitted = work.admit(keys);
+                if finished || spec.stop.is_set() {
+                    admitted.extend(work.held());
+                }
                 counters.matched.fetch_add(n_found, Ordering::Relaxed);
                 if !admitted.is_empty() {
                     pending = Some(admitted);

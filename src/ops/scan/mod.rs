@@ -74,6 +74,12 @@ pub trait BatchWork: Send {
     /// counting happen here.
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>>;
 
+    /// Keys `admit` held back to send with a larger batch, asked for when the walk ends (or
+    /// stops): they go out with the last batch. The default holds none.
+    fn held(&mut self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+
     /// Runs just before the batch's commands are sent (backups, audit logs). The default does
     /// nothing.
     fn before_send(

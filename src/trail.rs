@@ -1,0 +1,114 @@
+//! The audit trail (`--log FILE`): one JSON line per key deleted or changed, with what did it
+//! and why, flushed batch by batch, so that "who deleted `user_7_profile`, and why?" has an
+//! answer after the fact (and CI can keep the file as an artifact).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::ops::inspect::now_ms;
+
+/// Where the lines go: a file (appended to) or standard error.
+pub struct Trail {
+    out: Mutex<BufWriter<Box<dyn Write + Send>>>,
+    name: String,
+    /// The command that acts, as the lines name it (`invalidate-pattern`, `ttl-audit`…).
+    command: String,
+}
+
+impl fmt::Debug for Trail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Trail({})", self.name)
+    }
+}
+
+/// What happened to one key.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    pub key: &'a [u8],
+    /// The command that changed it: `unlink`, `del`, `expire`, `pexpire`, `restore`.
+    pub op: &'a str,
+    /// The node that answered (for a key routed by slot, the address the user gave).
+    pub node: &'a str,
+    /// What selected the key: the pattern, `key`, the policy rule, the backup file.
+    pub reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    time: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_base64: Option<String>,
+    op: &'a str,
+    node: &'a str,
+    reason: &'a str,
+    command: &'a str,
+}
+
+impl Trail {
+    /// Open `path` for appending, or standard error for `-`.
+    pub fn open(path: &Path, command: &str) -> Result<Self> {
+        let (out, name): (Box<dyn Write + Send>, String) = if path == Path::new("-") {
+            (Box::new(io::stderr()), "stderr".into())
+        } else {
+            let file = File::options()
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|e| Error::Io {
+                    context: format!("log {}: cannot open it", path.display()),
+                    error: e,
+                })?;
+            (Box::new(file), path.display().to_string())
+        };
+        Ok(Trail {
+            out: Mutex::new(BufWriter::new(out)),
+            name,
+            command: command.to_string(),
+        })
+    }
+
+    /// Write one batch's lines and flush them.
+    pub fn record<'a>(&self, entries: impl IntoIterator<Item = Entry<'a>>) -> Result<()> {
+        let time = crate::ttl::rfc3339_ms(now_ms());
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let mut wrote = false;
+        for e in entries {
+            let text = std::str::from_utf8(e.key).ok();
+            let line = Line {
+                time: &time,
+                key: text,
+                key_base64: match text {
+                    Some(_) => None,
+                    None => Some(base64::engine::general_purpose::STANDARD.encode(e.key)),
+                },
+                op: e.op,
+                node: e.node,
+                reason: e.reason,
+                command: &self.command,
+            };
+            serde_json::to_writer(&mut *out, &line).map_err(|e| self.err(e.into()))?;
+            out.write_all(b"\n").map_err(|e| self.err(e))?;
+            wrote = true;
+        }
+        if wrote {
+            out.flush().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn err(&self, error: io::Error) -> Error {
+        Error::Io {
+            context: format!("log {}: cannot write it", self.name),
+            error,
+        }
+    }
+}
