@@ -93,6 +93,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-key
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l checkpoint -d 'Keep where each master\'s scan is in this file as the sweep goes; the same command run again with it continues from there (after Ctrl-C, SIGTERM, a crash or a fault). Removed when the sweep completes. One pattern only' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
@@ -117,6 +118,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l checkpoint -d 'Keep where each master\'s scan is in this file as the sweep goes; the same command run again with it continues from there (after Ctrl-C, SIGTERM, a crash or a fault). Removed when the sweep completes. One pattern only' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r

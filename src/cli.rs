@@ -256,6 +256,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 
+    /// Keep where each master's scan is in this file as the sweep goes; the same command run
+    /// again with it continues from there (after Ctrl-C, SIGTERM, a crash or a fault). Removed
+    /// when the sweep completes. One pattern only
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
     #[command(flatten)]
     pub pace: PaceArgs,
 }

@@ -65,6 +65,9 @@ impl Backup {
         if keys.is_empty() {
             return Ok(());
         }
+        // SCAN may return a key twice; one record each is enough.
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        let keys: Vec<Vec<u8>> = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
         let mut records = Vec::with_capacity(keys.len());
         // One request per chunk, one after another: a request of DUMPs holds the server
         // like any other, and must stay within a sweep's latency budget.

@@ -10,6 +10,7 @@ use cachectl::Error;
 use cachectl::backup::Backup;
 use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
+use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::invalidate::{
     self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
 };
@@ -86,6 +87,32 @@ async fn invalidate_and_report(
         Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, command)?)),
         _ => None,
     };
+    let (checkpoint, resume) = match &args.checkpoint {
+        Some(path) if !args.dry_run => {
+            let [pattern] = resolved.patterns.as_slice() else {
+                return Err(Error::Usage(
+                    "--checkpoint follows one pattern: give exactly one, and no exact keys".into(),
+                )
+                .into());
+            };
+            if !resolved.keys.is_empty() {
+                return Err(Error::Usage(
+                    "--checkpoint follows one pattern: give exactly one, and no exact keys".into(),
+                )
+                .into());
+            }
+            let (cp, resume) = Checkpoint::open(path, command, store.addr(), &pattern.to_string())?;
+            if !resume.is_empty() {
+                say(&format!(
+                    "checkpoint: continuing the sweep saved in {}",
+                    path.display()
+                ));
+            }
+            (Some(Arc::new(cp)), resume)
+        }
+        _ => (None, Vec::new()),
+    };
+    let resumed = !resume.is_empty();
     let options = InvalidateOptions {
         sweep: SweepOptions {
             exclude: args.exclude.iter().map(Glob::new).collect(),
@@ -93,8 +120,9 @@ async fn invalidate_and_report(
             pace: pace(&args.pace),
             dry_run: args.dry_run,
             show: args.show,
-            resume: Vec::new(),
+            resume,
             log,
+            checkpoint: checkpoint.clone(),
         },
         guards: Guards {
             yes: args.yes,
@@ -137,6 +165,21 @@ async fn invalidate_and_report(
                 b.path().display(),
                 b.path().display()
             ));
+        }
+    }
+    if let Some(cp) = &checkpoint {
+        match &result {
+            Ok(r) if r.complete => cp.remove()?,
+            // Refused or failed before the sweep began: a refusal leaves nothing behind.
+            Err(_) if !resumed => cp.remove()?,
+            _ => {
+                cp.save()?;
+                say(&format!(
+                    "checkpoint: {} holds where each master's scan stopped; run the same command \
+                     again to continue",
+                    cp.path().display()
+                ));
+            }
         }
     }
     let report = result?;

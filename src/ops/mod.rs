@@ -1,6 +1,7 @@
 //! Operations: each returns a typed, serialisable result and never prints.
 
 pub mod audit;
+pub mod checkpoint;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;

@@ -19,8 +19,11 @@ use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
+use crate::ops::checkpoint::Checkpoint;
 use crate::ops::scan::topology::{self, Walked};
-use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{
+    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
+};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, SlotMap, Store, sent_elsewhere};
@@ -56,6 +59,8 @@ pub struct SweepOptions {
     pub resume: Vec<NodeCursor>,
     /// Record every key deleted here (`--log`).
     pub log: Option<Arc<Trail>>,
+    /// Keep each chain's safe cursor here, for a later run to continue from (`--checkpoint`).
+    pub checkpoint: Option<Arc<Checkpoint>>,
 }
 
 /// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
@@ -346,6 +351,11 @@ async fn walk(
     let spec = ScanSpec {
         resume: &options.resume,
         only,
+        checkpoint: options
+            .checkpoint
+            .as_deref()
+            .filter(|_| !options.dry_run)
+            .map(|c| c as &dyn CursorSink),
         ..ScanSpec::new(store, pattern, options.pace, stop, progress)
     };
     let label = if options.dry_run {
@@ -571,6 +581,10 @@ impl BatchWork for SweepWork<'_> {
             return std::mem::take(&mut self.held);
         }
         keep
+    }
+
+    fn holding(&self) -> bool {
+        !self.held.is_empty()
     }
 
     fn held(&mut self) -> Vec<Vec<u8>> {

@@ -41,6 +41,25 @@ pub(super) struct Chain<'a> {
     seam: Option<Arc<Seam>>,
 }
 
+impl Chain<'_> {
+    /// This chain's cursor, without figures.
+    fn cursor_at(&self, node: &Node, cursor: u64, finished: bool) -> NodeCursor {
+        NodeCursor {
+            node: node.addr().to_string(),
+            identity: self.identity.clone(),
+            part: self.part,
+            cursor,
+            finished,
+            batches: 0,
+            count: 0,
+            max_batch_ms: 0.0,
+            retries: 0,
+            unconfirmed: 0,
+            waiting_ms: 0.0,
+        }
+    }
+}
+
 impl<'a> Chain<'a> {
     pub(super) fn new(
         store: Store,
@@ -89,6 +108,12 @@ pub(super) async fn scan_chain<W: BatchWork>(
     let mut max_server = Duration::ZERO;
     let mut waiting = Duration::ZERO;
     let mut cursor = chain.start;
+    // The SCAN cursors that found the keys still to be dealt with, oldest first: the batch
+    // answered but not yet worked through, the batch to send, the keys the job holds back.
+    // A walk continued from the oldest of them (`safe`) misses nothing.
+    let mut unprocessed_from: Option<u64> = None;
+    let mut pending_from: Option<u64> = None;
+    let mut held_from: Option<u64> = None;
     let mut finished = false;
     let mut scanned_estimate = 0u64;
     // Ask the server to time each request with TIME before and after it, unless it refuses
@@ -160,6 +185,14 @@ pub(super) async fn scan_chain<W: BatchWork>(
         }
         loop {
             let scanning = !finished && !spec.stop.is_set();
+            // The walk is over: what the job held back goes out now.
+            if !scanning && pending.is_none() {
+                let held = work.held();
+                if !held.is_empty() {
+                    pending = Some(held);
+                    pending_from = held_from.take();
+                }
+            }
             let mut pipe = redis::pipe();
             if timed {
                 pipe.cmd("TIME");
@@ -275,6 +308,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
             // The batch's job was answered: its replies are counted whatever the SCAN says.
             if let Some(keys) = pending.take() {
                 unprocessed = Some((keys, replies));
+                unprocessed_from = pending_from.take();
+            } else {
+                unprocessed_from = None;
             }
             // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
             let scanned = match scan_reply.map(|r| link.value_on::<(u64, Vec<Vec<u8>>)>(node, r)) {
@@ -283,6 +319,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
             };
             attempts = 0;
             if let Some((next, mut keys)) = scanned {
+                let sent_cursor = cursor;
                 cursor = next;
                 finished = chain.part.ends_at(next);
                 let estimate = if finished {
@@ -308,9 +345,23 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     admitted.extend(work.held());
                 }
                 counters.matched.fetch_add(n_found, Ordering::Relaxed);
+                let oldest = held_from.unwrap_or(sent_cursor);
                 if !admitted.is_empty() {
                     pending = Some(admitted);
+                    pending_from = Some(oldest);
+                    held_from = None;
+                } else if work.holding() {
+                    held_from = Some(oldest);
                 }
+            }
+            if let Some(sink) = spec.checkpoint {
+                let safe = unprocessed_from.or(pending_from).or(held_from);
+                let done = finished && safe.is_none() && unprocessed.is_none();
+                sink.record(&NodeCursor {
+                    cursor: if done { 0 } else { safe.unwrap_or(cursor) },
+                    finished: done,
+                    ..chain.cursor_at(node, 0, false)
+                });
             }
             spec.progress.update(&counters.snapshot());
         }
@@ -318,23 +369,23 @@ pub(super) async fn scan_chain<W: BatchWork>(
     }
     .await;
     drop(odd_seam);
-    (
-        work,
-        NodeCursor {
-            node: node.addr().to_string(),
-            identity: chain.identity.clone(),
-            part: chain.part,
-            cursor: if finished { 0 } else { cursor },
-            finished,
-            batches,
-            count: governor.count,
-            max_batch_ms: max_server.as_secs_f64() * 1000.0,
-            waiting_ms: waiting.as_secs_f64() * 1000.0,
-            retries: retried,
-            unconfirmed,
-        },
-        result.err(),
-    )
+    let end = NodeCursor {
+        batches,
+        count: governor.count,
+        max_batch_ms: max_server.as_secs_f64() * 1000.0,
+        waiting_ms: waiting.as_secs_f64() * 1000.0,
+        retries: retried,
+        unconfirmed,
+        ..chain.cursor_at(node, if finished { 0 } else { cursor }, finished)
+    };
+    // A chain that ended cleanly dealt with everything it found: where it stopped is where
+    // a later walk may go on. (One that failed left its last safe cursor recorded.)
+    if result.is_ok()
+        && let Some(sink) = spec.checkpoint
+    {
+        sink.record(&end);
+    }
+    (work, end, result.err())
 }
 
 /// How many of `keys` no longer exist (EXISTS, routed by slot); all of them when that

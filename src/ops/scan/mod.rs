@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use redis::{Pipeline, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use self::chain::{Chain, scan_chain, second_chain};
 use self::seam::Seam;
@@ -74,6 +74,11 @@ pub trait BatchWork: Send {
     /// counting happen here.
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>>;
 
+    /// Whether `admit` holds keys back now.
+    fn holding(&self) -> bool {
+        false
+    }
+
     /// Keys `admit` held back to send with a larger batch, asked for when the walk ends (or
     /// stops): they go out with the last batch. The default holds none.
     fn held(&mut self) -> Vec<Vec<u8>> {
@@ -121,7 +126,7 @@ pub trait BatchWork: Send {
 }
 
 /// Where a master's scan stopped (a new scan can start from here), and how it went.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct NodeCursor {
     pub node: String,
     /// Which node and process the cursor belongs to: a cursor walks one process's hash table,
@@ -150,7 +155,7 @@ pub struct NodeCursor {
 
 /// Who a master is: its cluster node id and config epoch (a failover or a slot moved changes
 /// them), and the server process (`run_id`; a restart changes it).
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NodeIdentity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
@@ -179,7 +184,7 @@ impl NodeIdentity {
 /// reverse-binary order, so from cursor 0 it sees every even bucket before the first odd one
 /// (cursor 1); two chains started at 0 and 1 split the table without overlap, except for what
 /// the even chain's last SCAN reads past the seam (`Seam`).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Part {
     All,
@@ -256,6 +261,14 @@ pub struct ScanSpec<'a> {
     pub resume: &'a [NodeCursor],
     /// Scan only the masters at these addresses (a later pass of a cluster sweep).
     pub only: Option<&'a [String]>,
+    /// Told, after each batch, the cursor from which a later walk misses nothing.
+    pub checkpoint: Option<&'a dyn CursorSink>,
+}
+
+/// Where progress is kept for a later run (`--checkpoint`).
+pub trait CursorSink: Send + Sync {
+    /// A chain's cursor from which a walk would miss nothing (with `finished` once it is done).
+    fn record(&self, cursor: &NodeCursor);
 }
 
 impl<'a> ScanSpec<'a> {
@@ -275,6 +288,7 @@ impl<'a> ScanSpec<'a> {
             progress,
             resume: &[],
             only: None,
+            checkpoint: None,
         }
     }
 }
