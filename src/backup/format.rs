@@ -221,31 +221,56 @@ impl<R: BufRead> Reader<R> {
             return Ok(None);
         }
         let at = self.keys;
-        let frame = read_frame(&mut self.input)
-            .map_err(|e| damaged(&self.origin, format!("after {at} keys: {e}")))?;
-        let Some(frame) = frame else {
+        let origin = self.origin.clone();
+        let bad = |e: String| damaged(&origin, format!("after {at} keys: {e}"));
+        if self
+            .input
+            .fill_buf()
+            .map_err(|e| bad(e.to_string()))?
+            .is_empty()
+        {
             return Err(damaged(
-                &self.origin,
+                &origin,
                 format!("cut off after {at} keys (no end marker)"),
             ));
-        };
-        if frame.first() == Some(&END) {
-            let end: serde_json::Value = serde_json::from_slice(&frame[1..])
-                .map_err(|e| damaged(&self.origin, format!("end marker: {e}")))?;
-            if end["keys"].as_u64() != Some(at) {
-                return Err(damaged(
-                    &self.origin,
-                    format!(
-                        "the end marker counts {} keys, the file holds {at}",
-                        end["keys"]
-                    ),
-                ));
-            }
-            self.ended = true;
-            return Ok(None);
         }
-        let records = parse_records(&frame)
-            .map_err(|e| damaged(&self.origin, format!("after {at} keys: {e}")))?;
+        // Records are read straight out of the decoder, each value into a buffer of its own
+        // size (a 100 MB value is held once), and handed out only once the frame's checksum
+        // has been checked at its end.
+        let mut dec = zstd::stream::read::Decoder::with_buffer(&mut self.input)
+            .map_err(|e| bad(e.to_string()))?
+            .single_frame();
+        let mut records = Vec::new();
+        loop {
+            let mut tag = [0u8; 1];
+            match dec.read(&mut tag) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(bad(e.to_string())),
+            }
+            match tag[0] {
+                RECORD => records.push(read_record(&mut dec).map_err(&bad)?),
+                END => {
+                    let mut json = Vec::new();
+                    dec.read_to_end(&mut json)
+                        .map_err(|e| bad(format!("end marker: {e}")))?;
+                    let end: serde_json::Value = serde_json::from_slice(&json)
+                        .map_err(|e| bad(format!("end marker: {e}")))?;
+                    if end["keys"].as_u64() != Some(at) {
+                        return Err(damaged(
+                            &origin,
+                            format!(
+                                "the end marker counts {} keys, the file holds {at}",
+                                end["keys"]
+                            ),
+                        ));
+                    }
+                    self.ended = true;
+                    return Ok(None);
+                }
+                t => return Err(bad(format!("unknown record type {t:#04x}"))),
+            }
+        }
         self.keys += records.len() as u64;
         Ok(Some(records))
     }
@@ -262,38 +287,40 @@ fn read_frame(input: &mut impl BufRead) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
-fn parse_records(mut frame: &[u8]) -> std::result::Result<Vec<Record>, String> {
-    fn take<'a>(b: &mut &'a [u8], n: usize) -> std::result::Result<&'a [u8], String> {
-        if b.len() < n {
+/// The largest key or value a record may hold: past what any server sends (512 MB by
+/// default), and a bound on what a damaged length can make us allocate.
+const MAX_FIELD: usize = 1 << 30;
+
+/// One record after its tag.
+fn read_record(r: &mut impl Read) -> std::result::Result<Record, String> {
+    fn field(r: &mut impl Read) -> std::result::Result<Vec<u8>, String> {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len)
+            .map_err(|_| "a record is cut short".to_string())?;
+        let n = u32::from_le_bytes(len) as usize;
+        if n > MAX_FIELD {
+            return Err(format!("a record claims {n} bytes"));
+        }
+        let mut v = Vec::with_capacity(n);
+        r.take(n as u64)
+            .read_to_end(&mut v)
+            .map_err(|e| e.to_string())?;
+        if v.len() != n {
             return Err("a record is cut short".into());
         }
-        let (head, rest) = b.split_at(n);
-        *b = rest;
-        Ok(head)
+        Ok(v)
     }
-    fn u32le(b: &mut &[u8]) -> std::result::Result<usize, String> {
-        let v = take(b, 4)?;
-        Ok(u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize)
-    }
-    let mut out = Vec::new();
-    while !frame.is_empty() {
-        let tag = take(&mut frame, 1)?[0];
-        if tag != RECORD {
-            return Err(format!("unknown record type {tag:#04x}"));
-        }
-        let n = u32le(&mut frame)?;
-        let key = take(&mut frame, n)?.to_vec();
-        let e = take(&mut frame, 8)?;
-        let expires = i64::from_le_bytes(e.try_into().map_err(|_| "expiry")?);
-        let n = u32le(&mut frame)?;
-        let payload = take(&mut frame, n)?.to_vec();
-        out.push(Record {
-            key,
-            expires_at_ms: (expires >= 0).then_some(expires),
-            payload,
-        });
-    }
-    Ok(out)
+    let key = field(r)?;
+    let mut e = [0u8; 8];
+    r.read_exact(&mut e)
+        .map_err(|_| "a record is cut short".to_string())?;
+    let expires = i64::from_le_bytes(e);
+    let payload = field(r)?;
+    Ok(Record {
+        key,
+        expires_at_ms: (expires >= 0).then_some(expires),
+        payload,
+    })
 }
 
 fn io(path: &Path, what: &str, error: std::io::Error) -> Error {

@@ -156,15 +156,17 @@ impl Backup {
             self.no_expiretime.store(true, Ordering::Relaxed);
             return Box::pin(self.dump(store, keys)).await;
         }
+        let mut replies = replies;
         let mut out = Vec::with_capacity(keys.len());
-        for (key, pair) in keys.iter().zip(replies.chunks_exact(2)) {
-            for v in pair {
+        for (key, pair) in keys.iter().zip(replies.chunks_exact_mut(2)) {
+            for v in pair.iter() {
                 if let Value::ServerError(e) = v {
                     return Err(Error::redis(store.addr(), e.clone().into()));
                 }
             }
             // A key gone since the scan found it: nothing to back up, nothing to delete.
-            if let Some(r) = record(key.clone(), &pair[0], &pair[1], expiry, now) {
+            let (dump, when) = pair.split_at_mut(1);
+            if let Some(r) = record(key.clone(), &mut dump[0], &when[0], expiry, now) {
                 out.push(r);
             }
         }
@@ -272,8 +274,9 @@ impl BatchWork for DumpWork<'_> {
 
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         let now = now_ms() as i64;
+        let mut replies = replies;
         let mut records = Vec::with_capacity(keys.len());
-        for (key, pair) in keys.into_iter().zip(replies.chunks_exact(2)) {
+        for (key, pair) in keys.into_iter().zip(replies.chunks_exact_mut(2)) {
             if pair
                 .iter()
                 .any(|v| matches!(v, Value::ServerError(e) if sent_elsewhere(e)))
@@ -281,10 +284,11 @@ impl BatchWork for DumpWork<'_> {
                 self.again.push(key);
                 continue;
             }
-            for v in pair {
+            for v in pair.iter() {
                 check_reply(node, v)?;
             }
-            if let Some(r) = record(key, &pair[0], &pair[1], self.expiry, now) {
+            let (dump, when) = pair.split_at_mut(1);
+            if let Some(r) = record(key, &mut dump[0], &when[0], self.expiry, now) {
                 records.push(r);
             }
         }
@@ -309,7 +313,8 @@ impl BatchWork for DumpWork<'_> {
 }
 
 /// A DUMP reply and an expiry reply as a record; `None` for a key gone meanwhile.
-fn record(key: Vec<u8>, dump: &Value, when: &Value, expiry: &str, now: i64) -> Option<Record> {
+/// The payload is taken, not copied: a 100 MB value is held once.
+fn record(key: Vec<u8>, dump: &mut Value, when: &Value, expiry: &str, now: i64) -> Option<Record> {
     let Value::BulkString(payload) = dump else {
         return None;
     };
@@ -323,6 +328,6 @@ fn record(key: Vec<u8>, dump: &Value, when: &Value, expiry: &str, now: i64) -> O
     Some(Record {
         key,
         expires_at_ms,
-        payload: payload.clone(),
+        payload: std::mem::take(payload),
     })
 }

@@ -214,8 +214,8 @@ async fn run(
     Ok(report)
 }
 
-fn backup_rdb(r: &Record) -> String {
-    match r.rdb_version() {
+fn backup_rdb(version: Option<u16>) -> String {
+    match version {
         Some(v) => format!("RDB version {v}"),
         None => "an unknown RDB version".into(),
     }
@@ -243,20 +243,22 @@ async fn apply(
     if todo.is_empty() {
         return Ok(());
     }
-    let cmds = todo
-        .iter()
-        .map(|r| {
-            let cmd = if options.dry_run {
-                redis::cmd("EXISTS").arg(&r.key).clone()
-            } else {
-                restore_cmd(r, options.replace)
-            };
-            (r.key.clone(), cmd)
-        })
-        .collect();
+    // Each record gives way to its command as it is built: a 100 MB value is not held twice
+    // over while the batch is sent.
+    let mut sent = Vec::with_capacity(todo.len());
+    let mut cmds = Vec::with_capacity(todo.len());
+    for r in todo {
+        let cmd = if options.dry_run {
+            redis::cmd("EXISTS").arg(&r.key).clone()
+        } else {
+            restore_cmd(&r, options.replace)
+        };
+        cmds.push((r.key.clone(), cmd));
+        sent.push((r.rdb_version(), r.key));
+    }
     let replies = store.per_key(cmds).await?;
     let mut restored = Vec::new();
-    for (r, reply) in todo.iter().zip(replies) {
+    for ((version, key), reply) in sent.iter().zip(replies) {
         let (outcome, error) = match reply {
             redis::Value::Int(n) if options.dry_run => {
                 if n > 0 && !options.replace {
@@ -279,7 +281,7 @@ async fn apply(
                         "{} cannot read its values ({}, from {}): restore into a server as new \
                          as the one backed up; nothing was restored",
                         server,
-                        backup_rdb(r),
+                        backup_rdb(*version),
                         report
                             .header
                             .server_version
@@ -295,9 +297,9 @@ async fn apply(
             other => (Outcome::Failed, Some(format!("unexpected reply {other:?}"))),
         };
         if outcome == Outcome::Restored && !options.dry_run {
-            restored.push(&r.key);
+            restored.push(key);
         }
-        note(report, options, &r.key, outcome, error);
+        note(report, options, key, outcome, error);
     }
     if let Some(log) = &options.log {
         log.record(restored.into_iter().map(|key| Entry {
