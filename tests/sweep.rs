@@ -371,18 +371,14 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     load(&mut c, (0..20_000).map(|i| format!("half:{i}")), 600);
     let (runtime, store) = support::library_store(&r.url());
     let (odd, even) = runtime.block_on(async {
-        let at = |part, cursor, finished| NodeCursor {
-            node: store.addr().to_string(),
-            identity: NodeIdentity::default(),
-            part,
-            cursor,
-            finished,
-            batches: 0,
-            count: 0,
-            max_batch_ms: 0.0,
-            waiting_ms: 0.0,
-            retries: 0,
-            unconfirmed: 0,
+        let at = |part, cursor, finished| {
+            NodeCursor::at(
+                store.addr(),
+                NodeIdentity::default(),
+                part,
+                cursor,
+                finished,
+            )
         };
         let pattern = Glob::new("half:*");
         let run = |resume| {
@@ -423,21 +419,12 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     // finds every key, though the cursors say one half was done.
     load(&mut c, (0..20_000).map(|i| format!("half:{i}")), 600);
     let deleted = runtime.block_on(async {
-        let stale = |part, cursor, finished| NodeCursor {
-            node: store.addr().to_string(),
-            identity: NodeIdentity {
-                run_id: Some("0000000000000000000000000000000000000000".into()),
-                ..NodeIdentity::default()
-            },
-            part,
-            cursor,
-            finished,
-            batches: 0,
-            count: 0,
-            max_batch_ms: 0.0,
-            waiting_ms: 0.0,
-            retries: 0,
-            unconfirmed: 0,
+        let other_process = NodeIdentity {
+            run_id: Some("0000000000000000000000000000000000000000".into()),
+            ..NodeIdentity::default()
+        };
+        let stale = |part, cursor, finished| {
+            NodeCursor::at(store.addr(), other_process.clone(), part, cursor, finished)
         };
         let options = SweepOptions {
             resume: vec![stale(Part::Even, 0, true), stale(Part::Odd, 1, false)],

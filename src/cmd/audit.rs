@@ -11,11 +11,10 @@ use cachectl::ops::remediate::{self, FixOptions, FixPlan};
 use cachectl::trail::Trail;
 use serde::Serialize;
 
-use super::{Ctx, connect, exit, grouper, interrupted, pace};
+use super::{Ctx, close_backup, connect, exit, grouper, interrupted, pace};
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
-use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -90,18 +89,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             )
             .await;
             if let Some(b) = &fix.backup {
-                let n = b.finish()?;
-                if n == 0 && done.is_err() {
-                    // Refused before the first change: a refusal leaves nothing behind.
-                    let _ = std::fs::remove_file(b.path());
-                } else {
-                    say(&format!(
-                        "backup: {} in {} (undo with: cachectl restore {} --replace)",
-                        keys(n),
-                        b.path().display(),
-                        b.path().display()
-                    ));
-                }
+                close_backup(b, done.is_err(), " --replace")?;
             }
             let done = done?;
             if !out.is_json() {

@@ -17,11 +17,10 @@ use cachectl::ops::invalidate::{
 use cachectl::ops::sweep::SweepOptions;
 use cachectl::trail::Trail;
 
-use super::{Ctx, connect, exit, interrupted, pace};
+use super::{Ctx, close_backup, connect, exit, interrupted, pace};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
-use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -154,18 +153,7 @@ async fn invalidate_and_report(
     .await;
     // The backup is closed whatever happened: what was deleted before a fault is in it.
     if let Some(b) = &backup {
-        let n = b.finish()?;
-        if n == 0 && result.is_err() {
-            // Refused or failed before the first batch: a refusal leaves nothing behind.
-            let _ = std::fs::remove_file(b.path());
-        } else {
-            say(&format!(
-                "backup: {} in {} (undo with: cachectl restore {})",
-                keys(n),
-                b.path().display(),
-                b.path().display()
-            ));
-        }
+        close_backup(b, result.is_err(), "")?;
     }
     if let Some(cp) = &checkpoint {
         match &result {

@@ -25,6 +25,26 @@ use clap::CommandFactory;
 use crate::cli::{self, Cli, Command, GlobalArgs, GroupArgs, PaceArgs};
 use crate::render::{Renderer, say};
 
+/// Close a command's backup whatever happened to the command: what was changed before a fault
+/// is in it. A command that failed or was refused before its first batch leaves no file.
+pub fn close_backup(
+    backup: &cachectl::backup::Backup,
+    failed: bool,
+    restore: &str,
+) -> anyhow::Result<()> {
+    let n = backup.finish()?;
+    if n == 0 && failed {
+        let _ = std::fs::remove_file(backup.path());
+    } else {
+        let path = backup.path().display();
+        say(&format!(
+            "backup: {} in {path} (undo with: cachectl restore {path}{restore})",
+            crate::render::report::keys(n)
+        ));
+    }
+    Ok(())
+}
+
 /// Exit codes, documented in the README and `--help`.
 pub mod exit {
     pub const OK: u8 = 0;

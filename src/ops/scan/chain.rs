@@ -44,19 +44,13 @@ pub(super) struct Chain<'a> {
 impl Chain<'_> {
     /// This chain's cursor, without figures.
     fn cursor_at(&self, node: &Node, cursor: u64, finished: bool) -> NodeCursor {
-        NodeCursor {
-            node: node.addr().to_string(),
-            identity: self.identity.clone(),
-            part: self.part,
+        NodeCursor::at(
+            node.addr(),
+            self.identity.clone(),
+            self.part,
             cursor,
             finished,
-            batches: 0,
-            count: 0,
-            max_batch_ms: 0.0,
-            retries: 0,
-            unconfirmed: 0,
-            waiting_ms: 0.0,
-        }
+        )
     }
 }
 

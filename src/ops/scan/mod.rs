@@ -165,6 +165,25 @@ pub struct NodeIdentity {
     pub run_id: Option<String>,
 }
 
+impl NodeCursor {
+    /// A chain's position, without the figures of a walk.
+    pub fn at(node: &str, identity: NodeIdentity, part: Part, cursor: u64, finished: bool) -> Self {
+        NodeCursor {
+            node: node.to_string(),
+            identity,
+            part,
+            cursor,
+            finished,
+            batches: 0,
+            count: 0,
+            max_batch_ms: 0.0,
+            retries: 0,
+            unconfirmed: 0,
+            waiting_ms: 0.0,
+        }
+    }
+}
+
 impl NodeIdentity {
     /// Whether a cursor taken on `self` may go on on `now`: nothing known differs.
     pub fn same_as(&self, now: &NodeIdentity) -> bool {

@@ -100,19 +100,8 @@ mod tests {
     }
 
     fn cursor(port: u16, finished: bool) -> NodeCursor {
-        NodeCursor {
-            node: format!("127.0.0.1:{port}"),
-            identity: NodeIdentity::default(),
-            part: Part::All,
-            cursor: 0,
-            finished,
-            batches: 1,
-            count: 100,
-            max_batch_ms: 0.0,
-            retries: 0,
-            unconfirmed: 0,
-            waiting_ms: 0.0,
-        }
+        let node = format!("127.0.0.1:{port}");
+        NodeCursor::at(&node, NodeIdentity::default(), Part::All, 0, finished)
     }
 
     fn map(masters: Vec<MasterView>) -> SlotMap {
