@@ -22,6 +22,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
     $completions = @(switch ($command) {
         'cachectl' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -46,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
+            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -53,6 +56,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         'cachectl;get' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Read at most this many elements of a collection')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -74,6 +79,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read the value from a file; `-` reads standard input')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -103,7 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values from --var are glob-escaped')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave keys matching this glob alone (repeatable)')
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
-            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
             [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch')
@@ -113,6 +120,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -134,7 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         'cachectl;invalidate-pattern' {
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave keys matching this glob alone (repeatable)')
             [CompletionResult]::new('--protect', '--protect', [CompletionResultType]::ParameterName, 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')')
-            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Dry run: how many matched keys to list, or `all`')
             [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch')
@@ -144,6 +153,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -169,6 +180,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Steps at once, and for_each children per parent (the plan''s default otherwise)')
             [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'Template variable as NAME=VALUE (below each row''s own fields)')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -200,6 +213,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -222,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Keys expiring within this window count as one expiry cluster')
             [CompletionResult]::new('--fix-missing-ttl', '--fix-missing-ttl', [CompletionResultType]::ParameterName, 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)')
             [CompletionResult]::new('--spread', '--spread', [CompletionResultType]::ParameterName, 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)')
-            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]')
             [CompletionResult]::new('--charts', '--charts', [CompletionResultType]::ParameterName, 'Terminal charts: histogram and timeline bars (default: on a terminal)')
             [CompletionResult]::new('--histogram-rows', '--histogram-rows', [CompletionResultType]::ParameterName, 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket')
             [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'With --fix-missing-ttl/--spread: before each batch''s TTLs change, write its keys to this new file (restore with `cachectl restore FILE --replace`)')
@@ -236,6 +251,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -263,6 +280,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -282,8 +301,10 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Restore only the keys matching this glob')
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Restore only the keys matching this glob')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append one JSON line per key restored to this file, `-` for stderr')
-            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this to overwrite is broad: confirmed by typing the count')
+            [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target''s max_keys, or 10000]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -303,8 +324,29 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cachectl;targets' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachectl;completions' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
             [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
@@ -330,6 +372,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
+            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -359,6 +402,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;help;restore' {
+            break
+        }
+        'cachectl;help;targets' {
             break
         }
         'cachectl;help;completions' {

@@ -19,6 +19,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
     var completions = [
         &'cachectl'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -43,12 +45,15 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
+            cand targets 'List the named targets of the config file (no secrets), marking the default'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cachectl;get'= {
             cand --limit 'Read at most this many elements of a collection'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -69,6 +74,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --file 'Read the value from a file; `-` reads standard input'
             cand --ttl 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -97,7 +104,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --pattern 'Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values from --var are glob-escaped'
             cand --exclude 'Leave keys matching this glob alone (repeatable)'
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
-            cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one'
+            cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]'
             cand --show 'Dry run: how many matched keys to list, or `all`'
             cand --backup 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back'
             cand --log 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch'
@@ -107,6 +114,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -127,7 +136,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;invalidate-pattern'= {
             cand --exclude 'Leave keys matching this glob alone (repeatable)'
             cand --protect 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. ''ratelimit:*'' ''arq:*'')'
-            cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one'
+            cand --max-keys 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]'
             cand --show 'Dry run: how many matched keys to list, or `all`'
             cand --backup 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back'
             cand --log 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch'
@@ -137,6 +146,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -161,6 +172,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --concurrency 'Steps at once, and for_each children per parent (the plan''s default otherwise)'
             cand --var 'Template variable as NAME=VALUE (below each row''s own fields)'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -191,6 +204,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -212,7 +227,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --window 'Keys expiring within this window count as one expiry cluster'
             cand --fix-missing-ttl 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)'
             cand --spread 'Spread expiry clusters that break a rule''s max_cluster: push each key''s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)'
-            cand --max-keys 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one'
+            cand --max-keys 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one [default: the target''s max_keys, or 10000]'
             cand --charts 'Terminal charts: histogram and timeline bars (default: on a terminal)'
             cand --histogram-rows 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket'
             cand --backup 'With --fix-missing-ttl/--spread: before each batch''s TTLs change, write its keys to this new file (restore with `cachectl restore FILE --replace`)'
@@ -226,6 +241,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -252,6 +269,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -270,8 +289,10 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -p 'Restore only the keys matching this glob'
             cand --pattern 'Restore only the keys matching this glob'
             cand --log 'Append one JSON line per key restored to this file, `-` for stderr'
-            cand --max-keys 'More keys than this to overwrite is broad: confirmed by typing the count'
+            cand --max-keys 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target''s max_keys, or 10000]'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -290,8 +311,28 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachectl;targets'= {
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachectl;completions'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
             cand --password-env 'Read the password from this environment variable (never from a flag value)'
             cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
@@ -316,6 +357,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
+            cand targets 'List the named targets of the config file (no secrets), marking the default'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -336,6 +378,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;backup'= {
         }
         &'cachectl;help;restore'= {
+        }
+        &'cachectl;help;targets'= {
         }
         &'cachectl;help;completions'= {
         }

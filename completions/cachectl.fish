@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cachectl_global_optspecs
-    string join \n url= user= password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
+    string join \n url= target= config= user= password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
 end
 
 function __fish_cachectl_needs_command
@@ -25,6 +25,8 @@ function __fish_cachectl_using_subcommand
 end
 
 complete -c cachectl -n "__fish_cachectl_needs_command" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -46,10 +48,13 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "inspect" -d 'Look
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -65,6 +70,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s f -l file -d 'Read the value from a file; `-` reads standard input' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l ttl -d 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -89,7 +96,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l var -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l pattern -d 'Glob template swept like invalidate-pattern, taken verbatim (no `*` appended); values from --var are glob-escaped' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target\'s max_keys, or 10000]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
@@ -99,6 +106,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget 
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -114,7 +123,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l no-colo
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target\'s max_keys, or 10000]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l show -d 'Dry run: how many matched keys to list, or `all`' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l backup -d 'Before each batch is deleted, write its keys (DUMP and expiry) to this new file and flush it to disk; `cachectl restore FILE` puts them back' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l log -d 'Append one JSON line per key deleted (key, op, time, node, reason) to this file, `-` for stderr; flushed batch by batch' -r -F
@@ -124,6 +133,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -143,6 +154,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l skip -d 'Skip
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l concurrency -d 'Steps at once, and for_each children per parent (the plan\'s default otherwise)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l var -d 'Template variable as NAME=VALUE (below each row\'s own fields)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -170,6 +183,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -187,7 +202,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l fix-missing-ttl -d 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l spread -d 'Spread expiry clusters that break a rule\'s max_cluster: push each key\'s expiry later by up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys -d 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l max-keys -d 'More keys than this is a broad remediation: refused without --yes off a terminal, confirmed by typing the count on one [default: the target\'s max_keys, or 10000]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l charts -d 'Terminal charts: histogram and timeline bars (default: on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -204,6 +219,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -224,6 +241,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l budget -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -237,8 +256,10 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l no-color -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l log -d 'Append one JSON line per key restored to this file, `-` for stderr' -r -F
-complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target\'s max_keys, or 10000]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -253,7 +274,23 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
@@ -265,14 +302,15 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluste
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "completions" -d 'Print shell completions'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "invalidate-pattern" -d 'Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "warm" -d 'Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become keys with TTLs'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "inspect" -d 'Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "completions" -d 'Print shell completions'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -41,6 +41,14 @@ pub struct GlobalArgs {
     )]
     pub url: Option<String>,
 
+    /// A named target from the config file (its settings are defaults that flags override)
+    #[arg(long, global = true, env = "CACHECTL_TARGET", value_name = "NAME")]
+    pub target: Option<String>,
+
+    /// The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)
+    #[arg(long, global = true, env = "CACHECTL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// ACL user name (overrides the URL's)
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
@@ -108,6 +116,8 @@ pub enum Command {
     Backup(BackupArgs),
     /// Put keys back from a backup file, each with the expiry it had
     Restore(RestoreArgs),
+    /// List the named targets of the config file (no secrets), marking the default
+    Targets,
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -238,9 +248,9 @@ pub struct SweepArgs {
     pub protect: Vec<String>,
 
     /// More keys than this is a broad deletion: refused without --yes off a terminal, confirmed
-    /// by typing the count on one
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub max_keys: u64,
+    /// by typing the count on one [default: the target's max_keys, or 10000]
+    #[arg(long, value_name = "N")]
+    pub max_keys: Option<u64>,
 
     /// Dry run: how many matched keys to list, or `all`
     #[arg(long, value_name = "N|all", default_value = "10", value_parser = parse_show)]
@@ -307,9 +317,10 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 
-    /// More keys than this to overwrite is broad: confirmed by typing the count
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub max_keys: u64,
+    /// More keys than this to overwrite is broad: confirmed by typing the count [default: the
+    /// target's max_keys, or 10000]
+    #[arg(long, value_name = "N")]
+    pub max_keys: Option<u64>,
 }
 
 /// How hard a keyspace scan may push the server.
@@ -468,9 +479,9 @@ pub struct AuditArgs {
     pub yes: bool,
 
     /// More keys than this is a broad remediation: refused without --yes off a terminal,
-    /// confirmed by typing the count on one
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub max_keys: u64,
+    /// confirmed by typing the count on one [default: the target's max_keys, or 10000]
+    #[arg(long, value_name = "N")]
+    pub max_keys: Option<u64>,
 
     /// Terminal charts: histogram and timeline bars (default: on a terminal)
     #[arg(long, value_enum, default_value_t = Charts::Auto)]

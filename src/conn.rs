@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 mod probe;
+pub mod targets;
 
 /// Whether to talk to the server as a Redis Cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -17,6 +17,9 @@ pub struct Guards {
     pub yes: bool,
     /// More keys than this is a broad change: refused unasked, confirmed by typing the count.
     pub max_keys: u64,
+    /// Every change is asked (a target with `confirm: always`): refused where no one can
+    /// answer, whatever `yes` says.
+    pub always_ask: bool,
 }
 
 impl Default for Guards {
@@ -24,6 +27,7 @@ impl Default for Guards {
         Guards {
             yes: false,
             max_keys: 10_000,
+            always_ask: false,
         }
     }
 }
@@ -35,6 +39,8 @@ pub enum Action {
     ChangeTtl,
     /// Restore over keys that exist again.
     Overwrite,
+    /// Write keys (`set`, `warm`, `restore`).
+    Write,
 }
 
 impl Action {
@@ -43,6 +49,7 @@ impl Action {
             Action::Delete => "delete",
             Action::ChangeTtl => "change the TTL of",
             Action::Overwrite => "overwrite",
+            Action::Write => "write",
         }
     }
 }
@@ -130,8 +137,16 @@ pub async fn authorise(
     confirm: &dyn Confirm,
     stop: &Stop,
 ) -> Result<()> {
-    if guards.yes || proposal.keys == 0 {
+    if proposal.keys == 0 || (guards.yes && !guards.always_ask) {
         return Ok(());
+    }
+    if guards.always_ask && !confirm.can_ask() {
+        return Err(Error::Refused(format!(
+            "this target asks for a confirmation of every change (confirm: always), and no one \
+             is at a terminal to give it: {} {} keys was refused; nothing was changed",
+            proposal.action.verb(),
+            proposal.keys
+        )));
     }
     if confirm.can_ask() {
         let answer = tokio::select! {

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use cachectl::backup::Backup;
-use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::audit::{self, AuditOptions};
 use cachectl::ops::policy::Policy;
@@ -11,7 +10,7 @@ use cachectl::ops::remediate::{self, FixOptions, FixPlan};
 use cachectl::trail::Trail;
 use serde::Serialize;
 
-use super::{Ctx, close_backup, connect, exit, grouper, interrupted, pace};
+use super::{Ctx, close_backup, connect, exit, grouper, guards, interrupted, pace, writes};
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -19,6 +18,9 @@ use crate::render::say;
 
 pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
+    if (args.fix_missing_ttl.is_some() || args.spread.is_some()) && !args.dry_run {
+        writes(ctx, "fixing TTLs")?;
+    }
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     let mut fix = FixOptions {
         missing_ttl: args.fix_missing_ttl,
@@ -63,10 +65,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         }
         // Fix only what a whole audit found: a partial one would plan from partial figures.
         if !args.dry_run && plan.total() > 0 && report.complete {
-            let guards = Guards {
-                yes: args.yes,
-                max_keys: args.max_keys,
-            };
+            let guards = guards(ctx, args.yes, args.max_keys);
             if let Some(path) = &args.log {
                 fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
             }

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use cachectl::backup;
-use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
 use cachectl::trail::Trail;
 
-use super::{Ctx, connect, exit, interrupted, pace};
+use super::{Ctx, connect, exit, guards, interrupted, pace, writes};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -66,10 +65,10 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             _ => None,
         },
     };
-    let guards = Guards {
-        yes: args.yes,
-        max_keys: args.max_keys,
-    };
+    if !args.dry_run {
+        writes(ctx, "restoring keys")?;
+    }
+    let guards = guards(ctx, args.yes, args.max_keys);
     let report = restore::restore(
         &store,
         &args.file,

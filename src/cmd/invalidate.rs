@@ -8,7 +8,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use cachectl::Error;
 use cachectl::backup::Backup;
-use cachectl::guard::Guards;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::invalidate::{
@@ -17,7 +16,7 @@ use cachectl::ops::invalidate::{
 use cachectl::ops::sweep::SweepOptions;
 use cachectl::trail::Trail;
 
-use super::{Ctx, close_backup, connect, exit, interrupted, pace};
+use super::{Ctx, close_backup, connect, exit, guards, interrupted, pace, writes};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -81,6 +80,9 @@ async fn invalidate_and_report(
     command: &str,
     ctx: &Ctx,
 ) -> anyhow::Result<InvalidateReport> {
+    if !args.dry_run {
+        writes(ctx, &format!("`{command}`"))?;
+    }
     let store = connect(ctx).await?;
     let log = match &args.log {
         Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, command)?)),
@@ -123,10 +125,7 @@ async fn invalidate_and_report(
             log,
             checkpoint: checkpoint.clone(),
         },
-        guards: Guards {
-            yes: args.yes,
-            max_keys: args.max_keys,
-        },
+        guards: guards(ctx, args.yes, args.max_keys),
     };
     let backup = match &args.backup {
         Some(path) if !args.dry_run => {

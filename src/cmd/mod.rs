@@ -8,13 +8,16 @@ pub mod get;
 pub mod inspect;
 pub mod invalidate;
 pub mod set;
+pub mod targets;
 pub mod warm;
 
 use std::io;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use cachectl::Error;
+use cachectl::conn::targets::{self as named, Config, ConfirmPolicy, NamedTarget};
 use cachectl::conn::{self, ClusterMode, Target};
+use cachectl::guard::{self, Action, Guards, Proposal, Selection};
 use cachectl::keys::family::Grouping;
 use cachectl::ops::inspect::Grouper;
 use cachectl::ops::scan::{BatchSize, Pace};
@@ -23,6 +26,7 @@ use cachectl::store::Store;
 use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, GlobalArgs, GroupArgs, PaceArgs};
+use crate::render::prompt::Prompt;
 use crate::render::{Renderer, say};
 
 /// Close a command's backup whatever happened to the command: what was changed before a fault
@@ -59,6 +63,8 @@ pub mod exit {
 /// What every command gets.
 pub struct Ctx {
     pub global: GlobalArgs,
+    /// The named target in use, if any, and the file it came from.
+    pub named: Option<Named>,
     pub out: Renderer,
     /// Set by Ctrl-C, SIGTERM or SIGHUP: operations finish or abandon their batch and report.
     pub stop: Stop,
@@ -69,12 +75,22 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 pub async fn run(cli: Cli) -> u8 {
     crate::render::progress::VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
+    let named = named_target(&cli.global);
     let ctx = Ctx {
         out: Renderer::new(cli.global.output, cli.global.no_color),
+        named: named.as_ref().ok().cloned().flatten(),
         global: cli.global,
         stop: stop_on_signals(),
     };
-    let result = match cli.command {
+    let result = match (cli.command, named) {
+        (_, Err(e)) => Err(e),
+        (command, Ok(_)) => dispatch(command, &ctx).await,
+    };
+    finish(result, &ctx)
+}
+
+async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
+    match command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
@@ -84,16 +100,22 @@ pub async fn run(cli: Cli) -> u8 {
                 .map(|()| exit::OK)
                 .map_err(Into::into)
         }
-        Command::Get(args) => get::run(args, &ctx).await,
-        Command::Set(args) => set::run(args, &ctx).await,
-        Command::Invalidate(args) => invalidate::run(args, &ctx).await,
-        Command::InvalidatePattern(args) => invalidate::run_patterns(args, &ctx).await,
-        Command::Warm(args) => warm::run(args, &ctx).await,
-        Command::Inspect(args) => inspect::run(args, &ctx).await,
-        Command::TtlAudit(args) => audit::run(args, &ctx).await,
-        Command::Backup(args) => backup::run_backup(args, &ctx).await,
-        Command::Restore(args) => backup::run_restore(args, &ctx).await,
-    };
+        Command::Get(args) => get::run(args, ctx).await,
+        Command::Set(args) => set::run(args, ctx).await,
+        Command::Invalidate(args) => invalidate::run(args, ctx).await,
+        Command::InvalidatePattern(args) => invalidate::run_patterns(args, ctx).await,
+        Command::Warm(args) => warm::run(args, ctx).await,
+        Command::Inspect(args) => inspect::run(args, ctx).await,
+        Command::TtlAudit(args) => audit::run(args, ctx).await,
+        Command::Backup(args) => backup::run_backup(args, ctx).await,
+        Command::Restore(args) => backup::run_restore(args, ctx).await,
+        Command::Targets => targets::run(ctx),
+    }
+}
+
+/// The exit code for a command's result; an error is said on stderr (and as the JSON
+/// document, when none was printed).
+fn finish(result: anyhow::Result<u8>, ctx: &Ctx) -> u8 {
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -176,13 +198,49 @@ fn stop_on_signals() -> Stop {
     stop
 }
 
-pub fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
+/// A named target in use, and the config file that names it.
+#[derive(Clone, Debug)]
+pub struct Named {
+    pub name: String,
+    pub file: String,
+    pub target: NamedTarget,
+}
+
+/// The named target this run uses: `--target`/`CACHECTL_TARGET`, or the config's default
+/// when no URL is given either.
+fn named_target(global: &GlobalArgs) -> anyhow::Result<Option<Named>> {
+    let Some(path) = named::config_path(global.config.as_deref()) else {
+        return Ok(None);
+    };
+    if global.target.is_none() && global.url.is_some() {
+        return Ok(None);
+    }
+    let config = Config::load(&path, global.config.is_some() || global.target.is_some())?;
+    let file = path.display().to_string();
+    let name = match (&global.target, &config.default) {
+        (Some(name), _) => name.clone(),
+        (None, Some(default)) => default.clone(),
+        (None, None) => return Ok(None),
+    };
+    let target = config.get(&name, &file)?.clone();
+    Ok(Some(Named { name, file, target }))
+}
+
+/// Where to connect and how: flags, then the named target's settings, then `REDIS_URL`, then
+/// the local default.
+pub fn target_of(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<Target> {
+    let t = named.map(|n| &n.target);
     let url = global
         .url
         .clone()
+        .or_else(|| t.map(|t| t.url.clone()))
         .or_else(|| std::env::var("REDIS_URL").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "redis://127.0.0.1:6379".to_string());
-    let password = match &global.password_env {
+    let password_env = global
+        .password_env
+        .clone()
+        .or_else(|| t.and_then(|t| t.password_env.clone()));
+    let password = match &password_env {
         Some(var) => Some(std::env::var(var).map_err(|_| {
             Error::Usage(format!(
                 "--password-env {var}: environment variable {var} is not set"
@@ -190,13 +248,20 @@ pub fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
         })?),
         None => None,
     };
+    let tls = t.and_then(|t| t.tls.as_ref());
     Ok(Target {
         url,
-        user: global.user.clone(),
+        user: global
+            .user
+            .clone()
+            .or_else(|| t.and_then(|t| t.user.clone())),
         password,
-        tls_ca: global.tls_ca.clone(),
-        tls_insecure: global.tls_insecure,
-        cluster: if global.cluster {
+        tls_ca: global
+            .tls_ca
+            .clone()
+            .or_else(|| tls.and_then(|s| s.ca.clone())),
+        tls_insecure: global.tls_insecure || tls.is_some_and(|s| s.insecure),
+        cluster: if global.cluster || t.is_some_and(|t| t.cluster) {
             ClusterMode::Force
         } else {
             ClusterMode::Detect
@@ -205,9 +270,64 @@ pub fn target(global: &GlobalArgs) -> anyhow::Result<Target> {
     })
 }
 
+pub fn target(ctx: &Ctx) -> anyhow::Result<Target> {
+    target_of(&ctx.global, ctx.named.as_ref())
+}
+
+/// Refuse a write on a read-only target, before anything is asked of the server.
+pub fn writes(ctx: &Ctx, what: &str) -> anyhow::Result<()> {
+    match &ctx.named {
+        Some(n) if n.target.readonly => Err(Error::Refused(format!(
+            "target `{}` is read-only (readonly: true in {}): {what} was refused; nothing was \
+             changed",
+            n.name, n.file
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The guards of a command that changes keys: its flags, and the target's `max_keys` and
+/// `confirm: always`.
+pub fn guards(ctx: &Ctx, yes: bool, max_keys: Option<u64>) -> Guards {
+    let t = ctx.named.as_ref().map(|n| &n.target);
+    let always_ask = t.is_some_and(|t| t.confirm == Some(ConfirmPolicy::Always));
+    Guards {
+        yes: yes && !always_ask,
+        max_keys: max_keys
+            .or_else(|| t.and_then(|t| t.max_keys))
+            .unwrap_or(Guards::default().max_keys),
+        always_ask,
+    }
+}
+
+/// A write with no count of its own (`set`, `warm`) on a target that asks for every change:
+/// asked at a terminal, refused elsewhere.
+pub async fn confirm_write(ctx: &Ctx, what: String, keys: u64) -> anyhow::Result<()> {
+    let g = guards(ctx, false, None);
+    if !g.always_ask {
+        return Ok(());
+    }
+    let selection = Selection {
+        what,
+        keys: keys.max(1),
+        groups: Vec::new(),
+        sample: Vec::new(),
+        matches_everything: false,
+    };
+    let proposal = Proposal::new(Action::Write, vec![selection], &g);
+    guard::authorise(&proposal, &g, &Prompt::new(), &ctx.stop).await?;
+    Ok(())
+}
+
 pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
     let global = &ctx.global;
-    let target = target(global)?;
+    let target = target(ctx)?;
+    if global.verbose
+        && let Some(n) = &ctx.named
+    {
+        say(&format!("named target: {} (from {})", n.name, n.file));
+    }
     if global.verbose {
         say(&format!("target: {}", conn::redact_url(&target.url)));
     }

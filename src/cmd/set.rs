@@ -6,7 +6,7 @@ use anyhow::Context;
 use cachectl::ops::set::{self, Condition, SetRequest};
 use cachectl::ttl::Ttl;
 
-use super::{Ctx, connect, exit};
+use super::{Ctx, confirm_write, connect, exit, writes};
 use crate::cli::SetArgs;
 
 pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -34,6 +34,10 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         (_, true) => Condition::IfExists,
         _ => Condition::Always,
     };
+    if !args.dry_run {
+        writes(ctx, &format!("setting `{}`", args.key))?;
+        confirm_write(ctx, format!("key `{}`", args.key), 1).await?;
+    }
     let store = connect(ctx).await?;
     let outcome = set::set(
         &store,

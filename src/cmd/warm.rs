@@ -2,7 +2,7 @@
 
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
-use super::{Ctx, connect, exit, interrupted, target};
+use super::{Ctx, confirm_write, connect, exit, interrupted, target, writes};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
 use crate::render::say;
@@ -12,7 +12,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let vars = args.var.into_iter().collect();
     let out = &ctx.out;
     if args.check {
-        let report = check::check(&plan, args.offline, &vars, &target(&ctx.global)?).await?;
+        let report = check::check(&plan, args.offline, &vars, &target(ctx)?).await?;
         if out.is_json() {
             out.json(&report)?;
         } else {
@@ -23,6 +23,13 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let store = if args.dry_run {
         None
     } else {
+        writes(ctx, "warming")?;
+        confirm_write(
+            ctx,
+            format!("the keys of warm plan {}", args.plan.display()),
+            1,
+        )
+        .await?;
         Some(connect(ctx).await?)
     };
     let options = WarmOptions {

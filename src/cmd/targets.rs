@@ -1,0 +1,87 @@
+//! `cachectl targets`: the named targets of the config file, without secrets.
+
+use cachectl::conn::redact_url;
+use cachectl::conn::targets::{self, Config};
+use serde::Serialize;
+
+use super::{Ctx, exit};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    name: &'a str,
+    default: bool,
+    /// The URL without its password.
+    url: String,
+    #[serde(flatten)]
+    settings: &'a targets::NamedTarget,
+}
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
+    let Some(path) = targets::config_path(ctx.global.config.as_deref()) else {
+        anyhow::bail!("no config file: give --config FILE or set CACHECTL_CONFIG");
+    };
+    let config = Config::load(&path, ctx.global.config.is_some())?;
+    let rows: Vec<Row> = config
+        .targets
+        .iter()
+        .map(|(name, t)| Row {
+            name,
+            default: config.default.as_deref() == Some(name.as_str()),
+            url: redact_url(&t.url),
+            settings: t,
+        })
+        .collect();
+    if ctx.out.is_json() {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            file: String,
+            targets: &'a [Row<'a>],
+        }
+        ctx.out.json(&Doc {
+            file: path.display().to_string(),
+            targets: &rows,
+        })?;
+        return Ok(exit::OK);
+    }
+    if rows.is_empty() {
+        ctx.out
+            .print(&format!("{}: no targets\n", path.display()))?;
+        return Ok(exit::OK);
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let t = r.settings;
+        let mut notes = Vec::new();
+        if t.cluster {
+            notes.push("cluster".to_string());
+        }
+        if let Some(u) = &t.user {
+            notes.push(format!("user {u}"));
+        }
+        if let Some(p) = &t.password_env {
+            notes.push(format!("password from ${p}"));
+        }
+        if t.readonly {
+            notes.push("read-only".into());
+        }
+        if t.confirm.is_some() {
+            notes.push("confirm always".into());
+        }
+        if let Some(m) = t.max_keys {
+            notes.push(format!("max-keys {m}"));
+        }
+        out.push_str(&format!(
+            "{} {:<12} {}{}\n",
+            if r.default { "*" } else { " " },
+            r.name,
+            r.url,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join(", "))
+            }
+        ));
+    }
+    ctx.out.print(&out)?;
+    Ok(exit::OK)
+}
