@@ -46,6 +46,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand targets 'List the named targets of the config file (no secrets), marking the default'
+            cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -329,6 +330,25 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachectl;doctor'= {
+            cand --key 'Try the permissions on this key (an ACL may allow some keys only); nothing is written'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachectl;completions'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
@@ -358,6 +378,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand targets 'List the named targets of the config file (no secrets), marking the default'
+            cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -380,6 +401,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;restore'= {
         }
         &'cachectl;help;targets'= {
+        }
+        &'cachectl;help;doctor'= {
         }
         &'cachectl;help;completions'= {
         }

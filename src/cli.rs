@@ -118,6 +118,9 @@ pub enum Command {
     Restore(RestoreArgs),
     /// List the named targets of the config file (no secrets), marking the default
     Targets,
+    /// Can cachectl run here? Target, topology, server, user, what each command may do,
+    /// round trip, memory policy; exit 0 when all is well
+    Doctor(DoctorArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -274,6 +277,13 @@ pub struct SweepArgs {
 
     #[command(flatten)]
     pub pace: PaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Try the permissions on this key (an ACL may allow some keys only); nothing is written
+    #[arg(long, value_name = "KEY", default_value = "cachectl:doctor:probe")]
+    pub key: String,
 }
 
 #[derive(Debug, Args)]

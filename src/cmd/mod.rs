@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod doctor;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;
@@ -110,6 +111,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         Command::Backup(args) => backup::run_backup(args, ctx).await,
         Command::Restore(args) => backup::run_restore(args, ctx).await,
         Command::Targets => targets::run(ctx),
+        Command::Doctor(args) => doctor::run(args, ctx).await,
     }
 }
 

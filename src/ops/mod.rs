@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod checkpoint;
+pub mod doctor;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;
