@@ -108,7 +108,9 @@ impl Redis {
         let certs = make_certs(dir.path());
         let port = free_port();
         let p = port.to_string();
-        let mut cmd = server_command(dir.path(), 0, &[]);
+        // TLS is the client's concern: it is tested against redis-server, which is built with
+        // it (the Valkey binary the matrix uses is not).
+        let mut cmd = server_command_of("redis-server", dir.path(), 0, &[]);
         cmd.args(["--tls-port", &p])
             .arg("--tls-cert-file")
             .arg(certs.join("server.crt"))
@@ -187,8 +189,21 @@ impl Drop for Redis {
     }
 }
 
+/// The server binary the tests run: `redis-server`, or another (a `valkey-server`) named by
+/// `CACHECTL_TEST_SERVER`, for the same tests against another server.
+fn server_binary() -> String {
+    std::env::var("CACHECTL_TEST_SERVER")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "redis-server".to_string())
+}
+
 fn server_command(dir: &Path, port: u16, extra: &[&str]) -> Command {
-    let mut cmd = Command::new("redis-server");
+    server_command_of(&server_binary(), dir, port, extra)
+}
+
+fn server_command_of(binary: &str, dir: &Path, port: u16, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(binary);
     cmd.args(["--port", &port.to_string()])
         .args(["--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
