@@ -101,7 +101,7 @@ _cachectl() {
 
     case "${cmd}" in
         cachectl)
-            opts="-o -v -h -V --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help --version get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor completions help"
+            opts="-o -v -h -V --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help --version get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +124,14 @@ _cachectl() {
                     return 0
                     ;;
                 --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -151,7 +159,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__backup)
-            opts="-p -o -v -h --pattern --count --budget --rate --retries --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-p -o -v -h --pattern --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +209,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -225,7 +241,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__completions)
-            opts="-o -v -h --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help bash elvish fish powershell zsh"
+            opts="-o -v -h --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +264,14 @@ _cachectl() {
                     return 0
                     ;;
                 --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -275,7 +299,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__doctor)
-            opts="-o -v -h --key --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --key --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,6 +329,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -329,7 +361,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__get)
-            opts="-o -v -h --raw --limit --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --raw --limit --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +388,14 @@ _cachectl() {
                     return 0
                     ;;
                 --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -579,7 +619,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__inspect)
-            opts="-o -v -h --no-preview --pattern --top --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --no-preview --pattern --top --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -645,6 +685,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -669,7 +717,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate)
-            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,6 +807,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -783,7 +839,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate__subcmd__pattern)
-            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,6 +909,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -877,7 +941,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__restore)
-            opts="-p -y -o -v -h --replace --dry-run --pattern --yes --log --max-keys --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-p -y -o -v -h --replace --dry-run --pattern --yes --log --max-keys --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -919,6 +983,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -943,7 +1015,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__set)
-            opts="-f -o -v -h --file --ttl --persist --keep-ttl --json --nx --xx --dry-run --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-f -o -v -h --file --ttl --persist --keep-ttl --json --nx --xx --dry-run --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -981,6 +1053,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1005,7 +1085,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__targets)
-            opts="-o -v -h --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,6 +1108,14 @@ _cachectl() {
                     return 0
                     ;;
                 --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1055,7 +1143,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1153,6 +1241,14 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1177,7 +1273,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__warm)
-            opts="-o -v -h --check --offline --dry-run --preview --only --skip --concurrency --fail-fast --var --url --target --config --user --password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --check --offline --dry-run --preview --only --skip --concurrency --fail-fast --var --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1220,6 +1316,14 @@ _cachectl() {
                     return 0
                     ;;
                 --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sentinel-password-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

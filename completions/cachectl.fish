@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cachectl_global_optspecs
-    string join \n url= target= config= user= password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
+    string join \n url= target= config= user= password-env= sentinel-user= sentinel-password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
 end
 
 function __fish_cachectl_needs_command
@@ -29,6 +29,8 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -l target -d 'A named ta
 complete -c cachectl -n "__fish_cachectl_needs_command" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -58,6 +60,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l target -d 'A n
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -75,6 +79,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l target -d 'A n
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -111,6 +117,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l target 
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -138,6 +146,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -159,6 +169,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l target -d 'A 
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -188,6 +200,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l target -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -224,6 +238,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l target -
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -246,6 +262,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l target -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -263,6 +281,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l target -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -280,6 +300,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l target -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -295,6 +317,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l target -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
@@ -309,6 +333,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l target
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''

@@ -57,6 +57,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "VAR")]
     pub password_env: Option<String>,
 
+    /// ACL user of the sentinels, for redis+sentinel:// URLs
+    #[arg(long, global = true, value_name = "NAME")]
+    pub sentinel_user: Option<String>,
+
+    /// Read the sentinels' password from this environment variable
+    #[arg(long, global = true, value_name = "VAR")]
+    pub sentinel_password_env: Option<String>,
+
     /// CA certificate (PEM) that signed the server's certificate, for rediss:// URLs
     #[arg(long, global = true, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,

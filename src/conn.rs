@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 mod probe;
+pub mod sentinel;
 pub mod targets;
 
 /// Whether to talk to the server as a Redis Cluster.
@@ -45,6 +46,9 @@ pub struct Target {
     pub cluster: ClusterMode,
     /// Applies to connecting and to every command.
     pub timeout: Duration,
+    /// The sentinels' own ACL user and password, for `redis+sentinel://` URLs.
+    pub sentinel_user: Option<String>,
+    pub sentinel_password: Option<String>,
 }
 
 impl fmt::Debug for Target {
@@ -90,8 +94,11 @@ impl Target {
     }
 
     fn connection_info(&self) -> Result<ConnectionInfo> {
-        let mut info = self
-            .url
+        let url = match sentinel::parse(&self.url)? {
+            Some((data, _)) => data,
+            None => self.url.clone(),
+        };
+        let mut info = url
             .as_str()
             .into_connection_info()
             // The client's message can quote the URL; say what is wrong without it.
@@ -164,11 +171,25 @@ impl Target {
             // rustls needs one process-wide crypto provider; a second install is a no-op error.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
+        let sentinel = sentinel::parse(&self.url)?.map(|(_, mut s)| {
+            s.user = self.sentinel_user.clone();
+            s.password = self.sentinel_password.clone();
+            Arc::new(s)
+        });
+        if sentinel.is_some() && self.cluster == ClusterMode::Force {
+            return Err(Error::Usage(
+                "--cluster and a redis+sentinel:// URL do not go together".into(),
+            ));
+        }
         Ok(Dialer {
-            addr: address_of(&info),
+            addr: match &sentinel {
+                Some(s) => format!("primary `{}` (via sentinels)", s.master),
+                None => address_of(&info),
+            },
             certs: self.tls_certificates()?,
             info,
             timeout: self.timeout,
+            sentinel,
         })
     }
 
@@ -194,6 +215,8 @@ pub struct Dialer {
     /// `host:port` for messages.
     addr: String,
     timeout: Duration,
+    /// Where to ask for the primary, each time a connection is opened.
+    sentinel: Option<Arc<sentinel::Sentinels>>,
 }
 
 impl Dialer {
@@ -234,12 +257,16 @@ impl Dialer {
             certs: self.certs.clone(),
             addr: format!("{host}:{port}"),
             timeout: self.timeout,
+            sentinel: None,
         }
     }
 
     /// Open a connection: a cluster connection, or one to a standalone server. When it fails
     /// without a word from a Redis server, say what answers at the address instead.
     pub(crate) async fn open(self: Arc<Self>, cluster: bool) -> Result<Store> {
+        if let Some(s) = self.sentinel.clone() {
+            return self.open_primary(&s).await;
+        }
         let attempt = self.clone().open_once(cluster);
         // A TLS handshake with a plaintext server waits out the whole timeout (the server
         // waits for a line that never comes), so a slow handshake is looked into while it
@@ -261,6 +288,21 @@ impl Dialer {
                 None => Err(e),
             },
             other => other,
+        }
+    }
+
+    /// The primary the sentinels name, once it says it is one (a promotion takes a moment
+    /// to reach the promoted server itself). The store keeps this dialer, so that a reconnect
+    /// asks the sentinels again.
+    async fn open_primary(self: Arc<Self>, s: &sentinel::Sentinels) -> Result<Store> {
+        let deadline = std::time::Instant::now() + sentinel::PROMOTION.max(self.timeout);
+        loop {
+            let (host, port) = s.primary(self.timeout).await?;
+            let store = Box::pin(Arc::new(self.at(&host, port)).open(false)).await?;
+            if store.is_primary().await || sentinel::past(deadline) {
+                return Ok(store.redialed(self.clone()));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 

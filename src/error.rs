@@ -82,7 +82,14 @@ impl Error {
                     || error.is_connection_refusal()
                     || matches!(
                         error.code(),
-                        Some("LOADING" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "BUSY")
+                        Some(
+                            "LOADING"
+                                | "TRYAGAIN"
+                                | "CLUSTERDOWN"
+                                | "MASTERDOWN"
+                                | "BUSY"
+                                | "READONLY"
+                        )
                     )
             }
             _ => false,

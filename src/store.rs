@@ -91,6 +91,22 @@ impl Store {
         }
     }
 
+    /// Open further connections with `dialer` (a sentinel's, which finds the primary again).
+    pub(crate) fn redialed(mut self, dialer: Arc<Dialer>) -> Self {
+        self.dialer = dialer;
+        self
+    }
+
+    /// Whether the server says it is a primary (`ROLE`); true when it will not say.
+    pub async fn is_primary(&self) -> bool {
+        match self.query::<Value>(&redis::cmd("ROLE")).await {
+            Ok(Value::Array(v)) => v.first().is_none_or(|r| {
+                redis::from_redis_value_ref::<String>(r).is_ok_and(|r| r == "master")
+            }),
+            _ => true,
+        }
+    }
+
     /// Share what `other` has learnt about the server.
     pub(crate) fn sharing(mut self, other: &Store) -> Self {
         self.delete_verb = other.delete_verb.clone();
@@ -239,8 +255,11 @@ impl Store {
             .map_err(|e| self.err(e));
             match reply {
                 Ok(Value::ServerError(e)) => {
+                    // A replica stays a replica: asking it again is no use (the caller's new
+                    // connection finds the primary).
+                    let demoted = e.code() == "READONLY";
                     let e = self.err(e.into());
-                    if !e.is_transient() || attempt >= retries || stop.is_set() {
+                    if demoted || !e.is_transient() || attempt >= retries || stop.is_set() {
                         return Err(e);
                     }
                 }
@@ -665,11 +684,19 @@ fn slot_map(node: &Node, reply: Value) -> Result<Vec<MasterView>> {
 
 /// A refusal in a pipeline's replies that is no verdict on the command: the key lives
 /// elsewhere now (MOVED, ASK), or the server asks to be asked again (TRYAGAIN, LOADING,
-/// CLUSTERDOWN, MASTERDOWN, BUSY). The command is worth sending again on its own.
+/// CLUSTERDOWN, MASTERDOWN, BUSY), or this server is a replica now (READONLY, after a
+/// failover: a new connection finds the primary). The command is worth sending again.
 pub fn sent_elsewhere(e: &redis::ServerError) -> bool {
     matches!(
         e.code(),
-        "MOVED" | "ASK" | "TRYAGAIN" | "LOADING" | "CLUSTERDOWN" | "MASTERDOWN" | "BUSY"
+        "MOVED"
+            | "ASK"
+            | "TRYAGAIN"
+            | "LOADING"
+            | "CLUSTERDOWN"
+            | "MASTERDOWN"
+            | "BUSY"
+            | "READONLY"
     )
 }
 

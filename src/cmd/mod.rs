@@ -251,7 +251,17 @@ pub fn target_of(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<T
         None => None,
     };
     let tls = t.and_then(|t| t.tls.as_ref());
+    let sentinel_password = match &global.sentinel_password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            Error::Usage(format!(
+                "--sentinel-password-env {var}: environment variable {var} is not set"
+            ))
+        })?),
+        None => None,
+    };
     Ok(Target {
+        sentinel_user: global.sentinel_user.clone(),
+        sentinel_password,
         url,
         user: global
             .user

@@ -250,10 +250,13 @@ pub(crate) async fn pass(
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
 ) -> Result<SweepReport> {
-    if !store.is_cluster() || options.dry_run {
+    if options.dry_run {
         return Ok(walk(store, pattern, options, stop, progress, hook, None)
             .await?
             .report);
+    }
+    if !store.is_cluster() {
+        return standalone_passes(store, pattern, options, stop, progress, hook).await;
     }
     let mut total: Option<SweepReport> = None;
     let mut walked = Walked::default();
@@ -323,6 +326,80 @@ pub(crate) async fn pass(
         total.rescanned.dedup();
         only = Some(again);
     }
+}
+
+/// A standalone server's sweep: done when the server that was walked is still the one that
+/// answers at the end (the same process, by `run_id`). Otherwise a failover (through the
+/// sentinels) or a restart came after the walk or in its last moments: deletions made on a
+/// primary that was no longer one are lost with it, so the server that answers now is walked
+/// again from the start.
+async fn standalone_passes(
+    store: &Store,
+    pattern: &Glob,
+    options: &SweepOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    hook: Option<&dyn BeforeDelete>,
+) -> Result<SweepReport> {
+    let mut current = store.clone();
+    let mut total: Option<SweepReport> = None;
+    let later = SweepOptions {
+        resume: Vec::new(),
+        ..options.clone()
+    };
+    for n in 1..=MAX_PASSES {
+        let opts = if n == 1 { options } else { &later };
+        let report = walk(&current, pattern, opts, stop, progress, hook, None)
+            .await?
+            .report;
+        let walked: Vec<Option<String>> = report
+            .cursors
+            .iter()
+            .map(|c| c.identity.run_id.clone())
+            .collect();
+        let done = !report.complete || report.interrupted;
+        let total = match total.as_mut() {
+            Some(t) => {
+                t.absorb(report);
+                t
+            }
+            None => total.insert(report),
+        };
+        total.passes = n;
+        if done {
+            return Ok(total.clone());
+        }
+        let Ok(fresh) = current.another().await else {
+            return Ok(total.clone());
+        };
+        let now = match fresh.masters().await {
+            Ok(m) => match m.first() {
+                Some(node) => fresh.run_id(node).await,
+                None => None,
+            },
+            Err(_) => None,
+        };
+        let same = now.is_none() || walked.iter().all(|w| w.is_none() || *w == now);
+        if same {
+            return Ok(total.clone());
+        }
+        if n == MAX_PASSES {
+            total.complete = false;
+            total.error = Some(Fault {
+                node: fresh.addr().to_string(),
+                error: format!("the server answering kept changing over {n} passes"),
+            });
+            return Ok(total.clone());
+        }
+        progress.retrying(&format!(
+            "{}: another server process answers than the one walked in pass {n} (a failover \
+             or a restart): sweeping it again",
+            fresh.addr()
+        ));
+        current = fresh;
+    }
+    Ok(total
+        .unwrap_or_else(|| SweepReport::failed(pattern, false, store.addr(), &Error::Interrupted)))
 }
 
 /// One walk of the engine: its report, and on a cluster the slot maps around it.
@@ -676,6 +753,7 @@ impl BatchWork for SweepWork<'_> {
         let replies = store.routed_each(cmds, retries, stop).await;
         let mut fault = None;
         let mut logged = Vec::new();
+        let mut refused = Vec::new();
         for (key, r) in keys.iter().zip(replies) {
             match r {
                 Ok(Value::Int(n)) => {
@@ -684,6 +762,12 @@ impl BatchWork for SweepWork<'_> {
                     if n == 1 {
                         logged.push(key);
                     }
+                }
+                // Still refused for the moment (a primary demoted under us): kept for the
+                // next try, on a new connection.
+                Err(e) if e.is_transient() => {
+                    refused.push(key.clone());
+                    fault.get_or_insert(e);
                 }
                 Ok(other) => {
                     fault.get_or_insert_with(|| Error::Protocol {
@@ -705,6 +789,7 @@ impl BatchWork for SweepWork<'_> {
                 reason: &self.reason,
             }))?;
         }
+        self.again = refused;
         fault.map_or(Ok(()), Err)
     }
 

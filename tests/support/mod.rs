@@ -458,7 +458,7 @@ impl Redis {
     }
 }
 
-fn cli(port: u16, args: &[&str]) -> String {
+pub fn cli(port: u16, args: &[&str]) -> String {
     Command::new("redis-cli")
         .args(["-p", &port.to_string()])
         .args(args)
@@ -564,4 +564,132 @@ pub fn library_store(url: &str) -> (tokio::runtime::Runtime, cachectl::Store) {
         )
         .expect("connect");
     (runtime, store)
+}
+
+/// A primary, a replica and three sentinels monitoring them as `mymaster`, for failovers
+/// behind a name.
+pub struct Sentinel {
+    pub primary: Redis,
+    pub replica: Redis,
+    pub ports: Vec<u16>,
+    children: Vec<Child>,
+    _dir: TempDir,
+}
+
+impl Sentinel {
+    pub fn start() -> Sentinel {
+        let primary = Redis::start();
+        let p = primary.port.to_string();
+        let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &p]);
+        let dir = TempDir::new().unwrap();
+        let mut ports = Vec::new();
+        let mut children = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let conf = dir.path().join(format!("sentinel-{port}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\ndir {}\n\
+                     sentinel monitor mymaster 127.0.0.1 {p} 2\n\
+                     sentinel down-after-milliseconds mymaster 2000\n\
+                     sentinel failover-timeout mymaster 10000\n",
+                    dir.path().display()
+                ),
+            )
+            .unwrap();
+            let mut cmd = Command::new(server_binary());
+            cmd.arg(&conf).arg("--sentinel");
+            children.push(spawn_tied(cmd));
+            ports.push(port);
+        }
+        let s = Sentinel {
+            primary,
+            replica,
+            ports,
+            children,
+            _dir: dir,
+        };
+        s.wait_ready();
+        s
+    }
+
+    /// `redis+sentinel://…/mymaster`
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        format!("redis+sentinel://{}/mymaster", hosts.join(","))
+    }
+
+    /// The primary's port, as the sentinels say.
+    pub fn primary_port(&self) -> u16 {
+        let out = cli(
+            self.ports[0],
+            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
+        );
+        out.lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Every sentinel knows the replica and each other, and the replica is in sync: a
+    /// failover can happen.
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let ready = self.ports.iter().all(|&p| {
+                let replicas = cli(p, &["SENTINEL", "REPLICAS", "mymaster"]);
+                let sentinels = cli(p, &["SENTINEL", "SENTINELS", "mymaster"]);
+                replicas.contains("slave")
+                    && !replicas.contains("s_down")
+                    && sentinels.matches("ip").count() >= 2
+            });
+            let synced = cli(self.replica_port(), &["INFO", "replication"])
+                .contains("master_link_status:up");
+            if ready && synced {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+        panic!("the sentinels did not settle");
+    }
+
+    /// Whichever of the two servers is not the primary now.
+    pub fn replica_port(&self) -> u16 {
+        let primary = self.primary_port();
+        if primary == self.primary.port {
+            self.replica.port
+        } else {
+            self.primary.port
+        }
+    }
+
+    /// Fail over and wait until the sentinels name the other server and it says it is the
+    /// primary.
+    pub fn failover(&self) -> u16 {
+        let before = self.primary_port();
+        cli(self.ports[0], &["SENTINEL", "FAILOVER", "mymaster"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let now = self.primary_port();
+            if now != before && now != 0 && cli(now, &["ROLE"]).starts_with("master") {
+                return now;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the failover did not happen");
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }

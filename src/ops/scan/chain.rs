@@ -88,6 +88,8 @@ pub(super) async fn scan_chain<W: BatchWork>(
     let mut store = chain.store.clone();
     let node = chain.node;
     let opened = store.direct(node).await;
+    // The server process answering now (its run_id): it changes with a restart or a failover.
+    let mut server_run = chain.identity.run_id.clone();
     // Transient faults retried since the last request that went through, and in all.
     let mut attempts = 0u32;
     let mut retried = 0u32;
@@ -155,21 +157,27 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     link = fresh;
                     // A cursor means nothing to another server process: a restarted server
                     // is walked again from the start (deletions are idempotent).
+                    // Known by its run_id where INFO is allowed (a failover to another server
+                    // behind the same name, a restart), else by CLIENT IDs going backwards.
                     let id = client_id(&link, node).await;
-                    if let (Some(before), Some(now)) = (server_client, id)
-                        && now <= before
-                    {
+                    let run = link.run_id(node).await;
+                    let other_process = matches!((&server_run, &run), (Some(a), Some(b)) if a != b);
+                    let restarted =
+                        matches!((server_client, id), (Some(before), Some(now)) if now <= before);
+                    if other_process || restarted {
                         cursor = chain.start;
                         finished = false;
                         let in_flight = pending.as_ref().map_or(0, Vec::len)
                             + unprocessed.as_ref().map_or(0, |(k, _)| k.len());
                         work.restarted(in_flight as u64 + unconfirmed);
                         spec.progress.retrying(&format!(
-                            "{}: the server restarted; walking its keys again from the start",
+                            "{}: another server process answers now (a restart or a \
+                             failover); walking its keys again from the start",
                             node.addr()
                         ));
                     }
                     server_client = id.or(server_client);
+                    server_run = run.or(server_run.take());
                 }
                 if let Some(keys) = &pending {
                     resent = Some(keys.len() as u64);
@@ -214,10 +222,13 @@ pub(super) async fn scan_chain<W: BatchWork>(
             if job == 0 && !scanning {
                 if let Some((keys, replies)) = previous {
                     work.replies(node, keys, replies)?;
-                    work.follow_up(&store, pace.retries, spec.stop).await?;
-                    account(&work, &counters, &mut governor).await;
-                    settle(&mut resent, &mut unconfirmed, &work);
                 }
+                // Also what a refusal left waiting, after a reconnect.
+                if let Err(e) = work.follow_up(&store, pace.retries, spec.stop).await {
+                    retry_or_fail!(e);
+                }
+                account(&work, &counters, &mut governor).await;
+                settle(&mut resent, &mut unconfirmed, &work);
                 break;
             }
             let sent = Instant::now();
@@ -266,7 +277,10 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     // Counted; a second refusal adds nothing to the first.
                     let _ = work.replies(node, keys, replies);
                 }
-                return Err(e);
+                // A primary demoted under us (READONLY) or another passing refusal: the keys
+                // it refused wait in the job, and the walk goes on from this request's cursor
+                // over a new connection (to the new primary, through the sentinels).
+                retry_or_fail!(e);
             }
             let replies = match replies {
                 Ok(r) => r,
@@ -372,6 +386,8 @@ pub(super) async fn scan_chain<W: BatchWork>(
         unconfirmed,
         ..chain.cursor_at(node, if finished { 0 } else { cursor }, finished)
     };
+    let mut end = end;
+    end.identity.run_id = server_run;
     // A chain that ended cleanly dealt with everything it found: where it stopped is where
     // a later walk may go on. (One that failed left its last safe cursor recorded.)
     if result.is_ok()
