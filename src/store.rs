@@ -107,6 +107,41 @@ impl Store {
         }
     }
 
+    /// The primary of this server, when it is a replica (`ROLE`, else `INFO replication`);
+    /// `None` for a primary, a cluster, or a server that will say neither.
+    pub async fn replica_of(&self) -> Option<String> {
+        if self.is_cluster() {
+            return None;
+        }
+        if let Ok(Value::Array(v)) = self.query::<Value>(&redis::cmd("ROLE")).await {
+            let text = |i: usize| {
+                v.get(i)
+                    .and_then(|x| redis::from_redis_value_ref::<String>(x).ok())
+            };
+            return match text(0).as_deref() {
+                Some("slave") => Some(format!("{}:{}", text(1)?, text(2)?)),
+                _ => None,
+            };
+        }
+        let info: String = self
+            .query(redis::cmd("INFO").arg("replication"))
+            .await
+            .ok()?;
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+        };
+        match field("role:").as_deref() {
+            Some("slave") => Some(format!(
+                "{}:{}",
+                field("master_host:")?,
+                field("master_port:")?
+            )),
+            _ => None,
+        }
+    }
+
     /// Share what `other` has learnt about the server.
     pub(crate) fn sharing(mut self, other: &Store) -> Self {
         self.delete_verb = other.delete_verb.clone();

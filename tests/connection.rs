@@ -200,3 +200,37 @@ fn scans_work_for_a_user_without_time() {
         .unwrap();
     assert_eq!(json_of(&out)["deleted"], 5000);
 }
+
+/// A replica given as the target of a write is refused at once, naming its primary; reading
+/// from it is fine.
+#[test]
+fn a_replica_given_for_a_write_names_its_primary() {
+    let primary = Redis::start();
+    let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut c = primary.conn();
+    redis::cmd("SET").arg("k").arg("v").exec(&mut c).unwrap();
+    redis::cmd("WAIT").arg(1).arg(5000).exec(&mut c).unwrap();
+    let named = format!("is a replica of 127.0.0.1:{}", primary.port);
+    for args in [
+        vec!["set", "k", "new", "--ttl", "60"],
+        vec!["invalidate-pattern", "k*", "--yes"],
+        vec!["invalidate", "k", "--yes"],
+    ] {
+        cachectl(&replica.url())
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(5))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(named.as_str()));
+    }
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    cachectl(&replica.url())
+        .args(["get", "k"])
+        .assert()
+        .success();
+    cachectl(&replica.url())
+        .args(["invalidate-pattern", "k*", "--dry-run"])
+        .assert()
+        .success();
+}

@@ -10,7 +10,9 @@ use cachectl::ops::remediate::{self, FixOptions, FixPlan};
 use cachectl::trail::Trail;
 use serde::Serialize;
 
-use super::{Ctx, close_backup, connect, exit, grouper, guards, interrupted, pace, writes};
+use super::{
+    Ctx, close_backup, connect, exit, grouper, guards, interrupted, pace, refuse_replica, writes,
+};
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -65,6 +67,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         }
         // Fix only what a whole audit found: a partial one would plan from partial figures.
         if !args.dry_run && plan.total() > 0 && report.complete {
+            refuse_replica(&store).await?;
             let guards = guards(ctx, args.yes, args.max_keys);
             if let Some(path) = &args.log {
                 fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));

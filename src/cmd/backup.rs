@@ -8,7 +8,7 @@ use cachectl::keys::glob::Glob;
 use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
 use cachectl::trail::Trail;
 
-use super::{Ctx, connect, exit, guards, interrupted, pace, writes};
+use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace, writes};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -54,7 +54,11 @@ pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = connect(ctx).await?;
+    let store = if args.dry_run {
+        connect(ctx).await?
+    } else {
+        connect_writer(ctx).await?
+    };
     let options = RestoreOptions {
         replace: args.replace,
         dry_run: args.dry_run,

@@ -16,7 +16,7 @@ use cachectl::ops::invalidate::{
 use cachectl::ops::sweep::SweepOptions;
 use cachectl::trail::Trail;
 
-use super::{Ctx, close_backup, connect, exit, guards, interrupted, pace, writes};
+use super::{Ctx, close_backup, connect, connect_writer, exit, guards, interrupted, pace, writes};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -83,7 +83,11 @@ async fn invalidate_and_report(
     if !args.dry_run {
         writes(ctx, &format!("`{command}`"))?;
     }
-    let store = connect(ctx).await?;
+    let store = if args.dry_run {
+        connect(ctx).await?
+    } else {
+        connect_writer(ctx).await?
+    };
     let log = match &args.log {
         Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, command)?)),
         _ => None,

@@ -360,6 +360,26 @@ pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// A connection for a command that writes: a replica given as the target is refused at
+/// once, naming its primary, rather than after every retry of a READONLY.
+pub async fn connect_writer(ctx: &Ctx) -> anyhow::Result<Store> {
+    let store = connect(ctx).await?;
+    refuse_replica(&store).await?;
+    Ok(store)
+}
+
+/// Refuse to write through a replica, naming its primary.
+pub async fn refuse_replica(store: &Store) -> anyhow::Result<()> {
+    match store.replica_of().await {
+        Some(primary) => Err(Error::Usage(format!(
+            "{} is a replica of {primary}: writes go to the primary; point --url at {primary}",
+            store.addr()
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 pub fn pace(args: &PaceArgs) -> Pace {
     Pace {
         batch: match args.count {

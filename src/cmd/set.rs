@@ -6,7 +6,7 @@ use anyhow::Context;
 use cachectl::ops::set::{self, Condition, SetRequest};
 use cachectl::ttl::Ttl;
 
-use super::{Ctx, confirm_write, connect, exit, writes};
+use super::{Ctx, confirm_write, connect, connect_writer, exit, writes};
 use crate::cli::SetArgs;
 
 pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -38,7 +38,11 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         writes(ctx, &format!("setting `{}`", args.key))?;
         confirm_write(ctx, format!("key `{}`", args.key), 1).await?;
     }
-    let store = connect(ctx).await?;
+    let store = if args.dry_run {
+        connect(ctx).await?
+    } else {
+        connect_writer(ctx).await?
+    };
     let outcome = set::set(
         &store,
         SetRequest {

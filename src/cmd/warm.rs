@@ -2,7 +2,7 @@
 
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
-use super::{Ctx, confirm_write, connect, exit, interrupted, target, writes};
+use super::{Ctx, confirm_write, connect_writer, exit, interrupted, target, writes};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
 use crate::render::say;
@@ -30,7 +30,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             1,
         )
         .await?;
-        Some(connect(ctx).await?)
+        Some(connect_writer(ctx).await?)
     };
     let options = WarmOptions {
         only: args.only,
