@@ -65,6 +65,12 @@ impl fmt::Debug for Target {
     }
 }
 
+/// The process's TLS crypto provider (ring), installed once for every TLS client we use
+/// (Redis, HTTP sources, SQL sources); a second install is a harmless no-op error.
+pub(crate) fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The URL with any password replaced by `***`, for messages.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -168,8 +174,7 @@ impl Target {
     pub fn dialer(&self) -> Result<Dialer> {
         let info = self.connection_info()?;
         if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
-            // rustls needs one process-wide crypto provider; a second install is a no-op error.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            install_crypto();
         }
         let sentinel = sentinel::parse(&self.url)?.map(|(_, mut s)| {
             s.user = self.sentinel_user.clone();

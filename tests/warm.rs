@@ -1064,3 +1064,84 @@ fn retry_after_is_capped_and_every_wait_ends_on_a_signal() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
 }
+
+/// PostgreSQL over TLS: `sslmode=require` encrypts (the server says so for our connection),
+/// `verify-full` checks the server's certificate against `sslrootcert` and its name, and a
+/// name the certificate does not carry is an error naming the source.
+#[test]
+fn postgres_over_tls() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ssl, cert): (String, String) = rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let ssl: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let cert: String = sqlx::query_scalar("SHOW ssl_cert_file")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (ssl, cert)
+    });
+    if ssl != "on" {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "the PostgreSQL of CACHECTL_TEST_POSTGRES_URL has ssl off under CI=true"
+        );
+        eprintln!("skipped: the server has ssl off");
+        return;
+    }
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  pg:\n    url: ${PG_URL}\nsteps:\n  - name: tls\n    source: pg\n    query: SELECT 'tls' AS id, ssl::text AS encrypted FROM pg_stat_ssl WHERE pid = pg_backend_pid()\n    key: \"conn:{id}\"\n    ttl: 60\n",
+    );
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let warm = |pg_url: String| {
+        cachectl(&r.url())
+            .arg("warm")
+            .arg(&plan)
+            .env("PG_URL", pg_url)
+            .output()
+            .unwrap()
+    };
+    let out = warm(format!("{url}{sep}sslmode=require"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: String = redis::cmd("GET")
+        .arg("conn:tls")
+        .query(&mut r.conn())
+        .unwrap();
+    assert!(v.contains("\"encrypted\":\"true\""), "{v}");
+
+    // The certificate's own name, checked against the server's certificate as the root.
+    if std::fs::metadata(&cert).is_ok() {
+        let named = url.replace("@127.0.0.1", "@localhost");
+        let out = warm(format!(
+            "{named}{sep}sslmode=verify-full&sslrootcert={cert}"
+        ));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // An address the certificate does not name fails, and says where.
+        if url.contains("@127.0.0.1") {
+            let out = warm(format!("{url}{sep}sslmode=verify-full&sslrootcert={cert}"));
+            assert_eq!(out.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("connecting to"), "{stderr}");
+        }
+    }
+}

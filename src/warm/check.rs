@@ -201,7 +201,7 @@ async fn reach_http(base: &str) -> Result<()> {
                 error: e,
             });
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::conn::install_crypto();
     reqwest::Client::new()
         .get(base)
         .timeout(std::time::Duration::from_secs(5))

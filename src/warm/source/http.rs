@@ -27,7 +27,7 @@ pub struct HttpClient {
 impl HttpClient {
     pub fn new(src: &HttpSource) -> Result<HttpClient> {
         // reqwest is built without a bundled crypto provider: use the process's (ring).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::conn::install_crypto();
         let mut headers = reqwest::header::HeaderMap::new();
         for (k, v) in &src.headers {
             let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())

@@ -75,6 +75,8 @@ fn position_in(query: &str, at: usize) -> String {
 
 impl SqlPool {
     pub async fn connect(src: &SqlSource, max_connections: u32) -> Result<SqlPool> {
+        // `sslmode=require` and friends: TLS through the process's crypto provider.
+        crate::conn::install_crypto();
         let scheme = src.url.split(':').next().unwrap_or("");
         let fail = |e: sqlx::Error| sql_err(&format!("connecting to {}", src.display), e);
         match scheme {
