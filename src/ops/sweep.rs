@@ -284,14 +284,7 @@ pub(crate) async fn pass(
             walked.record(before, after, &report.cursors);
         }
         let (complete, interrupted) = (report.complete, report.interrupted);
-        let total = match total.as_mut() {
-            Some(t) => {
-                t.absorb(report);
-                t
-            }
-            None => total.insert(report),
-        };
-        total.passes = n;
+        let total = accumulate(&mut total, report, n);
         // Done, stopped, or a fault the slot map does not explain (another pass would meet
         // it again): the report as it stands.
         if complete || interrupted || !map_changed {
@@ -358,14 +351,7 @@ async fn standalone_passes(
             .map(|c| c.identity.run_id.clone())
             .collect();
         let done = !report.complete || report.interrupted;
-        let total = match total.as_mut() {
-            Some(t) => {
-                t.absorb(report);
-                t
-            }
-            None => total.insert(report),
-        };
-        total.passes = n;
+        let total = accumulate(&mut total, report, n);
         if done {
             return Ok(total.clone());
         }
@@ -400,6 +386,20 @@ async fn standalone_passes(
     }
     Ok(total
         .unwrap_or_else(|| SweepReport::failed(pattern, false, store.addr(), &Error::Interrupted)))
+}
+
+/// Add pass `n`'s report to the sweep's so far.
+fn accumulate(total: &mut Option<SweepReport>, report: SweepReport, n: u32) -> &mut SweepReport {
+    let sum = match total.take() {
+        Some(mut t) => {
+            t.absorb(report);
+            t
+        }
+        None => report,
+    };
+    let t = total.insert(sum);
+    t.passes = n;
+    t
 }
 
 /// One walk of the engine: its report, and on a cluster the slot maps around it.
