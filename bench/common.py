@@ -48,6 +48,10 @@ CLIENT_CPU = ["taskset", "-c", "1"]
 BYSTANDER_PRIO = ["chrt", "-f", "50"] if os.geteuid() == 0 and shutil.which("chrt") else []
 
 
+# BENCH_SERVER=path/to/valkey-server runs the same benchmark against another server.
+SERVER_BINARY = os.environ.get("BENCH_SERVER") or "redis-server"
+
+
 class Server:
     """A redis-server of our own: no persistence, temp dir, killed at exit."""
 
@@ -55,7 +59,7 @@ class Server:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="cachectl-bench-")
         self.proc = subprocess.Popen(
-            (SERVER_CPU if pinned else []) + ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            (SERVER_CPU if pinned else []) + [SERVER_BINARY, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(500):
