@@ -66,15 +66,30 @@ fn every_master(map: &SlotMap) -> impl Iterator<Item = &MasterView> {
         .filter(move |m| seen.insert(m.id.clone()))
 }
 
-/// The slot map once every master agrees on it and no slot is moving, or as it is after
-/// `patience` (or a stop): a failover or a migration is given time to finish before the next
-/// pass.
+/// How long the slot map must stay the same before a later pass starts: a reshard moves
+/// slots one after another, and the map is settled for a moment between two of them.
+const QUIET: Duration = Duration::from_secs(1);
+
+/// The slot map once every master agrees on it, no slot is moving and it has stayed so for
+/// `QUIET`; or the map as it is after `patience` (or a stop). A failover or a migration is
+/// given time to finish before the next pass.
 pub async fn settle(store: &Store, patience: Duration, stop: &Stop) -> Option<SlotMap> {
     let until = Instant::now() + patience;
+    let mut steady: Option<(SlotMap, Instant)> = None;
     loop {
         let map = store.topology().await.ok();
-        let settled = map.as_ref().is_some_and(|m| m.settled().is_some());
-        if settled || Instant::now() >= until || stop.is_set() {
+        match &map {
+            Some(m) if m.settled().is_some() => match &steady {
+                Some((seen, since)) if seen == m => {
+                    if since.elapsed() >= QUIET {
+                        return map;
+                    }
+                }
+                _ => steady = Some((m.clone(), Instant::now())),
+            },
+            _ => steady = None,
+        }
+        if Instant::now() >= until || stop.is_set() {
             return map;
         }
         tokio::select! {
