@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'cachectl' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -58,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         }
         'cachectl;get' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Read at most this many elements of a collection')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -83,7 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read the value from a file; `-` reads standard input')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read the value from a file; `-` reads standard input')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -126,7 +126,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -161,7 +161,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -190,7 +190,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip this step and its children (repeatable)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Steps at once, and for_each children per parent (the plan''s default otherwise)')
             [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'Template variable as NAME=VALUE (below each row''s own fields)')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -225,7 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -265,7 +265,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -296,7 +296,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Longest another client should wait behind our requests (sizes the batches)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Act on at most N keys per second per master')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -321,7 +321,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Restore only the keys matching this glob')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append one JSON line per key restored to this file, `-` for stderr')
             [CompletionResult]::new('--max-keys', '--max-keys', [CompletionResultType]::ParameterName, 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target''s max_keys, or 10000]')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -346,7 +346,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;targets' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -368,7 +368,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         }
         'cachectl;doctor' {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Try the permissions on this key (an ACL may allow some keys only); nothing is written')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
@@ -389,7 +389,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;completions' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
     }
     var completions = [
         &'cachectl'= {
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -54,7 +54,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         }
         &'cachectl;get'= {
             cand --limit 'Read at most this many elements of a collection'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -78,7 +78,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -f 'Read the value from a file; `-` reads standard input'
             cand --file 'Read the value from a file; `-` reads standard input'
             cand --ttl 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -120,7 +120,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -154,7 +154,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -182,7 +182,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --skip 'Skip this step and its children (repeatable)'
             cand --concurrency 'Steps at once, and for_each children per parent (the plan''s default otherwise)'
             cand --var 'Template variable as NAME=VALUE (below each row''s own fields)'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -216,7 +216,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -255,7 +255,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -285,7 +285,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --budget 'Longest another client should wait behind our requests (sizes the batches)'
             cand --rate 'Act on at most N keys per second per master'
             cand --retries 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -309,7 +309,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --pattern 'Restore only the keys matching this glob'
             cand --log 'Append one JSON line per key restored to this file, `-` for stderr'
             cand --max-keys 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target''s max_keys, or 10000]'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -333,7 +333,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --help 'Print help'
         }
         &'cachectl;targets'= {
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -354,7 +354,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         }
         &'cachectl;doctor'= {
             cand --key 'Try the permissions on this key (an ACL may allow some keys only); nothing is written'
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'
@@ -374,7 +374,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --help 'Print help'
         }
         &'cachectl;completions'= {
-            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
             cand --user 'ACL user name (overrides the URL''s)'

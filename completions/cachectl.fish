@@ -24,7 +24,7 @@ function __fish_cachectl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c cachectl -n "__fish_cachectl_needs_command" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -55,7 +55,7 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "doctor" -d 'Can c
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -74,7 +74,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l no-color -d 'N
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s f -l file -d 'Read the value from a file; `-` reads standard input' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l ttl -d 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -112,7 +112,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -141,7 +141,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -164,7 +164,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l only -d 'Run 
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l skip -d 'Skip this step and its children (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l concurrency -d 'Steps at once, and for_each children per parent (the plan\'s default otherwise)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l var -d 'Template variable as NAME=VALUE (below each row\'s own fields)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -195,7 +195,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l count -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -233,7 +233,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l count -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -257,7 +257,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l count -d 'F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -276,7 +276,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l log -d 'Append one JSON line per key restored to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target\'s max_keys, or 10000]' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -295,7 +295,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -312,7 +312,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s v -l verbo
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions on this key (an ACL may allow some keys only); nothing is written' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -328,7 +328,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l cluster -d 
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 /// Operate Redis-backed application caches: read and write keys, invalidate by key or pattern
-/// without blocking Redis, warm, inspect and audit TTLs.
+/// without blocking Redis, warm, inspect and audit TTLs, back up and restore.
 #[derive(Debug, Parser)]
 #[command(name = "cachectl", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -24,13 +24,14 @@ Exit codes:
   0    ok
   1    operational error (connection, missing key, server error)
   2    usage error (bad flag, URL, TTL or template)
-  3    refused by a safety guard (nothing was changed)
+  3    refused by a safety guard or a read-only target (nothing was changed)
   4    ttl-audit found policy violations
   130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); the summary says what was done";
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Redis URL: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS.
+    /// Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or
+    /// redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db].
     /// Falls back to $REDIS_URL, then redis://127.0.0.1:6379
     #[arg(
         long,
