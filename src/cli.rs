@@ -43,11 +43,23 @@ pub struct GlobalArgs {
     pub url: Option<String>,
 
     /// A named target from the config file (its settings are defaults that flags override)
-    #[arg(long, global = true, env = "CACHECTL_TARGET", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "CACHECTL_TARGET",
+        value_name = "NAME",
+        hide_env_values = true
+    )]
     pub target: Option<String>,
 
     /// The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)
-    #[arg(long, global = true, env = "CACHECTL_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "CACHECTL_CONFIG",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
     pub config: Option<PathBuf>,
 
     /// ACL user name (overrides the URL's)
