@@ -217,6 +217,8 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         'cachectl;inspect' {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Families shown, largest memory first; the rest are folded into one row')
+            [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION')
+            [CompletionResult]::new('--hot', '--hot', [CompletionResultType]::ParameterName, 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy')
             [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)')
             [CompletionResult]::new('--family-depth', '--family-depth', [CompletionResultType]::ParameterName, 'Keep only the first N `:`-segments of a family (ratelimit:user:*)')
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Group keys matching this regex by its first capture group (or the whole match)')

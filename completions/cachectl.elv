@@ -208,6 +208,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;inspect'= {
             cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
             cand --top 'Families shown, largest memory first; the rest are folded into one row'
+            cand --cold 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION'
+            cand --hot 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy'
             cand --group-by 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)'
             cand --family-depth 'Keep only the first N `:`-segments of a family (ratelimit:user:*)'
             cand --family 'Group keys matching this regex by its first capture group (or the whole match)'

@@ -186,6 +186,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l no-color -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cold -d 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l hot -d 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r

@@ -466,6 +466,17 @@ pub struct InspectArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
 
+    /// Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything
+    /// touches the key; access frequency under an LFU policy), and how many have been idle
+    /// longer than DURATION
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, conflicts_with = "keys")]
+    pub cold: Option<Duration>,
+
+    /// List the N hottest keys with their families: the least idle, or the most frequently
+    /// used under an LFU policy
+    #[arg(long, value_name = "N", conflicts_with = "keys")]
+    pub hot: Option<usize>,
+
     #[command(flatten)]
     pub group: GroupArgs,
 

@@ -211,3 +211,93 @@ fn cluster_keyspace_counts_every_master() {
     );
     assert_eq!(doc["type"], "string");
 }
+
+/// `--cold` and `--hot`: idle time per family read before anything touches the keys, the
+/// keys idle longer than the threshold, and the least idle keys; under an LFU policy, access
+/// frequencies instead.
+#[test]
+fn cold_and_hot_keys_per_family() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..10 {
+        redis::cmd("SET")
+            .arg(format!("a:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    for i in 0..4 {
+        redis::cmd("SET")
+            .arg(format!("b:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    for k in ["a:1", "a:2"] {
+        redis::cmd("GET").arg(k).exec(&mut c).unwrap();
+    }
+    let doc = |r: &Redis| {
+        let out = cachectl(&r.url())
+            .args([
+                "inspect",
+                "--pattern",
+                "*",
+                "--cold",
+                "1s",
+                "--hot",
+                "2",
+                "-o",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        json_of(&out)
+    };
+    let d = doc(&r);
+    assert_eq!(d["access"], "idle");
+    assert_eq!(d["cold_after_s"], 1);
+    let fam = |d: &serde_json::Value, name: &str| {
+        d["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["family"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(fam(&d, "a:{n}")["cold_keys"], 8);
+    assert_eq!(fam(&d, "b:{n}")["cold_keys"], 4);
+    let hot: Vec<&str> = d["hot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(hot, ["a:1", "a:2"]);
+    // Inspecting touched nothing: the same answer again.
+    let again = doc(&r);
+    assert_eq!(fam(&again, "a:{n}")["cold_keys"], 8);
+
+    let lfu = Redis::start_with(&["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lfu"]);
+    let mut c = lfu.conn();
+    for i in 0..5 {
+        redis::cmd("SET")
+            .arg(format!("k:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    for _ in 0..50 {
+        redis::cmd("GET").arg("k:3").exec(&mut c).unwrap();
+    }
+    let out = cachectl(&lfu.url())
+        .args(["inspect", "--pattern", "*", "--hot", "1", "-o", "json"])
+        .output()
+        .unwrap();
+    let d = json_of(&out);
+    assert_eq!(d["access"], "lfu");
+    assert_eq!(d["hot"][0]["key"], "k:3");
+    assert!(d["hot"][0]["frequency"].as_u64().unwrap() > 1);
+}

@@ -1,7 +1,7 @@
 //! `cachectl inspect`: keys in depth, or a keyspace by family.
 
 use cachectl::keys::glob::Glob;
-use cachectl::ops::inspect::{self, InspectOptions};
+use cachectl::ops::inspect::{self, Access, InspectOptions};
 
 use super::{Ctx, connect, exit, grouper, interrupted, pace};
 use crate::cli::InspectArgs;
@@ -34,6 +34,10 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         sample: args.group.sample,
         top: args.top,
         pace: pace(&args.pace),
+        access: (args.cold.is_some() || args.hot.is_some()).then(|| Access {
+            cold_after_s: args.cold.map(|d| d.as_secs()),
+            hot: args.hot.unwrap_or(0),
+        }),
     };
     let report = inspect::inspect_pattern(
         &store,

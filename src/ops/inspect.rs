@@ -320,6 +320,28 @@ pub struct InspectOptions {
     /// Families shown; the rest are folded into one row.
     pub top: usize,
     pub pace: Pace,
+    /// How keys are used: idle time (or LFU frequency) per family, cold and hot keys.
+    pub access: Option<Access>,
+}
+
+/// What `inspect --cold/--hot` asks of each key, read before anything touches it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Keys idle longer than this many seconds are cold (counted per family).
+    pub cold_after_s: Option<u64>,
+    /// List this many of the hottest keys.
+    pub hot: usize,
+}
+
+/// One of the hottest keys: the least idle, or the most frequently used under an LFU policy.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct HotKey {
+    pub key: String,
+    pub family: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<u64>,
 }
 
 /// One family's figures.
@@ -338,6 +360,17 @@ pub struct FamilyReport {
     pub ttl_median_s: Option<u64>,
     pub ttl_max_s: Option<u64>,
     pub types: BTreeMap<String, u64>,
+    /// With `--cold`/`--hot` under an LRU (or no) eviction policy: idle seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_p50_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_p99_s: Option<u64>,
+    /// With `--cold`: keys idle longer than it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold_keys: Option<u64>,
+    /// Under an LFU policy: the median access frequency (`OBJECT FREQ`, 0–255).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_p50: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -356,6 +389,14 @@ pub struct InspectReport {
     pub total: FamilyReport,
     /// Sorted by memory, largest first.
     pub families: Vec<FamilyReport>,
+    /// With `--cold`/`--hot`: `idle` (OBJECT IDLETIME) or `lfu` (OBJECT FREQ, under an LFU
+    /// eviction policy, where idle time is not kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold_after_s: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hot: Vec<HotKey>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -366,6 +407,9 @@ struct FamilyAcc {
     without_ttl: u64,
     ttl: crate::ops::stats::LogHistogram,
     types: BTreeMap<String, u64>,
+    idle: crate::ops::stats::LogHistogram,
+    frequency: crate::ops::stats::LogHistogram,
+    cold: u64,
 }
 
 impl FamilyAcc {
@@ -382,9 +426,12 @@ impl FamilyAcc {
         for (t, n) in &o.types {
             *self.types.entry(t.clone()).or_default() += n;
         }
+        self.idle.merge(&o.idle);
+        self.frequency.merge(&o.frequency);
+        self.cold += o.cold;
     }
 
-    fn report(&self, family: String, scale: f64) -> FamilyReport {
+    fn report(&self, family: String, scale: f64, access: Option<&Access>) -> FamilyReport {
         let s = |n: u64| (n as f64 * scale).round() as u64;
         FamilyReport {
             family,
@@ -400,6 +447,13 @@ impl FamilyAcc {
             ttl_median_s: self.ttl.quantile(0.5),
             ttl_max_s: self.ttl.max(),
             types: self.types.iter().map(|(t, n)| (t.clone(), s(*n))).collect(),
+            idle_p50_s: self.idle.quantile(0.5),
+            idle_p99_s: self.idle.quantile(0.99),
+            cold_keys: access
+                .and_then(|a| a.cold_after_s)
+                .filter(|_| self.idle.count() > 0)
+                .map(|_| s(self.cold)),
+            frequency_p50: self.frequency.quantile(0.5),
         }
     }
 }
@@ -413,20 +467,35 @@ pub async fn inspect_pattern(
     progress: &dyn ProgressSink,
 ) -> Result<InspectReport> {
     let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
+    // Under an LFU policy the server keeps access frequencies, not idle times.
+    let lfu = match options.access {
+        Some(_) => eviction_policy(store)
+            .await
+            .is_some_and(|p| p.contains("lfu")),
+        None => false,
+    };
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
         families: Families::default(),
         last: 0,
         again: Vec::new(),
+        lfu,
+        hot: Vec::new(),
     })
     .await?;
     let interrupted = outcome.interrupted();
     let complete = outcome.complete();
     let error = outcome.first_fault();
     let mut all = Families::default();
+    let mut hot = Vec::new();
     for w in outcome.work {
         all.merge(w.families);
+        hot.extend(w.hot);
     }
+    let wanted = options.access.map_or(0, |a| a.hot);
+    hot.sort_by(|a: &(u64, HotKey), b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+    let hot: Vec<HotKey> = hot.into_iter().take(wanted).map(|(_, k)| k).collect();
+    let access = options.access.as_ref();
     let families = all.map;
     let scale = 1.0 / options.sample.unwrap_or(1.0);
     let mut total = FamilyAcc::default();
@@ -444,13 +513,13 @@ pub async fn inspect_pattern(
     let mut rest = FamilyAcc::default();
     for (i, (f, acc)) in rows.into_iter().enumerate() {
         if i < options.top {
-            shown.push(acc.report(f, scale));
+            shown.push(acc.report(f, scale, access));
         } else {
             rest.merge(&acc);
         }
     }
     if rest.keys > 0 {
-        shown.push(rest.report(OTHER_FAMILIES.to_string(), scale));
+        shown.push(rest.report(OTHER_FAMILIES.to_string(), scale, access));
     }
     Ok(InspectReport {
         pattern: pattern.to_string(),
@@ -461,9 +530,20 @@ pub async fn inspect_pattern(
         interrupted,
         complete,
         error,
-        total: total.report("(all)".to_string(), scale),
+        total: total.report("(all)".to_string(), scale, access),
         families: shown,
+        access: options.access.map(|_| if lfu { "lfu" } else { "idle" }),
+        cold_after_s: options.access.and_then(|a| a.cold_after_s),
+        hot,
     })
+}
+
+/// `maxmemory-policy`, from `INFO memory`, when it is allowed.
+async fn eviction_policy(store: &Store) -> Option<String> {
+    let info: String = store.query(redis::cmd("INFO").arg("memory")).await.ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("maxmemory_policy:"))
+        .map(|v| v.trim().to_string())
 }
 
 struct InspectWork<'a> {
@@ -472,6 +552,10 @@ struct InspectWork<'a> {
     last: u64,
     /// Keys whose questions the server sent elsewhere, for `follow_up`.
     again: Vec<Vec<u8>>,
+    /// Ask OBJECT FREQ rather than OBJECT IDLETIME (an LFU eviction policy).
+    lfu: bool,
+    /// The hottest keys seen, by score (higher is hotter), at most `Access::hot`.
+    hot: Vec<(u64, HotKey)>,
 }
 
 /// The shape of a family's name (`user_7_posts` → `user_{n}_posts`).
@@ -534,7 +618,29 @@ impl Families {
 
 impl InspectWork<'_> {
     /// One key's TYPE, PTTL and MEMORY USAGE replies into its family's figures.
+    /// Commands per key: the access question (first, before TYPE touches the key), then TYPE,
+    /// PTTL and MEMORY USAGE.
+    fn per_key(&self) -> usize {
+        if self.options.access.is_some() { 4 } else { 3 }
+    }
+
+    fn questions(&self, k: &[u8]) -> Vec<redis::Cmd> {
+        let mut out = Vec::with_capacity(4);
+        if self.options.access.is_some() {
+            let what = if self.lfu { "FREQ" } else { "IDLETIME" };
+            out.push(redis::cmd("OBJECT").arg(what).arg(k).clone());
+        }
+        out.push(redis::cmd("TYPE").arg(k).clone());
+        out.push(redis::cmd("PTTL").arg(k).clone());
+        out.push(redis::cmd("MEMORY").arg("USAGE").arg(k).clone());
+        out
+    }
+
     fn record(&mut self, key: Vec<u8>, r: &[Value]) {
+        let (access, r) = match self.options.access {
+            Some(_) => (redis::from_redis_value_ref::<u64>(&r[0]).ok(), &r[1..]),
+            None => (None, r),
+        };
         let kind = match &r[0] {
             Value::SimpleString(s) => s.clone(),
             other => redis::from_redis_value_ref::<String>(other).unwrap_or_default(),
@@ -546,6 +652,11 @@ impl InspectWork<'_> {
         let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
         let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
         let family = self.options.grouper.group(&key);
+        let hot_family = self
+            .options
+            .access
+            .filter(|a| a.hot > 0)
+            .map(|_| family.clone());
         let acc = self.families.entry(family);
         acc.keys += 1;
         acc.memory.add(memory);
@@ -558,6 +669,37 @@ impl InspectWork<'_> {
             KeyTtl::Missing => {}
         }
         *acc.types.entry(kind).or_default() += 1;
+        if let (Some(value), Some(a)) = (access, self.options.access) {
+            if self.lfu {
+                acc.frequency.add(value);
+            } else {
+                acc.idle.add(value);
+                if a.cold_after_s.is_some_and(|c| value > c) {
+                    acc.cold += 1;
+                }
+            }
+            if let Some(family) = hot_family {
+                let (score, idle_s, frequency) = if self.lfu {
+                    (value, None, Some(value))
+                } else {
+                    (u64::MAX - value, Some(value), None)
+                };
+                self.hot.push((
+                    score,
+                    HotKey {
+                        key: keys::display(&key),
+                        family,
+                        idle_s,
+                        frequency,
+                    },
+                ));
+                // Keep the list bounded: trim to the best `hot` once it doubles.
+                if self.hot.len() >= a.hot * 2 {
+                    self.hot.sort_by_key(|x| std::cmp::Reverse(x.0));
+                    self.hot.truncate(a.hot);
+                }
+            }
+        }
         self.last += 1;
     }
 }
@@ -568,7 +710,16 @@ impl BatchWork for InspectWork<'_> {
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        let access = self
+            .options
+            .access
+            .map(|_| if self.lfu { "FREQ" } else { "IDLETIME" });
         for k in keys {
+            // The access question first: it reads the key before anything else in the batch
+            // could touch it.
+            if let Some(what) = access {
+                pipe.cmd("OBJECT").arg(what).arg(k);
+            }
             pipe.cmd("TYPE")
                 .arg(k)
                 .cmd("PTTL")
@@ -577,19 +728,22 @@ impl BatchWork for InspectWork<'_> {
                 .arg("USAGE")
                 .arg(k);
         }
-        keys.len() * 3
+        keys.len() * self.per_key()
     }
 
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
         self.last = 0;
-        for (key, r) in keys.into_iter().zip(replies.chunks_exact(3)) {
+        let n = self.per_key();
+        for (key, r) in keys.into_iter().zip(replies.chunks_exact(n)) {
             if r.iter()
                 .any(|v| matches!(v, Value::ServerError(e) if sent_elsewhere(e)))
             {
                 self.again.push(key);
                 continue;
             }
-            for v in r {
+            // The access question may be refused (OBJECT FREQ without an LFU policy): that
+            // key's access is unknown, the rest stands.
+            for v in &r[n - 3..] {
                 check_reply(node, v)?;
             }
             self.record(key, r);
@@ -603,15 +757,11 @@ impl BatchWork for InspectWork<'_> {
             return Ok(());
         }
         let keys = std::mem::take(&mut self.again);
-        let mut cmds = Vec::with_capacity(keys.len() * 3);
-        for k in &keys {
-            cmds.push(redis::cmd("TYPE").arg(k).clone());
-            cmds.push(redis::cmd("PTTL").arg(k).clone());
-            cmds.push(redis::cmd("MEMORY").arg("USAGE").arg(k).clone());
-        }
+        let n = self.per_key();
+        let cmds = keys.iter().flat_map(|k| self.questions(k)).collect();
         let replies = store.routed_each(cmds, retries, stop).await;
         let replies: Vec<Value> = replies.into_iter().collect::<Result<_>>()?;
-        for (key, r) in keys.into_iter().zip(replies.chunks_exact(3)) {
+        for (key, r) in keys.into_iter().zip(replies.chunks_exact(n)) {
             self.record(key, r);
         }
         Ok(())
@@ -619,6 +769,7 @@ impl BatchWork for InspectWork<'_> {
 
     fn restarted(&mut self, _carried: u64) {
         self.families = Families::default();
+        self.hot.clear();
     }
 
     fn acted(&self) -> u64 {

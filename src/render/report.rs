@@ -100,6 +100,63 @@ impl Renderer {
         Ok(())
     }
 
+    /// `inspect --cold/--hot`: how each family is used, and the hottest keys.
+    fn access_report(&self, r: &InspectReport, access: &str) -> io::Result<()> {
+        let lfu = access == "lfu";
+        let mut headers = vec!["family", "keys"];
+        if lfu {
+            headers.push("frequency p50");
+        } else {
+            headers.extend(["idle p50", "idle p99"]);
+            if let Some(c) = r.cold_after_s {
+                headers.push(if c > 0 { "cold" } else { "cold (idle)" });
+            }
+        }
+        let mut t = self.table(&headers);
+        for f in r.families.iter().chain(std::iter::once(&r.total)) {
+            let mut row = vec![f.family.clone(), f.keys.to_string()];
+            if lfu {
+                row.push(opt(f.frequency_p50, |v| v.to_string()));
+            } else {
+                row.extend([opt(f.idle_p50_s, human_secs), opt(f.idle_p99_s, human_secs)]);
+                if r.cold_after_s.is_some() {
+                    row.push(match (f.cold_keys, f.keys) {
+                        (Some(c), k) if k > 0 => {
+                            format!("{c} ({:.0}%)", c as f64 * 100.0 / k as f64)
+                        }
+                        _ => "-".into(),
+                    });
+                }
+            }
+            t.add_row(row);
+        }
+        Self::right_align(&mut t, 1..=headers.len() - 1);
+        if let Some(c) = r.cold_after_s {
+            self.print(&format!("idle longer than {} is cold\n", human_secs(c)))?;
+        }
+        self.print_table(&t)?;
+        if !r.hot.is_empty() {
+            let mut t = self.table(&[
+                "hottest keys",
+                "family",
+                if lfu { "frequency" } else { "idle" },
+            ]);
+            for k in &r.hot {
+                t.add_row(vec![
+                    k.key.clone(),
+                    k.family.clone(),
+                    match (k.frequency, k.idle_s) {
+                        (Some(f), _) => f.to_string(),
+                        (None, Some(i)) => human_secs(i),
+                        _ => "-".into(),
+                    },
+                ]);
+            }
+            self.print_table(&t)?;
+        }
+        Ok(())
+    }
+
     pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
         // Eleven columns do not fit a narrow terminal: there the memory quantiles and the
         // biggest key give way (JSON and piped tables keep everything).
@@ -144,6 +201,9 @@ impl Renderer {
             }
         }
         self.print_table(&t)?;
+        if let Some(access) = r.access {
+            self.access_report(r, access)?;
+        }
         let sampled = r
             .sample_rate
             .map(|s| format!(", sampled at {:.1}%, counts scaled", s * 100.0))
