@@ -209,7 +209,22 @@ fn a_replica_given_for_a_write_names_its_primary() {
     let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
     let mut c = primary.conn();
     redis::cmd("SET").arg("k").arg("v").exec(&mut c).unwrap();
-    redis::cmd("WAIT").arg(1).arg(5000).exec(&mut c).unwrap();
+    // The replica has the key once its first sync is done.
+    let mut rc = replica.conn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while redis::cmd("GET")
+        .arg("k")
+        .query::<Option<String>>(&mut rc)
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let named = format!("is a replica of 127.0.0.1:{}", primary.port);
     for args in [
         vec!["set", "k", "new", "--ttl", "60"],
