@@ -304,7 +304,7 @@ impl Dialer {
         loop {
             let (host, port) = s.primary(self.timeout).await?;
             let store = Box::pin(Arc::new(self.at(&host, port)).open(false)).await?;
-            if store.is_primary().await || sentinel::past(deadline) {
+            if store.is_primary().await || std::time::Instant::now() >= deadline {
                 return Ok(store.redialed(self.clone()));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -99,12 +99,25 @@ impl Store {
 
     /// Whether the server says it is a primary (`ROLE`); true when it will not say.
     pub async fn is_primary(&self) -> bool {
-        match self.query::<Value>(&redis::cmd("ROLE")).await {
-            Ok(Value::Array(v)) => v.first().is_none_or(|r| {
-                redis::from_redis_value_ref::<String>(r).is_ok_and(|r| r == "master")
-            }),
-            _ => true,
-        }
+        self.replica_of().await.is_none()
+    }
+
+    /// A section of `INFO` (routed anywhere in a cluster), when the server and the ACL allow it.
+    pub async fn info(&self, section: &str) -> Option<Info> {
+        self.query::<String>(redis::cmd("INFO").arg(section))
+            .await
+            .ok()
+            .map(Info)
+    }
+
+    /// A section of `INFO` from `node`.
+    pub async fn info_on(&self, node: &Node, section: &str) -> Option<Info> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("INFO").arg(section);
+        let reply = self.node_pipeline(node, &pipe).await.ok()?;
+        self.value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))
+            .ok()
+            .map(Info)
     }
 
     /// The primary of this server, when it is a replica (`ROLE`, else `INFO replication`);
@@ -123,20 +136,12 @@ impl Store {
                 _ => None,
             };
         }
-        let info: String = self
-            .query(redis::cmd("INFO").arg("replication"))
-            .await
-            .ok()?;
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|v| v.trim().to_string())
-        };
-        match field("role:").as_deref() {
+        let info = self.info("replication").await?;
+        match info.field("role") {
             Some("slave") => Some(format!(
                 "{}:{}",
-                field("master_host:")?,
-                field("master_port:")?
+                info.field("master_host")?,
+                info.field("master_port")?
             )),
             _ => None,
         }
@@ -251,15 +256,8 @@ impl Store {
     /// Which server process `node` is: its `run_id`, when `INFO server` is allowed. A cursor
     /// (or a checkpoint) is only worth continuing on the process that issued it.
     pub async fn run_id(&self, node: &Node) -> Option<String> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("INFO").arg("server");
-        let reply = self.node_pipeline(node, &pipe).await.ok()?;
-        let text: String = self
-            .value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))
-            .ok()?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("run_id:"))
-            .map(|id| id.trim().to_string())
+        let info = self.info_on(node, "server").await?;
+        info.field("run_id").map(String::from)
     }
 
     /// `routed` for many commands, a few at a time; replies in the order given.
@@ -575,6 +573,20 @@ impl Store {
                 Ok(out)
             }
         }
+    }
+}
+
+/// One section of `INFO`, as the server wrote it.
+pub struct Info(String);
+
+impl Info {
+    /// The value of `name:` (trimmed), if the section has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.0.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(str::trim)
+        })
     }
 }
 

@@ -186,15 +186,10 @@ impl BeforeDelete for Backup {
 
 /// The server's version from `INFO server` (Valkey's own where it says so).
 pub async fn server_version(store: &Store) -> Option<String> {
-    let info: String = store.query(redis::cmd("INFO").arg("server")).await.ok()?;
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-    };
-    match field("valkey_version:") {
+    let info = store.info("server").await?;
+    match info.field("valkey_version") {
         Some(v) => Some(format!("valkey {v}")),
-        None => field("redis_version:"),
+        None => info.field("redis_version").map(String::from),
     }
 }
 

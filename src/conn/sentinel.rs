@@ -3,7 +3,7 @@
 //! in turn, every time a connection is opened, so a reconnect after a failover finds the new
 //! primary.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::aio::ConnectionLike;
 use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, Value};
@@ -140,11 +140,6 @@ impl Sentinels {
 
 /// How long a new primary may still call itself a replica after the sentinels named it.
 pub const PROMOTION: Duration = Duration::from_secs(10);
-
-/// Until `deadline`: is now past it?
-pub fn past(deadline: Instant) -> bool {
-    Instant::now() >= deadline
-}
 
 #[cfg(test)]
 mod tests {

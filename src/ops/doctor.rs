@@ -99,16 +99,10 @@ pub async fn doctor(store: &Store, probe_key: &str) -> DoctorReport {
         p50: ms(rtts.get(rtts.len() / 2)),
         max: ms(rtts.last()),
     };
-    let info: Option<String> = store.query(redis::cmd("INFO").arg("memory")).await.ok();
-    let field = |name: &str| {
-        info.as_deref().and_then(|i| {
-            i.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|v| v.trim().to_string())
-        })
-    };
-    let maxmemory_bytes = field("maxmemory:").and_then(|v| v.parse().ok());
-    let eviction_policy = field("maxmemory_policy:");
+    let info = store.info("memory").await;
+    let field = |name: &str| info.as_ref().and_then(|i| i.field(name));
+    let maxmemory_bytes = field("maxmemory").and_then(|v| v.parse().ok());
+    let eviction_policy = field("maxmemory_policy").map(String::from);
     if info.is_none() {
         warnings.push(
             "INFO is not allowed: memory policy unknown, and ttl-audit has no headline".into(),

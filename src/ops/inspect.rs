@@ -540,10 +540,8 @@ pub async fn inspect_pattern(
 
 /// `maxmemory-policy`, from `INFO memory`, when it is allowed.
 async fn eviction_policy(store: &Store) -> Option<String> {
-    let info: String = store.query(redis::cmd("INFO").arg("memory")).await.ok()?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("maxmemory_policy:"))
-        .map(|v| v.trim().to_string())
+    let info = store.info("memory").await?;
+    info.field("maxmemory_policy").map(String::from)
 }
 
 struct InspectWork<'a> {

@@ -377,7 +377,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
     }
     .await;
     drop(odd_seam);
-    let end = NodeCursor {
+    let mut end = NodeCursor {
         batches,
         count: governor.count,
         max_batch_ms: max_server.as_secs_f64() * 1000.0,
@@ -386,7 +386,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
         unconfirmed,
         ..chain.cursor_at(node, if finished { 0 } else { cursor }, finished)
     };
-    let mut end = end;
+    // The process that answered last: a restart mid-walk is a new identity.
     end.identity.run_id = server_run;
     // A chain that ended cleanly dealt with everything it found: where it stopped is where
     // a later walk may go on. (One that failed left its last safe cursor recorded.)
