@@ -20,6 +20,9 @@ pub struct Trail {
     name: String,
     /// The command that acts, as the lines name it (`invalidate-pattern`, `ttl-audit`…).
     command: String,
+    /// The file, when this run created it: a run refused before its first line removes it.
+    created: Option<std::path::PathBuf>,
+    wrote: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Trail {
@@ -56,7 +59,9 @@ struct Line<'a> {
 impl Trail {
     /// Open `path` for appending, or standard error for `-`.
     pub fn open(path: &Path, command: &str) -> Result<Self> {
-        let (out, name): (Box<dyn Write + Send>, String) = if path == Path::new("-") {
+        let stdout = path == Path::new("-");
+        let created = (!stdout && !path.exists()).then(|| path.to_path_buf());
+        let (out, name): (Box<dyn Write + Send>, String) = if stdout {
             (Box::new(io::stderr()), "stderr".into())
         } else {
             let file = File::options()
@@ -73,7 +78,19 @@ impl Trail {
             out: Mutex::new(BufWriter::new(out)),
             name,
             command: command.to_string(),
+            created,
+            wrote: Default::default(),
         })
+    }
+
+    /// The run changed nothing (refused, or failed before its first change): a log file it
+    /// created, still empty, goes again.
+    pub fn abandon(&self) {
+        if !self.wrote.load(std::sync::atomic::Ordering::Relaxed)
+            && let Some(path) = &self.created
+        {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     /// Write one batch's lines and flush them.
@@ -100,6 +117,7 @@ impl Trail {
             wrote = true;
         }
         if wrote {
+            self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
             out.flush().map_err(|e| self.err(e))?;
         }
         Ok(())

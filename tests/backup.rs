@@ -196,9 +196,15 @@ fn exact_keys_are_backed_up_and_a_refusal_leaves_no_file() {
         ])
         .arg("--backup")
         .arg(&file)
+        .arg("--log")
+        .arg(r.dir().join("refused.jsonl"))
         .assert()
         .code(3);
     assert!(!file.exists(), "a refusal leaves nothing behind");
+    assert!(
+        !r.dir().join("refused.jsonl").exists(),
+        "not even a log file"
+    );
     assert_eq!(dbsize(&mut c), 21);
 
     cachectl(&r.url())

@@ -93,6 +93,9 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             if let Some(b) = &fix.backup {
                 close_backup(b, done.is_err(), " --replace")?;
             }
+            if let (Some(log), Err(_)) = (&fix.log, &done) {
+                log.abandon();
+            }
             let done = done?;
             if !out.is_json() {
                 out.fix_report(&done)?;

@@ -82,7 +82,11 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         &ctx.stop,
         &Bars::new("restored"),
     )
-    .await?;
+    .await;
+    if let (Some(log), Err(_)) = (&options.log, &report) {
+        log.abandon();
+    }
+    let report = report?;
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
     } else {

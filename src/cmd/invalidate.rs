@@ -126,7 +126,7 @@ async fn invalidate_and_report(
             dry_run: args.dry_run,
             show: args.show,
             resume,
-            log,
+            log: log.clone(),
             checkpoint: checkpoint.clone(),
         },
         guards: guards(ctx, args.yes, args.max_keys),
@@ -157,6 +157,9 @@ async fn invalidate_and_report(
     // The backup is closed whatever happened: what was deleted before a fault is in it.
     if let Some(b) = &backup {
         close_backup(b, result.is_err(), "")?;
+    }
+    if let (Some(log), Err(_)) = (&log, &result) {
+        log.abandon();
     }
     if let Some(cp) = &checkpoint {
         match &result {
