@@ -159,7 +159,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__backup)
-            opts="-p -o -v -h --pattern --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-p -o -v -h --pattern --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,7 +619,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__inspect)
-            opts="-o -v -h --no-preview --pattern --top --cold --hot --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --no-preview --pattern --top --cold --hot --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,6 +638,10 @@ _cachectl() {
                     return 0
                     ;;
                 --hot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -725,7 +729,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate)
-            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,7 +851,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate__subcmd__pattern)
-            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1151,7 +1155,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --group-by --family-depth --family --sample --count --budget --rate --retries --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1194,6 +1198,10 @@ _cachectl() {
                     return 0
                     ;;
                 --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -125,6 +125,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l ou
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l dry-run -d 'Count and show what would be deleted; delete nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
@@ -154,6 +155,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l dry-run -d 'Count and show what would be deleted; delete nothing'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
@@ -188,6 +190,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cold -d 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l hot -d 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l checkpoint -d 'Keep where each master\'s scan is, and the figures so far, in this file as the inspection goes; the same command run again with it continues from there and reports the whole keyspace. Removed when the inspection completes' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
@@ -209,6 +212,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-preview -d 'With KEYs: read no value, so that nothing touches the keys\' idle time even on a server without CLIENT NO-TOUCH (Redis before 7.2)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
@@ -226,6 +230,7 @@ never\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l histogram-rows -d 'Rows of the TTL histogram chart at most (neighbouring buckets share a row); JSON always has every bucket' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l backup -d 'With --fix-missing-ttl/--spread: before each batch\'s TTLs change, write its keys to this new file (restore with `cachectl restore FILE --replace`)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l log -d 'With --fix-missing-ttl/--spread: append one JSON line per key changed to this file, `-` for stderr' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l checkpoint -d 'Keep where each master\'s scan is, and the figures so far, in this file as the audit goes; the same command run again with it continues from there and reports the whole keyspace. Removed when the audit completes (fixes are planned from the whole audit)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
@@ -249,6 +254,7 @@ json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan, so no policy check'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l dry-run -d 'With --fix-missing-ttl/--spread: count what would change; change nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s y -l yes -d 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
@@ -270,6 +276,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'

@@ -374,6 +374,12 @@ pub struct PaceArgs {
     /// --verbose
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: u32,
+
+    /// SCAN a replica of each master (the one furthest along, once it has caught up with
+    /// what the master held at the start) and send only the commands for the keys found to the
+    /// master, which then serves none of the scanning
+    #[arg(long)]
+    pub scan_replica: bool,
 }
 
 /// How keys are grouped into families, and which keys are looked at.
@@ -477,6 +483,12 @@ pub struct InspectArgs {
     #[arg(long, value_name = "N", conflicts_with = "keys")]
     pub hot: Option<usize>,
 
+    /// Keep where each master's scan is, and the figures so far, in this file as the
+    /// inspection goes; the same command run again with it continues from there and reports
+    /// the whole keyspace. Removed when the inspection completes
+    #[arg(long, value_name = "FILE", conflicts_with = "keys")]
+    pub checkpoint: Option<PathBuf>,
+
     #[command(flatten)]
     pub group: GroupArgs,
 
@@ -543,6 +555,12 @@ pub struct AuditArgs {
     /// `-` for stderr
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+
+    /// Keep where each master's scan is, and the figures so far, in this file as the audit
+    /// goes; the same command run again with it continues from there and reports the whole
+    /// keyspace. Removed when the audit completes (fixes are planned from the whole audit)
+    #[arg(long, value_name = "FILE", conflicts_with = "quick")]
+    pub checkpoint: Option<PathBuf>,
 
     #[command(flatten)]
     pub group: GroupArgs,

@@ -177,6 +177,18 @@ impl Store {
         }
     }
 
+    /// A connection of its own to the server at `host:port` (a replica), with this store's
+    /// credentials and TLS settings, and the node it is for node-wide commands.
+    pub(crate) async fn open_at(&self, host: &str, port: u16) -> Result<(Store, Node)> {
+        let dialer = Arc::new(self.dialer.at(host, port));
+        let store = dialer.open(false).await?.sharing(self);
+        let node = Node {
+            addr: format!("{host}:{port}"),
+            route: NodeRoute::Direct,
+        };
+        Ok((store, node))
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr
@@ -580,6 +592,11 @@ impl Store {
 pub struct Info(String);
 
 impl Info {
+    /// An INFO reply's text.
+    pub fn from_text(text: &str) -> Info {
+        Info(text.to_string())
+    }
+
     /// The value of `name:` (trimmed), if the section has it.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.0.lines().find_map(|l| {

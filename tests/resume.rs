@@ -158,3 +158,240 @@ fn a_cluster_sweep_continues_on_every_master() {
         0
     );
 }
+
+/// The figures of a report that a stopped and resumed run must give exactly as one whole run
+/// does: per family, its keys, TTL split and memory.
+fn families(doc: &serde_json::Value) -> Vec<(String, u64, u64, u64)> {
+    let mut rows: Vec<_> = doc["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["family"].as_str().unwrap().to_string(),
+                f["keys"].as_u64().unwrap(),
+                f["without_ttl"].as_u64().unwrap(),
+                f["memory_bytes"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A keyspace of three families, some keys without TTL.
+fn families_keyspace(c: &mut redis::Connection) -> u64 {
+    load(c, (0..12_000).map(|i| format!("user_{i}_posts")), 600);
+    load(c, (0..6_000).map(|i| format!("post_cache:{i}")), 1200);
+    let mut pipe = redis::pipe();
+    for i in 0..2_000 {
+        pipe.cmd("SET")
+            .arg(format!("country:{i}"))
+            .arg("v")
+            .ignore();
+    }
+    pipe.exec(c).unwrap();
+    20_000
+}
+
+/// A run stopped (by `signal`, after `after`) and run again with its checkpoint: the second
+/// run reports what one whole run reports, and removes the file. SCAN COUNT 2 keeps the two
+/// chains of a standalone walk (so the resumed even chain must not count the odd buckets its
+/// last SCAN reads) and makes the walk long enough to stop in the middle.
+fn stopped_and_resumed(
+    r: &Redis,
+    command: &[&str],
+    whole: &serde_json::Value,
+    stopped_code: i32,
+    field: &str,
+) {
+    let cp = r.dir().join(format!("{}.checkpoint", command[0]));
+    let with_cp = |extra: &[&str]| {
+        let mut a: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+        a.extend(["--checkpoint".into(), cp.display().to_string()]);
+        a.extend(["-o".into(), "json".into(), "--count".into(), "2".into()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    for (round, signal) in [libc::SIGTERM, libc::SIGKILL, libc::SIGTERM]
+        .into_iter()
+        .enumerate()
+    {
+        let args = with_cp(&[]);
+        let first = signalled(
+            &r.url(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            Duration::from_millis(400 + 250 * round as u64),
+            signal,
+        );
+        assert!(cp.exists(), "round {round}: the checkpoint is kept");
+        if signal == libc::SIGTERM {
+            assert_eq!(first.status.code(), Some(stopped_code));
+            let partial = json_of(&first)[field].as_u64().unwrap();
+            assert!(
+                partial > 0 && partial < whole[field].as_u64().unwrap(),
+                "round {round}: stopped mid-walk ({partial})"
+            );
+        }
+        let out = cachectl(&r.url()).args(with_cp(&[])).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code() == whole["code"].as_i64().map(|c| c as i32),
+            "round {round}: {stderr}"
+        );
+        assert!(stderr.contains("continuing the"), "{stderr}");
+        let doc = json_of(&out);
+        assert_eq!(doc[field], whole[field], "round {round}: {doc}");
+        assert_eq!(families(&doc), families(whole), "round {round}");
+        let found = |d: &serde_json::Value| -> Vec<(String, u64)> {
+            d["violations"].as_array().map_or(Vec::new(), |v| {
+                v.iter()
+                    .map(|v| (v["kind"].to_string(), v["keys"].as_u64().unwrap()))
+                    .collect()
+            })
+        };
+        assert_eq!(found(&doc), found(whole), "round {round}");
+        assert_eq!(doc["complete"], true);
+        assert!(!cp.exists(), "round {round}: a finished run removes it");
+    }
+}
+
+#[test]
+fn a_stopped_inspection_continues_and_reports_the_whole_keyspace() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let total = families_keyspace(&mut c);
+    let out = cachectl(&r.url())
+        .args(["inspect", "-o", "json", "--top", "100"])
+        .output()
+        .unwrap();
+    let mut whole = json_of(&out);
+    assert_eq!(whole["inspected"], total);
+    whole["code"] = 0.into();
+    stopped_and_resumed(&r, &["inspect", "--top", "100"], &whole, 143, "inspected");
+}
+
+#[test]
+fn a_stopped_audit_continues_and_finds_the_same_violations() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let total = families_keyspace(&mut c);
+    let policy = r.dir().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - family: \"country:{n}\"\n    require_ttl: true\n  - match: \"post_cache:*\"\n    max_cluster: 100\n",
+    )
+    .unwrap();
+    let policy = policy.display().to_string();
+    let out = cachectl(&r.url())
+        .args(["ttl-audit", "-o", "json", "--policy", &policy])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "the policy is broken");
+    let mut whole = json_of(&out);
+    assert_eq!(whole["audited"], total);
+    whole["code"] = 4.into();
+    let command = ["ttl-audit", "--policy", &policy];
+    stopped_and_resumed(&r, &command, &whole, 143, "audited");
+
+    // The figures of one policy do not add up with another's: refused, the file kept.
+    let cp = r.dir().join("ttl-audit.checkpoint");
+    let first = signalled(
+        &r.url(),
+        &[
+            "ttl-audit",
+            "--policy",
+            &policy,
+            "--count",
+            "2",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+        Duration::from_millis(400),
+        libc::SIGTERM,
+    );
+    assert_eq!(first.status.code(), Some(143));
+    cachectl(&r.url())
+        .args([
+            "ttl-audit",
+            "--window",
+            "5s",
+            "--policy",
+            &policy,
+            "--checkpoint",
+        ])
+        .arg(&cp)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("taken with other options"));
+    assert!(cp.exists());
+}
+
+#[test]
+fn a_stopped_cluster_inspection_keeps_the_figures_of_masters_it_finished() {
+    let cluster = Cluster::shared();
+    let mut c = cluster.conn();
+    let mut pipe = redis::cluster::cluster_pipe();
+    // Most keys in one slot, so one master's walk outlasts the others'.
+    for i in 0..8_000 {
+        pipe.cmd("SET")
+            .arg(format!("rsi:{{t}}:user_{i}"))
+            .arg("v")
+            .ignore();
+    }
+    for i in 0..900 {
+        pipe.cmd("SET")
+            .arg(format!("rsi:post:{i}"))
+            .arg("v")
+            .arg("EX")
+            .arg(600)
+            .ignore();
+    }
+    pipe.exec(&mut c).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cp = dir.path().join("inspect.checkpoint");
+    let args = |checkpoint: bool| {
+        let mut a = vec![
+            "inspect",
+            "--pattern",
+            "rsi:*",
+            "-o",
+            "json",
+            "--count",
+            "2",
+        ];
+        if checkpoint {
+            a.extend(["--checkpoint", cp.to_str().unwrap()]);
+        }
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let whole = json_of(&cachectl(&cluster.url()).args(args(false)).output().unwrap());
+    assert_eq!(whole["inspected"], 8_900);
+    let first_args = args(true);
+    let first = signalled(
+        &cluster.url(),
+        &first_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        Duration::from_millis(600),
+        libc::SIGTERM,
+    );
+    assert_eq!(first.status.code(), Some(143));
+    let partial = json_of(&first)["inspected"].as_u64().unwrap();
+    assert!((900..8_900).contains(&partial), "{partial}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&cp).unwrap()).unwrap();
+    let finished = saved["cursors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["finished"] == true)
+        .count();
+    assert_eq!(
+        finished, 2,
+        "two masters were done before the stop: {saved}"
+    );
+    let out = cachectl(&cluster.url()).args(args(true)).output().unwrap();
+    assert!(out.status.success());
+    let doc = json_of(&out);
+    assert_eq!(doc["inspected"], 8_900, "{doc}");
+    assert_eq!(families(&doc), families(&whole));
+    assert!(!cp.exists());
+}

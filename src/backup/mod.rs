@@ -234,6 +234,10 @@ pub async fn backup(
     })
     .await;
     let keys = backup.finish()?;
+    // A scan that could not begin (no replica to scan, a refused SCAN) leaves no file.
+    if outcome.is_err() && keys == 0 {
+        let _ = std::fs::remove_file(path);
+    }
     let outcome = outcome?;
     Ok(BackupReport {
         file: path.display().to_string(),

@@ -11,7 +11,8 @@ use cachectl::trail::Trail;
 use serde::Serialize;
 
 use super::{
-    Ctx, close_backup, connect, exit, grouper, guards, interrupted, pace, refuse_replica, writes,
+    Ctx, close_backup, close_checkpoint, connect, exit, group_settings, grouper, guards,
+    interrupted, open_checkpoint, pace, refuse_replica, writes,
 };
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
@@ -24,6 +25,19 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         writes(ctx, "fixing TTLs")?;
     }
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+    // What decides the figures, for a checkpoint: the policy by its content (rules are
+    // counted by index).
+    let policy_hash = match &args.policy {
+        Some(path) => std::fs::read(path)
+            .map(|b| format!("{:016x}", cachectl::keys::fnv1a(&b)))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let settings = format!(
+        "{} window={:?} policy={policy_hash}",
+        group_settings(&args.group),
+        args.window
+    );
     let mut fix = FixOptions {
         missing_ttl: args.fix_missing_ttl,
         spread: args.spread,
@@ -36,6 +50,8 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         window: args.window,
         policy,
         pace: pace(&args.pace),
+        resume: Vec::new(),
+        checkpoint: None,
     };
     let store = connect(ctx).await?;
     if args.quick {
@@ -48,7 +64,25 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     }
     let pattern = Glob::new(&args.pattern);
-    let report = audit::audit(&store, &pattern, &options, &ctx.stop, &Bars::new("audited")).await?;
+    let (checkpoint, resume) = open_checkpoint(
+        args.checkpoint.as_deref(),
+        "ttl-audit",
+        &store,
+        &pattern.to_string(),
+        &settings,
+        "audit",
+    )?;
+    let resumed = !resume.is_empty();
+    let options = AuditOptions {
+        resume,
+        checkpoint: checkpoint.clone(),
+        ..options
+    };
+    let report = audit::audit(&store, &pattern, &options, &ctx.stop, &Bars::new("audited")).await;
+    if let Some(cp) = &checkpoint {
+        close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
+    }
+    let report = report?;
     let charts = match args.charts {
         Charts::Always => true,
         Charts::Never => false,

@@ -3,7 +3,10 @@
 use cachectl::keys::glob::Glob;
 use cachectl::ops::inspect::{self, Access, InspectOptions};
 
-use super::{Ctx, connect, exit, grouper, interrupted, pace};
+use super::{
+    Ctx, close_checkpoint, connect, exit, group_settings, grouper, interrupted, open_checkpoint,
+    pace,
+};
 use crate::cli::InspectArgs;
 use crate::render::progress::Bars;
 use crate::render::say;
@@ -29,6 +32,21 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         return Ok(code);
     }
     let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
+    let settings = format!(
+        "{} cold={:?} hot={:?}",
+        group_settings(&args.group),
+        args.cold,
+        args.hot
+    );
+    let (checkpoint, resume) = open_checkpoint(
+        args.checkpoint.as_deref(),
+        "inspect",
+        &store,
+        &pattern.to_string(),
+        &settings,
+        "inspection",
+    )?;
+    let resumed = !resume.is_empty();
     let options = InspectOptions {
         grouper: grouper(&args.group),
         sample: args.group.sample,
@@ -38,6 +56,8 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             cold_after_s: args.cold.map(|d| d.as_secs()),
             hot: args.hot.unwrap_or(0),
         }),
+        resume,
+        checkpoint: checkpoint.clone(),
     };
     let report = inspect::inspect_pattern(
         &store,
@@ -46,7 +66,11 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         &ctx.stop,
         &Bars::new("inspected"),
     )
-    .await?;
+    .await;
+    if let Some(cp) = &checkpoint {
+        close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
+    }
+    let report = report?;
     if out.is_json() {
         out.json(&report)?;
     } else {

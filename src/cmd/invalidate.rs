@@ -9,14 +9,16 @@ use anyhow::Context;
 use cachectl::Error;
 use cachectl::backup::Backup;
 use cachectl::keys::glob::Glob;
-use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::invalidate::{
     self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
 };
 use cachectl::ops::sweep::SweepOptions;
 use cachectl::trail::Trail;
 
-use super::{Ctx, close_backup, connect, connect_writer, exit, guards, interrupted, pace, writes};
+use super::{
+    Ctx, close_backup, close_checkpoint, connect, connect_writer, exit, guards, interrupted,
+    open_checkpoint, pace, writes,
+};
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -106,14 +108,14 @@ async fn invalidate_and_report(
                 )
                 .into());
             }
-            let (cp, resume) = Checkpoint::open(path, command, store.addr(), &pattern.to_string())?;
-            if !resume.is_empty() {
-                say(&format!(
-                    "checkpoint: continuing the sweep saved in {}",
-                    path.display()
-                ));
-            }
-            (Some(Arc::new(cp)), resume)
+            open_checkpoint(
+                Some(path),
+                command,
+                &store,
+                &pattern.to_string(),
+                "",
+                "sweep",
+            )?
         }
         _ => (None, Vec::new()),
     };
@@ -162,19 +164,8 @@ async fn invalidate_and_report(
         log.abandon();
     }
     if let Some(cp) = &checkpoint {
-        match &result {
-            Ok(r) if r.complete => cp.remove()?,
-            // Refused or failed before the sweep began: a refusal leaves nothing behind.
-            Err(_) if !resumed => cp.remove()?,
-            _ => {
-                cp.save()?;
-                say(&format!(
-                    "checkpoint: {} holds where each master's scan stopped; run the same command \
-                     again to continue",
-                    cp.path().display()
-                ));
-            }
-        }
+        // Refused or failed before the sweep began: a refusal leaves nothing behind.
+        close_checkpoint(cp, result.as_ref().ok().map(|r| r.complete), resumed)?;
     }
     let report = result?;
     if ctx.global.verbose {

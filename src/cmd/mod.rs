@@ -13,6 +13,7 @@ pub mod targets;
 pub mod warm;
 
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use cachectl::Error;
@@ -20,8 +21,9 @@ use cachectl::conn::targets::{self as named, Config, ConfirmPolicy, NamedTarget}
 use cachectl::conn::{self, ClusterMode, Target};
 use cachectl::guard::{self, Action, Guards, Proposal, Selection};
 use cachectl::keys::family::Grouping;
+use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::Grouper;
-use cachectl::ops::scan::{BatchSize, Pace};
+use cachectl::ops::scan::{BatchSize, NodeCursor, Pace};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
 use clap::CommandFactory;
@@ -48,6 +50,63 @@ pub fn close_backup(
         ));
     }
     Ok(())
+}
+
+/// `--checkpoint FILE` opened for `command` over `pattern` (and `settings`, what else decides
+/// the figures): the checkpoint, and the cursors an earlier run left to go on from.
+pub fn open_checkpoint(
+    path: Option<&std::path::Path>,
+    command: &str,
+    store: &Store,
+    pattern: &str,
+    settings: &str,
+    what: &str,
+) -> anyhow::Result<(Option<Arc<Checkpoint>>, Vec<NodeCursor>)> {
+    let Some(path) = path else {
+        return Ok((None, Vec::new()));
+    };
+    let (cp, resume) = Checkpoint::open(path, command, store.addr(), pattern, settings)?;
+    if !resume.is_empty() {
+        say(&format!(
+            "checkpoint: continuing the {what} saved in {}",
+            path.display()
+        ));
+    }
+    Ok((Some(Arc::new(cp)), resume))
+}
+
+/// After the run: a walk that completed leaves no checkpoint, and neither does a command that
+/// failed (or was refused) with nothing to go on from; otherwise the file is kept, and said.
+/// `complete`: `None` when the command failed.
+pub fn close_checkpoint(
+    cp: &Checkpoint,
+    complete: Option<bool>,
+    resumed: bool,
+) -> anyhow::Result<()> {
+    match complete {
+        Some(true) => cp.remove()?,
+        None if !resumed => cp.remove()?,
+        _ => {
+            cp.save()?;
+            say(&format!(
+                "checkpoint: {} holds where each master's scan stopped; run the same command \
+                 again to continue",
+                cp.path().display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The grouping options, as a checkpoint compares them (`Checkpoint::open`'s settings).
+pub fn group_settings(args: &GroupArgs) -> String {
+    format!(
+        "group-by={:?} family-depth={:?} family={:?} sample={:?}",
+        args.group_by,
+        args.family_depth,
+        args.family.as_ref().map(|r| r.as_str()),
+        args.sample
+    )
 }
 
 /// Exit codes, documented in the README and `--help`.
@@ -390,6 +449,7 @@ pub fn pace(args: &PaceArgs) -> Pace {
         },
         rate: args.rate,
         retries: args.retries,
+        scan_replica: args.scan_replica,
     }
 }
 

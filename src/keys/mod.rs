@@ -4,6 +4,17 @@ pub mod family;
 pub mod glob;
 pub mod template;
 
+/// FNV-1a: a cheap, well-spread hash of short byte strings that is the same in every build
+/// (sampling picks the same keys run after run; checkpoints compare settings by it).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 /// A key as text for people. A key that is plain text shows as it is; any other key (not
 /// UTF-8, holding control characters, or starting with a quote) shows in double quotes with
 /// escapes, as `redis-cli` does: `"\xff"` is one byte, while the text key `\xff` shows bare,

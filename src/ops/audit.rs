@@ -6,17 +6,21 @@
 //! plus PTTL, which works on every Redis and Valkey, where PEXPIRETIME needs Redis 7.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{Pipeline, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
+use crate::ops::checkpoint::Checkpoint;
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled, now_ms};
 use crate::ops::policy::Policy;
-use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{
+    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
+};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
@@ -78,6 +82,10 @@ pub struct AuditOptions {
     pub window: Duration,
     pub policy: Option<Policy>,
     pub pace: Pace,
+    /// Continue an interrupted audit from these cursors and the figures saved with them.
+    pub resume: Vec<NodeCursor>,
+    /// Keep each chain's cursor and figures here for a later run (`--checkpoint`).
+    pub checkpoint: Option<Arc<Checkpoint>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -170,7 +178,7 @@ pub struct AuditReport {
     pub headline_note: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct GroupAcc {
     keys: u64,
     without_ttl: u64,
@@ -248,7 +256,11 @@ pub async fn audit(
     };
     let window_ms = (options.window.as_millis() as u64).max(1);
     let start_ms = now_ms();
-    let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
+    let spec = ScanSpec {
+        resume: &options.resume,
+        checkpoint: options.checkpoint.as_deref().map(|c| c as &dyn CursorSink),
+        ..ScanSpec::new(store, pattern, options.pace, stop, progress)
+    };
     let outcome = scan::scan(&spec, "auditing", |_| AuditWork {
         options,
         window_ms,
@@ -598,6 +610,26 @@ impl BatchWork for AuditWork<'_> {
 
     fn restarted(&mut self, _carried: u64) {
         self.groups.clear();
+    }
+
+    fn figures(&self) -> Option<serde_json::Value> {
+        // A map with tuple keys is a list of pairs in JSON.
+        serde_json::to_value(self.groups.iter().collect::<Vec<_>>()).ok()
+    }
+
+    fn resume(&mut self, figures: serde_json::Value) -> Result<()> {
+        let saved: Vec<(GroupKey, GroupAcc)> = serde_json::from_value(figures)
+            .map_err(|e| Error::Usage(format!("checkpoint: its figures cannot be read ({e})")))?;
+        for (k, acc) in saved {
+            // Windows counted from another start are re-based as they merge.
+            match self.groups.entry(k) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(acc);
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&acc),
+            }
+        }
+        Ok(())
     }
 
     fn acted(&self) -> u64 {

@@ -1,7 +1,9 @@
 //! Resumable sweeps (`--checkpoint FILE`): each chain's safe cursor, with the identity of the
 //! node and server process it belongs to, written to a file as the sweep goes, so that the
 //! same command run again continues where the last one stopped (after Ctrl-C, SIGTERM, a
-//! crash or a fault) instead of walking millions of keys again.
+//! crash or a fault) instead of walking millions of keys again. `inspect` and `ttl-audit`
+//! also keep, with each cursor, their figures of the keys before it, so that the report of the
+//! run that finishes covers the whole keyspace.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -20,12 +22,20 @@ use crate::ops::scan::{CursorSink, NodeCursor, Part};
 /// much work (deletions are idempotent).
 const EVERY: Duration = Duration::from_millis(200);
 
+/// A chain's figures are copied at most this often, and at most once per this many times
+/// what a copy costs: large figures (10,000 families) must not slow the scan down.
+const FIGURES_COST_SHARE: u32 = 20;
+
 #[derive(Serialize, Deserialize)]
 struct Saved {
     format: u32,
     command: String,
     target: String,
     pattern: String,
+    /// What else decides the figures (grouping, sampling, policy): a run with other settings
+    /// cannot add to them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    settings: String,
     updated: String,
     cursors: Vec<NodeCursor>,
 }
@@ -35,11 +45,15 @@ pub struct Checkpoint {
     command: String,
     target: String,
     pattern: String,
+    settings: String,
     state: Mutex<State>,
 }
 
 struct State {
     cursors: BTreeMap<(String, Part), NodeCursor>,
+    /// When each chain's entry may next be replaced: a cursor goes with the figures taken at
+    /// it, so both wait for the figures.
+    due: BTreeMap<(String, Part), Instant>,
     written: Instant,
     /// The first failure to write the file, said at the end.
     error: Option<String>,
@@ -52,14 +66,15 @@ impl std::fmt::Debug for Checkpoint {
 }
 
 impl Checkpoint {
-    /// Open `path` for `command` over `pattern` on `target`, with the cursors to continue from
-    /// when it holds an unfinished run of the same; an error, changing nothing, when it holds
-    /// another's.
+    /// Open `path` for `command` over `pattern` on `target` (with `settings`, when other
+    /// options decide what it counts), with the cursors to continue from when it holds an
+    /// unfinished run of the same; an error, changing nothing, when it holds another's.
     pub fn open(
         path: &Path,
         command: &str,
         target: &str,
         pattern: &str,
+        settings: &str,
     ) -> Result<(Checkpoint, Vec<NodeCursor>)> {
         let resume = match fs::read(path) {
             Ok(bytes) => {
@@ -77,6 +92,19 @@ impl Checkpoint {
                         saved.command,
                         saved.pattern,
                         saved.target
+                    )));
+                }
+                if saved.settings != settings {
+                    return Err(Error::Usage(format!(
+                        "checkpoint {} was taken with other options ({}), not {settings}: its \
+                         figures would not add up; run with those, give another file, or delete \
+                         it to start over",
+                        path.display(),
+                        if saved.settings.is_empty() {
+                            "none"
+                        } else {
+                            &saved.settings
+                        },
                     )));
                 }
                 saved.cursors
@@ -98,8 +126,10 @@ impl Checkpoint {
             command: command.to_string(),
             target: target.to_string(),
             pattern: pattern.to_string(),
+            settings: settings.to_string(),
             state: Mutex::new(State {
                 cursors,
+                due: BTreeMap::new(),
                 written: Instant::now(),
                 error: None,
             }),
@@ -141,6 +171,7 @@ impl Checkpoint {
             command: self.command.clone(),
             target: self.target.clone(),
             pattern: self.pattern.clone(),
+            settings: self.settings.clone(),
             updated: crate::ttl::rfc3339_ms(now_ms()),
             cursors: state.cursors.values().cloned().collect(),
         };
@@ -160,15 +191,41 @@ impl Checkpoint {
 }
 
 impl CursorSink for Checkpoint {
-    fn record(&self, cursor: &NodeCursor) {
+    fn record(
+        &self,
+        cursor: &NodeCursor,
+        figures: &dyn Fn() -> Option<serde_json::Value>,
+        last: bool,
+    ) {
+        let chain = (cursor.node.clone(), cursor.part);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let due = state.due.get(&chain).is_none_or(|d| now >= *d);
+        if !(due || last || cursor.finished) {
+            return;
+        }
+        let figures = figures();
+        let cost = now.elapsed();
         state
-            .cursors
-            .insert((cursor.node.clone(), cursor.part), cursor.clone());
+            .due
+            .insert(chain.clone(), now + EVERY.max(cost * FIGURES_COST_SHARE));
+        state.cursors.insert(
+            chain,
+            NodeCursor {
+                figures,
+                ..cursor.clone()
+            },
+        );
         if state.written.elapsed() >= EVERY
             && let Err(e) = self.write(&mut state)
         {
             state.error.get_or_insert(e.to_string());
         }
+    }
+
+    fn forget(&self, node: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.cursors.retain(|(n, _), _| n != node);
+        state.due.retain(|(n, _), _| n != node);
     }
 }

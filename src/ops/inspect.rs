@@ -3,17 +3,21 @@
 //! next SCAN, so a million keys cost a few thousand round trips, not three million.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::{Pipeline, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::keys::family::Grouping;
 use crate::keys::glob::Glob;
 use crate::keys::{self, family};
+use crate::ops::checkpoint::Checkpoint;
 use crate::ops::get::{self, Data};
-use crate::ops::scan::{self, BatchWork, Fault, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{
+    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
+};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
@@ -59,15 +63,7 @@ pub fn keep_sampled(keys: Vec<Vec<u8>>, sample: Option<f64>) -> Vec<Vec<u8>> {
 fn sampled(key: &[u8], sample: Option<f64>) -> bool {
     match sample {
         None => true,
-        Some(rate) => {
-            // FNV-1a: cheap and well spread for short keys.
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in key {
-                h ^= *b as u64;
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            (h % 1_000_000) as f64 / 1_000_000.0 < rate
-        }
+        Some(rate) => (keys::fnv1a(key) % 1_000_000) as f64 / 1_000_000.0 < rate,
     }
 }
 
@@ -322,6 +318,10 @@ pub struct InspectOptions {
     pub pace: Pace,
     /// How keys are used: idle time (or LFU frequency) per family, cold and hot keys.
     pub access: Option<Access>,
+    /// Continue an interrupted inspection from these cursors and the figures saved with them.
+    pub resume: Vec<NodeCursor>,
+    /// Keep each chain's cursor and figures here for a later run (`--checkpoint`).
+    pub checkpoint: Option<Arc<Checkpoint>>,
 }
 
 /// What `inspect --cold/--hot` asks of each key, read before anything touches it.
@@ -334,7 +334,7 @@ pub struct Access {
 }
 
 /// One of the hottest keys: the least idle, or the most frequently used under an LFU policy.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HotKey {
     pub key: String,
     pub family: String,
@@ -399,7 +399,7 @@ pub struct InspectReport {
     pub hot: Vec<HotKey>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct FamilyAcc {
     keys: u64,
     memory: crate::ops::stats::LogHistogram,
@@ -466,7 +466,11 @@ pub async fn inspect_pattern(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<InspectReport> {
-    let spec = ScanSpec::new(store, pattern, options.pace, stop, progress);
+    let spec = ScanSpec {
+        resume: &options.resume,
+        checkpoint: options.checkpoint.as_deref().map(|c| c as &dyn CursorSink),
+        ..ScanSpec::new(store, pattern, options.pace, stop, progress)
+    };
     // Under an LFU policy the server keeps access frequencies, not idle times.
     let lfu = match options.access {
         Some(_) => eviction_policy(store)
@@ -544,6 +548,19 @@ async fn eviction_policy(store: &Store) -> Option<String> {
     info.field("maxmemory_policy").map(String::from)
 }
 
+/// What a checkpoint keeps of an inspection's chain.
+#[derive(Serialize)]
+struct InspectFigures<'a> {
+    families: &'a Families,
+    hot: &'a [(u64, HotKey)],
+}
+
+#[derive(Deserialize)]
+struct SavedInspectFigures {
+    families: Families,
+    hot: Vec<(u64, HotKey)>,
+}
+
 struct InspectWork<'a> {
     options: &'a InspectOptions,
     families: Families,
@@ -569,7 +586,7 @@ fn shape(name: String) -> String {
 /// into their shapes (`user_7_posts`, `user_8_posts`… into `user_{n}_posts`), all of them at
 /// once, so every row stays exact; only if even the shapes are too many does the rest share
 /// one row.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Families {
     map: HashMap<String, FamilyAcc>,
     rolled_up: bool,
@@ -768,6 +785,23 @@ impl BatchWork for InspectWork<'_> {
     fn restarted(&mut self, _carried: u64) {
         self.families = Families::default();
         self.hot.clear();
+    }
+
+    fn figures(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(InspectFigures {
+            families: &self.families,
+            hot: &self.hot,
+        })
+        .ok()
+    }
+
+    fn resume(&mut self, figures: serde_json::Value) -> Result<()> {
+        let saved: SavedInspectFigures = serde_json::from_value(figures).map_err(|e| {
+            crate::error::Error::Usage(format!("checkpoint: its figures cannot be read ({e})"))
+        })?;
+        self.families.merge(saved.families);
+        self.hot.extend(saved.hot);
+        Ok(())
     }
 
     fn acted(&self) -> u64 {

@@ -183,6 +183,10 @@ pub async fn invalidate(
             .collect();
         b.save(store, &keys).await?;
     }
+    // Checked before the exact keys go, so that a refusal changes nothing.
+    if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
+        crate::conn::replicas::check(store).await?;
+    }
     let keys = delete_keys(store, &resolved.keys, dry_run, options.sweep.log.as_deref()).await?;
     // Each pattern gets its own report, also the one that failed and those after it, so that
     // what the earlier ones deleted is never lost with the error.

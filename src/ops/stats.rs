@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Sub-buckets per power of two: each bucket is about 4.4% wide, fine enough to see a TTL
 /// spike (3600 and 3800 land in different buckets) and to quote p50/p99 usefully.
 const SUB: f64 = 16.0;
 
 /// A log-scale histogram of positive integers (bytes, seconds).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LogHistogram {
     buckets: BTreeMap<i32, u64>,
     count: u64,
@@ -109,7 +109,7 @@ impl LogHistogram {
 /// Every tick is kept, so answers are exact; memory is 8 bytes per distinct tick that holds a
 /// key (never more than one entry per key), whatever the window: ticks arrive unsorted from
 /// the scan, are buffered, and are folded into sorted runs of `(tick, keys)` now and then.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExpiryWindows {
     tick_ms: u64,
     ticks_per_window: u64,

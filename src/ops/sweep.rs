@@ -326,6 +326,17 @@ pub(crate) async fn pass(
 /// sentinels) or a restart came after the walk or in its last moments: deletions made on a
 /// primary that was no longer one are lost with it, so the server that answers now is walked
 /// again from the start.
+/// The `run_id` of the (standalone) server a store reaches, when it says.
+async fn first_run_id(store: &Store) -> Option<String> {
+    match store.masters().await {
+        Ok(m) => match m.first() {
+            Some(node) => store.run_id(node).await,
+            None => None,
+        },
+        Err(_) => None,
+    }
+}
+
 async fn standalone_passes(
     store: &Store,
     pattern: &Glob,
@@ -342,14 +353,23 @@ async fn standalone_passes(
     };
     for n in 1..=MAX_PASSES {
         let opts = if n == 1 { options } else { &later };
+        // The cursors name the server they walked: the replica, with --scan-replica, where
+        // the primary is asked before the walk.
+        let primary = match options.pace.scan_replica {
+            true => Some(first_run_id(&current).await),
+            false => None,
+        };
         let report = walk(&current, pattern, opts, stop, progress, hook, None)
             .await?
             .report;
-        let walked: Vec<Option<String>> = report
-            .cursors
-            .iter()
-            .map(|c| c.identity.run_id.clone())
-            .collect();
+        let walked: Vec<Option<String>> = match primary {
+            Some(run) => vec![run],
+            None => report
+                .cursors
+                .iter()
+                .map(|c| c.identity.run_id.clone())
+                .collect(),
+        };
         let done = !report.complete || report.interrupted;
         let total = accumulate(&mut total, report, n);
         if done {
@@ -358,13 +378,7 @@ async fn standalone_passes(
         let Ok(fresh) = current.another().await else {
             return Ok(total.clone());
         };
-        let now = match fresh.masters().await {
-            Ok(m) => match m.first() {
-                Some(node) => fresh.run_id(node).await,
-                None => None,
-            },
-            Err(_) => None,
-        };
+        let now = first_run_id(&fresh).await;
         let same = now.is_none() || walked.iter().all(|w| w.is_none() || *w == now);
         if same {
             return Ok(total.clone());

@@ -1,6 +1,7 @@
 //! One chain of SCANs over (part of) one master's hash table: the request loop, its timing by
 //! the server's clock, and the overlap of one batch's replies with the next request.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
@@ -12,6 +13,7 @@ use super::governor::Governor;
 use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
 use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part, ScanSpec};
 use crate::error::{Error, Result};
+use crate::keys::glob::Glob;
 use crate::store::{Node, Store, sent_elsewhere};
 
 /// The connection for a standalone server's second chain, when two chains fit: not in a
@@ -39,6 +41,11 @@ pub(super) struct Chain<'a> {
     part: Part,
     start: u64,
     seam: Option<Arc<Seam>>,
+    /// What an earlier run counted before `start` (`--checkpoint`), for the chain's job.
+    pub(super) carried: Option<serde_json::Value>,
+    /// The replica this chain SCANs instead of the master (`--scan-replica`), on its own
+    /// socket.
+    scan_on: Option<(Store, Node)>,
 }
 
 impl Chain<'_> {
@@ -72,6 +79,22 @@ impl<'a> Chain<'a> {
             part,
             start,
             seam,
+            carried: None,
+            scan_on: None,
+        }
+    }
+
+    pub(super) fn scanning(self, replica: Option<(Store, Node)>) -> Self {
+        Chain {
+            scan_on: replica,
+            ..self
+        }
+    }
+
+    pub(super) fn carrying(self, figures: Option<serde_json::Value>) -> Self {
+        Chain {
+            carried: figures,
+            ..self
         }
     }
 }
@@ -88,6 +111,8 @@ pub(super) async fn scan_chain<W: BatchWork>(
     let mut store = chain.store.clone();
     let node = chain.node;
     let opened = store.direct(node).await;
+    // The replica whose hash table the chain walks, when it is not the master's.
+    let mut scan_link = chain.scan_on.clone();
     // The server process answering now (its run_id): it changes with a restart or a failover.
     let mut server_run = chain.identity.run_id.clone();
     // Transient faults retried since the last request that went through, and in all.
@@ -125,9 +150,21 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // it stopped: the caller reports them with the error instead of losing them.
     let result: Result<()> = async {
         let mut link = opened?;
-        // Our connection's CLIENT ID on this node: ids only grow within one server process,
-        // so a new connection with a lower one is talking to a restarted server.
-        let mut server_client = client_id(&link, node).await;
+        // Where the SCANs go: the master, or its replica.
+        macro_rules! scanned {
+            () => {
+                match &scan_link {
+                    Some((s, n)) => (s, n),
+                    None => (&link, node),
+                }
+            };
+        }
+        // Our connection's CLIENT ID on the scanned server: ids only grow within one server
+        // process, so a new connection with a lower one is talking to a restarted server.
+        let mut server_client = {
+            let (s, n) = scanned!();
+            client_id(s, n).await
+        };
         // A transient fault: wait (a stop ends the wait), take a new connection and send the
         // same request again: the same batch's job and the same SCAN cursor. Anything else,
         // or too many in a row, ends the chain with the fault.
@@ -153,14 +190,20 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 if let Ok(fresh) = store.another().await {
                     store = fresh;
                 }
+                if let Some((s, n)) = &scan_link
+                    && let Ok(fresh) = s.another().await
+                {
+                    scan_link = Some((fresh, n.clone()));
+                }
                 if let Ok(fresh) = store.direct(node).await {
                     link = fresh;
                     // A cursor means nothing to another server process: a restarted server
                     // is walked again from the start (deletions are idempotent).
                     // Known by its run_id where INFO is allowed (a failover to another server
                     // behind the same name, a restart), else by CLIENT IDs going backwards.
-                    let id = client_id(&link, node).await;
-                    let run = link.run_id(node).await;
+                    let (s, n) = scanned!();
+                    let id = client_id(s, n).await;
+                    let run = s.run_id(n).await;
                     let other_process = matches!((&server_run, &run), (Some(a), Some(b)) if a != b);
                     let restarted =
                         matches!((server_client, id), (Some(before), Some(now)) if now <= before);
@@ -207,13 +250,31 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 job = work.commands(&store, keys, &mut pipe);
             }
             let count = governor.count;
+            // The SCAN rides with the job, or goes alone to the replica the chain walks.
+            let mut scan_pipe = None;
             if scanning {
-                pipe.cmd("SCAN")
-                    .arg(cursor)
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor)
                     .arg("MATCH")
                     .arg(spec.pattern.as_bytes())
                     .arg("COUNT")
                     .arg(count);
+                match &scan_link {
+                    None => {
+                        pipe.add_command(scan);
+                    }
+                    Some(_) => {
+                        let mut p = redis::pipe();
+                        if timed {
+                            p.cmd("TIME");
+                        }
+                        p.add_command(scan);
+                        if timed {
+                            p.cmd("TIME");
+                        }
+                        scan_pipe = Some(p);
+                    }
+                }
             }
             if timed {
                 pipe.cmd("TIME");
@@ -238,7 +299,11 @@ pub(super) async fn scan_chain<W: BatchWork>(
             // The request's future borrows the connection: it lives in this block, so that a
             // retry can replace the connection afterwards.
             let replies = {
-                let mut round_trip = std::pin::pin!(link.node_pipeline(node, &pipe));
+                let to_node = job > 0 || scan_pipe.is_none();
+                let mut round_trip = std::pin::pin!(exchange(
+                    to_node.then_some((&link, node, &pipe)),
+                    scan_link.as_ref().zip(scan_pipe.as_ref()),
+                ));
                 // Queue the pipeline, then step aside so the connection's task writes it out: on our
                 // single-threaded runtime it would otherwise wait until the previous batch's replies
                 // have been worked through, and the server would wait with it.
@@ -268,9 +333,17 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 }
             };
             let rtt = sent.elapsed();
+            let replies = replies.map(|(main, scan)| {
+                let (mut replies, mut server) = untime(main, &mut timed);
+                if let Some(scan) = scan {
+                    let (scan, spent) = untime(scan, &mut timed);
+                    replies.extend(scan);
+                    server = server.max(spent);
+                }
+                (replies, server)
+            });
             if let Some(e) = late_fault {
-                if let (Ok(replies), Some(keys)) = (replies, pending.take()) {
-                    let (mut replies, _) = untime(replies, &mut timed);
+                if let (Ok((mut replies, _)), Some(keys)) = (replies, pending.take()) {
                     if scanning {
                         replies.pop();
                     }
@@ -298,7 +371,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     retry_or_fail!(e)
                 }
             };
-            let (mut replies, server) = untime(replies, &mut timed);
+            let (mut replies, server) = replies;
             let server = match server {
                 Some(server) => server,
                 None => {
@@ -321,7 +394,10 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 unprocessed_from = None;
             }
             // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
-            let scanned = match scan_reply.map(|r| link.value_on::<(u64, Vec<Vec<u8>>)>(node, r)) {
+            let (scan_store, scan_node) = scanned!();
+            let scanned = match scan_reply
+                .map(|r| scan_store.value_on::<(u64, Vec<Vec<u8>>)>(scan_node, r))
+            {
                 Some(Err(e)) => retry_or_fail!(e),
                 other => other.map(|r| r.unwrap_or_default()),
             };
@@ -341,11 +417,18 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 if recording && let Some(seam) = &odd_seam.0 {
                     recording = seam.record(&keys) && !finished;
                 }
-                if finished
-                    && chain.part == Part::Even
-                    && let Some(seam) = &chain.seam
-                {
-                    keys = seam.strip(keys).await;
+                if finished && chain.part == Part::Even {
+                    keys = match &chain.seam {
+                        Some(seam) => seam.strip(keys).await,
+                        // Resumed: the odd chain's record of its first keys went with the run
+                        // that made it, so the odd buckets this SCAN read are walked again.
+                        None => {
+                            let (s, n) = scanned!();
+                            let odd = odd_keys_until(s, n, spec.pattern, next, count).await?;
+                            keys.retain(|k| !odd.contains(k));
+                            keys
+                        }
+                    };
                 }
                 let n_found = keys.len() as u64;
                 let mut admitted = work.admit(keys);
@@ -365,11 +448,15 @@ pub(super) async fn scan_chain<W: BatchWork>(
             if let Some(sink) = spec.checkpoint {
                 let safe = unprocessed_from.or(pending_from).or(held_from);
                 let done = finished && safe.is_none() && unprocessed.is_none();
-                sink.record(&NodeCursor {
-                    cursor: if done { 0 } else { safe.unwrap_or(cursor) },
-                    finished: done,
-                    ..chain.cursor_at(node, 0, false)
-                });
+                sink.record(
+                    &NodeCursor {
+                        cursor: if done { 0 } else { safe.unwrap_or(cursor) },
+                        finished: done,
+                        ..chain.cursor_at(node, 0, false)
+                    },
+                    &|| work.figures(),
+                    false,
+                );
             }
             spec.progress.update(&counters.snapshot());
         }
@@ -393,9 +480,63 @@ pub(super) async fn scan_chain<W: BatchWork>(
     if result.is_ok()
         && let Some(sink) = spec.checkpoint
     {
-        sink.record(&end);
+        sink.record(&end, &|| work.figures(), true);
     }
     (work, end, result.err())
+}
+
+/// One request of a chain: its pipeline to the node (the job, and the SCAN unless it goes
+/// to a replica), and the SCAN to the replica, at the same time. The replies as sent, each
+/// with its TIME brackets.
+async fn exchange(
+    to_node: Option<(&Store, &Node, &redis::Pipeline)>,
+    to_replica: Option<(&(Store, Node), &redis::Pipeline)>,
+) -> Result<(Vec<Value>, Option<Vec<Value>>)> {
+    let main = async {
+        match to_node {
+            Some((s, n, p)) => s.node_pipeline(n, p).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let scan = async {
+        match to_replica {
+            Some(((s, n), p)) => s.node_pipeline(n, p).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (main, scan) = futures::join!(main, scan);
+    Ok((main?, scan?))
+}
+
+/// The keys matching `pattern` in the odd buckets before cursor `until` (all of them for 0):
+/// those an even chain's last SCAN may have read past the seam, which the odd chain walks.
+async fn odd_keys_until(
+    link: &Store,
+    node: &Node,
+    pattern: &Glob,
+    until: u64,
+    count: u32,
+) -> Result<HashSet<Vec<u8>>> {
+    let mut found = HashSet::new();
+    let mut cursor = 1u64;
+    loop {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern.as_bytes())
+            .arg("COUNT")
+            .arg(count);
+        let reply = link.node_pipeline(node, &pipe).await?;
+        let (next, keys): (u64, Vec<Vec<u8>>) =
+            link.value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))?;
+        found.extend(keys);
+        // SCAN's cursor, read backwards, only grows: past `until` is past the seam's reach.
+        if next == 0 || (until != 0 && next.reverse_bits() >= until.reverse_bits()) {
+            return Ok(found);
+        }
+        cursor = next;
+    }
 }
 
 /// How many of `keys` no longer exist (EXISTS, routed by slot); all of them when that

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use self::chain::{Chain, scan_chain, second_chain};
 use self::seam::Seam;
+use crate::conn::replicas;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::progress::{ProgressSink, ProgressUpdate};
@@ -56,6 +57,9 @@ pub struct Pace {
     /// Transient faults (a dropped connection, a timeout, LOADING…) retried in a row, with
     /// backoff and a new connection, before a chain gives up.
     pub retries: u32,
+    /// SCAN a replica of each master, and send only the commands for the keys found to the
+    /// master (`--scan-replica`).
+    pub scan_replica: bool,
 }
 
 impl Default for Pace {
@@ -64,6 +68,7 @@ impl Default for Pace {
             batch: BatchSize::default(),
             rate: None,
             retries: 5,
+            scan_replica: false,
         }
     }
 }
@@ -123,6 +128,18 @@ pub trait BatchWork: Send {
 
     /// How many keys the last `replies` acted on (for `--rate` and progress).
     fn acted(&self) -> u64;
+
+    /// What the job has counted so far, for a checkpoint to carry into a later run that goes
+    /// on from this chain's cursor (`inspect`, `ttl-audit`). The default: nothing to carry (a
+    /// sweep reports only what it did itself).
+    fn figures(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Go on from the figures an earlier run saved with this chain's cursor.
+    fn resume(&mut self, _figures: serde_json::Value) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Where a master's scan stopped (a new scan can start from here), and how it went.
@@ -151,6 +168,10 @@ pub struct NodeCursor {
     pub unconfirmed: u64,
     /// Time spent waiting on round trips; the rest of the scan's time was ours.
     pub waiting_ms: f64,
+    /// In a checkpoint: what the job had counted of the keys before `cursor` (`BatchWork::
+    /// figures`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<serde_json::Value>,
 }
 
 /// Who a master is: its cluster node id and config epoch (a failover or a slot moved changes
@@ -180,6 +201,7 @@ impl NodeCursor {
             retries: 0,
             unconfirmed: 0,
             waiting_ms: 0.0,
+            figures: None,
         }
     }
 }
@@ -286,8 +308,19 @@ pub struct ScanSpec<'a> {
 
 /// Where progress is kept for a later run (`--checkpoint`).
 pub trait CursorSink: Send + Sync {
-    /// A chain's cursor from which a walk would miss nothing (with `finished` once it is done).
-    fn record(&self, cursor: &NodeCursor);
+    /// A chain's cursor from which a walk would miss nothing (with `finished` once it is done),
+    /// and the job's figures of the keys before it, which the sink asks for when it keeps them
+    /// (they can cost more than a cursor to copy); `last`: the chain's final word.
+    fn record(
+        &self,
+        cursor: &NodeCursor,
+        figures: &dyn Fn() -> Option<serde_json::Value>,
+        last: bool,
+    );
+
+    /// What was kept of `node` no longer holds (another process answers there now, or it is
+    /// no longer a master): forget it, figures and all.
+    fn forget(&self, node: &str);
 }
 
 impl<'a> ScanSpec<'a> {
@@ -376,20 +409,55 @@ where
     }
     let mut sizes = Vec::with_capacity(nodes.len());
     let mut identities = Vec::with_capacity(nodes.len());
+    let mut replicas = Vec::with_capacity(nodes.len());
     for node in &nodes {
         sizes.push(spec.store.dbsize(node).await?);
         let master = map_before.as_ref().and_then(|m| m.master_at(node.addr()));
+        // A cursor walks the hash table of the server it was taken on: the replica's, when
+        // the SCANs go there.
+        let replica = match spec.pace.scan_replica {
+            true => Some(replicas::replica_for(spec.store, node).await?),
+            false => None,
+        };
+        let run_id = match &replica {
+            Some(r) => r.store.run_id(&r.node).await,
+            None => spec.store.run_id(node).await,
+        };
         identities.push(NodeIdentity {
             node_id: master.map(|m| m.id.clone()),
             epoch: master.map(|m| m.epoch).filter(|&e| e > 0),
-            run_id: spec.store.run_id(node).await,
+            run_id,
         });
+        replicas.push(replica);
     }
     let keyspace: u64 = sizes.iter().sum();
     spec.progress.begin(label, Some(keyspace));
     let counters = Arc::new(Counters::default());
     let mut chains = Vec::new();
-    for ((node, &size), identity) in nodes.iter().zip(&sizes).zip(&identities) {
+    // Chains an earlier run finished, whose figures count in this run's report.
+    let mut walked_before = Vec::new();
+    if let Some(sink) = spec.checkpoint
+        && spec.only.is_none()
+    {
+        // Saved for a node that is not a master here now: its keys are walked where they are.
+        for c in spec.resume {
+            if !nodes.iter().any(|n| n.addr() == c.node) {
+                sink.forget(&c.node);
+            }
+        }
+    }
+    for (((node, &size), identity), replica) in
+        nodes.iter().zip(&sizes).zip(&identities).zip(&replicas)
+    {
+        // Each chain SCANs on its own socket to the replica, as to the master.
+        let scan_on = async |first: bool| match replica {
+            Some(r) if first => Some((r.store.clone(), r.node.clone())),
+            Some(r) => Some((
+                r.store.another().await.unwrap_or_else(|_| r.store.clone()),
+                r.node.clone(),
+            )),
+            None => None,
+        };
         let (resumed, stale): (Vec<&NodeCursor>, Vec<&NodeCursor>) = spec
             .resume
             .iter()
@@ -401,10 +469,16 @@ where
                  it from the start",
                 node.addr()
             ));
+            if let Some(sink) = spec.checkpoint {
+                sink.forget(node.addr());
+            }
         }
         if !resumed.is_empty() {
-            // A resumed walk has lost its seam: the even chain's last batch may repeat a few
-            // keys the odd chain saw before the stop, as SCAN itself may.
+            for c in resumed.iter().filter(|c| c.finished && c.figures.is_some()) {
+                walked_before.push((node, (*c).clone()));
+            }
+            // A resumed walk has lost its seam: the even chain's last batch is checked
+            // against the odd buckets walked again (`chain::odd_keys_until`).
             let unfinished = resumed.into_iter().filter(|c| !c.finished);
             for (i, c) in unfinished.enumerate() {
                 // Each chain on its own socket, as when the walk began.
@@ -416,41 +490,36 @@ where
                         .await
                         .unwrap_or_else(|_| spec.store.clone()),
                 };
-                chains.push(Chain::new(
-                    conn, node, identity, size, c.part, c.cursor, None,
-                ));
+                chains.push(
+                    Chain::new(conn, node, identity, size, c.part, c.cursor, None)
+                        .carrying(c.figures.clone())
+                        .scanning(scan_on(i == 0).await),
+                );
             }
         } else if let Some(second) = second_chain(spec).await {
             let seam = Arc::new(Seam::default());
             let first = spec.store.clone();
-            chains.push(Chain::new(
-                first,
-                node,
-                identity,
-                size,
-                Part::Even,
-                0,
-                Some(seam.clone()),
-            ));
-            chains.push(Chain::new(
-                second,
-                node,
-                identity,
-                size,
-                Part::Odd,
-                1,
-                Some(seam),
-            ));
+            chains.push(
+                Chain::new(
+                    first,
+                    node,
+                    identity,
+                    size,
+                    Part::Even,
+                    0,
+                    Some(seam.clone()),
+                )
+                .scanning(scan_on(true).await),
+            );
+            chains.push(
+                Chain::new(second, node, identity, size, Part::Odd, 1, Some(seam))
+                    .scanning(scan_on(false).await),
+            );
         } else {
-            chains.push(Chain::new(
-                spec.store.clone(),
-                node,
-                identity,
-                size,
-                Part::All,
-                0,
-                None,
-            ));
+            chains.push(
+                Chain::new(spec.store.clone(), node, identity, size, Part::All, 0, None)
+                    .scanning(scan_on(true).await),
+            );
         }
     }
     // `--rate` is per master: chains on one master share it.
@@ -458,22 +527,31 @@ where
         .iter()
         .map(|c| chains.iter().filter(|o| o.node == c.node).count())
         .collect();
-    let runs = chains
-        .into_iter()
-        .zip(per_node)
-        .map(|(chain, siblings)| {
-            let work = make_work(chain.node);
-            let pace = Pace {
-                rate: spec.pace.rate.map(|r| r.div_ceil(siblings as u64)),
-                ..spec.pace
-            };
-            scan_chain(spec, chain, pace, work, counters.clone())
-        })
-        .collect::<Vec<_>>();
+    // Each chain's job, carrying on from what an earlier run counted before its cursor.
+    let resumed_work = |node: &Node, figures: Option<serde_json::Value>| -> Result<W> {
+        let mut work = make_work(node);
+        if let Some(f) = figures {
+            work.resume(f)?;
+        }
+        Ok(work)
+    };
+    let mut runs = Vec::with_capacity(chains.len());
+    for (mut chain, siblings) in chains.into_iter().zip(per_node) {
+        let work = resumed_work(chain.node, chain.carried.take())?;
+        let pace = Pace {
+            rate: spec.pace.rate.map(|r| r.div_ceil(siblings as u64)),
+            ..spec.pace
+        };
+        runs.push(scan_chain(spec, chain, pace, work, counters.clone()));
+    }
+    let mut work = Vec::with_capacity(runs.len() + walked_before.len());
+    let mut cursors = Vec::with_capacity(runs.len() + walked_before.len());
+    for (node, c) in walked_before {
+        work.push(resumed_work(node, c.figures.clone())?);
+        cursors.push(NodeCursor { figures: None, ..c });
+    }
     let results = futures::future::join_all(runs).await;
     spec.progress.end();
-    let mut work = Vec::with_capacity(results.len());
-    let mut cursors = Vec::with_capacity(results.len());
     let mut faults = Vec::new();
     for (w, c, fault) in results {
         if let Some(e) = fault {
