@@ -301,3 +301,123 @@ fn cold_and_hot_keys_per_family() {
     assert_eq!(d["hot"][0]["key"], "k:3");
     assert!(d["hot"][0]["frequency"].as_u64().unwrap() > 1);
 }
+
+/// The FastAPI boilerplate's keys put the user name first: one family per user by shape,
+/// one family per key shape once learned from the variety of names.
+fn boilerplate_users(c: &mut redis::Connection, users: usize) {
+    let mut pipe = redis::pipe();
+    for u in 0..users {
+        // Names, not numbers: the shape alone cannot tell them from words.
+        let name: String = format!("user{}", u)
+            .chars()
+            .map(|ch| match ch.to_digit(10) {
+                Some(d) => (b'a' + d as u8) as char,
+                None => ch,
+            })
+            .collect();
+        for p in 0..3 {
+            pipe.cmd("SET")
+                .arg(format!("{name}_post_cache:{p}"))
+                .arg("{}")
+                .arg("EX")
+                .arg(600)
+                .ignore();
+        }
+        pipe.cmd("SET")
+            .arg(format!("{name}_posts:page_1:items_per_page:10:{name}"))
+            .arg("[]")
+            .ignore();
+    }
+    pipe.cmd("SET")
+        .arg("recent_posts:global")
+        .arg("[]")
+        .ignore();
+    pipe.cmd("SET")
+        .arg("recent_users:global")
+        .arg("[]")
+        .ignore();
+    pipe.exec(c).unwrap();
+}
+
+#[test]
+fn families_are_learned_from_the_variety_of_user_names() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    boilerplate_users(&mut c, 400);
+    let run = || {
+        let out = cachectl(&r.url())
+            .args(["inspect", "-o", "json", "--top", "50"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        json_of(&out)
+    };
+    let doc = run();
+    let names: Vec<&str> = doc["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["family"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let posts = entry(&doc, "families", "family", "{s}_post_cache:{n}");
+    assert_eq!(posts["keys"], 1200);
+    assert_eq!(posts["with_ttl"], 1200);
+    assert_eq!(posts["examples"].as_array().unwrap().len(), 3);
+    for e in posts["examples"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("_post_cache:"), "{e}");
+    }
+    let pages = entry(
+        &doc,
+        "families",
+        "family",
+        "{s}_posts:page_{n}:items_per_page:{n}:{s}",
+    );
+    assert_eq!(pages["keys"], 400);
+    assert_eq!(pages["without_ttl"], 400);
+    // Two words in one place are two families, not a variable.
+    assert_eq!(
+        entry(&doc, "families", "family", "recent_posts:global")["keys"],
+        1
+    );
+    assert_eq!(
+        entry(&doc, "families", "family", "recent_users:global")["keys"],
+        1
+    );
+    // The same names run after run.
+    let again = run();
+    let mut a: Vec<_> = names.iter().map(|s| s.to_string()).collect();
+    let mut b: Vec<String> = again["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["family"].as_str().unwrap().to_string())
+        .collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+
+    // A dry run's groups fold the same way.
+    let out = cachectl(&r.url())
+        .args(["invalidate-pattern", "*_post_cache:*", "--dry-run", "-o", "json"])
+        .output()
+        .unwrap();
+    let dry = json_of(&out);
+    assert_eq!(dry["matched"], 1200);
+    assert_eq!(entry(&dry, "groups", "group", "{s}_post_cache")["keys"], 1200);
+
+    // A few users are a few families: not enough variety to call the name a variable.
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    boilerplate_users(&mut c, 4);
+    let doc = run();
+    assert_eq!(doc["families"].as_array().unwrap().len(), 4 * 2 + 2);
+
+    // Text output names a learned family's keys.
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    boilerplate_users(&mut c, 50);
+    cachectl(&r.url())
+        .args(["inspect"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("{s}_post_cache:{n}: e.g. "));
+}

@@ -443,3 +443,43 @@ fn one_spread_run_clears_a_cluster_several_windows_long() {
         doc["violations"]
     );
 }
+
+#[test]
+fn policies_name_learned_families() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let mut pipe = redis::pipe();
+    for u in [
+        "ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ida", "jon", "kim", "lou",
+    ] {
+        for p in 0..5 {
+            pipe.cmd("SET")
+                .arg(format!("{u}_post_cache:{p}"))
+                .arg("{}")
+                .ignore();
+        }
+        pipe.cmd("SET")
+            .arg(format!("{u}_profile"))
+            .arg("{}")
+            .arg("EX")
+            .arg(600)
+            .ignore();
+    }
+    pipe.exec(&mut c).unwrap();
+    let policy = r.dir().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - family: \"{s}_post_cache:{n}\"\n    require_ttl: true\n  - family: \"{s}_profile\"\n    ttl: { max: 5m }\n",
+    )
+    .unwrap();
+    let (code, doc) = audit_json(&r.url(), &["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, Some(4), "{doc}");
+    let missing = entry(&doc, "violations", "kind", "missing_ttl");
+    assert_eq!(missing["family"], "{s}_post_cache:{n}");
+    assert_eq!(missing["keys"], 60);
+    let above = entry(&doc, "violations", "kind", "ttl_above_max");
+    assert_eq!(above["family"], "{s}_profile");
+    assert_eq!(above["keys"], 12);
+    assert_eq!(doc["families"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(doc["unmatched"], 0);
+}

@@ -1,5 +1,9 @@
 //! Key families: a key's shape with its variable parts replaced, so that a report reads like
-//! the code that writes the keys: `user_42_posts:page_1` → `user_{n}_posts:page_{n}`.
+//! the code that writes the keys: `user_42_posts:page_1` → `user_{n}_posts:page_{n}`. A key's
+//! shape is found from the key alone; positions that hold a word (a user name) rather than a
+//! number are learned from the variety across keys (`learn`).
+
+use std::collections::{HashMap, HashSet};
 
 /// How keys are grouped in reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -108,6 +112,153 @@ pub fn group_of(key: &[u8], grouping: Grouping, depth: Option<usize>) -> String 
     }
 }
 
+/// Among names alike everywhere else, a position holding at least this many distinct values
+/// is a variable: `alice_post_cache:{n}` … `zoe_post_cache:{n}` are one family, while
+/// `recent_posts:global` and `recent_users:global` stay two.
+pub const LEARN_VARIETY: usize = 10;
+
+/// What a learned variable position reads as.
+pub const LEARNED: &str = "{s}";
+
+/// Separators keys are built with: a name is tokens between them.
+fn is_separator(c: char) -> bool {
+    matches!(c, '_' | '-' | '.' | '/' | '=' | '@' | '#' | ':')
+}
+
+/// A name's tokens, and its separators in order (the name's skeleton).
+fn tokens(name: &str) -> (Vec<&str>, String) {
+    let mut tokens = Vec::new();
+    let mut seps = String::new();
+    let mut start = 0;
+    for (i, c) in name.char_indices() {
+        if is_separator(c) {
+            tokens.push(&name[start..i]);
+            seps.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    tokens.push(&name[start..]);
+    (tokens, seps)
+}
+
+/// A word of the key itself, not a placeholder.
+fn is_literal(token: &str) -> bool {
+    let placeholder = token.starts_with('{') && token.ends_with('}');
+    !token.is_empty() && !placeholder
+}
+
+/// Families learned from the variety across names (families by shape, such as
+/// `alice_post_cache:{n}`), as log-template miners do for log lines: names with the same
+/// skeleton that agree everywhere but at a few positions, where at least `LEARN_VARIETY`
+/// distinct values occur, are one family with those positions `{s}`; a learned family keeps at
+/// least one word of its own. Returns the names that fold into a learned family, with it.
+/// The result depends only on the set of names, so names are stable from run to run.
+pub fn learn<'a>(names: impl IntoIterator<Item = &'a str>) -> HashMap<String, String> {
+    let mut by_skeleton: HashMap<(String, usize), Vec<Vec<&str>>> = HashMap::new();
+    for name in names {
+        let (t, seps) = tokens(name);
+        by_skeleton.entry((seps, t.len())).or_default().push(t);
+    }
+    let mut renames = HashMap::new();
+    for ((seps, n), group) in by_skeleton {
+        if group.len() < LEARN_VARIETY {
+            continue;
+        }
+        let varied = |members: &[&Vec<&str>], p: usize| {
+            let mut seen = HashSet::new();
+            members.iter().any(|t| {
+                seen.insert(t[p]);
+                seen.len() >= LEARN_VARIETY
+            })
+        };
+        let all: Vec<&Vec<&str>> = group.iter().collect();
+        let candidates: Vec<usize> = (0..n).filter(|&p| varied(&all, p)).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // Names alike outside the candidate positions.
+        let mut by_context: HashMap<Vec<&str>, Vec<&Vec<&str>>> = HashMap::new();
+        for t in &group {
+            let context = (0..n)
+                .filter(|p| !candidates.contains(p))
+                .map(|p| t[p])
+                .collect();
+            by_context.entry(context).or_default().push(t);
+        }
+        for (context, members) in by_context {
+            if members.len() < LEARN_VARIETY || !context.iter().any(|t| is_literal(t)) {
+                continue;
+            }
+            let variable: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&p| varied(&members, p))
+                .collect();
+            if variable.is_empty() {
+                continue;
+            }
+            for t in members {
+                let mut name = String::new();
+                let mut learned = String::new();
+                let mut seps = seps.chars();
+                for (p, token) in t.iter().enumerate() {
+                    name.push_str(token);
+                    learned.push_str(if variable.contains(&p) {
+                        LEARNED
+                    } else {
+                        token
+                    });
+                    if let Some(c) = seps.next() {
+                        name.push(c);
+                        learned.push(c);
+                    }
+                }
+                if name != learned {
+                    renames.insert(name, learned);
+                }
+            }
+        }
+    }
+    renames
+}
+
+/// Whether `family` falls under the family template `template` (a policy's `family:`): the
+/// same skeleton, and each token the same or, where the template says `{s}`, anything.
+pub fn falls_under(family: &str, template: &str) -> bool {
+    if family == template {
+        return true;
+    }
+    if !template.contains(LEARNED) {
+        return false;
+    }
+    let (f, fs) = tokens(family);
+    let (t, ts) = tokens(template);
+    fs == ts && f.len() == t.len() && f.iter().zip(&t).all(|(a, b)| a == b || *b == LEARNED)
+}
+
+/// Fold `map`'s entries into the families learned from its names (`learn`), merging the
+/// values of names that fold together.
+pub fn fold_learned<A>(
+    map: HashMap<String, A>,
+    mut merge: impl FnMut(&mut A, A),
+) -> HashMap<String, A> {
+    let renames = learn(map.keys().map(String::as_str));
+    if renames.is_empty() {
+        return map;
+    }
+    let mut out: HashMap<String, A> = HashMap::with_capacity(map.len());
+    for (name, value) in map {
+        let name = renames.get(&name).cloned().unwrap_or(name);
+        match out.entry(name) {
+            std::collections::hash_map::Entry::Occupied(mut e) => merge(e.get_mut(), value),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(value);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +295,49 @@ mod tests {
     fn first_segments() {
         assert_eq!(first_segment(b"user_7_posts:page_1"), "user_7_posts");
         assert_eq!(first_segment(b"all_categories"), "all_categories");
+    }
+
+    #[test]
+    fn families_are_learned_from_variety() {
+        let users = [
+            "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+            "mallory",
+        ];
+        let mut names: Vec<String> = Vec::new();
+        for u in users {
+            names.push(format!("{u}_post_cache:{{n}}"));
+            names.push(format!("{u}_posts:page_{{n}}:items_per_page:{{n}}:{u}"));
+        }
+        // Two families that differ in one word, and singletons with nothing in common.
+        names.push("recent_posts:global".into());
+        names.push("recent_users:global".into());
+        for w in users {
+            names.push(format!("{w}_{w}"));
+        }
+        let renames = learn(names.iter().map(String::as_str));
+        assert_eq!(renames["alice_post_cache:{n}"], "{s}_post_cache:{n}");
+        assert_eq!(
+            renames["bob_posts:page_{n}:items_per_page:{n}:bob"],
+            "{s}_posts:page_{n}:items_per_page:{n}:{s}"
+        );
+        assert!(!renames.contains_key("recent_posts:global"));
+        assert!(
+            !renames.contains_key("alice_alice"),
+            "a family keeps a word of its own"
+        );
+        // Too few to tell a variable from a handful of families.
+        let few: Vec<String> = users[..5]
+            .iter()
+            .map(|u| format!("{u}_post_cache:{{n}}"))
+            .collect();
+        assert!(learn(few.iter().map(String::as_str)).is_empty());
+    }
+
+    #[test]
+    fn templates_match_the_families_they_name() {
+        assert!(falls_under("alice_post_cache:{n}", "{s}_post_cache:{n}"));
+        assert!(falls_under("{s}_post_cache:{n}", "{s}_post_cache:{n}"));
+        assert!(!falls_under("alice_posts:{n}", "{s}_post_cache:{n}"));
+        assert!(!falls_under("alice_post_cache:{n}", "bob_post_cache:{n}"));
     }
 }

@@ -284,6 +284,9 @@ pub async fn audit(
             }
         }
     }
+    if options.grouper.learns() {
+        groups = learn_families(groups, window_ms, start_ms);
+    }
     // Fold every group's buffered expiries once, so that nothing below copies them.
     for acc in groups.values_mut() {
         acc.windows.compact();
@@ -635,6 +638,39 @@ impl BatchWork for AuditWork<'_> {
     fn acted(&self) -> u64 {
         self.last
     }
+}
+
+/// Groups whose families differ only where a word varies (a user name) as one family, rule by
+/// rule (`family::learn`); the expiry windows of a family's groups are united in one go.
+fn learn_families(
+    groups: HashMap<GroupKey, GroupAcc>,
+    window_ms: u64,
+    start_ms: u64,
+) -> HashMap<GroupKey, GroupAcc> {
+    let renames = crate::keys::family::learn(groups.keys().map(|(_, f)| f.as_str()));
+    if renames.is_empty() {
+        return groups;
+    }
+    let mut folded: HashMap<GroupKey, Vec<GroupAcc>> = HashMap::new();
+    for ((rule, family), acc) in groups {
+        let family = renames.get(&family).cloned().unwrap_or(family);
+        folded.entry((rule, family)).or_default().push(acc);
+    }
+    folded
+        .into_iter()
+        .map(|(key, mut parts)| {
+            if parts.len() == 1 {
+                return (key, parts.remove(0));
+            }
+            let mut acc = GroupAcc::new(window_ms, start_ms);
+            for p in &parts {
+                acc.merge_counts(p);
+            }
+            acc.windows =
+                ExpiryWindows::union(parts.iter().map(|p| &p.windows), window_ms, start_ms);
+            (key, acc)
+        })
+        .collect()
 }
 
 /// The name in `names` closest to `wanted` (edit distance), when it is close enough to be

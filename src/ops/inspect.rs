@@ -26,6 +26,8 @@ use crate::ttl::KeyTtl;
 /// Families tracked one by one before the rest are folded together.
 pub const MAX_FAMILIES: usize = 10_000;
 pub const OTHER_FAMILIES: &str = "(other families)";
+/// Example keys kept per family.
+const EXAMPLES: usize = 3;
 
 /// How keys are put into families.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +39,12 @@ pub struct Grouper {
 }
 
 impl Grouper {
+    /// Whether families are also learned across keys (`family::learn`): for inferred
+    /// families, not for first segments or a regex's groups, which name themselves.
+    pub fn learns(&self) -> bool {
+        self.grouping == Grouping::Family && self.regex.is_none()
+    }
+
     pub fn group(&self, key: &[u8]) -> String {
         if let Some(re) = &self.regex {
             let text = String::from_utf8_lossy(key);
@@ -371,6 +379,8 @@ pub struct FamilyReport {
     /// Under an LFU policy: the median access frequency (`OBJECT FREQ`, 0–255).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency_p50: Option<u64>,
+    /// A few of the family's keys, as found.
+    pub examples: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -410,6 +420,8 @@ struct FamilyAcc {
     idle: crate::ops::stats::LogHistogram,
     frequency: crate::ops::stats::LogHistogram,
     cold: u64,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 impl FamilyAcc {
@@ -429,6 +441,12 @@ impl FamilyAcc {
         self.idle.merge(&o.idle);
         self.frequency.merge(&o.frequency);
         self.cold += o.cold;
+        for k in &o.examples {
+            if self.examples.len() >= EXAMPLES {
+                break;
+            }
+            self.examples.push(k.clone());
+        }
     }
 
     fn report(&self, family: String, scale: f64, access: Option<&Access>) -> FamilyReport {
@@ -454,6 +472,7 @@ impl FamilyAcc {
                 .filter(|_| self.idle.count() > 0)
                 .map(|_| s(self.cold)),
             frequency_p50: self.frequency.quantile(0.5),
+            examples: self.examples.clone(),
         }
     }
 }
@@ -480,7 +499,7 @@ pub async fn inspect_pattern(
     };
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
-        families: Families::default(),
+        families: Families::new(options.grouper.learns()),
         last: 0,
         again: Vec::new(),
         lfu,
@@ -490,7 +509,7 @@ pub async fn inspect_pattern(
     let interrupted = outcome.interrupted();
     let complete = outcome.complete();
     let error = outcome.first_fault();
-    let mut all = Families::default();
+    let mut all = Families::new(options.grouper.learns());
     let mut hot = Vec::new();
     for w in outcome.work {
         all.merge(w.families);
@@ -500,7 +519,11 @@ pub async fn inspect_pattern(
     hot.sort_by(|a: &(u64, HotKey), b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     let hot: Vec<HotKey> = hot.into_iter().take(wanted).map(|(_, k)| k).collect();
     let access = options.access.as_ref();
-    let families = all.map;
+    // Families by shape that differ only where a word varies (a user name) are one.
+    let families = match all.learn {
+        true => family::fold_learned(all.map, |a, b| a.merge(&b)),
+        false => all.map,
+    };
     let scale = 1.0 / options.sample.unwrap_or(1.0);
     let mut total = FamilyAcc::default();
     for acc in families.values() {
@@ -590,13 +613,35 @@ fn shape(name: String) -> String {
 struct Families {
     map: HashMap<String, FamilyAcc>,
     rolled_up: bool,
+    /// Families were learned once the map filled up (`family::learn`).
+    #[serde(default)]
+    learned: bool,
+    /// Whether families are learned at all (`Grouper::learns`).
+    #[serde(skip)]
+    learn: bool,
 }
 
 impl Families {
+    fn new(learn: bool) -> Self {
+        Families {
+            learn,
+            ..Families::default()
+        }
+    }
+
     fn entry(&mut self, family: String) -> &mut FamilyAcc {
         let mut family = family;
         if !self.rolled_up && self.map.len() >= MAX_FAMILIES && !self.map.contains_key(&family) {
-            self.roll_up();
+            // First the families learned from the names so far (a family per user name
+            // folds into one); if that leaves the map still half full, their shapes.
+            if self.learn && !self.learned {
+                self.learned = true;
+                let map = std::mem::take(&mut self.map);
+                self.map = family::fold_learned(map, |a, b| a.merge(&b));
+            }
+            if self.map.len() >= MAX_FAMILIES / 2 {
+                self.roll_up();
+            }
         }
         if self.rolled_up {
             family = shape(family);
@@ -677,6 +722,9 @@ impl InspectWork<'_> {
         acc.memory.add(memory);
         if acc.biggest.as_ref().is_none_or(|(m, _)| memory > *m) {
             acc.biggest = Some((memory, keys::display(&key)));
+        }
+        if acc.examples.len() < EXAMPLES {
+            acc.examples.push(keys::display(&key));
         }
         match KeyTtl::from_pttl(pttl) {
             KeyTtl::Expires(ms) => acc.ttl.add(ms.div_ceil(1000)),
@@ -783,7 +831,7 @@ impl BatchWork for InspectWork<'_> {
     }
 
     fn restarted(&mut self, _carried: u64) {
-        self.families = Families::default();
+        self.families = Families::new(self.options.grouper.learns());
         self.hot.clear();
     }
 

@@ -140,7 +140,7 @@ impl Policy {
     pub fn rule_for(&self, key: &[u8], family: &str) -> Option<usize> {
         self.rules.iter().position(|r| match &r.selector {
             Selector::Glob(g) => g.is_match(key),
-            Selector::Family(f) => f == family,
+            Selector::Family(f) => crate::keys::family::falls_under(family, f),
         })
     }
 }

@@ -554,7 +554,11 @@ impl Groups {
     }
 
     fn summarise(self) -> Vec<GroupCount> {
-        let groups = self.literal.unwrap_or(self.shapes);
+        let groups = match self.literal {
+            Some(literal) => literal,
+            // Shapes that differ only where a word varies (a user name) are one group.
+            None => crate::keys::family::fold_learned(self.shapes, |a, b| *a += b),
+        };
         let mut out: Vec<GroupCount> = groups
             .into_iter()
             .map(|(group, keys)| GroupCount { group, keys })

@@ -3,6 +3,7 @@
 use std::io;
 
 use cachectl::keys;
+use cachectl::keys::family::LEARNED;
 use cachectl::ops::audit::{AuditReport, Headline};
 use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES, rfc3339};
 use cachectl::ops::remediate::{FixPlan, FixReport};
@@ -201,6 +202,16 @@ impl Renderer {
             }
         }
         self.print_table(&t)?;
+        // A learned family's name hides its words: a few of its keys say what it holds.
+        for f in r.families.iter().filter(|f| f.family.contains(LEARNED)) {
+            self.print(&format!(
+                "{}\n",
+                self.paint(
+                    &format!("{}: e.g. {}", f.family, f.examples.join(", ")),
+                    Style::Dim
+                )
+            ))?;
+        }
         if let Some(access) = r.access {
             self.access_report(r, access)?;
         }
