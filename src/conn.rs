@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 mod probe;
+pub mod raw;
 pub mod replicas;
 pub mod sentinel;
 pub mod targets;

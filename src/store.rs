@@ -189,6 +189,27 @@ impl Store {
         Ok((store, node))
     }
 
+    /// A raw connection (`conn::raw`) to `node`, or to the master holding `key` when no
+    /// master is named; `None` when there is no TCP address to dial (a Unix socket, a master
+    /// the slot map does not name).
+    pub(crate) async fn raw(
+        &self,
+        node: Option<&Node>,
+        key: &[u8],
+    ) -> Result<Option<crate::conn::raw::Raw>> {
+        if !self.is_cluster() {
+            return self.dialer.raw_server().await;
+        }
+        let node = match node {
+            Some(n) if matches!(n.route, NodeRoute::Address { .. }) => Some(n.clone()),
+            _ => self.owner_of(key).await,
+        };
+        match node.map(|n| n.route) {
+            Some(NodeRoute::Address { host, port }) => self.dialer.raw(&host, port).await,
+            _ => Ok(None),
+        }
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr

@@ -475,3 +475,197 @@ fn the_log_names_every_key_deleted_or_changed() {
     assert_eq!(lines.len(), 50);
     assert!(lines.iter().all(|l| l["op"] == "restore"));
 }
+
+/// A run of cachectl and the most memory it held (VmHWM, read while it runs), in KiB.
+fn peak_kib(url: &str, args: &[&str]) -> (std::process::Output, u64) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env("CACHECTL_URL", url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&status)
+                    && let Some(kib) = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                {
+                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    (out, peak.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// `n` bytes that do not compress, the same each time.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+const MIB: u64 = 1024;
+
+#[test]
+fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let value = noise(100 << 20);
+    redis::cmd("SET")
+        .arg("big:one")
+        .arg(&value)
+        .arg("EX")
+        .arg(3600)
+        .exec(&mut c)
+        .unwrap();
+    redis::cmd("SET")
+        .arg("big:small")
+        .arg("v")
+        .exec(&mut c)
+        .unwrap();
+    let file = r.dir().join("big.cbk");
+    let (out, backup_peak) = peak_kib(
+        &r.url(),
+        &["backup", "--pattern", "big:*", file.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Streamed from the socket to the file: never the whole value in memory.
+    assert!(backup_peak < 60 * MIB, "backup held {backup_peak} KiB");
+    redis::cmd("DEL")
+        .arg("big:one")
+        .arg("big:small")
+        .exec(&mut c)
+        .unwrap();
+    let (out, restore_peak) = peak_kib(&r.url(), &["restore", file.to_str().unwrap(), "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The record once, sent from where it lies (the client library held it 2.5 times).
+    assert!(restore_peak < 170 * MIB, "restore held {restore_peak} KiB");
+    let back: Vec<u8> = c.get("big:one").unwrap();
+    assert!(back == value, "the value came back byte for byte");
+    let ttl: i64 = c.ttl("big:one").unwrap();
+    assert!((3590..=3600).contains(&ttl), "{ttl}");
+    assert_eq!(c.get::<_, String>("big:small").unwrap(), "v");
+
+    // A sweep's backup streams it too, before the key goes.
+    let swept = r.dir().join("swept.cbk");
+    let (out, sweep_peak) = peak_kib(
+        &r.url(),
+        &[
+            "invalidate-pattern",
+            "big:*",
+            "--yes",
+            "--backup",
+            swept.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sweep_peak < 60 * MIB, "sweep held {sweep_peak} KiB");
+    assert_eq!(dbsize(&mut c), 0);
+    let (code, doc) = restore(&r.url(), &swept, &["--yes"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], 2);
+    let back: Vec<u8> = c.get("big:one").unwrap();
+    assert!(back == value);
+}
+
+#[test]
+fn large_values_stream_over_tls_with_a_password_and_a_database() {
+    let (r, ca) = Redis::start_tls();
+    let value = noise(3 << 20);
+    let url = format!("rediss://127.0.0.1:{}/3#insecure", r.port);
+    let mut c = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("s3cret")
+        .exec(&mut c)
+        .unwrap();
+    redis::cmd("AUTH").arg("s3cret").exec(&mut c).unwrap();
+    redis::cmd("SET")
+        .arg("tls:big")
+        .arg(&value)
+        .exec(&mut c)
+        .unwrap();
+    let target = format!("rediss://:s3cret@127.0.0.1:{}/3", r.port);
+    let file = r.dir().join("tls.cbk");
+    cachectl(&target)
+        .args(["backup", "--pattern", "tls:*", "--tls-ca"])
+        .arg(&ca)
+        .arg(&file)
+        .assert()
+        .success();
+    redis::cmd("DEL").arg("tls:big").exec(&mut c).unwrap();
+    cachectl(&target)
+        .arg("restore")
+        .arg(&file)
+        .args(["--yes", "--tls-ca"])
+        .arg(&ca)
+        .assert()
+        .success();
+    let back: Vec<u8> = c.get("tls:big").unwrap();
+    assert!(back == value, "restored into database 3 over TLS");
+}
+
+#[test]
+fn large_values_cross_a_cluster() {
+    let cluster = Cluster::shared();
+    let mut c = cluster.conn();
+    let values: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| (format!("bigc:{i}"), noise((2 << 20) + i)))
+        .collect();
+    for (k, v) in &values {
+        redis::cmd("SET").arg(k).arg(v).exec(&mut c).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.cbk");
+    cachectl(&cluster.url())
+        .args(["invalidate-pattern", "bigc:*", "--yes", "--backup"])
+        .arg(&file)
+        .assert()
+        .success();
+    for (k, _) in &values {
+        assert!(!c.exists::<_, bool>(k).unwrap());
+    }
+    let (code, doc) = restore(&cluster.url(), &file, &["--yes"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], 4);
+    for (k, v) in &values {
+        let back: Vec<u8> = c.get(k).unwrap();
+        assert!(back == *v, "{k}");
+    }
+}

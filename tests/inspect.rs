@@ -399,12 +399,21 @@ fn families_are_learned_from_the_variety_of_user_names() {
 
     // A dry run's groups fold the same way.
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "*_post_cache:*", "--dry-run", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "*_post_cache:*",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let dry = json_of(&out);
     assert_eq!(dry["matched"], 1200);
-    assert_eq!(entry(&dry, "groups", "group", "{s}_post_cache")["keys"], 1200);
+    assert_eq!(
+        entry(&dry, "groups", "group", "{s}_post_cache")["keys"],
+        1200
+    );
 
     // A few users are a few families: not enough variety to call the name a variable.
     redis::cmd("FLUSHALL").exec(&mut c).unwrap();

@@ -14,7 +14,7 @@
 //! holds one batch at a time.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -109,6 +109,46 @@ impl Writer {
         self.sync()
     }
 
+    /// Append one record whose `len`-byte payload is read from `payload` as it is written,
+    /// in a frame of its own, and flush it to disk: a value larger than memory should hold
+    /// goes through in pieces. If the payload falls short, the partial frame is taken back
+    /// and the file is as it was.
+    pub fn append_streamed(
+        &mut self,
+        key: &[u8],
+        expires_at_ms: Option<i64>,
+        len: usize,
+        payload: &mut impl Read,
+    ) -> Result<()> {
+        self.file.flush().map_err(|e| self.err(e))?;
+        let start = self
+            .file
+            .get_mut()
+            .stream_position()
+            .map_err(|e| self.err(e))?;
+        let written = self.frame(|enc| {
+            write_record_head(enc, key, expires_at_ms, len)?;
+            let copied = std::io::copy(&mut payload.take(len as u64), enc)?;
+            if copied != len as u64 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the value was cut short",
+                ));
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            let _ = self.file.flush();
+            let file = self.file.get_mut();
+            let _ = file.set_len(start);
+            let _ = file.seek(std::io::SeekFrom::Start(start));
+            return Err(e);
+        }
+        self.keys += 1;
+        self.batches += 1;
+        self.sync()
+    }
+
     /// Write the end marker: a reader that finds it knows nothing was cut off.
     pub fn finish(mut self) -> Result<u64> {
         let end = serde_json::json!({"keys": self.keys, "batches": self.batches});
@@ -150,14 +190,24 @@ impl Writer {
 }
 
 fn write_record(w: &mut impl Write, r: &Record) -> std::io::Result<()> {
+    write_record_head(w, &r.key, r.expires_at_ms, r.payload.len())?;
+    w.write_all(&r.payload)
+}
+
+/// A record up to its payload, which follows.
+fn write_record_head(
+    w: &mut impl Write,
+    key: &[u8],
+    expires_at_ms: Option<i64>,
+    payload_len: usize,
+) -> std::io::Result<()> {
     let len =
         |n: usize| u32::try_from(n).map_err(|_| std::io::Error::other("a key or value over 4 GiB"));
     w.write_all(&[RECORD])?;
-    w.write_all(&len(r.key.len())?.to_le_bytes())?;
-    w.write_all(&r.key)?;
-    w.write_all(&r.expires_at_ms.unwrap_or(-1).to_le_bytes())?;
-    w.write_all(&len(r.payload.len())?.to_le_bytes())?;
-    w.write_all(&r.payload)
+    w.write_all(&len(key.len())?.to_le_bytes())?;
+    w.write_all(key)?;
+    w.write_all(&expires_at_ms.unwrap_or(-1).to_le_bytes())?;
+    w.write_all(&len(payload_len)?.to_le_bytes())
 }
 
 /// Reads a backup one batch at a time.
@@ -363,6 +413,39 @@ mod tests {
             vec![rec(b"a", Some(1), b"x"), rec(b"\xff\n", None, b"")],
             vec![rec(b"", Some(i64::MAX), &[7; 5000])],
         ]
+    }
+
+    #[test]
+    fn a_streamed_value_cut_short_is_taken_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b");
+        let mut w = Writer::create(&path, &header()).unwrap();
+        let big = vec![9u8; 300_000];
+        w.append_streamed(b"big", Some(5), big.len(), &mut big.as_slice())
+            .unwrap();
+        // Half the promised bytes, then nothing: an error, and the file as it was.
+        let half = &big[..150_000];
+        assert!(
+            w.append_streamed(b"cut", None, big.len(), &mut &half[..])
+                .is_err()
+        );
+        w.append(&sample()[0]).unwrap();
+        assert_eq!(w.finish().unwrap(), 3);
+        let mut r = Reader::open(&path).unwrap();
+        let mut keys = Vec::new();
+        while let Some(batch) = r.next_batch().unwrap() {
+            for rec in batch {
+                if rec.key == b"big" {
+                    assert_eq!(rec.payload, big);
+                    assert_eq!(rec.expires_at_ms, Some(5));
+                }
+                keys.push(rec.key);
+            }
+        }
+        assert_eq!(
+            keys,
+            vec![b"big".to_vec(), b"a".to_vec(), b"\xff\n".to_vec()]
+        );
     }
 
     fn write(path: &Path) -> Vec<u8> {

@@ -4,6 +4,7 @@
 
 pub mod format;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,10 +13,11 @@ use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
 
 pub use self::format::{Header, Reader, Record, Writer};
+use crate::conn::raw::{Head, Raw};
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::ops::inspect::now_ms;
-use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
 use crate::ops::sweep::BeforeDelete;
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
@@ -23,6 +25,9 @@ use crate::store::{Node, Store, sent_elsewhere};
 
 /// Keys per DUMP request: about half a millisecond of server time for small cache values.
 const DUMP_CHUNK: usize = 100;
+/// Values larger than this go from the socket to the file in pieces of this size, never
+/// whole in memory.
+pub const STREAM_OVER: usize = 1 << 20;
 
 /// A backup being written, shared by every chain of a command.
 pub struct Backup {
@@ -32,6 +37,8 @@ pub struct Backup {
     finished: std::sync::atomic::AtomicU64,
     /// `PEXPIRETIME` is unknown to the server (before Redis 7.0): `PTTL` and our clock instead.
     no_expiretime: AtomicBool,
+    /// Raw connections (`conn::raw`) by master, kept between batches.
+    raw: Mutex<HashMap<String, Vec<Raw>>>,
 }
 
 impl std::fmt::Debug for Backup {
@@ -57,24 +64,199 @@ impl Backup {
             finished: Default::default(),
             writer: Arc::new(Mutex::new(Some(Writer::create(path, &header)?))),
             no_expiretime: AtomicBool::new(false),
+            raw: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Read `keys` (anywhere in a cluster) and append the ones that exist, flushed to disk.
-    pub async fn save(&self, store: &Store, keys: &[Vec<u8>]) -> Result<()> {
+    /// Read `keys` (found on `node`, when known; anywhere in a cluster) and append the ones
+    /// that exist, flushed to disk; returns how many were written.
+    pub async fn save(&self, store: &Store, node: Option<&Node>, keys: &[Vec<u8>]) -> Result<u64> {
         if keys.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         // SCAN may return a key twice; one record each is enough.
         let mut seen = std::collections::HashSet::with_capacity(keys.len());
         let keys: Vec<Vec<u8>> = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
         let mut records = Vec::with_capacity(keys.len());
+        let mut streamed = 0;
         // One request per chunk, one after another: a request of DUMPs holds the server
         // like any other, and must stay within a sweep's latency budget.
         for chunk in keys.chunks(DUMP_CHUNK) {
-            records.extend(self.dump(store, chunk).await?);
+            match self.dump_raw(store, node, chunk).await? {
+                Some((got, n, elsewhere)) => {
+                    records.extend(got);
+                    streamed += n;
+                    // Sent elsewhere (a slot that moved): the client follows redirections.
+                    if !elsewhere.is_empty() {
+                        records.extend(self.dump(store, &elsewhere).await?);
+                    }
+                }
+                None => records.extend(self.dump(store, chunk).await?),
+            }
         }
-        self.write(records).await
+        let n = records.len() as u64 + streamed;
+        self.write(records).await?;
+        Ok(n)
+    }
+
+    /// DUMP `keys` over a raw connection to their master: values up to `STREAM_OVER` come
+    /// back as records, larger ones go from the socket to the file in pieces (counted);
+    /// keys the server sent elsewhere are handed back. `None` when no raw connection can be
+    /// made (a Unix socket).
+    async fn dump_raw(
+        &self,
+        store: &Store,
+        node: Option<&Node>,
+        keys: &[Vec<u8>],
+    ) -> Result<Option<(Vec<Record>, u64, Vec<Vec<u8>>)>> {
+        if keys.is_empty() {
+            return Ok(Some(Default::default()));
+        }
+        let pool = node.map(|n| n.addr().to_string());
+        let pooled = pool.as_ref().and_then(|addr| {
+            let mut raw = self.raw.lock().unwrap_or_else(|p| p.into_inner());
+            raw.get_mut(addr).and_then(Vec::pop)
+        });
+        let mut raw = match pooled {
+            Some(r) => r,
+            None => match store.raw(node, &keys[0]).await? {
+                Some(r) => r,
+                None => return Ok(None),
+            },
+        };
+        let expiry = if self.no_expiretime.load(Ordering::Relaxed) {
+            "PTTL"
+        } else {
+            "PEXPIRETIME"
+        };
+        for k in keys {
+            raw.queue(&[expiry.as_bytes(), k]).await?;
+            raw.queue(&[b"DUMP", k]).await?;
+        }
+        raw.flush().await?;
+        let now = now_ms() as i64;
+        let mut records = Vec::new();
+        let mut streamed = 0;
+        let mut elsewhere = Vec::new();
+        let mut no_expiretime = false;
+        for key in keys {
+            let when = raw.value().await?;
+            let len = match raw.head().await? {
+                Head::Bulk(n) => n,
+                // Gone since the scan found it: nothing to back up, nothing to delete.
+                Head::Value(Value::Nil) => continue,
+                Head::Value(Value::ServerError(e)) if sent_elsewhere(&e) => {
+                    elsewhere.push(key.clone());
+                    continue;
+                }
+                Head::Value(Value::ServerError(e)) => {
+                    return Err(Error::redis(raw.addr(), e.into()));
+                }
+                Head::Value(other) => {
+                    return Err(Error::Protocol {
+                        addr: raw.addr().to_string(),
+                        command: "DUMP",
+                        detail: format!("unexpected reply {other:?}"),
+                    });
+                }
+            };
+            // The expiry, or why the key is asked again through the client instead.
+            let usable = match &when {
+                // A server without PEXPIRETIME (before 7.0): asked again with PTTL.
+                Value::ServerError(e) if expiry == "PEXPIRETIME" && e.code() == "ERR" => {
+                    no_expiretime = true;
+                    None
+                }
+                Value::ServerError(e) if sent_elsewhere(e) => None,
+                Value::ServerError(e) => return Err(Error::redis(raw.addr(), e.clone().into())),
+                v => Some(redis::from_redis_value_ref::<i64>(v).unwrap_or(-2)),
+            };
+            let expires_at_ms = match (expiry, usable) {
+                (_, None) => {
+                    raw.skip(len).await?;
+                    elsewhere.push(key.clone());
+                    continue;
+                }
+                // Expired between the two questions.
+                (_, Some(-2)) => {
+                    raw.skip(len).await?;
+                    continue;
+                }
+                (_, Some(-1)) => None,
+                ("PTTL", Some(ms)) => Some(now + ms),
+                (_, Some(at)) => Some(at),
+            };
+            if len <= STREAM_OVER {
+                let mut payload = vec![0u8; len];
+                raw.read_exact(&mut payload).await?;
+                raw.end_bulk().await?;
+                records.push(Record {
+                    key: key.clone(),
+                    expires_at_ms,
+                    payload,
+                });
+            } else {
+                self.stream(&mut raw, key, expires_at_ms, len).await?;
+                raw.end_bulk().await?;
+                streamed += 1;
+            }
+        }
+        if no_expiretime {
+            self.no_expiretime.store(true, Ordering::Relaxed);
+        }
+        if let Some(addr) = pool {
+            let mut pooled = self.raw.lock().unwrap_or_else(|p| p.into_inner());
+            pooled.entry(addr).or_default().push(raw);
+        }
+        Ok(Some((records, streamed, elsewhere)))
+    }
+
+    /// One large value, from the socket to the file in pieces: a task off the async threads
+    /// writes its frame while the pieces arrive, a few at a time.
+    async fn stream(
+        &self,
+        raw: &mut Raw,
+        key: &[u8],
+        expires_at_ms: Option<i64>,
+        len: usize,
+    ) -> Result<()> {
+        const PIECE: usize = 256 * 1024;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        let writer = self.writer.clone();
+        let key = key.to_vec();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut input = Pieces {
+                rx,
+                piece: Vec::new(),
+                at: 0,
+            };
+            let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+            match w.as_mut() {
+                Some(w) => w.append_streamed(&key, expires_at_ms, len, &mut input),
+                None => Ok(()),
+            }
+        });
+        let mut left = len;
+        let mut read = Ok(());
+        while left > 0 {
+            let mut piece = vec![0u8; left.min(PIECE)];
+            if let Err(e) = raw.read_exact(&mut piece).await {
+                read = Err(e);
+                break;
+            }
+            left -= piece.len();
+            if tx.send(piece).await.is_err() {
+                break;
+            }
+        }
+        // A piece missing makes the writer take its frame back.
+        drop(tx);
+        let written = task.await.map_err(|e| Error::Io {
+            context: format!("backup {}", self.path.display()),
+            error: std::io::Error::other(e),
+        })?;
+        read?;
+        written
     }
 
     /// `append` off the async threads: flushing to disk takes milliseconds, and the other
@@ -178,9 +360,10 @@ impl BeforeDelete for Backup {
     fn before_delete<'a>(
         &'a self,
         store: &'a Store,
+        node: &'a Node,
         keys: &'a [Vec<u8>],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.save(store, keys))
+        Box::pin(async move { self.save(store, Some(node), keys).await.map(|_| ()) })
     }
 }
 
@@ -220,17 +403,11 @@ pub async fn backup(
     progress: &dyn ProgressSink,
 ) -> Result<BackupReport> {
     let backup = Backup::create(path, store, "backup", &pattern.to_string()).await?;
-    // The commands are chosen once, before the scan: a chain cannot stop to ask.
-    let probe = store
-        .query::<Value>(redis::cmd("PEXPIRETIME").arg("cachectl:probe"))
-        .await;
-    let expiry = if probe.is_ok() { "PEXPIRETIME" } else { "PTTL" };
     let spec = ScanSpec::new(store, pattern, pace, stop, progress);
     let outcome = scan::scan(&spec, "backing up", |_| DumpWork {
         backup: &backup,
-        expiry,
+        saved: 0,
         last: 0,
-        again: Vec::new(),
     })
     .await;
     let keys = backup.finish()?;
@@ -254,9 +431,9 @@ pub async fn backup(
 
 struct DumpWork<'a> {
     backup: &'a Backup,
-    expiry: &'static str,
+    /// Keys the last `before_send` wrote, counted when its batch is answered.
+    saved: u64,
     last: u64,
-    again: Vec<Vec<u8>>,
 }
 
 impl BatchWork for DumpWork<'_> {
@@ -264,50 +441,49 @@ impl BatchWork for DumpWork<'_> {
         keys
     }
 
-    fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
-        for k in keys {
-            pipe.cmd("DUMP").arg(k).cmd(self.expiry).arg(k);
-        }
-        keys.len() * 2
+    /// The batch's DUMPs go over a raw connection of their own (`Backup::save`), so that a
+    /// large value streams to the file instead of passing whole through the client.
+    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
+        self.saved = self.backup.save(store, Some(node), keys).await?;
+        Ok(())
     }
 
-    fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()> {
-        let now = now_ms() as i64;
-        let mut replies = replies;
-        let mut records = Vec::with_capacity(keys.len());
-        for (key, pair) in keys.into_iter().zip(replies.chunks_exact_mut(2)) {
-            if pair
-                .iter()
-                .any(|v| matches!(v, Value::ServerError(e) if sent_elsewhere(e)))
-            {
-                self.again.push(key);
-                continue;
-            }
-            for v in pair.iter() {
-                check_reply(node, v)?;
-            }
-            let (dump, when) = pair.split_at_mut(1);
-            if let Some(r) = record(key, &mut dump[0], &when[0], self.expiry, now) {
-                records.push(r);
-            }
-        }
-        self.last = records.len() as u64;
-        self.backup.append(&records)
+    fn commands(&mut self, _store: &Store, _keys: &[Vec<u8>], _pipe: &mut Pipeline) -> usize {
+        0
     }
 
-    async fn follow_up(&mut self, store: &Store, _retries: u32, _stop: &Stop) -> Result<()> {
-        if self.again.is_empty() {
-            return Ok(());
-        }
-        let keys = std::mem::take(&mut self.again);
-        let n = keys.len() as u64;
-        self.backup.save(store, &keys).await?;
-        self.last += n;
+    fn replies(&mut self, _node: &Node, _keys: Vec<Vec<u8>>, _replies: Vec<Value>) -> Result<()> {
+        self.last = std::mem::take(&mut self.saved);
         Ok(())
     }
 
     fn acted(&self) -> u64 {
         self.last
+    }
+}
+
+/// Pieces of a value as they arrive, read as one stream (`Writer::append_streamed`).
+struct Pieces {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    piece: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.piece.len() {
+            match self.rx.blocking_recv() {
+                Some(p) => {
+                    self.piece = p;
+                    self.at = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

@@ -175,17 +175,17 @@ pub async fn invalidate(
         let proposal = propose(store, resolved, options, stop, progress).await?;
         guard::authorise(&proposal, &options.guards, confirm, stop).await?;
     }
+    // Checked before the exact keys go, so that a refusal changes nothing.
+    if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
+        crate::conn::replicas::check(store).await?;
+    }
     if let Some(b) = backup.filter(|_| !dry_run) {
         let keys: Vec<Vec<u8>> = resolved
             .keys
             .iter()
             .map(|k| k.as_bytes().to_vec())
             .collect();
-        b.save(store, &keys).await?;
-    }
-    // Checked before the exact keys go, so that a refusal changes nothing.
-    if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
-        crate::conn::replicas::check(store).await?;
+        b.save(store, None, &keys).await?;
     }
     let keys = delete_keys(store, &resolved.keys, dry_run, options.sweep.log.as_deref()).await?;
     // Each pattern gets its own report, also the one that failed and those after it, so that

@@ -301,7 +301,7 @@ impl BatchWork for FixWork<'_> {
                 .filter(|(_, c)| !matches!(c, Change::SetTtl(0)))
                 .map(|(k, _)| k.clone())
                 .collect();
-            backup.save(store, &changing).await?;
+            backup.save(store, Some(node), &changing).await?;
         }
         self.planned.push_back(planned);
         Ok(())

@@ -243,20 +243,43 @@ async fn apply(
     if todo.is_empty() {
         return Ok(());
     }
-    // Each record gives way to its command as it is built: a 100 MB value is not held twice
-    // over while the batch is sent.
+    // Each record gives way to its command as it is built; a large value goes over a raw
+    // connection straight from the record (the client would copy it into its command, and
+    // that into its write buffer), so a 100 MB value is held once.
     let mut sent = Vec::with_capacity(todo.len());
     let mut cmds = Vec::with_capacity(todo.len());
+    let mut direct: Vec<Option<redis::Value>> = Vec::with_capacity(todo.len());
     for r in todo {
+        if !options.dry_run && r.payload.len() > crate::backup::STREAM_OVER {
+            let reply = restore_raw(store, &r, options.replace).await?;
+            direct.push(reply.clone());
+            if reply.is_none() {
+                cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
+            }
+            sent.push((r.rdb_version(), r.key));
+            continue;
+        }
         let cmd = if options.dry_run {
             redis::cmd("EXISTS").arg(&r.key).clone()
         } else {
             restore_cmd(&r, options.replace)
         };
         cmds.push((r.key.clone(), cmd));
+        direct.push(None);
         sent.push((r.rdb_version(), r.key));
     }
-    let replies = store.per_key(cmds).await?;
+    let mut through_client = match cmds.is_empty() {
+        true => Vec::new(),
+        false => store.per_key(cmds).await?,
+    }
+    .into_iter();
+    let replies: Vec<redis::Value> = direct
+        .into_iter()
+        .map(|d| {
+            d.or_else(|| through_client.next())
+                .unwrap_or(redis::Value::Nil)
+        })
+        .collect();
     let mut restored = Vec::new();
     for ((version, key), reply) in sent.iter().zip(replies) {
         let (outcome, error) = match reply {
@@ -310,6 +333,24 @@ async fn apply(
         }))?;
     }
     Ok(())
+}
+
+/// RESTORE one record over a raw connection to its key's master; `None` when there is none
+/// to make, or the server sent the key elsewhere (the client then follows).
+async fn restore_raw(store: &Store, r: &Record, replace: bool) -> Result<Option<redis::Value>> {
+    let Some(mut raw) = store.raw(None, &r.key).await? else {
+        return Ok(None);
+    };
+    let at = r.expires_at_ms.unwrap_or(0).to_string();
+    let mut args: Vec<&[u8]> = vec![b"RESTORE", &r.key, at.as_bytes(), &r.payload, b"ABSTTL"];
+    if replace {
+        args.push(b"REPLACE");
+    }
+    let reply = raw.call(&args).await?;
+    Ok(match &reply {
+        redis::Value::ServerError(e) if crate::store::sent_elsewhere(e) => None,
+        _ => Some(reply),
+    })
 }
 
 fn note(

@@ -66,9 +66,11 @@ pub struct SweepOptions {
 /// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
 /// sweep before that batch is deleted.
 pub trait BeforeDelete: Send + Sync {
+    /// `keys` were found on `node`.
     fn before_delete<'a>(
         &'a self,
         store: &'a Store,
+        node: &'a Node,
         keys: &'a [Vec<u8>],
     ) -> BoxFuture<'a, Result<()>>;
 }
@@ -686,9 +688,9 @@ impl BatchWork for SweepWork<'_> {
         std::mem::take(&mut self.held)
     }
 
-    async fn before_send(&mut self, store: &Store, _node: &Node, keys: &[Vec<u8>]) -> Result<()> {
+    async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
         match self.hook {
-            Some(hook) => hook.before_delete(store, keys).await,
+            Some(hook) => hook.before_delete(store, node, keys).await,
             None => Ok(()),
         }
     }
