@@ -159,7 +159,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__backup)
-            opts="-p -o -v -h --pattern --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-p -o -v -h --pattern --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +187,10 @@ _cachectl() {
                     ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -W "string list set zset hash stream" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -619,7 +623,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__inspect)
-            opts="-o -v -h --no-preview --pattern --top --cold --hot --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-o -v -h --no-preview --pattern --top --cold --hot --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +681,10 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --type)
+                    COMPREPLY=($(compgen -W "string list set zset hash stream" -- "${cur}"))
+                    return 0
+                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -729,7 +737,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate)
-            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --prefix --id --extra --var --pattern --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -799,6 +807,10 @@ _cachectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --type)
+                    COMPREPLY=($(compgen -W "string list set zset hash stream" -- "${cur}"))
+                    return 0
+                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -851,7 +863,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__invalidate__subcmd__pattern)
-            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --yes --dry-run --exclude --protect --max-keys --show --backup --log --checkpoint --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -899,6 +911,10 @@ _cachectl() {
                     ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -W "string list set zset hash stream" -- "${cur}"))
                     return 0
                     ;;
                 --url)
@@ -1155,7 +1171,7 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --checkpoint --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1235,6 +1251,10 @@ _cachectl() {
                     ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -W "string list set zset hash stream" -- "${cur}"))
                     return 0
                     ;;
                 --url)

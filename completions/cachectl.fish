@@ -112,6 +112,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l count -
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l type -d 'Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)' -r -f -a "string\t''
+list\t''
+set\t''
+zset\t''
+hash\t''
+stream\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -142,6 +148,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l type -d 'Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)' -r -f -a "string\t''
+list\t''
+set\t''
+zset\t''
+hash\t''
+stream\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -200,6 +212,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l count -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l type -d 'Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)' -r -f -a "string\t''
+list\t''
+set\t''
+zset\t''
+hash\t''
+stream\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -240,6 +258,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l count -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l type -d 'Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)' -r -f -a "string\t''
+list\t''
+set\t''
+zset\t''
+hash\t''
+stream\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -265,6 +289,12 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l count -d 'F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l rate -d 'Act on at most N keys per second per master' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l retries -d 'Retry a dropped connection, a timeout or a loading/failing-over server this many times in a row (with backoff, on a new connection) before giving up; each retry is said under --verbose' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l type -d 'Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)' -r -f -a "string\t''
+list\t''
+set\t''
+zset\t''
+hash\t''
+stream\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F

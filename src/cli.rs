@@ -380,6 +380,20 @@ pub struct PaceArgs {
     /// master, which then serves none of the scanning
     #[arg(long)]
     pub scan_replica: bool,
+
+    /// Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)
+    #[arg(long = "type", value_name = "TYPE", value_enum)]
+    pub only_type: Option<KeyTypeArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    String,
+    List,
+    Set,
+    Zset,
+    Hash,
+    Stream,
 }
 
 /// How keys are grouped into families, and which keys are looked at.

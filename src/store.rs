@@ -35,6 +35,8 @@ pub struct Store {
     conn: Conn,
     addr: Arc<str>,
     delete_verb: Arc<OnceCell<&'static str>>,
+    /// Which commands the server knows, as asked (`has_command`).
+    known: Arc<std::sync::Mutex<HashMap<&'static str, bool>>>,
     /// How this store was opened (resolved once), to open another connection like it.
     dialer: Arc<Dialer>,
 }
@@ -78,6 +80,7 @@ impl Store {
             conn: Conn::Standalone(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
+            known: Arc::default(),
             dialer,
         }
     }
@@ -87,6 +90,7 @@ impl Store {
             conn: Conn::Cluster(conn),
             addr: addr.into(),
             delete_verb: Arc::default(),
+            known: Arc::default(),
             dialer,
         }
     }
@@ -150,7 +154,31 @@ impl Store {
     /// Share what `other` has learnt about the server.
     pub(crate) fn sharing(mut self, other: &Store) -> Self {
         self.delete_verb = other.delete_verb.clone();
+        self.known = other.known.clone();
         self
+    }
+
+    /// Whether the server knows `command` (`COMMAND INFO`), asked once per store: newer
+    /// commands are used where they exist, never assumed. An ACL without COMMAND: no.
+    pub async fn has_command(&self, command: &'static str) -> bool {
+        let cached = self
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(command)
+            .copied();
+        if let Some(known) = cached {
+            return known;
+        }
+        let known = matches!(
+            self.query::<Value>(redis::cmd("COMMAND").arg("INFO").arg(command)).await,
+            Ok(Value::Array(items)) if items.iter().any(|v| *v != Value::Nil)
+        );
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(command, known);
+        known
     }
 
     /// A second connection to the same server or cluster, with its own socket: requests on it

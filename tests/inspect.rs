@@ -79,6 +79,44 @@ fn one_key_in_depth() {
             .unwrap(),
     );
     assert_eq!(doc["ttl_ms"], serde_json::Value::Null);
+
+    // Per-field TTLs where the server has them (Redis 7.4, Valkey 9), asked, never assumed.
+    redis::cmd("HSET")
+        .arg("profile:1")
+        .arg(&["name", "ann", "token", "t", "theme", "dark"])
+        .exec(&mut c)
+        .unwrap();
+    let info: redis::Value = redis::cmd("COMMAND")
+        .arg("INFO")
+        .arg("HPEXPIRE")
+        .query(&mut c)
+        .unwrap();
+    let per_field =
+        matches!(&info, redis::Value::Array(v) if v.iter().any(|x| *x != redis::Value::Nil));
+    if per_field {
+        redis::cmd("HPEXPIRE")
+            .arg("profile:1")
+            .arg(60_000)
+            .arg("FIELDS")
+            .arg(1)
+            .arg("token")
+            .exec(&mut c)
+            .unwrap();
+    }
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["inspect", "profile:1", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["type"], "hash");
+    if per_field {
+        assert_eq!(doc["field_ttls"]["fields"], 3, "{doc}");
+        assert_eq!(doc["field_ttls"]["with_ttl"], 1);
+        assert!(doc["field_ttls"]["max_ms"].as_u64().unwrap() <= 60_000);
+    } else {
+        assert!(doc.get("field_ttls").is_none(), "{doc}");
+    }
     cachectl(&r.url())
         .args(["inspect", "nope"])
         .assert()

@@ -508,3 +508,64 @@ fn the_library_sweep_refuses_before_deleting() {
         );
     });
 }
+
+/// `--type` leaves the filtering to the server (`SCAN … TYPE`): only hashes go, on every
+/// chain, and a dry run counts only them.
+#[test]
+fn only_keys_of_one_type() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..3000).map(|i| format!("user_{i}")), 600);
+    let mut pipe = redis::pipe();
+    for i in 0..2000 {
+        pipe.cmd("HSET")
+            .arg(format!("user_{i}_profile"))
+            .arg("name")
+            .arg("x")
+            .ignore();
+    }
+    pipe.exec(&mut c).unwrap();
+    let out = cachectl(&r.url())
+        .args([
+            "invalidate-pattern",
+            "user_*",
+            "--type",
+            "hash",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["matched"], 2000);
+    let out = cachectl(&r.url())
+        .args([
+            "invalidate-pattern",
+            "user_*",
+            "--type",
+            "hash",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_of(&out)["deleted"], 2000);
+    assert_eq!(dbsize(&mut c), 3000, "every string is left");
+    let kinds: Vec<String> = (0..3000)
+        .step_by(500)
+        .map(|i| {
+            redis::cmd("TYPE")
+                .arg(format!("user_{i}"))
+                .query(&mut c)
+                .unwrap()
+        })
+        .collect();
+    assert!(kinds.iter().all(|k| k == "string"));
+    let out = cachectl(&r.url())
+        .args(["inspect", "--type", "string", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["inspected"], 3000);
+}

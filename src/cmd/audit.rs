@@ -34,9 +34,10 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         None => String::new(),
     };
     let settings = format!(
-        "{} window={:?} policy={policy_hash}",
+        "{} window={:?} policy={policy_hash} type={:?}",
         group_settings(&args.group),
-        args.window
+        args.window,
+        args.pace.only_type
     );
     let mut fix = FixOptions {
         missing_ttl: args.fix_missing_ttl,

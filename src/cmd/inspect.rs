@@ -33,10 +33,11 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     }
     let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
     let settings = format!(
-        "{} cold={:?} hot={:?}",
+        "{} cold={:?} hot={:?} type={:?}",
         group_settings(&args.group),
         args.cold,
-        args.hot
+        args.hot,
+        args.pace.only_type
     );
     let (checkpoint, resume) = open_checkpoint(
         args.checkpoint.as_deref(),

@@ -102,6 +102,62 @@ pub struct KeyDetails {
     /// Reading the preview reset the key's idle time (the server has no `CLIENT NO-TOUCH`,
     /// which Redis 7.2 and Valkey have).
     pub preview_touched_key: bool,
+    /// A hash's per-field expiries (`HPEXPIRE`, Redis 7.4 and Valkey 9), over its first fields;
+    /// absent where the server has no per-field TTLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_ttls: Option<FieldTtls>,
+}
+
+/// Per-field TTLs of a hash, over the fields looked at.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FieldTtls {
+    pub fields: u64,
+    pub with_ttl: u64,
+    pub min_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+}
+
+/// Fields whose TTLs `inspect KEY` reads at most.
+const FIELD_TTL_FIELDS: usize = 1000;
+
+/// The per-field TTLs of hash `key`, where the server has them, read under `CLIENT NO-TOUCH`
+/// (every server with `HPTTL` has it) so that looking does not touch the key.
+async fn field_ttls(store: &Store, key: &str) -> Result<Option<FieldTtls>> {
+    if !store.has_command("HPTTL").await {
+        return Ok(None);
+    }
+    let mut pipe = redis::pipe();
+    pipe.cmd("CLIENT").arg("NO-TOUCH").arg("ON");
+    pipe.cmd("HSCAN")
+        .arg(key)
+        .arg(0)
+        .arg("COUNT")
+        .arg(FIELD_TTL_FIELDS);
+    let mut r = store.key_pipeline(key.as_bytes(), &pipe).await?.into_iter();
+    let page = r.nth(1).unwrap_or(Value::Nil);
+    let (_, flat): (u64, Vec<Vec<u8>>) = store.decode(page)?;
+    let fields: Vec<Vec<u8>> = pairs(flat).map(|(f, _)| f).take(FIELD_TTL_FIELDS).collect();
+    let mut pipe = redis::pipe();
+    if !fields.is_empty() {
+        pipe.cmd("HPTTL")
+            .arg(key)
+            .arg("FIELDS")
+            .arg(fields.len())
+            .arg(&fields);
+    }
+    pipe.cmd("CLIENT").arg("NO-TOUCH").arg("OFF");
+    let mut r = store.key_pipeline(key.as_bytes(), &pipe).await?.into_iter();
+    let ttls: Vec<i64> = match fields.is_empty() {
+        true => Vec::new(),
+        false => store.decode(r.next().unwrap_or(Value::Nil))?,
+    };
+    let live: Vec<u64> = ttls.iter().filter_map(|&t| u64::try_from(t).ok()).collect();
+    Ok(Some(FieldTtls {
+        fields: fields.len() as u64,
+        with_ttl: live.len() as u64,
+        min_ms: live.iter().min().copied(),
+        max_ms: live.iter().max().copied(),
+    }))
 }
 
 /// Elements and bytes a preview holds at most: enough to recognise a value, never a flood.
@@ -167,6 +223,10 @@ async fn inspect_key(store: &Store, key: &str, preview: bool) -> Result<Option<K
         KeyTtl::Expires(ms) => Some(ms),
         _ => None,
     };
+    let field_ttls = match kind.as_str() {
+        "hash" if preview => field_ttls(store, key).await?,
+        _ => None,
+    };
     let read = shown.as_ref().map_or(0, |d| d.elements() as u64);
     let touched = shown.as_ref().is_some_and(|d| *d != Data::Other) && !no_touch;
     Ok(Some(KeyDetails {
@@ -182,6 +242,7 @@ async fn inspect_key(store: &Store, key: &str, preview: bool) -> Result<Option<K
         preview_truncated: shown.is_some() && length.is_some_and(|n| read < n),
         preview: shown.map_or(serde_json::Value::Null, |d| preview_json(&d)),
         preview_touched_key: touched,
+        field_ttls,
     }))
 }
 

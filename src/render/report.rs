@@ -87,6 +87,20 @@ impl Renderer {
                 }
                 t.add_row(vec![k.to_string(), v]);
             }
+            if let Some(f) = &d.field_ttls {
+                let range = match (f.min_ms, f.max_ms) {
+                    (Some(lo), Some(hi)) => format!(
+                        ", {} to {}",
+                        human_secs(lo.div_ceil(1000)),
+                        human_secs(hi.div_ceil(1000))
+                    ),
+                    _ => String::new(),
+                };
+                t.add_row(vec![
+                    "field TTLs".to_string(),
+                    format!("{} of {} fields{range}", f.with_ttl, f.fields),
+                ]);
+            }
             self.print_table(&t)?;
             if d.preview_touched_key {
                 self.print(&format!(

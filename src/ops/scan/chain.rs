@@ -259,6 +259,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     .arg(spec.pattern.as_bytes())
                     .arg("COUNT")
                     .arg(count);
+                if let Some(kind) = spec.pace.only_type {
+                    scan.arg("TYPE").arg(kind.as_str());
+                }
                 match &scan_link {
                     None => {
                         pipe.add_command(scan);
@@ -424,7 +427,15 @@ pub(super) async fn scan_chain<W: BatchWork>(
                         // that made it, so the odd buckets this SCAN read are walked again.
                         None => {
                             let (s, n) = scanned!();
-                            let odd = odd_keys_until(s, n, spec.pattern, next, count).await?;
+                            let odd = odd_keys_until(
+                                s,
+                                n,
+                                spec.pattern,
+                                spec.pace.only_type,
+                                next,
+                                count,
+                            )
+                            .await?;
                             keys.retain(|k| !odd.contains(k));
                             keys
                         }
@@ -514,6 +525,7 @@ async fn odd_keys_until(
     link: &Store,
     node: &Node,
     pattern: &Glob,
+    only_type: Option<super::KeyType>,
     until: u64,
     count: u32,
 ) -> Result<HashSet<Vec<u8>>> {
@@ -527,6 +539,9 @@ async fn odd_keys_until(
             .arg(pattern.as_bytes())
             .arg("COUNT")
             .arg(count);
+        if let Some(kind) = only_type {
+            pipe.arg("TYPE").arg(kind.as_str());
+        }
         let reply = link.node_pipeline(node, &pipe).await?;
         let (next, keys): (u64, Vec<Vec<u8>>) =
             link.value_on(node, reply.into_iter().next().unwrap_or(Value::Nil))?;

@@ -60,6 +60,33 @@ pub struct Pace {
     /// SCAN a replica of each master, and send only the commands for the keys found to the
     /// master (`--scan-replica`).
     pub scan_replica: bool,
+    /// Only keys of this type (`SCAN … TYPE`, where the server has it).
+    pub only_type: Option<KeyType>,
+}
+
+/// A Redis data type, as `SCAN … TYPE` and `TYPE` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    String,
+    List,
+    Set,
+    Zset,
+    Hash,
+    Stream,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::String => "string",
+            KeyType::List => "list",
+            KeyType::Set => "set",
+            KeyType::Zset => "zset",
+            KeyType::Hash => "hash",
+            KeyType::Stream => "stream",
+        }
+    }
 }
 
 impl Default for Pace {
@@ -69,6 +96,7 @@ impl Default for Pace {
             rate: None,
             retries: 5,
             scan_replica: false,
+            only_type: None,
         }
     }
 }
@@ -407,6 +435,9 @@ where
     if let Some(only) = spec.only {
         nodes.retain(|n| only.iter().any(|a| a == n.addr()));
     }
+    if let (Some(kind), Some(node)) = (spec.pace.only_type, nodes.first()) {
+        scan_type_known(spec.store, node, kind).await?;
+    }
     let mut sizes = Vec::with_capacity(nodes.len());
     let mut identities = Vec::with_capacity(nodes.len());
     let mut replicas = Vec::with_capacity(nodes.len());
@@ -587,6 +618,28 @@ where
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })
+}
+
+/// `SCAN … TYPE` is asked of the server once before a walk relies on it: a server before
+/// Redis 6.0 takes `TYPE` for a syntax error, and filtering there would need a TYPE per key.
+async fn scan_type_known(store: &Store, node: &Node, kind: KeyType) -> Result<()> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("SCAN")
+        .arg(0)
+        .arg("COUNT")
+        .arg(1)
+        .arg("TYPE")
+        .arg(kind.as_str());
+    let reply = store.node_pipeline(node, &pipe).await?;
+    match reply.into_iter().next() {
+        Some(Value::ServerError(e)) => Err(Error::Usage(format!(
+            "--type needs `SCAN … TYPE` (Redis 6.0, Valkey), which {} does not have ({}); \
+             leave --type out",
+            node.addr(),
+            e.details().unwrap_or(e.code())
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Why a scan under these slot maps (before and after it) may have missed keys, if it may.
