@@ -178,9 +178,15 @@ impl Target {
         if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
             install_crypto();
         }
+        let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+        let certs = self.tls_certificates()?;
         let sentinel = sentinel::parse(&self.url)?.map(|(_, mut s)| {
             s.user = self.sentinel_user.clone();
             s.password = self.sentinel_password.clone();
+            s.tls = tls.then(|| sentinel::SentinelTls {
+                insecure: self.tls_insecure,
+                certs: certs.clone(),
+            });
             Arc::new(s)
         });
         if sentinel.is_some() && self.cluster == ClusterMode::Force {
@@ -193,7 +199,7 @@ impl Target {
                 Some(s) => format!("primary `{}` (via sentinels)", s.master),
                 None => address_of(&info),
             },
-            certs: self.tls_certificates()?,
+            certs,
             info,
             timeout: self.timeout,
             sentinel,

@@ -80,3 +80,71 @@ fn a_failover_mid_sweep_ends_with_nothing_left() {
         );
     }
 }
+
+/// `rediss+sentinel://`: the sentinels and the data nodes all speak only TLS, under one CA;
+/// the primary is found, written to, and found again after a failover.
+#[test]
+fn sentinels_and_data_nodes_over_tls() {
+    let s = Sentinel::start_with(true, None);
+    let ca = s.ca.clone().unwrap();
+    let run = |args: &[&str]| {
+        cachectl(&s.url())
+            .args(args)
+            .arg("--tls-ca")
+            .arg(&ca)
+            .timeout(Duration::from_secs(30))
+            .assert()
+    };
+    run(&["set", "tk:1", "v", "--ttl", "60"]).success();
+    run(&["set", "tk:2", "v", "--ttl", "60"]).success();
+    assert_eq!(s.primary_keys(), 2);
+    s.wait_ready();
+    s.failover();
+    run(&["invalidate-pattern", "tk:*", "--yes"]).success();
+    assert_eq!(s.primary_keys(), 0, "swept on the promoted primary");
+    // Without the CA the sentinels' certificate is not trusted: a clear failure.
+    cachectl(&s.url())
+        .args(["get", "tk:1"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .failure();
+}
+
+/// Sentinels that want a password get it from `--sentinel-password-env`, with
+/// `--sentinel-user`; without it they refuse, and the error says so.
+#[test]
+fn sentinels_with_a_password() {
+    let s = Sentinel::start_with(false, Some("sentinel-secret"));
+    cachectl(&s.url())
+        .args(["set", "pk", "v", "--ttl", "60"])
+        .env("SENTINEL_PW", "sentinel-secret")
+        .args([
+            "--sentinel-user",
+            "default",
+            "--sentinel-password-env",
+            "SENTINEL_PW",
+        ])
+        .assert()
+        .success();
+    assert_eq!(s.primary_keys(), 1);
+    cachectl(&s.url())
+        .args(["get", "pk"])
+        .env("SENTINEL_PW", "sentinel-secret")
+        .args(["--sentinel-password-env", "SENTINEL_PW"])
+        .assert()
+        .success();
+    cachectl(&s.url())
+        .args(["get", "pk"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "wants a password: give it with --sentinel-password-env",
+        ));
+    cachectl(&s.url())
+        .args(["get", "pk"])
+        .env("SENTINEL_PW", "wrong")
+        .args(["--sentinel-password-env", "SENTINEL_PW"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("refused the user or password"));
+}

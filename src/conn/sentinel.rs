@@ -17,6 +17,15 @@ pub struct Sentinels {
     /// The sentinels' own ACL user and password (`--sentinel-user`, `--sentinel-password-env`).
     pub user: Option<String>,
     pub password: Option<String>,
+    /// `rediss+sentinel://`: the sentinels are asked over TLS too, with the data nodes' CA
+    /// (or the system's) and `--tls-insecure`.
+    pub tls: Option<SentinelTls>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SentinelTls {
+    pub insecure: bool,
+    pub certs: Option<redis::TlsCertificates>,
 }
 
 /// A sentinel URL as the URL of a data node (at the first sentinel's address, until the
@@ -68,6 +77,7 @@ pub fn parse(url: &str) -> Result<Option<(String, Sentinels)>> {
             master: master.to_string(),
             user: None,
             password: None,
+            tls: None,
         },
     )))
 }
@@ -75,21 +85,42 @@ pub fn parse(url: &str) -> Result<Option<(String, Sentinels)>> {
 impl Sentinels {
     /// The primary's address, from the first sentinel that knows it.
     pub async fn primary(&self, timeout: Duration) -> Result<(String, u16)> {
-        let mut why = Vec::new();
+        let mut why: Vec<(String, String)> = Vec::new();
         for (host, port) in &self.addrs {
             match self.ask(host, *port, timeout).await {
                 Ok(addr) => return Ok(addr),
-                Err(e) => why.push(format!("{host}:{port}: {e}")),
+                Err(e) => why.push((format!("{host}:{port}"), e.to_string())),
             }
         }
+        // The same answer from every sentinel (a password they want) is said once.
+        let reason = match why.first() {
+            Some((_, first)) if why.iter().all(|(_, r)| r == first) && why.len() > 1 => {
+                let all: Vec<&str> = why.iter().map(|(a, _)| a.as_str()).collect();
+                format!("{}: {first}", all.join(", "))
+            }
+            _ => why
+                .iter()
+                .map(|(a, r)| format!("{a}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
         Err(Error::Connect {
             addr: format!("sentinels of `{}`", self.master),
-            reason: why.join("; "),
+            reason,
         })
     }
 
     async fn ask(&self, host: &str, port: u16, timeout: Duration) -> Result<(String, u16)> {
-        let mut info = ConnectionAddr::Tcp(host.to_string(), port)
+        let at = match &self.tls {
+            Some(t) => ConnectionAddr::TcpTls {
+                host: host.to_string(),
+                port,
+                insecure: t.insecure,
+                tls_params: None,
+            },
+            None => ConnectionAddr::Tcp(host.to_string(), port),
+        };
+        let mut info = at
             .into_connection_info()
             .map_err(|e| Error::redis(host, e))?;
         let mut settings = info.redis_settings().clone();
@@ -101,14 +132,20 @@ impl Sentinels {
         }
         info = info.set_redis_settings(settings);
         let addr = format!("{host}:{port}");
-        let client = Client::open(info).map_err(|e| Error::redis(&addr, e))?;
+        let client = match self.tls.as_ref().and_then(|t| t.certs.clone()) {
+            Some(certs) => Client::build_with_tls(info, certs),
+            None => Client::open(info),
+        }
+        .map_err(|e| Error::redis(&addr, e))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
         let mut conn = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|e| super::classify(&addr, e))?;
+            .map_err(|e| {
+                refused_auth(&e.to_string()).unwrap_or_else(|| super::classify(&addr, e))
+            })?;
         let reply = conn
             .req_packed_command(
                 redis::cmd("SENTINEL")
@@ -116,7 +153,7 @@ impl Sentinels {
                     .arg(&self.master),
             )
             .await
-            .map_err(|e| Error::redis(&addr, e))?;
+            .map_err(|e| refused_auth(&e.to_string()).unwrap_or_else(|| Error::redis(&addr, e)))?;
         match reply {
             Value::Array(v) if v.len() == 2 => {
                 let host: String = redis::from_redis_value_ref(&v[0])
@@ -125,6 +162,8 @@ impl Sentinels {
                     .map_err(|e| Error::redis(&addr, e.into()))?;
                 Ok((host, port))
             }
+            Value::ServerError(e) => Err(refused_auth(&format!("{} {:?}", e.code(), e.details()))
+                .unwrap_or_else(|| Error::redis(&addr, e.into()))),
             Value::Nil => Err(Error::Usage(format!(
                 "sentinel {addr} monitors no master named `{}`",
                 self.master
@@ -136,6 +175,24 @@ impl Sentinels {
             }),
         }
     }
+}
+
+/// A sentinel that wants credentials, or others than it was given, as what to do about it.
+fn refused_auth(text: &str) -> Option<Error> {
+    let wants = if text.contains("NOAUTH") {
+        "wants a password"
+    } else if ["WRONGPASS", "invalid password", "AuthenticationFailed"]
+        .iter()
+        .any(|t| text.contains(t))
+    {
+        "refused the user or password"
+    } else {
+        return None;
+    };
+    Some(Error::Usage(format!(
+        "the sentinel {wants}: give it with --sentinel-password-env VAR (and --sentinel-user \
+         NAME for an ACL user)"
+    )))
 }
 
 /// How long a new primary may still call itself a replica after the sentinels named it.

@@ -136,6 +136,37 @@ impl Redis {
         (r, ca)
     }
 
+    /// A TLS-only server with the certificates in `certs` (shared with other servers) and
+    /// these config lines.
+    pub fn start_tls_with(certs: &Path, conf: &[String], extra: &[&str]) -> Redis {
+        let dir = TempDir::new().unwrap();
+        let port = free_port();
+        let p = port.to_string();
+        // TLS is tested against redis-server, which is built with it (the matrix's Valkey is
+        // not).
+        let mut cmd = server_command_of("redis-server", dir.path(), 0, &[]);
+        cmd.args(["--tls-port", &p]);
+        for line in conf {
+            let (k, v) = line.split_once(' ').unwrap();
+            cmd.arg(format!("--{k}")).arg(v);
+        }
+        cmd.args(extra);
+        let child = spawn_tied(cmd);
+        let r = Redis {
+            port,
+            child,
+            dir,
+            scheme: "rediss",
+            auth: String::new(),
+        };
+        r.wait_ready(&[
+            "--tls".to_string(),
+            "--cacert".to_string(),
+            certs.join("ca.crt").display().to_string(),
+        ]);
+        r
+    }
+
     pub fn url(&self) -> String {
         format!("{}://{}127.0.0.1:{}", self.scheme, self.auth, self.port)
     }
@@ -574,59 +605,120 @@ pub struct Sentinel {
     pub ports: Vec<u16>,
     children: Vec<Child>,
     _dir: TempDir,
+    /// `redis-cli` arguments for TLS (every server), and the sentinels' password.
+    tls: Vec<String>,
+    password: Option<String>,
+    /// The CA of every server's certificate, with TLS.
+    pub ca: Option<PathBuf>,
 }
 
 impl Sentinel {
     pub fn start() -> Sentinel {
-        let primary = Redis::start();
-        let p = primary.port.to_string();
-        let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &p]);
+        Self::start_with(false, None)
+    }
+
+    /// With `tls`, every server (data nodes and sentinels) speaks only TLS, with one CA; with
+    /// `password`, the sentinels want it (`requirepass`).
+    pub fn start_with(tls: bool, password: Option<&str>) -> Sentinel {
         let dir = TempDir::new().unwrap();
+        let certs = tls.then(|| make_certs(dir.path()));
+        let tls_conf = |certs: &Path| {
+            vec![
+                format!("tls-cert-file {}", certs.join("server.crt").display()),
+                format!("tls-key-file {}", certs.join("server.key").display()),
+                format!("tls-ca-cert-file {}", certs.join("ca.crt").display()),
+                "tls-auth-clients no".to_string(),
+                "tls-replication yes".to_string(),
+            ]
+        };
+        let data_node = |extra: &[&str]| match &certs {
+            None => Redis::start_with(extra),
+            Some(certs) => Redis::start_tls_with(certs, &tls_conf(certs), extra),
+        };
+        let primary = data_node(&[]);
+        let p = primary.port.to_string();
+        let replica = data_node(&["--replicaof", "127.0.0.1", &p]);
         let mut ports = Vec::new();
         let mut children = Vec::new();
         for _ in 0..3 {
             let port = free_port();
             let conf = dir.path().join(format!("sentinel-{port}.conf"));
-            std::fs::write(
-                &conf,
-                format!(
-                    "port {port}\nbind 127.0.0.1\ndir {}\n\
-                     sentinel monitor mymaster 127.0.0.1 {p} 2\n\
-                     sentinel down-after-milliseconds mymaster 2000\n\
-                     sentinel failover-timeout mymaster 10000\n",
-                    dir.path().display()
-                ),
-            )
-            .unwrap();
-            let mut cmd = Command::new(server_binary());
+            let mut lines = vec![
+                "bind 127.0.0.1".to_string(),
+                format!("dir {}", dir.path().display()),
+            ];
+            match &certs {
+                None => lines.push(format!("port {port}")),
+                Some(certs) => {
+                    lines.push("port 0".to_string());
+                    lines.push(format!("tls-port {port}"));
+                    lines.extend(tls_conf(certs));
+                }
+            }
+            if let Some(pw) = password {
+                lines.push(format!("requirepass {pw}"));
+                lines.push(format!("sentinel sentinel-pass {pw}"));
+            }
+            lines.push(format!("sentinel monitor mymaster 127.0.0.1 {p} 2"));
+            lines.push("sentinel down-after-milliseconds mymaster 2000".to_string());
+            lines.push("sentinel failover-timeout mymaster 10000".to_string());
+            std::fs::write(&conf, lines.join("\n") + "\n").unwrap();
+            let mut cmd = Command::new(match certs {
+                Some(_) => "redis-server".to_string(),
+                None => server_binary(),
+            });
             cmd.arg(&conf).arg("--sentinel");
             children.push(spawn_tied(cmd));
             ports.push(port);
         }
+        let ca = certs.as_ref().map(|c| c.join("ca.crt"));
         let s = Sentinel {
             primary,
             replica,
             ports,
             children,
             _dir: dir,
+            tls: match &ca {
+                Some(ca) => vec!["--tls".into(), "--cacert".into(), ca.display().to_string()],
+                None => Vec::new(),
+            },
+            password: password.map(String::from),
+            ca,
         };
         s.wait_ready();
         s
     }
 
-    /// `redis+sentinel://…/mymaster`
+    /// `redis-cli` to a data node.
+    fn data(&self, port: u16, args: &[&str]) -> String {
+        let tls: Vec<&str> = self.tls.iter().map(String::as_str).collect();
+        cli(port, &[tls.as_slice(), args].concat())
+    }
+
+    /// `redis-cli` to a sentinel.
+    fn ask(&self, port: u16, args: &[&str]) -> String {
+        let mut all: Vec<&str> = self.tls.iter().map(String::as_str).collect();
+        if let Some(pw) = &self.password {
+            all.extend(["--no-auth-warning", "-a", pw]);
+        }
+        all.extend(args);
+        cli(port, &all)
+    }
+
+    /// `redis+sentinel://…/mymaster` (`rediss+sentinel://` with TLS)
     pub fn url(&self) -> String {
         let hosts: Vec<String> = self
             .ports
             .iter()
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
-        format!("redis+sentinel://{}/mymaster", hosts.join(","))
+        let scheme = if self.ca.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}+sentinel://{}/mymaster", hosts.join(","))
     }
 
     /// The primary's port, as the sentinels say.
     pub fn primary_port(&self) -> u16 {
-        let out = cli(
+        let out = self.ask(
             self.ports[0],
             &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
         );
@@ -636,19 +728,28 @@ impl Sentinel {
             .unwrap_or(0)
     }
 
+    /// Keys on the primary now.
+    pub fn primary_keys(&self) -> u64 {
+        self.data(self.primary_port(), &["DBSIZE"])
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
     /// Every sentinel knows the replica and each other, and the replica is in sync: a
     /// failover can happen.
     pub fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let ready = self.ports.iter().all(|&p| {
-                let replicas = cli(p, &["SENTINEL", "REPLICAS", "mymaster"]);
-                let sentinels = cli(p, &["SENTINEL", "SENTINELS", "mymaster"]);
+                let replicas = self.ask(p, &["SENTINEL", "REPLICAS", "mymaster"]);
+                let sentinels = self.ask(p, &["SENTINEL", "SENTINELS", "mymaster"]);
                 replicas.contains("slave")
                     && !replicas.contains("s_down")
                     && sentinels.matches("ip").count() >= 2
             });
-            let synced = cli(self.replica_port(), &["INFO", "replication"])
+            let synced = self
+                .data(self.replica_port(), &["INFO", "replication"])
                 .contains("master_link_status:up");
             if ready && synced {
                 return;
@@ -672,11 +773,11 @@ impl Sentinel {
     /// primary.
     pub fn failover(&self) -> u16 {
         let before = self.primary_port();
-        cli(self.ports[0], &["SENTINEL", "FAILOVER", "mymaster"]);
+        self.ask(self.ports[0], &["SENTINEL", "FAILOVER", "mymaster"]);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let now = self.primary_port();
-            if now != before && now != 0 && cli(now, &["ROLE"]).starts_with("master") {
+            if now != before && now != 0 && self.data(now, &["ROLE"]).starts_with("master") {
                 return now;
             }
             thread::sleep(Duration::from_millis(100));
