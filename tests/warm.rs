@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use predicates::prelude::*;
 use serde_json::json;
 use support::http::{HttpServer, Response};
-use support::{Cluster, Redis, cachectl, dbsize, entry, json_of};
+use support::{Cluster, Mariadb, Redis, cachectl, dbsize, entry, json_of};
 use tempfile::TempDir;
 
 fn get(c: &mut redis::Connection, key: &str) -> Option<String> {
@@ -1144,4 +1144,69 @@ fn postgres_over_tls() {
             assert!(stderr.contains("connecting to"), "{stderr}");
         }
     }
+}
+
+/// MySQL over TLS, against a MariaDB of the test's own with a certificate made for it:
+/// `ssl-mode=REQUIRED` encrypts (the server names the cipher of our session),
+/// `VERIFY_IDENTITY` checks the certificate against `ssl-ca` and the host name, and a CA that
+/// did not sign it is an error naming the source.
+#[test]
+fn mysql_over_tls() {
+    let Some(db) = Mariadb::start_tls() else {
+        eprintln!("skipped: MariaDB is not installed");
+        return;
+    };
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  my:\n    url: ${MY_URL}\nsteps:\n  - name: tls\n    source: my\n    query: SELECT 'tls' AS id, VARIABLE_VALUE AS cipher FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'\n    key: \"conn:{id}\"\n    ttl: 60\n",
+    );
+    let warm = |url: String| {
+        cachectl(&r.url())
+            .arg("warm")
+            .arg(&plan)
+            .env("MY_URL", url)
+            .output()
+            .unwrap()
+    };
+    let base = format!("mysql://root@127.0.0.1:{}/mysql", db.port);
+    let out = warm(format!("{base}?ssl-mode=REQUIRED"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: String = redis::cmd("GET")
+        .arg("conn:tls")
+        .query(&mut r.conn())
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&v).unwrap();
+    assert!(
+        doc["cipher"].as_str().is_some_and(|c| c.starts_with("TLS")),
+        "an encrypted session: {v}"
+    );
+
+    let ca = db.ca.display().to_string();
+    let named = format!("mysql://root@localhost:{}/mysql", db.port);
+    let out = warm(format!("{named}?ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Another CA: the certificate is not trusted, and the error says where.
+    let other = TempDir::new().unwrap();
+    let other_ca = support::make_certs(other.path()).join("ca.crt");
+    let out = warm(format!(
+        "{named}?ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+        other_ca.display()
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("step `tls`: connecting to") && stderr.contains("certificate"),
+        "{stderr}"
+    );
 }

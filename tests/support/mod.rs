@@ -220,6 +220,88 @@ impl Drop for Redis {
     }
 }
 
+/// A MariaDB server of our own that speaks TLS with a certificate made for it (the machine's
+/// shared one has SSL off), tied to the test process.
+pub struct Mariadb {
+    pub port: u16,
+    /// The CA that signed its certificate (for 127.0.0.1 and localhost).
+    pub ca: PathBuf,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Mariadb {
+    /// `None` when MariaDB is not installed here; under `CI=true` that is a failure.
+    pub fn start_tls() -> Option<Mariadb> {
+        // `--help` exits 1; what matters is that it runs.
+        let installed = ["mariadb-install-db", "mariadbd"]
+            .iter()
+            .all(|b| Command::new(b).arg("--version").output().is_ok());
+        if !installed {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "mariadb-install-db is not installed, under CI=true"
+            );
+            return None;
+        }
+        let dir = TempDir::new().unwrap();
+        let certs = make_certs(dir.path());
+        let data = dir.path().join("data");
+        // mariadbd runs as root only when told to.
+        let root = unsafe { libc::geteuid() } == 0;
+        let mut install = Command::new("mariadb-install-db");
+        install
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        if root {
+            install.arg("--user=root");
+        }
+        let out = install.output().unwrap();
+        assert!(
+            out.status.success(),
+            "mariadb-install-db: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let mut cmd = Command::new("mariadbd");
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={}", dir.path().join("sock").display()))
+            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
+            .arg("--skip-log-bin")
+            .arg(format!("--ssl-cert={}", certs.join("server.crt").display()))
+            .arg(format!("--ssl-key={}", certs.join("server.key").display()))
+            .arg(format!("--ssl-ca={}", certs.join("ca.crt").display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if root {
+            cmd.arg("--user=root");
+        }
+        let child = spawn_tied(cmd);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "mariadbd did not start");
+            thread::sleep(Duration::from_millis(50));
+        }
+        Some(Mariadb {
+            port,
+            ca: certs.join("ca.crt"),
+            child,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Mariadb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The server binary the tests run: `redis-server`, or another (a `valkey-server`) named by
 /// `CACHECTL_TEST_SERVER`, for the same tests against another server.
 fn server_binary() -> String {
@@ -245,7 +327,7 @@ fn server_command_of(binary: &str, dir: &Path, port: u16, extra: &[&str]) -> Com
 }
 
 /// A CA and a server certificate for 127.0.0.1/localhost signed by it.
-fn make_certs(dir: &Path) -> PathBuf {
+pub fn make_certs(dir: &Path) -> PathBuf {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
