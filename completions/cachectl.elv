@@ -49,6 +49,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand targets 'List the named targets of the config file (no secrets), marking the default'
             cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
+            cand watch 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -387,6 +388,30 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachectl;watch'= {
+            cand --interval 'How often to report'
+            cand --duration 'Stop after this long, and exit 0 [default: until Ctrl-C]'
+            cand --top 'Families shown per interval on a terminal (JSON has all)'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --sentinel-user 'ACL user of the sentinels, for redis+sentinel:// URLs'
+            cand --sentinel-password-env 'Read the sentinels'' password from this environment variable'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --enable-events 'Where keyspace notifications are off, turn on the classes watch needs (CONFIG SET notify-keyspace-events) and put the old setting back on exit, Ctrl-C included'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachectl;completions'= {
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
@@ -419,6 +444,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand restore 'Put keys back from a backup file, each with the expiry it had'
             cand targets 'List the named targets of the config file (no secrets), marking the default'
             cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
+            cand watch 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -443,6 +469,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;targets'= {
         }
         &'cachectl;help;doctor'= {
+        }
+        &'cachectl;help;watch'= {
         }
         &'cachectl;help;completions'= {
         }

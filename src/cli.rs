@@ -142,6 +142,10 @@ pub enum Command {
     /// Can cachectl run here? Target, topology, server, user, what each command may do,
     /// round trip, memory policy; exit 0 when all is well
     Doctor(DoctorArgs),
+    /// Live churn per key family (sets, deletions, expirations, evictions) from every
+    /// master's keyspace notifications, with the hit ratio; one JSON line per interval with -o
+    /// json
+    Watch(WatchArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -298,6 +302,30 @@ pub struct SweepArgs {
 
     #[command(flatten)]
     pub pace: PaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch keys matching this glob
+    #[arg(value_name = "PATTERN", default_value = "*")]
+    pub pattern: String,
+
+    /// How often to report
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
+    pub interval: Duration,
+
+    /// Stop after this long, and exit 0 [default: until Ctrl-C]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub duration: Option<Duration>,
+
+    /// Where keyspace notifications are off, turn on the classes watch needs (CONFIG SET
+    /// notify-keyspace-events) and put the old setting back on exit, Ctrl-C included
+    #[arg(long)]
+    pub enable_events: bool,
+
+    /// Families shown per interval on a terminal (JSON has all)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]

@@ -237,6 +237,10 @@ impl Dialer {
         &self.addr
     }
 
+    pub(crate) fn db(&self) -> i64 {
+        self.info.redis_settings().db()
+    }
+
     fn tls(&self) -> bool {
         matches!(self.info.addr(), ConnectionAddr::TcpTls { .. })
     }
@@ -316,6 +320,38 @@ impl Dialer {
                 return Ok(store.redialed(self.clone()));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A subscriber connection to the server this dialer reaches (the sentinels' primary of
+    /// the moment, behind Sentinel).
+    pub(crate) async fn pubsub(&self) -> Result<redis::aio::PubSub> {
+        let dialer = match &self.sentinel {
+            Some(s) => {
+                let (host, port) = s.primary(self.timeout).await?;
+                self.at(&host, port)
+            }
+            None => self.at_same(),
+        };
+        let client = match &dialer.certs {
+            Some(c) => Client::build_with_tls(dialer.info.clone(), c.clone()),
+            None => Client::open(dialer.info.clone()),
+        }
+        .map_err(|e| classify(&dialer.addr, e))?;
+        tokio::time::timeout(self.timeout, client.get_async_pubsub())
+            .await
+            .map_err(|_| self.timed_out("connecting"))?
+            .map_err(|e| classify(&dialer.addr, e))
+    }
+
+    /// This dialer, without its sentinels.
+    fn at_same(&self) -> Dialer {
+        Dialer {
+            info: self.info.clone(),
+            certs: self.certs.clone(),
+            addr: self.addr.clone(),
+            timeout: self.timeout,
+            sentinel: None,
         }
     }
 

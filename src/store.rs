@@ -238,6 +238,19 @@ impl Store {
         }
     }
 
+    /// A subscriber connection to `node` (keyspace notifications are each node's own).
+    pub(crate) async fn pubsub(&self, node: &Node) -> Result<redis::aio::PubSub> {
+        match &node.route {
+            NodeRoute::Address { host, port } => self.dialer.at(host, *port).pubsub().await,
+            _ => self.dialer.pubsub().await,
+        }
+    }
+
+    /// The database number the store works in (0 in a cluster).
+    pub fn db(&self) -> i64 {
+        self.dialer.db()
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr

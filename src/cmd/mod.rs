@@ -11,6 +11,7 @@ pub mod invalidate;
 pub mod set;
 pub mod targets;
 pub mod warm;
+pub mod watch;
 
 use std::io;
 use std::sync::Arc;
@@ -171,6 +172,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         Command::Restore(args) => backup::run_restore(args, ctx).await,
         Command::Targets => targets::run(ctx),
         Command::Doctor(args) => doctor::run(args, ctx).await,
+        Command::Watch(args) => watch::run(args, ctx).await,
     }
 }
 

@@ -13,3 +13,4 @@ pub mod scan;
 pub mod set;
 pub mod stats;
 pub mod sweep;
+pub mod watch;

@@ -16,6 +16,13 @@ impl Renderer {
         }
     }
 
+    /// One document on one line, for a stream of them (`watch`).
+    pub fn json_line<T: Serialize + ?Sized>(&self, doc: &T) -> io::Result<()> {
+        let mut text = serde_json::to_vec(doc).map_err(io::Error::other)?;
+        text.push(b'\n');
+        self.print_bytes(&text)
+    }
+
     /// Serialise first, then write: an error writing (a closed pipe) stays an `io::Error` of
     /// its own kind instead of hiding inside a serialisation error.
     pub fn json<T: Serialize + ?Sized>(&self, doc: &T) -> io::Result<()> {

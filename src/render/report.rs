@@ -7,6 +7,7 @@ use cachectl::keys::family::LEARNED;
 use cachectl::ops::audit::{AuditReport, Headline};
 use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES, rfc3339};
 use cachectl::ops::remediate::{FixPlan, FixReport};
+use cachectl::ops::watch::Tick;
 use comfy_table::CellAlignment;
 
 use super::charts::{self, human_secs};
@@ -245,6 +246,40 @@ impl Renderer {
                 Style::Dim
             )
         ))
+    }
+
+    /// One interval of `watch`: the hit ratio, then the busiest families' rates per second.
+    pub fn watch_tick(&self, t: &Tick, top: usize) -> io::Result<()> {
+        let ratio = t
+            .hit_ratio
+            .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        let secs = (t.interval_ms as f64 / 1000.0).max(0.001);
+        self.print(&format!(
+            "{}\n",
+            self.paint(
+                &format!(
+                    "{}  hit ratio {ratio} ({} hits, {} misses)",
+                    t.time, t.hits, t.misses
+                ),
+                Style::Dim
+            )
+        ))?;
+        if t.families.is_empty() {
+            return Ok(());
+        }
+        let mut table = self.table(&["family", "sets/s", "dels/s", "expired/s", "evicted/s"]);
+        let rate = |n: u64| format!("{:.1}", n as f64 / secs);
+        for f in t.families.iter().take(top) {
+            table.add_row(vec![
+                f.family.clone(),
+                rate(f.set),
+                rate(f.del),
+                rate(f.expired),
+                rate(f.evicted),
+            ]);
+        }
+        Self::right_align(&mut table, 1..=4);
+        self.print_table(&table)
     }
 
     pub fn headline(&self, head: &[Headline]) -> io::Result<()> {

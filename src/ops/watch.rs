@@ -1,0 +1,320 @@
+//! Live churn: every master's keyspace notifications, counted per key family and interval
+//! (sets, deletions, expirations, evictions), with the server's hit ratio from `INFO stats`
+//! as the headline. The view to watch a deploy's invalidation land, or a miss storm start.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::keys::family;
+use crate::keys::glob::Glob;
+use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, now_ms};
+use crate::stop::Stop;
+use crate::store::{Node, Store};
+
+/// The notification classes watch needs: keyevent channels (`E`) for every kind of event
+/// (`A`: generic, string, list, set, hash, zset, stream, expired, evicted).
+const NEEDED: &str = "EA";
+
+#[derive(Clone, Debug)]
+pub struct WatchOptions {
+    pub pattern: Glob,
+    pub grouper: Grouper,
+    pub interval: Duration,
+    /// Stop after this long; `None`: until stopped.
+    pub duration: Option<Duration>,
+    /// Turn on the notification classes needed where they are off, and put back the
+    /// previous setting at the end.
+    pub enable_events: bool,
+}
+
+/// One interval's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tick {
+    /// When the interval ended (RFC 3339).
+    pub time: String,
+    pub interval_ms: u64,
+    /// Reads that found their key, and that did not, in the interval (`INFO stats`, every
+    /// master).
+    pub hits: u64,
+    pub misses: u64,
+    pub hit_ratio: Option<f64>,
+    /// Families with events in the interval, busiest first.
+    pub families: Vec<FamilyChurn>,
+}
+
+/// Events on one family's keys in an interval.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FamilyChurn {
+    pub family: String,
+    /// Writes: SET and every other command that changes a value.
+    pub set: u64,
+    pub del: u64,
+    pub expired: u64,
+    pub evicted: u64,
+}
+
+impl FamilyChurn {
+    fn total(&self) -> u64 {
+        self.set + self.del + self.expired + self.evicted
+    }
+
+    fn merge(&mut self, o: FamilyChurn) {
+        self.set += o.set;
+        self.del += o.del;
+        self.expired += o.expired;
+        self.evicted += o.evicted;
+    }
+}
+
+/// What a watch did: its intervals were handed to the sink as they ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct WatchReport {
+    pub intervals: u64,
+    /// Masters whose notification setting was turned on for the watch, and put back.
+    pub enabled_on: Vec<String>,
+}
+
+/// Told each interval as it ends.
+pub trait TickSink {
+    fn tick(&self, tick: &Tick);
+}
+
+/// A master's notification setting before the watch, where the watch changed it.
+struct Changed {
+    node: Node,
+    before: String,
+}
+
+/// Watch until `options.duration` has passed or `stop` is set. Notifications that are off
+/// are an error naming what to run, unless `enable_events`; the settings changed are put back
+/// on every way out.
+pub async fn watch(
+    store: &Store,
+    options: &WatchOptions,
+    stop: &Stop,
+    sink: &dyn TickSink,
+) -> Result<WatchReport> {
+    let masters = store.masters().await?;
+    let mut changed = Vec::new();
+    let result = run(store, &masters, options, stop, sink, &mut changed).await;
+    // Put back what was changed, whatever happened.
+    let mut restore_error = None;
+    for c in &changed {
+        let mut pipe = redis::pipe();
+        pipe.cmd("CONFIG")
+            .arg("SET")
+            .arg("notify-keyspace-events")
+            .arg(&c.before);
+        if let Err(e) = store.node_pipeline(&c.node, &pipe).await {
+            restore_error.get_or_insert(e);
+        }
+    }
+    let intervals = result?;
+    if let Some(e) = restore_error {
+        return Err(e);
+    }
+    Ok(WatchReport {
+        intervals,
+        enabled_on: changed.iter().map(|c| c.node.addr().to_string()).collect(),
+    })
+}
+
+async fn run(
+    store: &Store,
+    masters: &[Node],
+    options: &WatchOptions,
+    stop: &Stop,
+    sink: &dyn TickSink,
+    changed: &mut Vec<Changed>,
+) -> Result<u64> {
+    for node in masters {
+        let before = notify_setting(store, node).await?;
+        if covers(&before) {
+            continue;
+        }
+        if !options.enable_events {
+            return Err(Error::Usage(format!(
+                "keyspace notifications are off on {} (notify-keyspace-events is \"{before}\"): \
+                 run with --enable-events (put back on exit), or CONFIG SET \
+                 notify-keyspace-events {}",
+                node.addr(),
+                with_needed(&before)
+            )));
+        }
+        let mut pipe = redis::pipe();
+        pipe.cmd("CONFIG")
+            .arg("SET")
+            .arg("notify-keyspace-events")
+            .arg(with_needed(&before));
+        let reply = store.node_pipeline(node, &pipe).await?;
+        store.value_on::<redis::Value>(
+            node,
+            reply.into_iter().next().unwrap_or(redis::Value::Nil),
+        )?;
+        changed.push(Changed {
+            node: node.clone(),
+            before,
+        });
+    }
+    let channel = format!("__keyevent@{}__:*", store.db());
+    let mut streams = Vec::with_capacity(masters.len());
+    for node in masters {
+        let mut sub = store.pubsub(node).await?;
+        sub.psubscribe(&channel)
+            .await
+            .map_err(|e| Error::redis(node.addr(), e))?;
+        streams.push(sub.into_on_message());
+    }
+    let mut messages = futures::stream::select_all(streams);
+    let started = Instant::now();
+    let mut stats = hits_and_misses(store, masters).await;
+    let mut counts: HashMap<String, FamilyChurn> = HashMap::new();
+    let mut intervals = 0;
+    let mut next_tick = tokio::time::Instant::now() + options.interval;
+    loop {
+        let over = options.duration.is_some_and(|d| started.elapsed() >= d);
+        if over || stop.is_set() {
+            return Ok(intervals);
+        }
+        tokio::select! {
+            msg = messages.next() => {
+                let Some(msg) = msg else {
+                    return Err(Error::Usage(
+                        "a master closed the notification subscription".into(),
+                    ));
+                };
+                let event = msg
+                    .get_channel_name()
+                    .rsplit_once(':')
+                    .map_or("", |(_, e)| e)
+                    .to_string();
+                count(&mut counts, options, &event, msg.get_payload_bytes());
+            }
+            () = tokio::time::sleep_until(next_tick) => {
+                next_tick += options.interval;
+                let now = hits_and_misses(store, masters).await;
+                let (hits, misses) = match (stats, now) {
+                    (Some((h0, m0)), Some((h1, m1))) => (h1.saturating_sub(h0), m1.saturating_sub(m0)),
+                    _ => (0, 0),
+                };
+                stats = now.or(stats);
+                intervals += 1;
+                sink.tick(&tick(std::mem::take(&mut counts), hits, misses, options));
+            }
+            () = stop.wait() => return Ok(intervals),
+        }
+    }
+}
+
+/// One event on `key` into its family's counts.
+fn count(
+    counts: &mut HashMap<String, FamilyChurn>,
+    options: &WatchOptions,
+    event: &str,
+    key: &[u8],
+) {
+    if !options.pattern.is_match(key) {
+        return;
+    }
+    let mut name = options.grouper.group(key);
+    if counts.len() >= MAX_FAMILIES && !counts.contains_key(&name) {
+        name = OTHER_FAMILIES.to_string();
+    }
+    let c = counts.entry(name).or_default();
+    match event {
+        "del" => c.del += 1,
+        "expired" => c.expired += 1,
+        "evicted" => c.evicted += 1,
+        // A TTL set or removed, a rename's two halves, a key moved: not a value written.
+        "expire" | "persist" | "rename_from" | "rename_to" | "move_from" | "move_to" | "new" => {}
+        _ => c.set += 1,
+    }
+}
+
+fn tick(
+    counts: HashMap<String, FamilyChurn>,
+    hits: u64,
+    misses: u64,
+    options: &WatchOptions,
+) -> Tick {
+    let counts = match options.grouper.learns() {
+        true => family::fold_learned(counts, FamilyChurn::merge),
+        false => counts,
+    };
+    let mut families: Vec<FamilyChurn> = counts
+        .into_iter()
+        .map(|(family, c)| FamilyChurn { family, ..c })
+        .collect();
+    families.sort_by(|a, b| {
+        b.total()
+            .cmp(&a.total())
+            .then_with(|| a.family.cmp(&b.family))
+    });
+    Tick {
+        time: crate::ttl::rfc3339_ms(now_ms()),
+        interval_ms: options.interval.as_millis() as u64,
+        hits,
+        misses,
+        hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+        families,
+    }
+}
+
+/// `keyspace_hits` and `keyspace_misses`, summed over the masters; `None` when INFO is not
+/// allowed.
+async fn hits_and_misses(store: &Store, masters: &[Node]) -> Option<(u64, u64)> {
+    let mut total = (0, 0);
+    for node in masters {
+        let info = store.info_on(node, "stats").await?;
+        let field = |f: &str| info.field(f).and_then(|v| v.parse::<u64>().ok());
+        total.0 += field("keyspace_hits")?;
+        total.1 += field("keyspace_misses")?;
+    }
+    Some(total)
+}
+
+async fn notify_setting(store: &Store, node: &Node) -> Result<String> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("CONFIG").arg("GET").arg("notify-keyspace-events");
+    let reply = store.node_pipeline(node, &pipe).await?;
+    let pair: Vec<String> =
+        store.value_on(node, reply.into_iter().next().unwrap_or(redis::Value::Nil))?;
+    Ok(pair.get(1).cloned().unwrap_or_default())
+}
+
+/// Whether a `notify-keyspace-events` setting already sends every event watch counts.
+fn covers(setting: &str) -> bool {
+    let has = |c: char| setting.contains(c);
+    has('E') && (has('A') || "g$lshzxet".chars().all(has))
+}
+
+/// `setting` with the classes watch needs added.
+fn with_needed(setting: &str) -> String {
+    let mut out = setting.to_string();
+    for c in NEEDED.chars() {
+        if !out.contains(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notification_settings() {
+        assert!(!covers(""));
+        assert!(!covers("Ex"));
+        assert!(covers("AE"));
+        assert!(covers("KEg$lshzxet"));
+        assert_eq!(with_needed(""), "EA");
+        assert_eq!(with_needed("Kx"), "KxEA");
+        assert!(covers(&with_needed("Kx")));
+    }
+}
