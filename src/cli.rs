@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cachectl::ops::scan::KeyType;
 use cachectl::ops::sweep::Show;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
@@ -410,18 +411,15 @@ pub struct PaceArgs {
     pub scan_replica: bool,
 
     /// Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)
-    #[arg(long = "type", value_name = "TYPE", value_enum)]
-    pub only_type: Option<KeyTypeArg>,
+    #[arg(long = "type", value_name = "TYPE", value_parser = key_type())]
+    pub only_type: Option<KeyType>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyTypeArg {
-    String,
-    List,
-    Set,
-    Zset,
-    Hash,
-    Stream,
+/// The type names the server knows, offered (and completed) as they are.
+fn key_type() -> impl clap::builder::TypedValueParser<Value = KeyType> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(KeyType::ALL.map(KeyType::as_str))
+        .try_map(|name: String| KeyType::named(&name).ok_or("not a type"))
 }
 
 /// How keys are grouped into families, and which keys are looked at.

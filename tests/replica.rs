@@ -78,21 +78,17 @@ fn a_sweep_scans_the_replica_and_deletes_on_the_primary() {
         // SAFETY: signals to our own child server.
         unsafe { libc::kill(pid, libc::SIGSTOP) };
         load(&mut c, (0..40_000).map(|i| format!("user_{i}")), 600);
-        let sweep = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-            .args([
+        let sweep = support::spawn(
+            &primary.url(),
+            &[
                 "invalidate-pattern",
                 "user_*",
                 "--yes",
                 "--scan-replica",
                 "-o",
                 "json",
-            ])
-            .env_remove("REDIS_URL")
-            .env("CACHECTL_URL", primary.url())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+            ],
+        );
         std::thread::sleep(Duration::from_millis(300));
         unsafe { libc::kill(pid, libc::SIGCONT) };
         let out = sweep.wait_with_output().unwrap();

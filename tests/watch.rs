@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
@@ -21,15 +20,20 @@ fn notify(port: u16) -> String {
 fn churn_per_family_and_the_hit_ratio() {
     let r = Redis::start();
     let before = notify(r.port);
-    let child = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-        .args(["watch", "w:*", "--interval", "300ms", "--duration", "3s"])
-        .args(["--enable-events", "-o", "json"])
-        .env_remove("REDIS_URL")
-        .env("CACHECTL_URL", r.url())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = support::spawn(
+        &r.url(),
+        &[
+            "watch",
+            "w:*",
+            "--interval",
+            "300ms",
+            "--duration",
+            "3s",
+            "--enable-events",
+            "-o",
+            "json",
+        ],
+    );
     // Wait until the watch has turned notifications on, then make churn it can see.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !notify(r.port).contains('E') {
@@ -168,15 +172,20 @@ fn ctrl_c_puts_the_setting_back() {
 #[test]
 fn every_master_of_a_cluster() {
     let cluster = support::Cluster::shared();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-        .args(["watch", "wc:*", "--interval", "300ms", "--duration", "3s"])
-        .args(["--enable-events", "-o", "json"])
-        .env_remove("REDIS_URL")
-        .env("CACHECTL_URL", cluster.url())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = support::spawn(
+        &cluster.url(),
+        &[
+            "watch",
+            "wc:*",
+            "--interval",
+            "300ms",
+            "--duration",
+            "3s",
+            "--enable-events",
+            "-o",
+            "json",
+        ],
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !cluster.ports.iter().all(|p| notify(*p).contains('E')) {
         assert!(

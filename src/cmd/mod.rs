@@ -24,7 +24,7 @@ use cachectl::guard::{self, Action, Guards, Proposal, Selection};
 use cachectl::keys::family::Grouping;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::Grouper;
-use cachectl::ops::scan::{BatchSize, KeyType, NodeCursor, Pace};
+use cachectl::ops::scan::{BatchSize, NodeCursor, Pace};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
 use clap::CommandFactory;
@@ -452,14 +452,7 @@ pub fn pace(args: &PaceArgs) -> Pace {
         rate: args.rate,
         retries: args.retries,
         scan_replica: args.scan_replica,
-        only_type: args.only_type.map(|t| match t {
-            cli::KeyTypeArg::String => KeyType::String,
-            cli::KeyTypeArg::List => KeyType::List,
-            cli::KeyTypeArg::Set => KeyType::Set,
-            cli::KeyTypeArg::Zset => KeyType::Zset,
-            cli::KeyTypeArg::Hash => KeyType::Hash,
-            cli::KeyTypeArg::Stream => KeyType::Stream,
-        }),
+        only_type: args.only_type,
     }
 }
 

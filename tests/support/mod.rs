@@ -644,20 +644,25 @@ pub fn dbsize(conn: &mut dyn redis::ConnectionLike) -> u64 {
 /// Run `cachectl ARGS` against `url`, send it `signal` after `after` (as Ctrl-C, a supervisor's
 /// SIGTERM or a closed terminal would), and collect what it printed and how it exited.
 pub fn signalled(url: &str, args: &[&str], after: Duration, signal: i32) -> std::process::Output {
-    let child = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-        .args(args)
-        .env_remove("REDIS_URL")
-        .env("CACHECTL_URL", url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cachectl");
+    let child = spawn(url, args);
     thread::sleep(after);
     // SAFETY: kill on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, signal);
     }
     child.wait_with_output().expect("wait for cachectl")
+}
+
+/// `cachectl` running in the background against `url`, its output captured.
+pub fn spawn(url: &str, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env("CACHECTL_URL", url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cachectl")
 }
 
 /// A library `Store` for `url`, and the runtime to drive it, for tests of the library API.

@@ -77,6 +77,20 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    pub const ALL: [KeyType; 6] = [
+        KeyType::String,
+        KeyType::List,
+        KeyType::Set,
+        KeyType::Zset,
+        KeyType::Hash,
+        KeyType::Stream,
+    ];
+
+    /// The type `TYPE` calls `name`.
+    pub fn named(name: &str) -> Option<KeyType> {
+        KeyType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyType::String => "string",
