@@ -19,6 +19,8 @@ from common import (CACHECTL, CLIENT_CPU, Bystander, Server, cli, keyspace, load
                     resp, table, timed, VALUE)
 
 PATTERN = "user_*"
+# CACHECTL_ARGS="--budget 300us" adds flags to contender (d), for experiments.
+EXTRA = os.environ.get("CACHECTL_ARGS", "").split()
 MATCHING = 200_000
 LUA = """
 local cursor, n = "0", 0
@@ -74,7 +76,8 @@ def standalone(path, repeat):
         ("(c) server-side Lua SCAN+UNLINK loop (floor, blocking)",
          lambda: run(["redis-cli", "-p", str(s.port), "EVAL", LUA, "0", PATTERN])),
         ("(d) cachectl invalidate-pattern --yes",
-         lambda: run([str(CACHECTL), "--url", url, "invalidate-pattern", PATTERN, "--yes"])),
+         lambda: run([str(CACHECTL), "--url", url, "invalidate-pattern", PATTERN, "--yes",
+                      *EXTRA])),
         ("(d') cachectl invalidate-pattern --yes --backup FILE",
          lambda: backed_up(url)),
     ]
