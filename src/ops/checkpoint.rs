@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -47,9 +47,53 @@ pub struct Checkpoint {
     pattern: String,
     settings: String,
     state: Mutex<State>,
+    disk: Arc<Disk>,
+    /// Snapshots for the writer thread: the scan's thread only serialises them, and the
+    /// fsync (milliseconds) happens off it.
+    writer: Mutex<Option<mpsc::Sender<Snapshot>>>,
+}
+
+/// The file's bytes, numbered in the order they were taken.
+type Snapshot = (u64, Vec<u8>);
+
+/// The file: one write at a time, and never an older snapshot over a newer one, nor any
+/// after the checkpoint was removed.
+struct Disk {
+    path: PathBuf,
+    at: Mutex<DiskState>,
+}
+
+#[derive(Default)]
+struct DiskState {
+    written: u64,
+    closed: bool,
+    /// The first failure of a background write, said at the next `save`.
+    error: Option<String>,
+}
+
+impl Disk {
+    fn put(&self, seq: u64, bytes: &[u8]) -> Result<()> {
+        let mut at = self.at.lock().unwrap_or_else(|p| p.into_inner());
+        if at.closed || seq <= at.written {
+            return Ok(());
+        }
+        let io = |e| Error::Io {
+            context: format!("checkpoint {}: cannot write it", self.path.display()),
+            error: e,
+        };
+        let tmp = self.path.with_extension("tmp");
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_data().map_err(io)?;
+        fs::rename(&tmp, &self.path).map_err(io)?;
+        at.written = seq;
+        Ok(())
+    }
 }
 
 struct State {
+    /// Snapshots taken, numbered.
+    seq: u64,
     cursors: BTreeMap<(String, Part), NodeCursor>,
     /// When each chain's entry may next be replaced: a cursor goes with the figures taken at
     /// it, so both wait for the figures.
@@ -57,6 +101,13 @@ struct State {
     written: Instant,
     /// The first failure to write the file, said at the end.
     error: Option<String>,
+}
+
+impl Drop for Checkpoint {
+    /// The writer thread ends once its channel is gone.
+    fn drop(&mut self) {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -121,13 +172,34 @@ impl Checkpoint {
             .iter()
             .map(|c| ((c.node.clone(), c.part), c.clone()))
             .collect();
+        let disk = Arc::new(Disk {
+            path: path.to_path_buf(),
+            at: Mutex::new(DiskState::default()),
+        });
+        let (tx, rx) = mpsc::channel::<Snapshot>();
+        let background = disk.clone();
+        std::thread::spawn(move || {
+            while let Ok(mut snap) = rx.recv() {
+                // Only the newest of those waiting is worth writing.
+                while let Ok(newer) = rx.try_recv() {
+                    snap = newer;
+                }
+                if let Err(e) = background.put(snap.0, &snap.1) {
+                    let mut at = background.at.lock().unwrap_or_else(|p| p.into_inner());
+                    at.error.get_or_insert(e.to_string());
+                }
+            }
+        });
         let checkpoint = Checkpoint {
+            disk,
+            writer: Mutex::new(Some(tx)),
             path: path.to_path_buf(),
             command: command.to_string(),
             target: target.to_string(),
             pattern: pattern.to_string(),
             settings: settings.to_string(),
             state: Mutex::new(State {
+                seq: 0,
                 cursors,
                 due: BTreeMap::new(),
                 written: Instant::now(),
@@ -145,9 +217,20 @@ impl Checkpoint {
 
     /// Write the file now (atomically: a crash leaves the old one or the new one).
     pub fn save(&self) -> Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        self.write(&mut state)?;
-        match state.error.take() {
+        let (seq, bytes) = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            self.snapshot(&mut state)?
+        };
+        self.disk.put(seq, &bytes)?;
+        let failed = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.error.take()
+        };
+        let failed = failed.or_else(|| {
+            let mut at = self.disk.at.lock().unwrap_or_else(|p| p.into_inner());
+            at.error.take()
+        });
+        match failed {
             Some(e) => Err(Error::Usage(e)),
             None => Ok(()),
         }
@@ -155,6 +238,11 @@ impl Checkpoint {
 
     /// The sweep is done: nothing is left to continue.
     pub fn remove(&self) -> Result<()> {
+        self.disk
+            .at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed = true;
         match fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -165,7 +253,8 @@ impl Checkpoint {
         }
     }
 
-    fn write(&self, state: &mut State) -> Result<()> {
+    /// The state as the file's bytes, numbered.
+    fn snapshot(&self, state: &mut State) -> Result<Snapshot> {
         let saved = Saved {
             format: 1,
             command: self.command.clone(),
@@ -175,18 +264,14 @@ impl Checkpoint {
             updated: crate::ttl::rfc3339_ms(now_ms()),
             cursors: state.cursors.values().cloned().collect(),
         };
-        let io = |e| Error::Io {
+        let mut bytes = serde_json::to_vec_pretty(&saved).map_err(|e| Error::Io {
             context: format!("checkpoint {}: cannot write it", self.path.display()),
-            error: e,
-        };
-        let tmp = self.path.with_extension("tmp");
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        serde_json::to_writer_pretty(&mut f, &saved).map_err(|e| io(e.into()))?;
-        f.write_all(b"\n").map_err(io)?;
-        f.sync_data().map_err(io)?;
-        fs::rename(&tmp, &self.path).map_err(io)?;
+            error: e.into(),
+        })?;
+        bytes.push(b'\n');
+        state.seq += 1;
         state.written = Instant::now();
-        Ok(())
+        Ok((state.seq, bytes))
     }
 }
 
@@ -216,10 +301,20 @@ impl CursorSink for Checkpoint {
                 ..cursor.clone()
             },
         );
-        if state.written.elapsed() >= EVERY
-            && let Err(e) = self.write(&mut state)
-        {
-            state.error.get_or_insert(e.to_string());
+        if state.written.elapsed() < EVERY {
+            return;
+        }
+        match self.snapshot(&mut state) {
+            Ok(snap) => {
+                drop(state);
+                let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(tx) = writer.as_ref() {
+                    let _ = tx.send(snap);
+                }
+            }
+            Err(e) => {
+                state.error.get_or_insert(e.to_string());
+            }
         }
     }
 
