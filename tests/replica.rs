@@ -17,6 +17,27 @@ fn scans(port: u16) -> u64 {
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
+/// `invalidate-pattern 'user_*' --scan-replica`, which must succeed; its JSON report.
+fn sweep_via_replica(url: &str) -> serde_json::Value {
+    let out = cachectl(url)
+        .args([
+            "invalidate-pattern",
+            "user_*",
+            "--yes",
+            "--scan-replica",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
 fn replica_of(primary: &Redis) -> Redis {
     let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -38,20 +59,7 @@ fn a_sweep_scans_the_replica_and_deletes_on_the_primary() {
         load(&mut c, (0..5_000).map(|i| format!("other_{i}")), 600);
         cli(primary.port, &["CONFIG", "RESETSTAT"]);
         cli(replica.port, &["CONFIG", "RESETSTAT"]);
-        let out = cachectl(&primary.url())
-            .args([
-                "invalidate-pattern",
-                "user_*",
-                "--yes",
-                "--scan-replica",
-                "-o",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "round {round}: {stderr}");
-        let doc = json_of(&out);
+        let doc = sweep_via_replica(&primary.url());
         assert_eq!(doc["deleted"], 30_000, "round {round}: {doc}");
         assert_eq!(dbsize(&mut c), 5_000, "round {round}: only other_* is left");
         assert_eq!(
@@ -159,20 +167,7 @@ fn a_cluster_sweep_scans_each_masters_replica() {
     for &p in &cluster.ports {
         cli(p, &["CONFIG", "RESETSTAT"]);
     }
-    let out = cachectl(&cluster.url())
-        .args([
-            "invalidate-pattern",
-            "user_*",
-            "--yes",
-            "--scan-replica",
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(json_of(&out)["deleted"], 20_000);
+    assert_eq!(sweep_via_replica(&cluster.url())["deleted"], 20_000);
     assert_eq!(cluster.keys_on_masters(), 1_000);
     for &p in &cluster.ports {
         if replicas.contains(&p) {

@@ -8,6 +8,20 @@ use std::time::Duration;
 
 use support::{Redis, cachectl, cli};
 
+/// Wait until the watch has turned notifications on at every one of `ports`, and a moment
+/// more for its subscriptions.
+fn wait_for_events(ports: &[u16]) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !ports.iter().all(|p| notify(*p).contains('E')) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "notifications never turned on"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    thread::sleep(Duration::from_millis(300));
+}
+
 fn notify(port: u16) -> String {
     cli(port, &["CONFIG", "GET", "notify-keyspace-events"])
         .lines()
@@ -35,15 +49,7 @@ fn churn_per_family_and_the_hit_ratio() {
         ],
     );
     // Wait until the watch has turned notifications on, then make churn it can see.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !notify(r.port).contains('E') {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "notifications never turned on"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-    thread::sleep(Duration::from_millis(300));
+    wait_for_events(&[r.port]);
     let mut c = r.conn();
     for i in 0..40 {
         redis::cmd("SET")
@@ -186,15 +192,7 @@ fn every_master_of_a_cluster() {
             "json",
         ],
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !cluster.ports.iter().all(|p| notify(*p).contains('E')) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "notifications never turned on"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-    thread::sleep(Duration::from_millis(300));
+    wait_for_events(&cluster.ports);
     let mut c = cluster.conn();
     for i in 0..90 {
         redis::cmd("SET")
