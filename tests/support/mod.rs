@@ -106,44 +106,21 @@ impl Redis {
     pub fn start_tls() -> (Redis, PathBuf) {
         let dir = TempDir::new().unwrap();
         let certs = make_certs(dir.path());
-        let port = free_port();
-        let p = port.to_string();
-        // TLS is the client's concern: it is tested against redis-server, which is built with
-        // it (the Valkey binary the matrix uses is not).
-        let mut cmd = server_command_of("redis-server", dir.path(), 0, &[]);
-        cmd.args(["--tls-port", &p])
-            .arg("--tls-cert-file")
-            .arg(certs.join("server.crt"))
-            .arg("--tls-key-file")
-            .arg(certs.join("server.key"))
-            .arg("--tls-ca-cert-file")
-            .arg(certs.join("ca.crt"))
-            .args(["--tls-auth-clients", "no"]);
-        let child = spawn_tied(cmd);
-        let ca = certs.join("ca.crt");
-        let r = Redis {
-            port,
-            child,
-            dir,
-            scheme: "rediss",
-            auth: String::new(),
-        };
-        r.wait_ready(&[
-            "--tls".to_string(),
-            "--cacert".to_string(),
-            ca.display().to_string(),
-        ]);
-        (r, ca)
+        let r = Self::tls_server(dir, &certs, &tls_conf(&certs), &[]);
+        (r, certs.join("ca.crt"))
     }
 
     /// A TLS-only server with the certificates in `certs` (shared with other servers) and
     /// these config lines.
     pub fn start_tls_with(certs: &Path, conf: &[String], extra: &[&str]) -> Redis {
-        let dir = TempDir::new().unwrap();
+        Self::tls_server(TempDir::new().unwrap(), certs, conf, extra)
+    }
+
+    fn tls_server(dir: TempDir, certs: &Path, conf: &[String], extra: &[&str]) -> Redis {
         let port = free_port();
         let p = port.to_string();
-        // TLS is tested against redis-server, which is built with it (the matrix's Valkey is
-        // not).
+        // TLS is the client's concern: it is tested against redis-server, which is built with
+        // it (the Valkey binary the matrix uses is not).
         let mut cmd = server_command_of("redis-server", dir.path(), 0, &[]);
         cmd.args(["--tls-port", &p]);
         for line in conf {
@@ -324,6 +301,16 @@ fn server_command_of(binary: &str, dir: &Path, port: u16, extra: &[&str]) -> Com
         .arg(dir)
         .args(extra);
     cmd
+}
+
+/// The config lines of a TLS-only server with the certificates `make_certs` made in `certs`.
+fn tls_conf(certs: &Path) -> Vec<String> {
+    vec![
+        format!("tls-cert-file {}", certs.join("server.crt").display()),
+        format!("tls-key-file {}", certs.join("server.key").display()),
+        format!("tls-ca-cert-file {}", certs.join("ca.crt").display()),
+        "tls-auth-clients no".to_string(),
+    ]
 }
 
 /// A CA and a server certificate for 127.0.0.1/localhost signed by it.
@@ -709,14 +696,11 @@ impl Sentinel {
     pub fn start_with(tls: bool, password: Option<&str>) -> Sentinel {
         let dir = TempDir::new().unwrap();
         let certs = tls.then(|| make_certs(dir.path()));
+        // Replicas and sentinels reach the data nodes over TLS too.
         let tls_conf = |certs: &Path| {
-            vec![
-                format!("tls-cert-file {}", certs.join("server.crt").display()),
-                format!("tls-key-file {}", certs.join("server.key").display()),
-                format!("tls-ca-cert-file {}", certs.join("ca.crt").display()),
-                "tls-auth-clients no".to_string(),
-                "tls-replication yes".to_string(),
-            ]
+            let mut conf = tls_conf(certs);
+            conf.push("tls-replication yes".to_string());
+            conf
         };
         let data_node = |extra: &[&str]| match &certs {
             None => Redis::start_with(extra),
