@@ -496,7 +496,7 @@ pub struct WarmArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Keys to inspect in depth (type, encoding, TTL, memory, idle time, preview)
-    #[arg(value_name = "KEY", conflicts_with = "pattern")]
+    #[arg(value_name = "KEY", conflicts_with_all = ["pattern", "rdb"])]
     pub keys: Vec<String>,
 
     /// With KEYs: read no value, so that nothing touches the keys' idle time even on a server
@@ -526,14 +526,45 @@ pub struct InspectArgs {
     /// Keep where each master's scan is, and the figures so far, in this file as the
     /// inspection goes; the same command run again with it continues from there and reports
     /// the whole keyspace. Removed when the inspection completes
-    #[arg(long, value_name = "FILE", conflicts_with = "keys")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keys", "rdb"])]
     pub checkpoint: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub dump: DumpArgs,
 
     #[command(flatten)]
     pub group: GroupArgs,
 
     #[command(flatten)]
     pub pace: PaceArgs,
+}
+
+/// Reading a dump instead of a server (`inspect`, `ttl-audit`).
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Read this dump (an RDB file, `-` for standard input) instead of a server: the same
+    /// report, with no load on any server
+    #[arg(long, value_name = "FILE")]
+    pub rdb: Option<PathBuf>,
+
+    /// With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`)
+    /// rather than when the dump was written
+    #[arg(long, value_name = "TIME", requires = "rdb", value_parser = parse_time)]
+    pub at: Option<i64>,
+
+    /// With --rdb: only this database's keys [default: every database in the dump]
+    #[arg(long, value_name = "N", requires = "rdb")]
+    pub db: Option<u32>,
+}
+
+/// A moment as milliseconds since the epoch: RFC 3339, or `now`.
+fn parse_time(s: &str) -> Result<i64, String> {
+    if s == "now" {
+        return Ok(chrono::Utc::now().timestamp_millis());
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`)"))
 }
 
 #[derive(Debug, Args)]
@@ -543,7 +574,7 @@ pub struct AuditArgs {
     pub pattern: String,
 
     /// Stop after the server's own counts (INFO keyspace): no scan, so no policy check
-    #[arg(long, conflicts_with_all = ["policy", "fix_missing_ttl", "spread"])]
+    #[arg(long, conflicts_with_all = ["policy", "fix_missing_ttl", "spread", "rdb"])]
     pub quick: bool,
 
     /// Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster
@@ -556,12 +587,12 @@ pub struct AuditArgs {
 
     /// Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire
     /// together), where their policy rule requires one (EXPIRE ... NX)
-    #[arg(long, value_name = "DURATION", requires = "policy", value_parser = parse_ttl)]
+    #[arg(long, value_name = "DURATION", requires = "policy", conflicts_with = "rdb", value_parser = parse_ttl)]
     pub fix_missing_ttl: Option<u64>,
 
     /// Spread expiry clusters that break a rule's max_cluster: push each key's expiry later by
     /// up to PERCENT of its TTL (PEXPIRE ... GT, never shorter)
-    #[arg(long, value_name = "PERCENT", requires = "policy", value_parser = parse_percent)]
+    #[arg(long, value_name = "PERCENT", requires = "policy", conflicts_with = "rdb", value_parser = parse_percent)]
     pub spread: Option<f64>,
 
     /// With --fix-missing-ttl/--spread: count what would change; change nothing
@@ -599,8 +630,11 @@ pub struct AuditArgs {
     /// Keep where each master's scan is, and the figures so far, in this file as the audit
     /// goes; the same command run again with it continues from there and reports the whole
     /// keyspace. Removed when the audit completes (fixes are planned from the whole audit)
-    #[arg(long, value_name = "FILE", conflicts_with = "quick")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["quick", "rdb"])]
     pub checkpoint: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub dump: DumpArgs,
 
     #[command(flatten)]
     pub group: GroupArgs,

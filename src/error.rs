@@ -60,6 +60,13 @@ pub enum Error {
     /// A backup file that cannot be read as one: not a backup, cut off, or damaged.
     #[error("backup {path}: {detail}")]
     Backup { path: String, detail: String },
+    /// A dump (RDB file) that cannot be read on: cut off, damaged, or not a dump.
+    #[error("{file}: at byte {offset}: {detail}")]
+    Rdb {
+        file: String,
+        offset: u64,
+        detail: String,
+    },
     #[error("{context}: {error}")]
     Io {
         context: String,

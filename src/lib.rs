@@ -11,6 +11,7 @@ pub mod guard;
 pub mod keys;
 pub mod ops;
 pub mod progress;
+pub mod rdb;
 pub mod stop;
 pub mod store;
 pub mod trail;

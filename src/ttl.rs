@@ -62,6 +62,16 @@ impl KeyTtl {
         }
     }
 
+    /// From an absolute expiry (ms since the epoch) as of `now_ms`: a key whose time has
+    /// come is as good as gone.
+    pub fn at(expires_at_ms: Option<i64>, now_ms: i64) -> Self {
+        match expires_at_ms {
+            None => KeyTtl::Never,
+            Some(t) if t > now_ms => KeyTtl::Expires((t - now_ms) as u64),
+            Some(_) => KeyTtl::Missing,
+        }
+    }
+
     /// Whole seconds left, rounded up so a key about to expire never shows 0; `None` otherwise.
     pub fn seconds(self) -> Option<u64> {
         match self {

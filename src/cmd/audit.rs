@@ -11,8 +11,8 @@ use cachectl::trail::Trail;
 use serde::Serialize;
 
 use super::{
-    Ctx, close_backup, close_checkpoint, connect, exit, group_settings, grouper, guards,
-    interrupted, open_checkpoint, pace, refuse_replica, writes,
+    Ctx, close_backup, close_checkpoint, connect, exit, from_dump, group_settings, grouper, guards,
+    interrupted, open_checkpoint, open_dump, pace, refuse_replica, writes,
 };
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
@@ -54,36 +54,57 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         resume: Vec::new(),
         checkpoint: None,
     };
-    let store = connect(ctx).await?;
-    if args.quick {
-        let head = audit::headline(&store).await?;
-        if out.is_json() {
-            out.json(&serde_json::json!({ "headline": head }))?;
-        } else {
-            out.headline(&head)?;
-        }
-        return Ok(exit::OK);
-    }
     let pattern = Glob::new(&args.pattern);
-    let (checkpoint, resume) = open_checkpoint(
-        args.checkpoint.as_deref(),
-        "ttl-audit",
-        &store,
-        &pattern.to_string(),
-        &settings,
-        "audit",
-    )?;
-    let resumed = !resume.is_empty();
-    let options = AuditOptions {
-        resume,
-        checkpoint: checkpoint.clone(),
-        ..options
+    let (report, store) = match open_dump(&args.dump, &args.pace)? {
+        Some((mut rdb, scope)) => {
+            let (stop, options, pattern) = (ctx.stop.clone(), options.clone(), pattern.clone());
+            let report = from_dump(move || {
+                let bars = Bars::new("audited");
+                audit::audit_rdb(&mut rdb, &pattern, scope, &options, &stop, &bars)
+            })
+            .await?;
+            (report, None)
+        }
+        None => {
+            let store = connect(ctx).await?;
+            if args.quick {
+                let head = audit::headline(&store).await?;
+                if out.is_json() {
+                    out.json(&serde_json::json!({ "headline": head }))?;
+                } else {
+                    out.headline(&head)?;
+                }
+                return Ok(exit::OK);
+            }
+            let (checkpoint, resume) = open_checkpoint(
+                args.checkpoint.as_deref(),
+                "ttl-audit",
+                &store,
+                &pattern.to_string(),
+                &settings,
+                "audit",
+            )?;
+            let resumed = !resume.is_empty();
+            let resumed_options = AuditOptions {
+                resume,
+                checkpoint: checkpoint.clone(),
+                ..options.clone()
+            };
+            let report = audit::audit(
+                &store,
+                &pattern,
+                &resumed_options,
+                &ctx.stop,
+                &Bars::new("audited"),
+            )
+            .await;
+            if let Some(cp) = &checkpoint {
+                close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
+            }
+            let report = report?;
+            (report, Some(store))
+        }
     };
-    let report = audit::audit(&store, &pattern, &options, &ctx.stop, &Bars::new("audited")).await;
-    if let Some(cp) = &checkpoint {
-        close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
-    }
-    let report = report?;
     let charts = match args.charts {
         Charts::Always => true,
         Charts::Never => false,
@@ -101,8 +122,9 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             out.fix_plan(plan, args.dry_run)?;
         }
         // Fix only what a whole audit found: a partial one would plan from partial figures.
-        if !args.dry_run && plan.total() > 0 && report.complete {
-            refuse_replica(&store).await?;
+        let live = store.as_ref().filter(|_| !args.dry_run && plan.total() > 0);
+        if let (Some(store), true) = (live, report.complete) {
+            refuse_replica(store).await?;
             let guards = guards(ctx, args.yes, args.max_keys);
             if let Some(path) = &args.log {
                 fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
@@ -110,11 +132,11 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             if let Some(path) = &args.backup {
                 let reason = format!("ttl-audit fixes of {pattern}");
                 fix.backup = Some(Arc::new(
-                    Backup::create(path, &store, "ttl-audit", &reason).await?,
+                    Backup::create(path, store, "ttl-audit", &reason).await?,
                 ));
             }
             let done = remediate::fix(
-                &store,
+                store,
                 &pattern,
                 &options,
                 &report,

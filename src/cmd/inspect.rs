@@ -1,19 +1,39 @@
 //! `cachectl inspect`: keys in depth, or a keyspace by family.
 
 use cachectl::keys::glob::Glob;
-use cachectl::ops::inspect::{self, Access, InspectOptions};
+use std::sync::Arc;
+
+use cachectl::ops::checkpoint::Checkpoint;
+use cachectl::ops::inspect::{self, Access, InspectOptions, InspectReport};
+use cachectl::ops::scan::NodeCursor;
 
 use super::{
-    Ctx, close_checkpoint, connect, exit, group_settings, grouper, interrupted, open_checkpoint,
-    pace,
+    Ctx, close_checkpoint, connect, exit, from_dump, group_settings, grouper, interrupted,
+    open_checkpoint, open_dump, pace,
 };
 use crate::cli::InspectArgs;
 use crate::render::progress::Bars;
-use crate::render::say;
+use crate::render::{Renderer, say};
 
 pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = connect(ctx).await?;
     let out = &ctx.out;
+    if let Some((mut rdb, scope)) = open_dump(&args.dump, &args.pace)? {
+        let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
+        let options = options(&args, Vec::new(), None);
+        let stop = ctx.stop.clone();
+        let report = from_dump(move || {
+            let bars = Bars::new("inspected");
+            inspect::inspect_rdb(&mut rdb, &pattern, scope, &options, &stop, &bars)
+        })
+        .await?;
+        if (args.cold.is_some() || args.hot.is_some()) && report.access.is_none() {
+            say(
+                "note: the dump holds no idle times or frequencies (a server saves them only under an LRU or LFU maxmemory-policy)",
+            );
+        }
+        return render(out, &report);
+    }
+    let store = connect(ctx).await?;
     if !args.keys.is_empty() {
         let found = inspect::inspect_keys(&store, &args.keys, !args.no_preview).await?;
         let details: Vec<_> = found.iter().flatten().cloned().collect();
@@ -48,18 +68,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         "inspection",
     )?;
     let resumed = !resume.is_empty();
-    let options = InspectOptions {
-        grouper: grouper(&args.group),
-        sample: args.group.sample,
-        top: args.top,
-        pace: pace(&args.pace),
-        access: (args.cold.is_some() || args.hot.is_some()).then(|| Access {
-            cold_after_s: args.cold.map(|d| d.as_secs()),
-            hot: args.hot.unwrap_or(0),
-        }),
-        resume,
-        checkpoint: checkpoint.clone(),
-    };
+    let options = options(&args, resume, checkpoint.clone());
     let report = inspect::inspect_pattern(
         &store,
         &pattern,
@@ -71,11 +80,34 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if let Some(cp) = &checkpoint {
         close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
     }
-    let report = report?;
+    render(out, &report?)
+}
+
+fn options(
+    args: &InspectArgs,
+    resume: Vec<NodeCursor>,
+    checkpoint: Option<Arc<Checkpoint>>,
+) -> InspectOptions {
+    InspectOptions {
+        grouper: grouper(&args.group),
+        sample: args.group.sample,
+        top: args.top,
+        pace: pace(&args.pace),
+        access: (args.cold.is_some() || args.hot.is_some()).then(|| Access {
+            cold_after_s: args.cold.map(|d| d.as_secs()),
+            hot: args.hot.unwrap_or(0),
+        }),
+        resume,
+        checkpoint,
+    }
+}
+
+/// The report, and the exit code it earns.
+fn render(out: &Renderer, report: &InspectReport) -> anyhow::Result<u8> {
     if out.is_json() {
-        out.json(&report)?;
+        out.json(report)?;
     } else {
-        out.inspect_report(&report)?;
+        out.inspect_report(report)?;
     }
     Ok(if report.interrupted {
         interrupted()

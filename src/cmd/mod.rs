@@ -209,6 +209,37 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// `--rdb`: the dump opened (its header read) and which of its keys to report. No server is
+/// touched.
+pub fn open_dump(
+    dump: &cli::DumpArgs,
+    pace: &PaceArgs,
+) -> anyhow::Result<Option<(cachectl::rdb::Rdb, cachectl::rdb::walk::Scope)>> {
+    let Some(path) = &dump.rdb else {
+        return Ok(None);
+    };
+    if pace.scan_replica {
+        return Err(Error::Usage(
+            "--scan-replica spares a server's primary; --rdb reads no server at all".into(),
+        )
+        .into());
+    }
+    let rdb = cachectl::rdb::Rdb::open(path)?;
+    let scope = cachectl::rdb::walk::Scope {
+        db: dump.db,
+        at_ms: dump.at,
+        kind: pace.only_type.map(|t| t.as_str().to_string()),
+    };
+    Ok(Some((rdb, scope)))
+}
+
+/// Run a report over a dump off the async thread, so that a signal is still heard.
+pub async fn from_dump<R: Send + 'static>(
+    report: impl FnOnce() -> R + Send + 'static,
+) -> anyhow::Result<R> {
+    Ok(tokio::task::spawn_blocking(report).await?)
+}
+
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<Error>() {
         Some(Error::Refused(_)) => exit::REFUSED,

@@ -19,6 +19,8 @@ use crate::ops::scan::{
     self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
 };
 use crate::progress::ProgressSink;
+use crate::rdb::Rdb;
+use crate::rdb::walk::{DumpSummary, DumpWalk, Scope};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
@@ -68,7 +70,7 @@ pub fn keep_sampled(keys: Vec<Vec<u8>>, sample: Option<f64>) -> Vec<Vec<u8>> {
     }
 }
 
-fn sampled(key: &[u8], sample: Option<f64>) -> bool {
+pub(crate) fn sampled(key: &[u8], sample: Option<f64>) -> bool {
     match sample {
         None => true,
         Some(rate) => (keys::fnv1a(key) % 1_000_000) as f64 / 1_000_000.0 < rate,
@@ -468,6 +470,9 @@ pub struct InspectReport {
     pub cold_after_s: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hot: Vec<HotKey>,
+    /// From a dump (`--rdb`): which, and what of it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dump: Option<DumpSummary>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -567,12 +572,35 @@ pub async fn inspect_pattern(
         hot: Vec::new(),
     })
     .await?;
-    let interrupted = outcome.interrupted();
-    let complete = outcome.complete();
-    let error = outcome.first_fault();
+    let ended = Ended {
+        pattern: pattern.to_string(),
+        scanned: outcome.totals.scanned,
+        elapsed_ms: outcome.elapsed.as_millis() as u64,
+        interrupted: outcome.interrupted(),
+        complete: outcome.complete(),
+        error: outcome.first_fault(),
+        lfu,
+    };
+    Ok(summarise(outcome.work, options, ended))
+}
+
+/// How a walk over the keys ended, for its report.
+struct Ended {
+    pattern: String,
+    scanned: u64,
+    elapsed_ms: u64,
+    interrupted: bool,
+    complete: bool,
+    error: Option<Fault>,
+    lfu: bool,
+}
+
+/// The report from every chain's figures.
+fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> InspectReport {
+    let lfu = ended.lfu;
     let mut all = Families::new(options.grouper.learns());
     let mut hot = Vec::new();
-    for w in outcome.work {
+    for w in work {
         all.merge(w.families);
         hot.extend(w.hot);
     }
@@ -609,21 +637,86 @@ pub async fn inspect_pattern(
     if rest.keys > 0 {
         shown.push(rest.report(OTHER_FAMILIES.to_string(), scale, access));
     }
-    Ok(InspectReport {
-        pattern: pattern.to_string(),
-        scanned: outcome.totals.scanned,
+    InspectReport {
+        pattern: ended.pattern,
+        scanned: ended.scanned,
         inspected: total.keys,
         sample_rate: options.sample,
-        elapsed_ms: outcome.elapsed.as_millis() as u64,
-        interrupted,
-        complete,
-        error,
+        elapsed_ms: ended.elapsed_ms,
+        interrupted: ended.interrupted,
+        complete: ended.complete,
+        error: ended.error,
         total: total.report("(all)".to_string(), scale, access),
         families: shown,
         access: options.access.map(|_| if lfu { "lfu" } else { "idle" }),
         cold_after_s: options.access.and_then(|a| a.cold_after_s),
         hot,
-    })
+        dump: None,
+    }
+}
+
+/// Summarise the keys of a dump matching `pattern` (in `scope`), as `inspect_pattern`
+/// does those of a live server. Reads no server. A dump
+/// damaged or cut off part way gives the figures up to there, with the error.
+pub fn inspect_rdb(
+    rdb: &mut Rdb,
+    pattern: &Glob,
+    scope: Scope,
+    options: &InspectOptions,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+) -> InspectReport {
+    let started = std::time::Instant::now();
+    let mut work = InspectWork {
+        options,
+        families: Families::new(options.grouper.learns()),
+        last: 0,
+        again: Vec::new(),
+        lfu: false,
+        hot: Vec::new(),
+    };
+    let mut walk = DumpWalk::new(rdb, scope);
+    progress.begin("inspecting", None);
+    let read = walk.walk(rdb, pattern, stop, progress, |entry, ttl| {
+        if !sampled(entry.key, options.sample) {
+            return false;
+        }
+        let access = match (entry.frequency, entry.idle_s) {
+            (Some(f), _) => {
+                work.lfu = true;
+                Some(u64::from(f))
+            }
+            (None, idle) => idle,
+        };
+        work.add(entry.key, entry.kind.name(), ttl, entry.memory, access);
+        true
+    });
+    progress.end();
+    let lfu = work.lfu;
+    let with_access = work
+        .families
+        .map
+        .values()
+        .any(|f| f.idle.count() + f.frequency.count() > 0);
+    let ended = Ended {
+        pattern: pattern.to_string(),
+        scanned: walk.read,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        interrupted: read.as_ref().is_ok_and(|done| !done),
+        complete: read.as_ref().is_ok_and(|done| *done),
+        error: read.err().map(|e| Fault {
+            node: rdb.snapshot().file.clone(),
+            error: e.to_string(),
+        }),
+        lfu,
+    };
+    let mut report = summarise(vec![work], options, ended);
+    if !with_access {
+        // A server keeps idle times in a dump only under an LRU or LFU eviction policy.
+        report.access = None;
+    }
+    report.dump = Some(walk.summary(rdb));
+    report
 }
 
 /// `maxmemory-policy`, from `INFO memory`, when it is allowed.
@@ -772,7 +865,15 @@ impl InspectWork<'_> {
         }
         let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
         let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
-        let family = self.options.grouper.group(&key);
+        self.add(&key, &kind, KeyTtl::from_pttl(pttl), memory, access);
+    }
+
+    /// One key's figures into its family's, whether the server answered them or a dump.
+    fn add(&mut self, key: &[u8], kind: &str, ttl: KeyTtl, memory: u64, access: Option<u64>) {
+        if ttl == KeyTtl::Missing {
+            return;
+        }
+        let family = self.options.grouper.group(key);
         let hot_family = self
             .options
             .access
@@ -782,17 +883,22 @@ impl InspectWork<'_> {
         acc.keys += 1;
         acc.memory.add(memory);
         if acc.biggest.as_ref().is_none_or(|(m, _)| memory > *m) {
-            acc.biggest = Some((memory, keys::display(&key)));
+            acc.biggest = Some((memory, keys::display(key)));
         }
         if acc.examples.len() < EXAMPLES {
-            acc.examples.push(keys::display(&key));
+            acc.examples.push(keys::display(key));
         }
-        match KeyTtl::from_pttl(pttl) {
+        match ttl {
             KeyTtl::Expires(ms) => acc.ttl.add(ms.div_ceil(1000)),
             KeyTtl::Never => acc.without_ttl += 1,
             KeyTtl::Missing => {}
         }
-        *acc.types.entry(kind).or_default() += 1;
+        match acc.types.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                acc.types.insert(kind.to_string(), 1);
+            }
+        }
         if let (Some(value), Some(a)) = (access, self.options.access) {
             if self.lfu {
                 acc.frequency.add(value);
@@ -811,7 +917,7 @@ impl InspectWork<'_> {
                 self.hot.push((
                     score,
                     HotKey {
-                        key: keys::display(&key),
+                        key: keys::display(key),
                         family,
                         idle_s,
                         frequency,

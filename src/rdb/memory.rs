@@ -1,0 +1,148 @@
+//! What a key will cost in memory, estimated from how it is serialized: the model of Redis's
+//! own `MEMORY USAGE` (the value's structures, the key's string and its table entry), with
+//! allocations rounded up to jemalloc's size classes, as Redis builds with. Compact encodings
+//! (listpack, intset) are stored in the dump byte for byte as they sit in memory, so those
+//! estimates are close; hash tables and skiplists are modelled from their element counts.
+
+/// `robj`.
+const OBJECT: u64 = 16;
+/// A table entry (`dictEntry`).
+const ENTRY: u64 = 24;
+/// `dict`.
+const DICT: u64 = 56;
+/// `quicklist` and `quicklistNode`.
+const QUICKLIST: u64 = 40;
+const QUICKLIST_NODE: u64 = 32;
+/// `zset` + `zskiplist` + the skiplist's 32-level header node (536 bytes, class 640).
+const SKIPLIST: u64 = 16 + 32 + 640;
+/// A skiplist node: 24 bytes and 16 per level, levels drawn with p = 1/4; the expected
+/// allocation over jemalloc's classes.
+const SKIPLIST_NODE: u64 = 53;
+/// `stream`.
+const STREAM: u64 = 80;
+/// A consumer group (`streamCG`) or consumer (`streamConsumer`), and a pending entry
+/// (`streamNACK`).
+const STREAM_MEMBER: u64 = 56;
+const PENDING: u64 = 24;
+/// A stream's listpack is allocated this large when it is started, and filled in place.
+const STREAM_PREALLOC: u64 = 4096;
+/// Strings up to this long are embedded in their object (`OBJ_ENCODING_EMBSTR`).
+const EMBSTR_MAX: u64 = 44;
+
+/// The allocation jemalloc makes for `size` bytes: 8, then multiples of 16 to 128, then four
+/// classes per doubling.
+pub fn class(size: u64) -> u64 {
+    if size <= 8 {
+        return 8;
+    }
+    if size <= 128 {
+        return size.div_ceil(16) * 16;
+    }
+    let step = size.next_power_of_two() / 8;
+    size.div_ceil(step) * step
+}
+
+/// An sds string of `len` bytes: header by length, the bytes and a terminating zero.
+pub fn sds(len: u64) -> u64 {
+    let header = match len {
+        0..32 => 1,
+        32..256 => 3,
+        256..65_536 => 5,
+        65_536..4_294_967_296 => 9,
+        _ => 17,
+    };
+    class(header + len + 1)
+}
+
+/// The key itself: its string and its entry in the keyspace table.
+pub fn key(len: u64) -> u64 {
+    sds(len) + ENTRY
+}
+
+/// A string value; `int`: stored as an integer.
+pub fn string(len: u64, int: bool) -> u64 {
+    if int {
+        OBJECT
+    } else if len <= EMBSTR_MAX {
+        class(OBJECT + 3 + len + 1)
+    } else {
+        OBJECT + sds(len)
+    }
+}
+
+/// A compact value (listpack, intset, ziplist) of `bytes` bytes.
+pub fn compact(bytes: u64) -> u64 {
+    OBJECT + class(bytes)
+}
+
+/// A hash table of `n` elements whose strings cost `strings` in all.
+pub fn table(n: u64, strings: u64) -> u64 {
+    OBJECT + DICT + n.next_power_of_two() * 8 + n * ENTRY + strings
+}
+
+/// A skiplist-encoded sorted set of `n` members whose strings cost `strings`.
+pub fn skiplist(n: u64, strings: u64) -> u64 {
+    table(n, strings) + SKIPLIST + n * SKIPLIST_NODE
+}
+
+/// A list of nodes costing `nodes` in all (each already through `class`), `count` of them.
+pub fn quicklist(count: u64, nodes: u64) -> u64 {
+    OBJECT + QUICKLIST + count * QUICKLIST_NODE + nodes
+}
+
+/// A radix tree of `n` stream ids, as Redis counts one: 16 bytes an id and, per node, its
+/// header and child pointers (about one node per id).
+pub fn rax(n: u64) -> u64 {
+    16 * n + (n + 1) * 244
+}
+
+/// A stream without its groups: `packs` listpacks of `bytes` each.
+pub fn stream(packs: impl Iterator<Item = u64>) -> u64 {
+    let mut n = 0;
+    let mut total = OBJECT + STREAM;
+    for bytes in packs {
+        n += 1;
+        total += class(bytes.max(STREAM_PREALLOC));
+    }
+    total + rax(n)
+}
+
+/// A consumer group with `pending` entries not yet acknowledged and `consumers` consumers.
+pub fn stream_group(pending: u64, consumers: u64) -> u64 {
+    STREAM_MEMBER + rax(pending) + pending * PENDING + rax(consumers)
+}
+
+/// A consumer named in `name_len` bytes that owns `pending` entries.
+pub fn stream_consumer(name_len: u64, pending: u64) -> u64 {
+    STREAM_MEMBER + sds(name_len) + rax(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jemalloc_classes() {
+        let pairs = [
+            (1, 8),
+            (9, 16),
+            (100, 112),
+            (128, 128),
+            (129, 160),
+            (300, 320),
+            (513, 640),
+            (4097, 5120),
+        ];
+        for (size, want) in pairs {
+            assert_eq!(class(size), want, "{size}");
+        }
+    }
+
+    #[test]
+    fn strings_by_encoding() {
+        // `SET k 12345`: an integer object; a short string is embedded; a long one is not.
+        assert_eq!(string(5, true), 16);
+        assert_eq!(string(10, false), class(16 + 3 + 10 + 1));
+        assert_eq!(string(100, false), 16 + class(3 + 100 + 1));
+    }
+}

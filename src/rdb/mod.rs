@@ -1,0 +1,681 @@
+//! Dumps (RDB files) read without a server: one pass, key by key, with bounded memory.
+//! Values are measured, never built: a value's structure is walked only as far as its size and
+//! element counts need, and compressed strings stay compressed, so a dump is read at the speed
+//! of its bytes. Reads RDB versions up to 12 (Redis 7.0–7.4) and Valkey 8's, and checks the
+//! dump's CRC-64 at its end.
+
+pub mod input;
+mod lzf;
+pub mod memory;
+pub mod walk;
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use input::{Cut, Input};
+
+/// The newest RDB version read (Redis 7.4).
+pub const NEWEST: u32 = 12;
+
+/// What a dump says about itself, from its header.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The file, or `-` for standard input.
+    pub file: String,
+    pub rdb_version: u32,
+    /// `redis 7.0.15`, `valkey 8.1.8`.
+    pub server: Option<String>,
+    /// When the server wrote it (seconds since the epoch).
+    pub ctime_s: Option<i64>,
+    /// The server's memory in use when it wrote it.
+    pub used_memory: Option<u64>,
+    /// Keys and keys with an expiry per database, as the dump announces them.
+    pub dbs: Vec<DbSize>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct DbSize {
+    pub db: u32,
+    pub keys: u64,
+    pub expires: u64,
+}
+
+/// A type as `TYPE` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    List,
+    Set,
+    ZSet,
+    Hash,
+    Stream,
+    /// A module's type, by the name it registered.
+    Module(String),
+}
+
+impl Kind {
+    pub fn name(&self) -> &str {
+        match self {
+            Kind::String => "string",
+            Kind::List => "list",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+            Kind::Hash => "hash",
+            Kind::Stream => "stream",
+            Kind::Module(name) => name,
+        }
+    }
+}
+
+/// One key of a dump.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    pub db: u32,
+    pub key: &'a [u8],
+    pub kind: Kind,
+    /// The encoding the server will give it, as `OBJECT ENCODING` names it.
+    pub encoding: &'static str,
+    /// Absolute expiry, milliseconds since the epoch.
+    pub expires_at_ms: Option<i64>,
+    /// Estimated `MEMORY USAGE` (see `memory`).
+    pub memory: u64,
+    /// Bytes the key and value take in the dump.
+    pub serialized: u64,
+    /// Seconds idle when the dump was written (an LRU eviction policy saves it).
+    pub idle_s: Option<u64>,
+    /// The LFU counter (an LFU eviction policy saves it).
+    pub frequency: Option<u8>,
+}
+
+/// A dump being read.
+pub struct Rdb {
+    input: Input,
+    snapshot: Snapshot,
+    /// A Valkey-only dump (`VALKEY` magic): types past Redis 7.4's mean something else.
+    valkey_magic: bool,
+    db: u32,
+    key: Vec<u8>,
+    scratch: Vec<u8>,
+    /// A value's type read while reading the header.
+    pending: Option<u8>,
+    expires_at_ms: Option<i64>,
+    idle_s: Option<u64>,
+    frequency: Option<u8>,
+    finished: bool,
+}
+
+enum Len {
+    Plain(u64),
+    /// A string stored specially: an integer (0, 1, 2) or LZF-compressed (3).
+    Encoded(u8),
+}
+
+/// Whether `t` starts a key (rather than being an opcode).
+fn is_value_type(t: u8) -> bool {
+    t <= 7 || (9..=25).contains(&t)
+}
+
+impl Rdb {
+    /// Open `path` (`-`: standard input) and read its header.
+    pub fn open(path: &Path) -> Result<Rdb> {
+        let name = path.display().to_string();
+        let source: Box<dyn Read + Send> = if name == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            let file = std::fs::File::open(path).map_err(|error| Error::Io {
+                context: format!("cannot open the dump {name}"),
+                error,
+            })?;
+            Box::new(file)
+        };
+        Rdb::from_reader(&name, source)
+    }
+
+    /// Read a dump from `source`, called `name` in messages.
+    pub fn from_reader(name: &str, source: Box<dyn Read + Send>) -> Result<Rdb> {
+        let mut rdb = Rdb {
+            input: Input::new(source),
+            snapshot: Snapshot {
+                file: name.to_string(),
+                ..Snapshot::default()
+            },
+            valkey_magic: false,
+            db: 0,
+            key: Vec::new(),
+            scratch: Vec::new(),
+            pending: None,
+            expires_at_ms: None,
+            idle_s: None,
+            frequency: None,
+            finished: false,
+        };
+        let magic: [u8; 9] = rdb
+            .input
+            .array()
+            .map_err(|_| rdb.error("too short to be a dump (no RDB header)".to_string()))?;
+        let version = match (&magic[..5], &magic[..6]) {
+            (b"REDIS", _) => digits(&magic[5..]),
+            (_, b"VALKEY") => {
+                rdb.valkey_magic = true;
+                digits(&magic[6..])
+            }
+            _ => None,
+        };
+        let Some(version) = version else {
+            return Err(rdb.error(format!(
+                "not a dump: it starts with `{}`, not `REDIS` and a version",
+                crate::keys::printable(&magic)
+            )));
+        };
+        if !rdb.valkey_magic && !(1..=NEWEST).contains(&version) {
+            return Err(rdb.error(format!(
+                "RDB version {version} is newer than cachectl reads (up to {NEWEST}: Redis 7.4, Valkey 8)"
+            )));
+        }
+        rdb.snapshot.rdb_version = version;
+        // The header: everything before the first key.
+        rdb.pending = rdb.advance()?;
+        Ok(rdb)
+    }
+
+    /// What the header said (and, once read through, every database's announced size).
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.input.offset()
+    }
+
+    /// The next key; `None` after the last one, once the checksum has been checked.
+    pub fn next_entry(&mut self) -> Result<Option<Entry<'_>>> {
+        let ty = match self.pending.take() {
+            Some(t) => t,
+            None if self.finished => return Ok(None),
+            None => match self.advance()? {
+                Some(t) => t,
+                None => return Ok(None),
+            },
+        };
+        let start = self.input.offset() - 1;
+        let mut key = std::mem::take(&mut self.key);
+        let read = self.string_into(&mut key);
+        self.key = key;
+        read.map_err(|c| self.cut(c, "in a key's name"))?;
+        let (kind, encoding, memory) = self.value(ty).map_err(|e| self.in_key(e))?;
+        let entry = Entry {
+            db: self.db,
+            key: &self.key,
+            kind,
+            encoding,
+            expires_at_ms: self.expires_at_ms.take(),
+            memory: memory + memory::key(self.key.len() as u64),
+            serialized: self.input.offset() - start,
+            idle_s: self.idle_s.take(),
+            frequency: self.frequency.take(),
+        };
+        Ok(Some(entry))
+    }
+
+    fn error(&self, detail: String) -> Error {
+        Error::Rdb {
+            file: self.snapshot.file.clone(),
+            offset: self.input.offset(),
+            detail,
+        }
+    }
+
+    fn cut(&self, cut: Cut, during: &str) -> Error {
+        match cut {
+            Cut::Ended => self.error(format!("the dump is cut off {during}")),
+            Cut::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                self.error(format!("{e} {during}"))
+            }
+            Cut::Io(e) => self.error(format!("cannot read it {during}: {e}")),
+        }
+    }
+
+    /// Name the key whose value an error is in.
+    fn in_key(&self, e: Error) -> Error {
+        match e {
+            Error::Rdb {
+                file,
+                offset,
+                detail,
+            } => Error::Rdb {
+                file,
+                offset,
+                detail: format!(
+                    "{detail} (in the value of key `{}`)",
+                    crate::keys::display(&self.key)
+                ),
+            },
+            other => other,
+        }
+    }
+
+    /// Opcodes up to the next key's type; `None` at the end of the dump.
+    fn advance(&mut self) -> Result<Option<u8>> {
+        loop {
+            let op = self
+                .input
+                .byte()
+                .map_err(|c| self.cut(c, "before its end-of-dump marker"))?;
+            match op {
+                0xFF => {
+                    self.finish()?;
+                    return Ok(None);
+                }
+                0xFE => self.db = self.count_u32("a database number")?,
+                0xFD => {
+                    let s: [u8; 4] = self.bytes("an expiry")?;
+                    self.expires_at_ms = Some(i64::from(i32::from_le_bytes(s)) * 1000);
+                }
+                0xFC => {
+                    let ms: [u8; 8] = self.bytes("an expiry")?;
+                    self.expires_at_ms = Some(i64::from_le_bytes(ms));
+                }
+                0xFB => {
+                    let keys = self.count("a database size")?;
+                    let expires = self.count("a database size")?;
+                    self.snapshot.dbs.push(DbSize {
+                        db: self.db,
+                        keys,
+                        expires,
+                    });
+                }
+                0xFA => self.aux()?,
+                0xF9 => self.frequency = Some(self.bytes::<1>("an LFU counter")?[0]),
+                0xF8 => self.idle_s = Some(self.count("an idle time")?),
+                0xF7 => {
+                    // Module data outside the keyspace: id, when, then the module's value.
+                    self.count("a module id")?;
+                    self.count("a module field")?;
+                    self.count("a module field")?;
+                    self.module_value()?;
+                }
+                0xF5 => self.skip_string().map(|_| ())?,
+                0xF4 => {
+                    // Cluster slot sizes: hints for loading.
+                    for _ in 0..3 {
+                        self.count("slot information")?;
+                    }
+                }
+                t if is_value_type(t) => return Ok(Some(t)),
+                t => {
+                    return Err(self.error(format!(
+                        "unknown record type {t} (a damaged dump, or one from a newer server)"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// After the end marker: the checksum (RDB 5 and later; zero when the server was told
+    /// not to compute one).
+    fn finish(&mut self) -> Result<()> {
+        self.finished = true;
+        if self.snapshot.rdb_version < 5 {
+            return Ok(());
+        }
+        let computed = self.input.checksum();
+        let stored = u64::from_le_bytes(self.bytes("its checksum")?);
+        if stored != 0 && stored != computed {
+            return Err(self.error(format!(
+                "checksum mismatch (the dump says {stored:016x}, its bytes give {computed:016x}): the file is damaged"
+            )));
+        }
+        Ok(())
+    }
+
+    fn aux(&mut self) -> Result<()> {
+        let mut name = Vec::new();
+        self.string_into(&mut name)
+            .map_err(|c| self.cut(c, "in a header field"))?;
+        let mut value = Vec::new();
+        self.string_into(&mut value)
+            .map_err(|c| self.cut(c, "in a header field"))?;
+        let value = String::from_utf8_lossy(&value).into_owned();
+        match name.as_slice() {
+            b"redis-ver" => self.snapshot.server.get_or_insert(format!("redis {value}")),
+            b"valkey-ver" => {
+                // Valkey writes both; its own name wins.
+                self.snapshot.server = Some(format!("valkey {value}"));
+                return Ok(());
+            }
+            b"ctime" => {
+                self.snapshot.ctime_s = value.parse().ok();
+                return Ok(());
+            }
+            b"used-mem" => {
+                self.snapshot.used_memory = value.parse().ok();
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        Ok(())
+    }
+
+    fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
+        self.input
+            .array()
+            .map_err(|c| self.cut(c, &format!("in {what}")))
+    }
+
+    fn len(&mut self) -> Result<Len, Cut> {
+        let b = self.input.byte()?;
+        Ok(match b >> 6 {
+            0 => Len::Plain(u64::from(b & 0x3f)),
+            1 => Len::Plain((u64::from(b & 0x3f) << 8) | u64::from(self.input.byte()?)),
+            3 => Len::Encoded(b & 0x3f),
+            _ => match b {
+                0x80 => Len::Plain(u64::from(u32::from_be_bytes(self.input.array()?))),
+                0x81 => Len::Plain(u64::from_be_bytes(self.input.array()?)),
+                // Not a length: the caller reports it as damage.
+                _ => Len::Encoded(u8::MAX),
+            },
+        })
+    }
+
+    /// A length that must be a plain number.
+    fn count(&mut self, what: &str) -> Result<u64> {
+        match self.len().map_err(|c| self.cut(c, &format!("in {what}")))? {
+            Len::Plain(n) => Ok(n),
+            Len::Encoded(_) => {
+                Err(self.error(format!("{what} is not a number: the dump is damaged")))
+            }
+        }
+    }
+
+    fn count_u32(&mut self, what: &str) -> Result<u32> {
+        let n = self.count(what)?;
+        u32::try_from(n).map_err(|_| self.error(format!("{what} of {n} is out of range")))
+    }
+
+    /// A string's bytes into `out` (integers as their decimal digits, LZF decompressed).
+    fn string_into(&mut self, out: &mut Vec<u8>) -> Result<(), Cut> {
+        out.clear();
+        match self.len()? {
+            Len::Plain(n) => self.input.read_into(n, out),
+            Len::Encoded(0) => {
+                let [b] = self.input.array()?;
+                out.extend_from_slice(i8::from_le_bytes([b]).to_string().as_bytes());
+                Ok(())
+            }
+            Len::Encoded(1) => {
+                let v = i16::from_le_bytes(self.input.array()?);
+                out.extend_from_slice(v.to_string().as_bytes());
+                Ok(())
+            }
+            Len::Encoded(2) => {
+                let v = i32::from_le_bytes(self.input.array()?);
+                out.extend_from_slice(v.to_string().as_bytes());
+                Ok(())
+            }
+            Len::Encoded(3) => {
+                let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
+                    return Err(Cut::Io(damaged("a compressed string's lengths")));
+                };
+                let mut packed = std::mem::take(&mut self.scratch);
+                packed.clear();
+                let read = self.input.read_into(compressed, &mut packed);
+                let unpacked = read.and_then(|()| {
+                    lzf::decompress(&packed, len as usize)
+                        .ok_or_else(|| Cut::Io(damaged("a compressed string")))
+                });
+                self.scratch = packed;
+                out.extend_from_slice(&unpacked?);
+                Ok(())
+            }
+            Len::Encoded(_) => Err(Cut::Io(damaged("a string's length"))),
+        }
+    }
+
+    /// Pass over a string: its length once whole, and whether it is an integer.
+    fn skip_string(&mut self) -> Result<(u64, bool)> {
+        self.try_skip_string()
+            .map_err(|c| self.cut(c, "in a value"))
+    }
+
+    fn try_skip_string(&mut self) -> Result<(u64, bool), Cut> {
+        match self.len()? {
+            Len::Plain(n) => self.input.skip(n).map(|()| (n, false)),
+            Len::Encoded(e @ 0..=2) => {
+                let bytes = [1u64, 2, 4][e as usize];
+                self.input.skip(bytes)?;
+                // The decimal digits the integer has (a sign included), for its length.
+                Ok(([4u64, 6, 11][e as usize], true))
+            }
+            Len::Encoded(3) => {
+                let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
+                    return Err(Cut::Io(damaged("a compressed string's lengths")));
+                };
+                self.input.skip(compressed)?;
+                Ok((len, false))
+            }
+            Len::Encoded(_) => Err(Cut::Io(damaged("a string's length"))),
+        }
+    }
+
+    /// `n` strings; what their sds copies cost.
+    fn strings(&mut self, n: u64) -> Result<u64> {
+        let mut cost = 0;
+        for _ in 0..n {
+            cost += memory::sds(self.skip_string()?.0);
+        }
+        Ok(cost)
+    }
+
+    /// Pass over a value of type `ty`: its kind, encoding and estimated memory.
+    fn value(&mut self, ty: u8) -> Result<(Kind, &'static str, u64)> {
+        Ok(match ty {
+            0 => {
+                let (len, int) = self.skip_string()?;
+                let encoding = match (int, len <= 44) {
+                    (true, _) => "int",
+                    (false, true) => "embstr",
+                    (false, false) => "raw",
+                };
+                (Kind::String, encoding, memory::string(len, int))
+            }
+            1 => {
+                // A list from before quicklists: one node per 128 elements, as loaded.
+                let n = self.count("a list's length")?;
+                let mut bytes = 0;
+                for _ in 0..n {
+                    bytes += self.skip_string()?.0 + 2;
+                }
+                let nodes = n.div_ceil(128).max(1);
+                let per_node = memory::class(bytes / nodes + 7);
+                (
+                    Kind::List,
+                    "quicklist",
+                    memory::quicklist(nodes, per_node * nodes),
+                )
+            }
+            2 => {
+                let n = self.count("a set's size")?;
+                let strings = self.strings(n)?;
+                (Kind::Set, "hashtable", memory::table(n, strings))
+            }
+            3 | 5 => {
+                let n = self.count("a sorted set's size")?;
+                let mut strings = 0;
+                for _ in 0..n {
+                    strings += memory::sds(self.skip_string()?.0);
+                    if ty == 5 {
+                        self.bytes::<8>("a score")?;
+                    } else {
+                        let [len] = self.bytes::<1>("a score")?;
+                        if len < 253 {
+                            self.skip(u64::from(len), "a score")?;
+                        }
+                    }
+                }
+                (Kind::ZSet, "skiplist", memory::skiplist(n, strings))
+            }
+            4 => {
+                let n = self.count("a hash's size")?;
+                let strings = self.strings(n * 2)?;
+                (Kind::Hash, "hashtable", memory::table(n, strings))
+            }
+            9 | 13 | 16 => (Kind::Hash, "listpack", self.compact()?),
+            10 => (Kind::List, "listpack", self.compact()?),
+            11 => (Kind::Set, "intset", self.compact()?),
+            20 => (Kind::Set, "listpack", self.compact()?),
+            12 | 17 => (Kind::ZSet, "listpack", self.compact()?),
+            14 | 18 => {
+                let n = self.count("a list's node count")?;
+                let mut nodes = 0;
+                for _ in 0..n {
+                    if ty == 18 {
+                        self.count("a list node's container")?;
+                    }
+                    nodes += memory::class(self.skip_string()?.0);
+                }
+                (Kind::List, "quicklist", memory::quicklist(n, nodes))
+            }
+            15 | 19 | 21 => self.stream(ty)?,
+            7 => {
+                let id = self.count("a module id")?;
+                let start = self.input.offset();
+                self.module_value()?;
+                let size = self.input.offset() - start;
+                (
+                    Kind::Module(module_name(id)),
+                    "raw",
+                    16 + memory::class(size),
+                )
+            }
+            22 | 24 if !self.valkey_magic => {
+                if ty == 24 {
+                    self.bytes::<8>("a hash's next field expiry")?;
+                }
+                let n = self.count("a hash's size")?;
+                let mut strings = 0;
+                for _ in 0..n {
+                    // A field with a TTL carries it in its own allocation.
+                    let ttl = self.count("a field's TTL")?;
+                    strings += memory::sds(self.skip_string()?.0) + if ttl > 0 { 8 } else { 0 };
+                    strings += memory::sds(self.skip_string()?.0);
+                }
+                (Kind::Hash, "hashtable", memory::table(n, strings) + 40)
+            }
+            23 | 25 if !self.valkey_magic => {
+                if ty == 25 {
+                    self.bytes::<8>("a hash's next field expiry")?;
+                }
+                (Kind::Hash, "listpackex", self.compact()? + 40)
+            }
+            other => {
+                return Err(self.error(format!(
+                    "value type {other} is not one cachectl reads (Redis 7.0–7.4, Valkey 8)"
+                )));
+            }
+        })
+    }
+
+    fn skip(&mut self, n: u64, what: &str) -> Result<()> {
+        self.input
+            .skip(n)
+            .map_err(|c| self.cut(c, &format!("in {what}")))
+    }
+
+    /// A value stored as it sits in memory (listpack, intset, ziplist).
+    fn compact(&mut self) -> Result<u64> {
+        Ok(memory::compact(self.skip_string()?.0))
+    }
+
+    fn stream(&mut self, ty: u8) -> Result<(Kind, &'static str, u64)> {
+        let packs = self.count("a stream's node count")?;
+        let mut sizes = Vec::new();
+        for _ in 0..packs {
+            self.skip_string()?;
+            sizes.push(self.skip_string()?.0);
+        }
+        let mut total = memory::stream(sizes.into_iter());
+        // Length, last id; then first id, largest deleted id and entries added.
+        let fields = if ty >= 19 { 8 } else { 3 };
+        for _ in 0..fields {
+            self.count("a stream's metadata")?;
+        }
+        let groups = self.count("a stream's group count")?;
+        for _ in 0..groups {
+            self.skip_string()?;
+            self.count("a group's last id")?;
+            self.count("a group's last id")?;
+            if ty >= 19 {
+                self.count("a group's offset")?;
+            }
+            let pending = self.count("a group's pending count")?;
+            for _ in 0..pending {
+                self.skip(24, "a pending entry")?;
+                self.count("a delivery count")?;
+            }
+            let consumers = self.count("a group's consumer count")?;
+            total += memory::stream_group(pending, consumers);
+            for _ in 0..consumers {
+                let (name, _) = self.skip_string()?;
+                self.skip(if ty >= 21 { 16 } else { 8 }, "a consumer")?;
+                let owned = self.count("a consumer's pending count")?;
+                self.skip(owned.saturating_mul(16), "a consumer's pending entries")?;
+                total += memory::stream_consumer(name, owned);
+            }
+        }
+        Ok((Kind::Stream, "stream", total))
+    }
+
+    /// A module's value: typed fields up to an end marker, readable without the module.
+    fn module_value(&mut self) -> Result<()> {
+        loop {
+            match self.count("a module value")? {
+                0 => return Ok(()),
+                1 | 2 => {
+                    self.count("a module integer")?;
+                }
+                3 => self.skip(4, "a module float")?,
+                4 => self.skip(8, "a module double")?,
+                5 => {
+                    self.skip_string()?;
+                }
+                op => {
+                    return Err(self.error(format!(
+                        "unknown module field type {op}: the dump is damaged"
+                    )));
+                }
+            }
+        }
+    }
+}
+
+fn damaged(what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("{what} is damaged"),
+    )
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.bytes().all(|c| c.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// A module type's name, from the id a dump stores: nine characters of six bits each.
+fn module_name(id: u64) -> String {
+    const CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = id >> 10;
+    let mut name = [0u8; 9];
+    for c in name.iter_mut().rev() {
+        *c = CHARS[(bits & 63) as usize];
+        bits >>= 6;
+    }
+    String::from_utf8_lossy(&name).into_owned()
+}

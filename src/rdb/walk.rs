@@ -1,0 +1,148 @@
+//! A dump walked key by key for a report: the pattern and database chosen, TTLs as of one
+//! moment, progress, and a stop request honoured between keys.
+
+use serde::Serialize;
+
+use super::{Entry, Rdb, Snapshot};
+use crate::error::Result;
+use crate::keys::glob::Glob;
+use crate::progress::{ProgressSink, ProgressUpdate};
+use crate::stop::Stop;
+use crate::ttl::{KeyTtl, rfc3339};
+
+/// Keys between progress reports and stop checks.
+const EVERY: u64 = 1 << 14;
+
+/// What was read of a dump, for a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct DumpSummary {
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+    /// TTLs are as of this moment: when the dump was written, or `--at`.
+    pub at: String,
+    pub at_ms: i64,
+    /// Bytes of the dump read.
+    pub bytes: u64,
+    /// Keys read from the dump, whatever their database or name.
+    pub keys_read: u64,
+    /// Keys whose expiry had passed by `at`: gone for a server loading the dump, so not counted.
+    pub expired: u64,
+    /// Keys of databases other than the one asked for.
+    pub other_dbs: u64,
+}
+
+impl Snapshot {
+    /// When the dump was written (ms since the epoch); now when it does not say.
+    pub fn time_ms(&self) -> i64 {
+        match self.ctime_s {
+            Some(s) => s.saturating_mul(1000),
+            None => crate::ops::inspect::now_ms() as i64,
+        }
+    }
+}
+
+/// Which keys of a dump a report covers, and as of when.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Only this database (default: all).
+    pub db: Option<u32>,
+    /// TTLs as of this moment (ms since the epoch; default: when the dump was written).
+    pub at_ms: Option<i64>,
+    /// Only keys of this type, as `TYPE` names it.
+    pub kind: Option<String>,
+}
+
+pub struct DumpWalk {
+    /// TTLs are as of this moment.
+    pub at_ms: i64,
+    scope: Scope,
+    /// Keys read.
+    pub read: u64,
+    matched: u64,
+    done: u64,
+    expired: u64,
+    other_dbs: u64,
+}
+
+impl DumpWalk {
+    pub fn new(rdb: &Rdb, scope: Scope) -> Self {
+        DumpWalk {
+            at_ms: scope.at_ms.unwrap_or_else(|| rdb.snapshot().time_ms()),
+            scope,
+            read: 0,
+            matched: 0,
+            done: 0,
+            expired: 0,
+            other_dbs: 0,
+        }
+    }
+
+    /// Hand `each` every live key in scope matching `pattern`, with its TTL;
+    /// `each` says whether it counted the key. `Ok(true)` once the dump is read to its end
+    /// (checksum checked), `Ok(false)` when stopped.
+    pub fn walk(
+        &mut self,
+        rdb: &mut Rdb,
+        pattern: &Glob,
+        stop: &Stop,
+        progress: &dyn ProgressSink,
+        mut each: impl FnMut(&Entry, KeyTtl) -> bool,
+    ) -> Result<bool> {
+        let everything = pattern.matches_everything();
+        let result = loop {
+            let entry = match rdb.next_entry() {
+                Ok(Some(e)) => e,
+                Ok(None) => break Ok(true),
+                Err(e) => break Err(e),
+            };
+            self.read += 1;
+            if self.scope.db.is_some_and(|d| d != entry.db) {
+                self.other_dbs += 1;
+            } else if (everything || pattern.is_match(entry.key))
+                && self
+                    .scope
+                    .kind
+                    .as_ref()
+                    .is_none_or(|k| k == entry.kind.name())
+            {
+                match KeyTtl::at(entry.expires_at_ms, self.at_ms) {
+                    KeyTtl::Missing => self.expired += 1,
+                    ttl => {
+                        self.matched += 1;
+                        if each(&entry, ttl) {
+                            self.done += 1;
+                        }
+                    }
+                }
+            }
+            if self.read.is_multiple_of(EVERY) {
+                self.report(progress);
+                if stop.is_set() {
+                    break Ok(false);
+                }
+            }
+        };
+        self.report(progress);
+        result
+    }
+
+    fn report(&self, progress: &dyn ProgressSink) {
+        progress.update(&ProgressUpdate {
+            scanned: self.read,
+            matched: self.matched,
+            done: self.done,
+        });
+    }
+
+    pub fn summary(&self, rdb: &Rdb) -> DumpSummary {
+        DumpSummary {
+            snapshot: rdb.snapshot().clone(),
+            at: rfc3339(self.at_ms.max(0) as u64),
+            at_ms: self.at_ms,
+            bytes: rdb.offset(),
+            keys_read: self.read,
+            expired: self.expired,
+            other_dbs: self.other_dbs,
+        }
+    }
+}
