@@ -204,6 +204,9 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Fa
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cold -d 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l hot -d 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l checkpoint -d 'Keep where each master\'s scan is, and the figures so far, in this file as the inspection goes; the same command run again with it continues from there and reports the whole keyspace. Removed when the inspection completes' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rdb -d 'Read this dump (an RDB file, `-` for standard input) instead of a server: the same report, with no load on any server' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l at -d 'With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`) rather than when the dump was written' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l db -d 'With --rdb: only this database\'s keys [default: every database in the dump]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
@@ -250,6 +253,9 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l histogra
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l backup -d 'With --fix-missing-ttl/--spread: before each batch\'s TTLs change, write its keys to this new file (restore with `cachectl restore FILE --replace`)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l log -d 'With --fix-missing-ttl/--spread: append one JSON line per key changed to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l checkpoint -d 'Keep where each master\'s scan is, and the figures so far, in this file as the audit goes; the same command run again with it continues from there and reports the whole keyspace. Removed when the audit completes (fixes are planned from the whole audit)' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rdb -d 'Read this dump (an RDB file, `-` for standard input) instead of a server: the same report, with no load on any server' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l at -d 'With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`) rather than when the dump was written' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l db -d 'With --rdb: only this database\'s keys [default: every database in the dump]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r

@@ -8,6 +8,7 @@ use cachectl::ops::audit::{AuditReport, Headline};
 use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES, rfc3339};
 use cachectl::ops::remediate::{FixPlan, FixReport};
 use cachectl::ops::watch::Tick;
+use cachectl::rdb::walk::DumpSummary;
 use comfy_table::CellAlignment;
 
 use super::charts::{self, human_secs};
@@ -245,7 +246,35 @@ impl Renderer {
                 ),
                 Style::Dim
             )
-        ))
+        ))?;
+        match &r.dump {
+            Some(d) => self.dump_line(d, true),
+            None => Ok(()),
+        }
+    }
+
+    /// Where a report read from a dump came from, and as of when.
+    fn dump_line(&self, d: &DumpSummary, memory: bool) -> io::Result<()> {
+        let server = d.snapshot.server.as_deref().unwrap_or("an unknown server");
+        let written = d
+            .snapshot
+            .ctime_s
+            .map(|s| format!(", written {}", rfc3339(s.max(0) as u64 * 1000)))
+            .unwrap_or_default();
+        let mut line = format!(
+            "from the dump {} ({server}, RDB {}{written}); TTLs as of {}",
+            d.snapshot.file, d.snapshot.rdb_version, d.at
+        );
+        if memory {
+            line.push_str("; memory estimated from each key's encoding");
+        }
+        if d.expired > 0 {
+            line.push_str(&format!("; {} had expired by then", keys(d.expired)));
+        }
+        if d.other_dbs > 0 {
+            line.push_str(&format!("; {} in other databases", keys(d.other_dbs)));
+        }
+        self.print(&format!("{}\n", self.paint(&line, Style::Dim)))
     }
 
     /// One interval of `watch`: the hit ratio, then the busiest families' rates per second.
@@ -371,6 +400,9 @@ impl Renderer {
             ));
         }
         self.print(&format!("{}\n", self.paint(&summary, Style::Dim)))?;
+        if let Some(d) = &r.dump {
+            self.dump_line(d, false)?;
+        }
         if let Some(m) = &r.info_mismatch {
             self.print(&format!(
                 "{}\n",
