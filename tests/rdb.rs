@@ -169,7 +169,8 @@ fn a_dump_gives_the_live_servers_report() {
         }
     }
     let off = (ours - theirs) / theirs;
-    let limit = if redis { 0.05 } else { 0.45 };
+    eprintln!("estimated {ours} bytes in all, MEMORY USAGE {theirs}: {:+.1}%", off * 100.0);
+    let limit = if redis { 0.05 } else { 0.35 };
     assert!(
         off.abs() < limit,
         "in all: estimated {ours}, MEMORY USAGE {theirs}"

@@ -530,14 +530,21 @@ impl Rdb {
             12 | 17 => (Kind::ZSet, "listpack", self.compact()?),
             14 | 18 => {
                 let n = self.count("a list's node count")?;
-                let mut nodes = 0;
+                let (mut nodes, mut last, mut packed) = (0, 0, true);
                 for _ in 0..n {
                     if ty == 18 {
-                        self.count("a list node's container")?;
+                        packed = self.count("a list node's container")? == 2;
                     }
-                    nodes += memory::class(self.skip_string()?.0);
+                    last = self.skip_string()?.0;
+                    nodes += memory::class(last);
                 }
-                (Kind::List, "quicklist", memory::quicklist(n, nodes))
+                // Since Redis 7.2 (RDB 11, and Valkey) a short list is one listpack in memory,
+                // though the dump writes it as a one-node quicklist.
+                if ty == 18 && self.snapshot.rdb_version >= 11 && n == 1 && packed && last <= 4096 {
+                    (Kind::List, "listpack", memory::compact(last))
+                } else {
+                    (Kind::List, "quicklist", memory::quicklist(n, nodes))
+                }
             }
             15 | 19 | 21 => self.stream(ty)?,
             7 => {
