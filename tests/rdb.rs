@@ -169,7 +169,10 @@ fn a_dump_gives_the_live_servers_report() {
         }
     }
     let off = (ours - theirs) / theirs;
-    eprintln!("estimated {ours} bytes in all, MEMORY USAGE {theirs}: {:+.1}%", off * 100.0);
+    eprintln!(
+        "estimated {ours} bytes in all, MEMORY USAGE {theirs}: {:+.1}%",
+        off * 100.0
+    );
     let limit = if redis { 0.05 } else { 0.35 };
     assert!(
         off.abs() < limit,
@@ -354,4 +357,54 @@ fn a_cut_or_damaged_dump_is_an_error() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("not a dump"));
+}
+
+/// A server under an LRU or LFU policy saves each key's idle time or counter: `--cold` and
+/// `--hot` read them from the dump; without either, a note says there are none.
+#[test]
+fn idle_times_and_frequencies_come_from_the_dump() {
+    for (policy, access) in [("allkeys-lru", "idle"), ("allkeys-lfu", "lfu")] {
+        let r = Redis::start_with(&["--maxmemory-policy", policy]);
+        let mut c = r.conn();
+        support::load(&mut c, (0..100).map(|i| format!("post_cache:{i}")), 600);
+        // Read some keys many times: the hottest under LFU.
+        for _ in 0..50 {
+            for i in 0..3 {
+                let _: Option<String> = redis::cmd("GET")
+                    .arg(format!("post_cache:{i}"))
+                    .query(&mut c)
+                    .unwrap();
+            }
+        }
+        redis::cmd("SAVE").exec(&mut c).unwrap();
+        let dump = r.dir().join("dump.rdb");
+        let args = ["inspect", "--cold", "1h", "--hot", "3", "-o", "json"];
+        let (code, doc) = run(NO_SERVER, &rdb_args(&dump, &args));
+        assert_eq!(code, 0, "{doc}");
+        assert_eq!(doc["access"], access, "{policy}: {doc}");
+        let hot: Vec<&str> = doc["hot"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(hot.len(), 3, "{policy}");
+        if access == "lfu" {
+            let mut hot = hot.clone();
+            hot.sort();
+            assert_eq!(hot, ["post_cache:0", "post_cache:1", "post_cache:2"]);
+        }
+        let fam = entry(&doc, "families", "family", "post_cache:{n}");
+        assert_eq!(fam["keys"], 100);
+    }
+    // No eviction policy: the dump holds neither, and says so.
+    let (_r, dump) = dumped();
+    let out = cachectl(NO_SERVER)
+        .args(["inspect", "--cold", "1h", "-o", "json", "--rdb"])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(json_of(&out).get("access").is_none());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no idle times"));
 }
