@@ -146,7 +146,12 @@ class Bystander:
         if not lat:
             return {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
         pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-        return {"p50": pick(0.5), "p99": pick(0.99), "max": lat[-1], "n": len(lat)}
+        # Late answers counted, not only ranked: a server's own stalls come a fixed number
+        # of times per job, so a quick contender shows them in a higher percentile than a
+        # slow one that spreads the same stalls over more PINGs.
+        late = sum(1 for x in lat if x > 1.0)
+        return {"p50": pick(0.5), "p99": pick(0.99), "max": lat[-1], "n": len(lat),
+                "late": late, "late_ms": sum(x - 1.0 for x in lat if x > 1.0)}
 
 
 def timed(fn):
@@ -159,10 +164,12 @@ def table(title, rows, floor_name):
     """Print rows of (name, seconds, bystander-stats) with the ratio to the floor."""
     floor = next(s for n, s, _ in rows if n.startswith(floor_name))
     print(f"\n{title}")
-    print(f"{'contender':58} {'time':>8} {'x floor':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+    print(f"{'contender':58} {'time':>8} {'x floor':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+          f" {'>1 ms':>6} {'late ms':>8}")
     for name, secs, lat in rows:
         if lat:
-            l = f"{lat['p50']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f}"
+            l = (f"{lat['p50']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f}"
+                 f" {lat.get('late', 0):6d} {lat.get('late_ms', 0):8.1f}")
         else:
             l = f"{'-':>7} {'-':>7} {'-':>7}"
         print(f"{name:58} {secs:7.2f}s {secs / floor:7.2f}x {l}")

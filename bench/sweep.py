@@ -3,6 +3,8 @@ keyspace, reloading between contenders, while a bystander PINGs every millisecon
 
   (a) redis-cli --scan --pattern 'user_*' | xargs redis-cli unlink   (the documented idiom)
   (b) a plain redis-py loop, SCAN MATCH COUNT 1000 + UNLINK per batch (bench/sweep_redispy.py)
+  (b'') the same with COUNT 100: gentle, and slow
+  (i) no client for a second: the server's own hiccups, as the bystander sees them
   (c) one server-side Lua loop of SCAN + UNLINK: the floor, but the server answers nobody
   (d) cachectl invalidate-pattern 'user_*' --yes
   (d') the same with --backup FILE: every batch DUMPed and flushed to disk before its UNLINK
@@ -47,10 +49,18 @@ def contender(server, path, fn):
     by = Bystander(server.port)
     secs = timed(fn)
     lat = by.stop()
+    if fn is idle:
+        # The baseline deleted nothing while the bystander watched; clear up for the checks.
+        cli(server.port, "EVAL", LUA, "0", PATTERN)
     left = int(cli(server.port, "EVAL", "return #redis.call('KEYS', ARGV[1])", "0", PATTERN))
     assert left == 0, f"{left} user_* keys left"
     assert int(cli(server.port, "DBSIZE")) == 1_000_000 - MATCHING
     return secs, lat
+
+
+def idle():
+    """No client at all for a second: what the bystander sees of the server on its own."""
+    time.sleep(1.0)
 
 
 def backed_up(url):
@@ -73,6 +83,9 @@ def standalone(path, repeat):
          lambda: run([py, "sweep_redispy.py", url, PATTERN, "1000"])),
         ("(b') redis-py, COUNT 5000",
          lambda: run([py, "sweep_redispy.py", url, PATTERN, "5000"])),
+        ("(b'') redis-py, COUNT 100 (the gentle loop)",
+         lambda: run([py, "sweep_redispy.py", url, PATTERN, "100"])),
+        ("(i) idle server, 1 s (the bystander alone)", idle),
         ("(c) server-side Lua SCAN+UNLINK loop (floor, blocking)",
          lambda: run(["redis-cli", "-p", str(s.port), "EVAL", LUA, "0", PATTERN])),
         ("(d) cachectl invalidate-pattern --yes",
