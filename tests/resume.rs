@@ -217,7 +217,8 @@ fn stopped_and_resumed(
         .into_iter()
         .enumerate()
     {
-        let args = with_cp(&[]);
+        // Paced, so that the signal lands mid-walk however fast or loaded the machine is.
+        let args = with_cp(&["--rate", "8000"]);
         let first = signalled(
             &r.url(),
             &args.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -437,6 +437,10 @@ struct DumpWork<'a> {
 }
 
 impl BatchWork for DumpWork<'_> {
+    fn counts_keys(&self) -> bool {
+        true
+    }
+
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keys
     }

@@ -691,6 +691,10 @@ impl AuditWork<'_> {
 }
 
 impl BatchWork for AuditWork<'_> {
+    fn counts_keys(&self) -> bool {
+        true
+    }
+
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keep_sampled(keys, self.options.sample)
     }

@@ -935,6 +935,10 @@ impl InspectWork<'_> {
 }
 
 impl BatchWork for InspectWork<'_> {
+    fn counts_keys(&self) -> bool {
+        true
+    }
+
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keep_sampled(keys, self.options.sample)
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use redis::Value;
 
 use super::governor::Governor;
+use super::recent::Recent;
 use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
 use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part, ScanSpec};
 use crate::error::{Error, Result};
@@ -145,6 +146,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // server: for inspect and ttl-audit that work is as long as the server's.
     let mut unprocessed: Option<(Vec<Vec<u8>>, Vec<Value>)> = None;
     let mut batches = 0u64;
+    let mut recent = work.counts_keys().then(Recent::new);
     // The loop runs in a block of its own so that an error (a dropped connection, a refused
     // command) ends it with everything counted so far still in `work` and the cursor where
     // it stopped: the caller reports them with the error instead of losing them.
@@ -213,6 +215,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                         let in_flight = pending.as_ref().map_or(0, Vec::len)
                             + unprocessed.as_ref().map_or(0, |(k, _)| k.len());
                         work.restarted(in_flight as u64 + unconfirmed);
+                        if let Some(r) = &mut recent {
+                            r.clear();
+                        }
                         spec.progress.retrying(&format!(
                             "{}: another server process answers now (a restart or a \
                              failover); walking its keys again from the start",
@@ -440,6 +445,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                             keys
                         }
                     };
+                }
+                if let Some(r) = &mut recent {
+                    r.fresh(&mut keys);
                 }
                 let n_found = keys.len() as u64;
                 let mut admitted = work.admit(keys);

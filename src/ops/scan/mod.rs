@@ -11,6 +11,7 @@
 
 mod chain;
 mod governor;
+mod recent;
 mod seam;
 pub mod topology;
 
@@ -120,6 +121,12 @@ pub trait BatchWork: Send {
     /// Sees every key SCAN returned; returns the keys that need commands. Filtering and
     /// counting happen here.
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>>;
+
+    /// Whether the job counts keys (inspect, ttl-audit, backup), so that SCAN's repeats must
+    /// be dropped before `admit`. A sweep's repeat costs only an UNLINK that finds nothing.
+    fn counts_keys(&self) -> bool {
+        false
+    }
 
     /// Whether `admit` holds keys back now.
     fn holding(&self) -> bool {
