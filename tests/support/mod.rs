@@ -88,9 +88,14 @@ impl Redis {
     }
 
     pub fn start_with(extra: &[&str]) -> Redis {
+        Self::start_binary(&server_binary(), extra)
+    }
+
+    /// A server run from `binary` (another version than the suite's).
+    pub fn start_binary(binary: &str, extra: &[&str]) -> Redis {
         let dir = TempDir::new().unwrap();
         let port = free_port();
-        let child = spawn_tied(server_command(dir.path(), port, extra));
+        let child = spawn_tied(server_command_of(binary, dir.path(), port, extra));
         let r = Redis {
             port,
             child,
