@@ -220,3 +220,77 @@ fn every_master_of_a_cluster() {
         assert!(!setting.contains('E'), "{p}: put back ({setting})");
     }
 }
+
+/// Writes of `n` keys `prefix{i}`, one command each.
+fn write(r: &Redis, prefix: &str, n: usize) {
+    let mut c = r.conn();
+    for i in 0..n {
+        redis::cmd("SET")
+            .arg(format!("{prefix}{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+}
+
+/// A subscription that drops (its connection killed, or the server restarted and its setting
+/// lost) is opened again, the setting made again; the interval says events were missed, and
+/// the events after it are counted.
+#[test]
+fn a_dropped_subscription_is_opened_again() {
+    let mut r = Redis::start();
+    let child = support::spawn(
+        &r.url(),
+        &[
+            "watch",
+            "r:*",
+            "--interval",
+            "250ms",
+            "--duration",
+            "5s",
+            "--enable-events",
+            "-o",
+            "json",
+        ],
+    );
+    wait_for_events(&[r.port]);
+    cli(r.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    thread::sleep(Duration::from_millis(500));
+    write(&r, "r:a:", 30);
+    cli(r.port, &["SHUTDOWN", "NOSAVE"]);
+    r.restart(&[]);
+    // The watch turns notifications on again on the new process.
+    wait_for_events(&[r.port]);
+    write(&r, "r:b:", 20);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ticks: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sets = |family: &str| -> u64 {
+        ticks
+            .iter()
+            .flat_map(|t| t["families"].as_array().unwrap().iter())
+            .filter(|f| f["family"] == family)
+            .map(|f| f["set"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        sets("r:a:{n}"),
+        30,
+        "after the killed connection: {ticks:?}"
+    );
+    assert_eq!(sets("r:b:{n}"), 20, "after the restart: {ticks:?}");
+    let missed = ticks
+        .iter()
+        .filter(|t| t.get("missed_on").is_some())
+        .count();
+    assert!(missed >= 2, "both drops are reported: {ticks:?}");
+    assert_eq!(
+        notify(r.port),
+        "",
+        "the restarted server's setting is put back"
+    );
+}

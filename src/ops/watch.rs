@@ -44,6 +44,10 @@ pub struct Tick {
     pub hit_ratio: Option<f64>,
     /// Families with events in the interval, busiest first.
     pub families: Vec<FamilyChurn>,
+    /// Masters whose subscription dropped in the interval and was opened again: their events
+    /// between the two were not seen, so the interval's counts are short by them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missed_on: Vec<String>,
 }
 
 /// Events on one family's keys in an interval.
@@ -100,8 +104,11 @@ pub async fn watch(
 ) -> Result<WatchReport> {
     let masters = store.masters().await?;
     let mut changed = Vec::new();
-    let result = run(store, &masters, options, stop, sink, &mut changed).await;
-    // Put back what was changed, whatever happened.
+    // The connection for everything but the subscriptions; replaced by a new one when a
+    // master drops it (a restart).
+    let mut control = store.clone();
+    let result = run(&mut control, &masters, options, stop, sink, &mut changed).await;
+    // Put back what was changed, whatever happened (on a new connection if this one broke).
     let mut restore_error = None;
     for c in &changed {
         let mut pipe = redis::pipe();
@@ -109,7 +116,14 @@ pub async fn watch(
             .arg("SET")
             .arg("notify-keyspace-events")
             .arg(&c.before);
-        if let Err(e) = store.node_pipeline(&c.node, &pipe).await {
+        let mut done = control.node_pipeline(&c.node, &pipe).await;
+        if done.as_ref().is_err_and(Error::is_transient)
+            && let Ok(fresh) = store.another().await
+        {
+            control = fresh;
+            done = control.node_pipeline(&c.node, &pipe).await;
+        }
+        if let Err(e) = done {
             restore_error.get_or_insert(e);
         }
     }
@@ -124,13 +138,15 @@ pub async fn watch(
 }
 
 async fn run(
-    store: &Store,
+    control: &mut Store,
     masters: &[Node],
     options: &WatchOptions,
     stop: &Stop,
     sink: &dyn TickSink,
     changed: &mut Vec<Changed>,
 ) -> Result<u64> {
+    let store = control.clone();
+    let store = &store;
     for node in masters {
         let before = notify_setting(store, node).await?;
         if covers(&before) {
@@ -161,15 +177,12 @@ async fn run(
         });
     }
     let channel = format!("__keyevent@{}__:*", store.db());
-    let mut streams = Vec::with_capacity(masters.len());
-    for node in masters {
-        let mut sub = store.pubsub(node).await?;
-        sub.psubscribe(&channel)
-            .await
-            .map_err(|e| Error::redis(node.addr(), e))?;
-        streams.push(sub.into_on_message());
+    let mut messages = futures::stream::SelectAll::new();
+    for (i, node) in masters.iter().enumerate() {
+        messages.push(subscribe(store, node, i, &channel).await?);
     }
-    let mut messages = futures::stream::select_all(streams);
+    // Masters whose subscription dropped since the last tick.
+    let mut missed_on: Vec<String> = Vec::new();
     let started = Instant::now();
     let mut stats = hits_and_misses(store, masters).await;
     let mut counts: HashMap<String, FamilyChurn> = HashMap::new();
@@ -181,11 +194,24 @@ async fn run(
             return Ok(intervals);
         }
         tokio::select! {
-            msg = messages.next() => {
+            next = messages.next() => {
+                let Some((i, msg)) = next else {
+                    return Ok(intervals);
+                };
                 let Some(msg) = msg else {
-                    return Err(Error::Usage(
-                        "a master closed the notification subscription".into(),
-                    ));
+                    // A dropped subscription (a restart, a killed connection): open it again,
+                    // and say that the interval missed what happened in between.
+                    let node = &masters[i];
+                    let addr = node.addr().to_string();
+                    if !missed_on.contains(&addr) {
+                        missed_on.push(addr);
+                    }
+                    let again = resubscribe(control, node, i, &channel, options, stop, changed).await?;
+                    match again {
+                        Some(s) => messages.push(s),
+                        None => return Ok(intervals),
+                    }
+                    continue;
                 };
                 let event = msg
                     .get_channel_name()
@@ -196,14 +222,16 @@ async fn run(
             }
             () = tokio::time::sleep_until(next_tick) => {
                 next_tick += options.interval;
-                let now = hits_and_misses(store, masters).await;
+                let now = hits_and_misses(control, masters).await;
                 let (hits, misses) = match (stats, now) {
                     (Some((h0, m0)), Some((h1, m1))) => (h1.saturating_sub(h0), m1.saturating_sub(m0)),
                     _ => (0, 0),
                 };
                 stats = now.or(stats);
                 intervals += 1;
-                sink.tick(&tick(std::mem::take(&mut counts), hits, misses, options));
+                let mut t = tick(std::mem::take(&mut counts), hits, misses, options);
+                t.missed_on = std::mem::take(&mut missed_on);
+                sink.tick(&t);
             }
             () = stop.wait() => return Ok(intervals),
         }
@@ -261,6 +289,83 @@ fn tick(
         misses,
         hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
         families,
+        missed_on: Vec::new(),
+    }
+}
+
+/// A subscription to `node`'s keyevent channels, its messages tagged with `i`, ending with
+/// `(i, None)` when the connection drops.
+async fn subscribe(
+    store: &Store,
+    node: &Node,
+    i: usize,
+    channel: &str,
+) -> Result<futures::stream::BoxStream<'static, (usize, Option<redis::Msg>)>> {
+    let mut sub = store.pubsub(node).await?;
+    sub.psubscribe(channel)
+        .await
+        .map_err(|e| Error::redis(node.addr(), e))?;
+    Ok(sub
+        .into_on_message()
+        .map(move |m| (i, Some(m)))
+        .chain(futures::stream::once(async move { (i, None) }))
+        .boxed())
+}
+
+/// Attempts to open a dropped subscription again, a moment apart, before giving up.
+const RESUBSCRIBE_ATTEMPTS: u32 = 6;
+
+/// Open `node`'s subscription again (a restarted server may have lost a setting the watch
+/// made: it is made again). `None` when stopped while waiting.
+async fn resubscribe(
+    control: &mut Store,
+    node: &Node,
+    i: usize,
+    channel: &str,
+    options: &WatchOptions,
+    stop: &Stop,
+    changed: &mut Vec<Changed>,
+) -> Result<Option<futures::stream::BoxStream<'static, (usize, Option<redis::Msg>)>>> {
+    let mut attempt = 0;
+    loop {
+        // A new connection each time: the one in hand may be to the process that went away.
+        let tried = async {
+            *control = control.another().await?;
+            let store = &*control;
+            let setting = notify_setting(store, node).await?;
+            if !covers(&setting) {
+                if !options.enable_events {
+                    return Err(Error::Usage(format!(
+                        "keyspace notifications were turned off on {} during the watch",
+                        node.addr()
+                    )));
+                }
+                let mut pipe = redis::pipe();
+                pipe.cmd("CONFIG")
+                    .arg("SET")
+                    .arg("notify-keyspace-events")
+                    .arg(with_needed(&setting));
+                store.node_pipeline(node, &pipe).await?;
+                if !changed.iter().any(|c| c.node.addr() == node.addr()) {
+                    changed.push(Changed {
+                        node: node.clone(),
+                        before: setting,
+                    });
+                }
+            }
+            subscribe(store, node, i, channel).await
+        }
+        .await;
+        match tried {
+            Ok(s) => return Ok(Some(s)),
+            Err(e) if !e.is_transient() || attempt + 1 >= RESUBSCRIBE_ATTEMPTS => return Err(e),
+            Err(_) => {}
+        }
+        attempt += 1;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(100 << attempt)) => {}
+            () = stop.wait() => return Ok(None),
+        }
     }
 }
 

@@ -293,6 +293,18 @@ impl Renderer {
                 Style::Dim
             )
         ))?;
+        if !t.missed_on.is_empty() {
+            self.print(&format!(
+                "{}\n",
+                self.paint(
+                    &format!(
+                        "the subscription to {} dropped and was opened again: events in between are not counted",
+                        t.missed_on.join(", ")
+                    ),
+                    Style::Warn
+                )
+            ))?;
+        }
         if t.families.is_empty() {
             return Ok(());
         }
