@@ -543,9 +543,10 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     /// Read this dump (an RDB file, `-` for standard input) instead of a server: the same
-    /// report, with no load on any server
-    #[arg(long, value_name = "FILE")]
-    pub rdb: Option<PathBuf>,
+    /// report, with no load on any server. Repeat it for a cluster's masters' dumps: one
+    /// report of them all
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub rdb: Vec<PathBuf>,
 
     /// With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`)
     /// rather than when the dump was written

@@ -56,11 +56,11 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     };
     let pattern = Glob::new(&args.pattern);
     let (report, store) = match open_dump(&args.dump, &args.pace)? {
-        Some((mut rdb, scope)) => {
+        Some((mut rdbs, scope)) => {
             let (stop, options, pattern) = (ctx.stop.clone(), options.clone(), pattern.clone());
             let report = from_dump(move || {
                 let bars = Bars::new("audited");
-                audit::audit_rdb(&mut rdb, &pattern, scope, &options, &stop, &bars)
+                audit::audit_rdb(&mut rdbs, &pattern, scope, &options, &stop, &bars)
             })
             .await?;
             (report, None)

@@ -17,13 +17,13 @@ use crate::render::{Renderer, say};
 
 pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
-    if let Some((mut rdb, scope)) = open_dump(&args.dump, &args.pace)? {
+    if let Some((mut rdbs, scope)) = open_dump(&args.dump, &args.pace)? {
         let pattern = Glob::new(args.pattern.as_deref().unwrap_or("*"));
         let options = options(&args, Vec::new(), None);
         let stop = ctx.stop.clone();
         let report = from_dump(move || {
             let bars = Bars::new("inspected");
-            inspect::inspect_rdb(&mut rdb, &pattern, scope, &options, &stop, &bars)
+            inspect::inspect_rdb(&mut rdbs, &pattern, scope, &options, &stop, &bars)
         })
         .await?;
         if (args.cold.is_some() || args.hot.is_some()) && report.access.is_none() {

@@ -209,28 +209,35 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// `--rdb`: the dump opened (its header read) and which of its keys to report. No server is
-/// touched.
+/// `--rdb`: the dumps opened (their headers read, so a file that is not one is refused before
+/// anything is counted) and which of their keys to report. No server is touched.
 pub fn open_dump(
     dump: &cli::DumpArgs,
     pace: &PaceArgs,
-) -> anyhow::Result<Option<(cachectl::rdb::Rdb, cachectl::rdb::walk::Scope)>> {
-    let Some(path) = &dump.rdb else {
+) -> anyhow::Result<Option<(Vec<cachectl::rdb::Rdb>, cachectl::rdb::walk::Scope)>> {
+    if dump.rdb.is_empty() {
         return Ok(None);
-    };
+    }
+    if dump.rdb.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("standard input (`--rdb -`) can be read once".into()).into());
+    }
     if pace.scan_replica {
         return Err(Error::Usage(
             "--scan-replica spares a server's primary; --rdb reads no server at all".into(),
         )
         .into());
     }
-    let rdb = cachectl::rdb::Rdb::open(path)?;
+    let rdbs = dump
+        .rdb
+        .iter()
+        .map(|p| cachectl::rdb::Rdb::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let scope = cachectl::rdb::walk::Scope {
         db: dump.db,
         at_ms: dump.at,
         kind: pace.only_type.map(|t| t.as_str().to_string()),
     };
-    Ok(Some((rdb, scope)))
+    Ok(Some((rdbs, scope)))
 }
 
 /// Run a report over a dump off the async thread, so that a signal is still heard.

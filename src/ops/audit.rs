@@ -24,7 +24,7 @@ use crate::ops::scan::{
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
-use crate::rdb::walk::{DumpSummary, DumpWalk, Scope};
+use crate::rdb::walk::{self, DumpSummary, Scope, walk_all};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
@@ -178,9 +178,9 @@ pub struct AuditReport {
     /// Why there is no headline (INFO refused by the user's ACL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headline_note: Option<String>,
-    /// From a dump (`--rdb`): which, and what of it was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dump: Option<DumpSummary>,
+    /// From dumps (`--rdb`): which, and what of each was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dumps: Vec<DumpSummary>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -546,16 +546,15 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> Au
         unmatched,
         info_mismatch,
         headline_note,
-        dump: None,
+        dumps: Vec::new(),
     }
 }
 
-/// Audit the TTLs of the keys of a dump matching `pattern` (in `scope`), as `audit` does
-/// those of a live server.
-/// Reads no server. A dump damaged or cut off part way gives the figures up to there, with
-/// the error.
+/// Audit the TTLs of the keys matching `pattern` (in `scope`) of one dump, or of several (a
+/// cluster's masters'), as `audit` does those of a live server. Reads no server. A dump
+/// damaged or cut off part way gives the figures up to there, with the error.
 pub fn audit_rdb(
-    rdb: &mut Rdb,
+    rdbs: &mut [Rdb],
     pattern: &Glob,
     scope: Scope,
     options: &AuditOptions,
@@ -563,62 +562,64 @@ pub fn audit_rdb(
     progress: &dyn ProgressSink,
 ) -> AuditReport {
     let started = std::time::Instant::now();
-    let db = scope.db;
-    let mut walk = DumpWalk::new(rdb, scope);
-    let at = walk.at_ms.max(0) as u64;
     let window_ms = (options.window.as_millis() as u64).max(1);
+    // Expiry windows count from the earliest dump's moment, shared by all of them.
+    let start = walk::earliest(rdbs, &scope).max(0) as u64;
     let mut work = AuditWork {
         options,
         window_ms,
-        start_ms: at,
+        start_ms: start,
         groups: HashMap::new(),
         last: 0,
         again: Vec::new(),
     };
     progress.begin("auditing", None);
-    let read = walk.walk(rdb, pattern, stop, progress, |entry, ttl| {
+    let walked = walk_all(rdbs, pattern, &scope, stop, progress, |entry, ttl, at| {
         if !crate::ops::inspect::sampled(entry.key, options.sample) {
             return false;
         }
-        work.add(entry.key, ttl, at);
+        work.add(entry.key, ttl, at.max(0) as u64);
         true
     });
     progress.end();
-    let file = rdb.snapshot().file.clone();
-    // What the dump announced per database stands in for INFO keyspace.
-    let headline = rdb
-        .snapshot()
-        .dbs
+    // What each dump announced per database stands in for INFO keyspace.
+    let headline = walked
+        .dumps
         .iter()
-        .filter(|d| db.is_none_or(|want| want == d.db))
-        .map(|d| Headline {
-            node: file.clone(),
-            db: d.db,
-            keys: d.keys,
-            expires: d.expires,
-            avg_ttl_ms: 0,
+        .flat_map(|d| {
+            d.snapshot
+                .dbs
+                .iter()
+                .filter(|s| scope.db.is_none_or(|want| want == s.db))
+                .map(|s| Headline {
+                    node: d.snapshot.file.clone(),
+                    db: s.db,
+                    keys: s.keys,
+                    expires: s.expires,
+                    avg_ttl_ms: 0,
+                })
         })
         .collect();
-    let walked = Walked {
+    let done = Walked {
         pattern,
         headline,
         headline_note: None,
-        scanned: walk.read,
+        scanned: walked.read,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: read.as_ref().is_ok_and(|done| !done),
-        complete: read.as_ref().is_ok_and(|done| *done),
-        error: read.err().map(|e| Fault {
+        interrupted: walked.interrupted,
+        complete: walked.complete,
+        error: walked.error.map(|(file, e)| Fault {
             node: file,
             error: e.to_string(),
         }),
         window_ms,
-        start_ms: at,
-        now_ms: at,
+        start_ms: start,
+        now_ms: start,
         // The announced sizes count keys already expired, which the audit does not.
         check_count: false,
     };
-    let mut report = summarise(vec![work], options, walked);
-    report.dump = Some(walk.summary(rdb));
+    let mut report = summarise(vec![work], options, done);
+    report.dumps = walked.dumps;
     report
 }
 

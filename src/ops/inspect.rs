@@ -20,7 +20,7 @@ use crate::ops::scan::{
 };
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
-use crate::rdb::walk::{DumpSummary, DumpWalk, Scope};
+use crate::rdb::walk::{DumpSummary, Scope, walk_all};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
@@ -470,9 +470,9 @@ pub struct InspectReport {
     pub cold_after_s: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hot: Vec<HotKey>,
-    /// From a dump (`--rdb`): which, and what of it was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dump: Option<DumpSummary>,
+    /// From dumps (`--rdb`): which, and what of each was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dumps: Vec<DumpSummary>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -651,15 +651,15 @@ fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> 
         access: options.access.map(|_| if lfu { "lfu" } else { "idle" }),
         cold_after_s: options.access.and_then(|a| a.cold_after_s),
         hot,
-        dump: None,
+        dumps: Vec::new(),
     }
 }
 
-/// Summarise the keys of a dump matching `pattern` (in `scope`), as `inspect_pattern`
-/// does those of a live server. Reads no server. A dump
-/// damaged or cut off part way gives the figures up to there, with the error.
+/// Summarise the keys matching `pattern` (in `scope`) of one dump, or of several (a
+/// cluster's masters'), as `inspect_pattern` does those of a live server. Reads no server. A
+/// dump damaged or cut off part way gives the figures up to there, with the error.
 pub fn inspect_rdb(
-    rdb: &mut Rdb,
+    rdbs: &mut [Rdb],
     pattern: &Glob,
     scope: Scope,
     options: &InspectOptions,
@@ -675,9 +675,8 @@ pub fn inspect_rdb(
         lfu: false,
         hot: Vec::new(),
     };
-    let mut walk = DumpWalk::new(rdb, scope);
     progress.begin("inspecting", None);
-    let read = walk.walk(rdb, pattern, stop, progress, |entry, ttl| {
+    let walked = walk_all(rdbs, pattern, &scope, stop, progress, |entry, ttl, _| {
         if !sampled(entry.key, options.sample) {
             return false;
         }
@@ -700,12 +699,12 @@ pub fn inspect_rdb(
         .any(|f| f.idle.count() + f.frequency.count() > 0);
     let ended = Ended {
         pattern: pattern.to_string(),
-        scanned: walk.read,
+        scanned: walked.read,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: read.as_ref().is_ok_and(|done| !done),
-        complete: read.as_ref().is_ok_and(|done| *done),
-        error: read.err().map(|e| Fault {
-            node: rdb.snapshot().file.clone(),
+        interrupted: walked.interrupted,
+        complete: walked.complete,
+        error: walked.error.map(|(file, e)| Fault {
+            node: file,
             error: e.to_string(),
         }),
         lfu,
@@ -715,7 +714,7 @@ pub fn inspect_rdb(
         // A server keeps idle times in a dump only under an LRU or LFU eviction policy.
         report.access = None;
     }
-    report.dump = Some(walk.summary(rdb));
+    report.dumps = walked.dumps;
     report
 }
 

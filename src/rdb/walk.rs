@@ -62,6 +62,8 @@ pub struct DumpWalk {
     done: u64,
     expired: u64,
     other_dbs: u64,
+    /// What the walks of earlier dumps counted (read, matched, done), for progress.
+    before: (u64, u64, u64),
 }
 
 impl DumpWalk {
@@ -74,10 +76,12 @@ impl DumpWalk {
             done: 0,
             expired: 0,
             other_dbs: 0,
+            before: (0, 0, 0),
         }
     }
 
-    /// Hand `each` every live key in scope matching `pattern`, with its TTL;
+    /// Hand `each` every live key in scope matching `pattern`, with its TTL and the moment it
+    /// is as of;
     /// `each` says whether it counted the key. `Ok(true)` once the dump is read to its end
     /// (checksum checked), `Ok(false)` when stopped.
     pub fn walk(
@@ -86,7 +90,7 @@ impl DumpWalk {
         pattern: &Glob,
         stop: &Stop,
         progress: &dyn ProgressSink,
-        mut each: impl FnMut(&Entry, KeyTtl) -> bool,
+        mut each: impl FnMut(&Entry, KeyTtl, i64) -> bool,
     ) -> Result<bool> {
         let everything = pattern.matches_everything();
         let result = loop {
@@ -109,7 +113,7 @@ impl DumpWalk {
                     KeyTtl::Missing => self.expired += 1,
                     ttl => {
                         self.matched += 1;
-                        if each(&entry, ttl) {
+                        if each(&entry, ttl, self.at_ms) {
                             self.done += 1;
                         }
                     }
@@ -128,9 +132,9 @@ impl DumpWalk {
 
     fn report(&self, progress: &dyn ProgressSink) {
         progress.update(&ProgressUpdate {
-            scanned: self.read,
-            matched: self.matched,
-            done: self.done,
+            scanned: self.before.0 + self.read,
+            matched: self.before.1 + self.matched,
+            done: self.before.2 + self.done,
         });
     }
 
@@ -145,4 +149,75 @@ impl DumpWalk {
             other_dbs: self.other_dbs,
         }
     }
+}
+
+/// How a walk over one or more dumps ended.
+pub struct Walked {
+    /// Keys read, in every dump.
+    pub read: u64,
+    /// Every dump was read to its end.
+    pub complete: bool,
+    /// A stop request ended it.
+    pub interrupted: bool,
+    /// The dump that could not be read on, and why: the walk ends there.
+    pub error: Option<(String, crate::error::Error)>,
+    /// When the earliest dump's TTLs are read as of.
+    pub earliest_ms: i64,
+    pub dumps: Vec<DumpSummary>,
+}
+
+/// The moment TTLs are read as of in the earliest of `rdbs`.
+pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
+    rdbs.iter()
+        .map(|r| scope.at_ms.unwrap_or_else(|| r.snapshot().time_ms()))
+        .min()
+        .unwrap_or_else(|| crate::ops::inspect::now_ms() as i64)
+}
+
+/// Walk `rdbs` one after another (a cluster's masters' dumps make one report), each key in
+/// scope to `each` as `DumpWalk::walk` hands them; ends at the first dump that cannot be read
+/// on, or at a stop.
+pub fn walk_all(
+    rdbs: &mut [Rdb],
+    pattern: &Glob,
+    scope: &Scope,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    mut each: impl FnMut(&Entry, KeyTtl, i64) -> bool,
+) -> Walked {
+    let mut out = Walked {
+        read: 0,
+        complete: true,
+        interrupted: false,
+        error: None,
+        earliest_ms: earliest(rdbs, scope),
+        dumps: Vec::new(),
+    };
+    let mut before = (0, 0, 0);
+    for rdb in rdbs.iter_mut() {
+        let mut walk = DumpWalk::new(rdb, scope.clone());
+        walk.before = before;
+        let read = walk.walk(rdb, pattern, stop, progress, &mut each);
+        before = (
+            before.0 + walk.read,
+            before.1 + walk.matched,
+            before.2 + walk.done,
+        );
+        out.read += walk.read;
+        out.dumps.push(walk.summary(rdb));
+        match read {
+            Ok(true) => {}
+            Ok(false) => {
+                out.complete = false;
+                out.interrupted = true;
+                break;
+            }
+            Err(e) => {
+                out.complete = false;
+                out.error = Some((rdb.snapshot().file.clone(), e));
+                break;
+            }
+        }
+    }
+    out
 }

@@ -247,10 +247,10 @@ impl Renderer {
                 Style::Dim
             )
         ))?;
-        match &r.dump {
-            Some(d) => self.dump_line(d, true),
-            None => Ok(()),
+        for d in &r.dumps {
+            self.dump_line(d, true)?;
         }
+        Ok(())
     }
 
     /// Where a report read from a dump came from, and as of when.
@@ -412,7 +412,7 @@ impl Renderer {
             ));
         }
         self.print(&format!("{}\n", self.paint(&summary, Style::Dim)))?;
-        if let Some(d) = &r.dump {
+        for d in &r.dumps {
             self.dump_line(d, false)?;
         }
         if let Some(m) = &r.info_mismatch {
