@@ -222,7 +222,7 @@ fn a_dump_gives_the_live_servers_report() {
 
 #[test]
 fn databases_types_patterns_and_stdin() {
-    let (_r, dump) = dumped();
+    let (server, dump) = dumped();
     // Every database by default.
     let (code, all) = run(NO_SERVER, &rdb_args(&dump, &["inspect", "-o", "json"]));
     assert_eq!(code, 0);
@@ -265,6 +265,30 @@ fn databases_types_patterns_and_stdin() {
     let piped = json_of(&out);
     assert_eq!(piped["inspected"], all["inspected"]);
     assert_eq!(piped["dumps"][0]["file"], "-");
+    // Straight from a server: `redis-cli --rdb -` (a diskless transfer on Redis 7) piped in.
+    // No waiting for other replicas to share the transfer.
+    support::cli(
+        server.port,
+        &["CONFIG", "SET", "repl-diskless-sync-delay", "0"],
+    );
+    let fetch = std::process::Command::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "--rdb", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(["inspect", "--rdb", "-", "-o", "json"])
+        .env("CACHECTL_URL", NO_SERVER)
+        .stdin(fetch.stdout.unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["inspected"], all["inspected"]);
     // Flags that need a server are refused with --rdb.
     cachectl(NO_SERVER)
         .args(["inspect", "--scan-replica", "--rdb"])
