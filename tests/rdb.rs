@@ -271,7 +271,7 @@ fn databases_types_patterns_and_stdin() {
         server.port,
         &["CONFIG", "SET", "repl-diskless-sync-delay", "0"],
     );
-    let fetch = std::process::Command::new("redis-cli")
+    let mut fetch = std::process::Command::new("redis-cli")
         .args(["-p", &server.port.to_string(), "--rdb", "-"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -280,9 +280,10 @@ fn databases_types_patterns_and_stdin() {
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
         .args(["inspect", "--rdb", "-", "-o", "json"])
         .env("CACHECTL_URL", NO_SERVER)
-        .stdin(fetch.stdout.unwrap())
+        .stdin(fetch.stdout.take().unwrap())
         .output()
         .unwrap();
+    assert!(fetch.wait().unwrap().success());
     assert!(
         out.status.success(),
         "{}",
