@@ -558,3 +558,43 @@ fn a_clusters_dumps_read_together() {
         }
     }
 }
+
+/// Stopped part way through a dump on standard input (Ctrl-C in `redis-cli --rdb - | cachectl
+/// …` ends both, so the dump is cut off too): an interruption, exit 143, the figures so far.
+#[test]
+fn a_stop_mid_dump_reports_what_was_read() {
+    use std::io::Write;
+    let (_r, dump) = dumped();
+    let bytes = std::fs::read(&dump).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+        .args(["inspect", "--rdb", "-", "-o", "json"])
+        .env("CACHECTL_URL", NO_SERVER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["interrupted"], true);
+    assert_eq!(doc["complete"], false);
+    assert!(doc.get("error").is_none(), "{doc}");
+    let read = doc["inspected"].as_u64().unwrap();
+    let (_, whole) = run(NO_SERVER, &rdb_args(&dump, &["inspect", "-o", "json"]));
+    let total = whole["inspected"].as_u64().unwrap();
+    assert!(read > 0 && read < total, "{read} of {total}");
+}

@@ -212,6 +212,13 @@ pub fn walk_all(
                 out.interrupted = true;
                 break;
             }
+            // A dump cut off after a stop request: the producer went with the same Ctrl-C
+            // (`redis-cli --rdb - | cachectl …`), an interruption rather than damage.
+            Err(_) if stop.is_set() => {
+                out.complete = false;
+                out.interrupted = true;
+                break;
+            }
             Err(e) => {
                 out.complete = false;
                 out.error = Some((rdb.snapshot().file.clone(), e));
