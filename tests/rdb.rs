@@ -396,6 +396,28 @@ fn a_cut_or_damaged_dump_is_an_error() {
             "{stderr}"
         );
     }
+    // With several dumps, the damaged one is named and the others are read whole.
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let (_, good) = run(NO_SERVER, &rdb_args(&dump, &["inspect", "-o", "json"]));
+    let out = cachectl(NO_SERVER)
+        .args(["inspect", "-o", "json", "--rdb"])
+        .arg(&dump)
+        .arg("--rdb")
+        .arg(&bad)
+        .arg("--rdb")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    assert_eq!(doc["complete"], false);
+    assert_eq!(doc["error"]["node"], bad.to_str().unwrap());
+    let whole = good["inspected"].as_u64().unwrap();
+    let read = doc["inspected"].as_u64().unwrap();
+    assert!(
+        read >= 2 * whole && read < 3 * whole,
+        "{read} of {whole} a dump"
+    );
     // Not a dump at all.
     std::fs::write(&bad, b"hello, world").unwrap();
     cachectl(NO_SERVER)

@@ -565,7 +565,7 @@ pub fn audit_rdb(
     let window_ms = (options.window.as_millis() as u64).max(1);
     // Expiry windows count from the earliest dump's moment, shared by all of them.
     let start = walk::earliest(rdbs, &scope).max(0) as u64;
-    let mut work = AuditWork {
+    let make = || AuditWork {
         options,
         window_ms,
         start_ms: start,
@@ -574,13 +574,21 @@ pub fn audit_rdb(
         again: Vec::new(),
     };
     progress.begin("auditing", None);
-    let walked = walk_all(rdbs, pattern, &scope, stop, progress, |entry, ttl, at| {
-        if !crate::ops::inspect::sampled(entry.key, options.sample) {
-            return false;
-        }
-        work.add(entry.key, ttl, at.max(0) as u64);
-        true
-    });
+    let (works, walked) = walk_all(
+        rdbs,
+        pattern,
+        &scope,
+        stop,
+        progress,
+        make,
+        |work, entry, ttl, at| {
+            if !crate::ops::inspect::sampled(entry.key, options.sample) {
+                return false;
+            }
+            work.add(entry.key, ttl, at.max(0) as u64);
+            true
+        },
+    );
     progress.end();
     // What each dump announced per database stands in for INFO keyspace.
     let headline = walked
@@ -618,7 +626,7 @@ pub fn audit_rdb(
         // The announced sizes count keys already expired, which the audit does not.
         check_count: false,
     };
-    let mut report = summarise(vec![work], options, done);
+    let mut report = summarise(works, options, done);
     report.dumps = walked.dumps;
     report
 }

@@ -667,7 +667,7 @@ pub fn inspect_rdb(
     progress: &dyn ProgressSink,
 ) -> InspectReport {
     let started = std::time::Instant::now();
-    let mut work = InspectWork {
+    let make = || InspectWork {
         options,
         families: Families::new(options.grouper.learns()),
         last: 0,
@@ -676,27 +676,36 @@ pub fn inspect_rdb(
         hot: Vec::new(),
     };
     progress.begin("inspecting", None);
-    let walked = walk_all(rdbs, pattern, &scope, stop, progress, |entry, ttl, _| {
-        if !sampled(entry.key, options.sample) {
-            return false;
-        }
-        let access = match (entry.frequency, entry.idle_s) {
-            (Some(f), _) => {
-                work.lfu = true;
-                Some(u64::from(f))
+    let (works, walked) = walk_all(
+        rdbs,
+        pattern,
+        &scope,
+        stop,
+        progress,
+        make,
+        |work, entry, ttl, _| {
+            if !sampled(entry.key, options.sample) {
+                return false;
             }
-            (None, idle) => idle,
-        };
-        work.add(entry.key, entry.kind.name(), ttl, entry.memory, access);
-        true
-    });
+            let access = match (entry.frequency, entry.idle_s) {
+                (Some(f), _) => {
+                    work.lfu = true;
+                    Some(u64::from(f))
+                }
+                (None, idle) => idle,
+            };
+            work.add(entry.key, entry.kind.name(), ttl, entry.memory, access);
+            true
+        },
+    );
     progress.end();
-    let lfu = work.lfu;
-    let with_access = work
-        .families
-        .map
-        .values()
-        .any(|f| f.idle.count() + f.frequency.count() > 0);
+    let lfu = works.iter().any(|w| w.lfu);
+    let with_access = works.iter().any(|w| {
+        w.families
+            .map
+            .values()
+            .any(|f| f.idle.count() + f.frequency.count() > 0)
+    });
     let ended = Ended {
         pattern: pattern.to_string(),
         scanned: walked.read,
@@ -709,7 +718,7 @@ pub fn inspect_rdb(
         }),
         lfu,
     };
-    let mut report = summarise(vec![work], options, ended);
+    let mut report = summarise(works, options, ended);
     if !with_access {
         // A server keeps idle times in a dump only under an LRU or LFU eviction policy.
         report.access = None;

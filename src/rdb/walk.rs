@@ -1,6 +1,9 @@
 //! A dump walked key by key for a report: the pattern and database chosen, TTLs as of one
 //! moment, progress, and a stop request honoured between keys.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Serialize;
 
 use super::{Entry, Rdb, Snapshot};
@@ -62,8 +65,18 @@ pub struct DumpWalk {
     done: u64,
     expired: u64,
     other_dbs: u64,
-    /// What the walks of earlier dumps counted (read, matched, done), for progress.
-    before: (u64, u64, u64),
+    /// Counters shared by the walks of several dumps at once, for progress, and what this
+    /// walk has added to them so far.
+    totals: Arc<Totals>,
+    added: (u64, u64, u64),
+}
+
+/// Keys read, matched and counted by every walk of a report, for progress.
+#[derive(Default)]
+pub struct Totals {
+    read: AtomicU64,
+    matched: AtomicU64,
+    done: AtomicU64,
 }
 
 impl DumpWalk {
@@ -76,8 +89,15 @@ impl DumpWalk {
             done: 0,
             expired: 0,
             other_dbs: 0,
-            before: (0, 0, 0),
+            totals: Arc::default(),
+            added: (0, 0, 0),
         }
+    }
+
+    /// Count progress into `totals`, shared with the walks of other dumps.
+    pub fn sharing(mut self, totals: Arc<Totals>) -> Self {
+        self.totals = totals;
+        self
     }
 
     /// Hand `each` every live key in scope matching `pattern`, with its TTL and the moment it
@@ -130,11 +150,28 @@ impl DumpWalk {
         result
     }
 
-    fn report(&self, progress: &dyn ProgressSink) {
+    fn report(&mut self, progress: &dyn ProgressSink) {
+        let t = &self.totals;
+        let read = t
+            .read
+            .fetch_add(self.read - self.added.0, Ordering::Relaxed)
+            + self.read
+            - self.added.0;
+        let matched = t
+            .matched
+            .fetch_add(self.matched - self.added.1, Ordering::Relaxed)
+            + self.matched
+            - self.added.1;
+        let done = t
+            .done
+            .fetch_add(self.done - self.added.2, Ordering::Relaxed)
+            + self.done
+            - self.added.2;
+        self.added = (self.read, self.matched, self.done);
         progress.update(&ProgressUpdate {
-            scanned: self.before.0 + self.read,
-            matched: self.before.1 + self.matched,
-            done: self.before.2 + self.done,
+            scanned: read,
+            matched,
+            done,
         });
     }
 
@@ -174,57 +211,90 @@ pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
         .unwrap_or_else(|| crate::ops::inspect::now_ms() as i64)
 }
 
-/// Walk `rdbs` one after another (a cluster's masters' dumps make one report), each key in
-/// scope to `each` as `DumpWalk::walk` hands them; ends at the first dump that cannot be read
-/// on, or at a stop.
-pub fn walk_all(
+/// Walk `rdbs` (a cluster's masters' dumps make one report), several at once on as many
+/// threads as there are cores, each thread with a job of its own from `make`, handed every key
+/// in scope as `DumpWalk::walk` hands them. A dump that cannot be read on ends its own walk;
+/// the others go on, and the report names the first such dump.
+pub fn walk_all<W: Send>(
     rdbs: &mut [Rdb],
     pattern: &Glob,
     scope: &Scope,
     stop: &Stop,
     progress: &dyn ProgressSink,
-    mut each: impl FnMut(&Entry, KeyTtl, i64) -> bool,
-) -> Walked {
+    make: impl Fn() -> W + Sync,
+    each: impl Fn(&mut W, &Entry, KeyTtl, i64) -> bool + Sync,
+) -> (Vec<W>, Walked) {
+    let earliest_ms = earliest(rdbs, scope);
+    let files = rdbs.len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = rdbs.len().min(cores).max(1);
+    let mut shares: Vec<Vec<(usize, &mut Rdb)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, rdb) in rdbs.iter_mut().enumerate() {
+        shares[i % threads].push((i, rdb));
+    }
+    let totals = Arc::new(Totals::default());
+    type Outcome = (usize, u64, DumpSummary, Result<bool>);
+    let walk_share = |share: Vec<(usize, &mut Rdb)>| -> (W, Vec<Outcome>) {
+        let mut work = make();
+        let mut outcomes = Vec::new();
+        for (i, rdb) in share {
+            let mut walk = DumpWalk::new(rdb, scope.clone()).sharing(totals.clone());
+            let read = walk.walk(rdb, pattern, stop, progress, |e, ttl, at| {
+                each(&mut work, e, ttl, at)
+            });
+            outcomes.push((i, walk.read, walk.summary(rdb), read));
+        }
+        (work, outcomes)
+    };
+    let results: Vec<(W, Vec<Outcome>)> = if threads == 1 {
+        shares.into_iter().map(walk_share).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| s.spawn(|| walk_share(share)))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        })
+    };
+    let mut works = Vec::new();
+    let mut outcomes = Vec::new();
+    for (w, o) in results {
+        works.push(w);
+        outcomes.extend(o);
+    }
+    outcomes.sort_by_key(|o| o.0);
     let mut out = Walked {
         read: 0,
-        complete: true,
+        // A walk that panicked left no outcome: not complete.
+        complete: outcomes.len() == files,
         interrupted: false,
         error: None,
-        earliest_ms: earliest(rdbs, scope),
+        earliest_ms,
         dumps: Vec::new(),
     };
-    let mut before = (0, 0, 0);
-    for rdb in rdbs.iter_mut() {
-        let mut walk = DumpWalk::new(rdb, scope.clone());
-        walk.before = before;
-        let read = walk.walk(rdb, pattern, stop, progress, &mut each);
-        before = (
-            before.0 + walk.read,
-            before.1 + walk.matched,
-            before.2 + walk.done,
-        );
-        out.read += walk.read;
-        out.dumps.push(walk.summary(rdb));
-        match read {
+    for (_, read, summary, outcome) in outcomes {
+        out.read += read;
+        match outcome {
             Ok(true) => {}
+            // A dump cut off after a stop request: the producer went with the same Ctrl-C
+            // (`redis-cli --rdb - | cachectl …`), an interruption rather than damage.
+            Ok(false) | Err(_) if stop.is_set() => {
+                out.complete = false;
+                out.interrupted = true;
+            }
             Ok(false) => {
                 out.complete = false;
                 out.interrupted = true;
-                break;
-            }
-            // A dump cut off after a stop request: the producer went with the same Ctrl-C
-            // (`redis-cli --rdb - | cachectl …`), an interruption rather than damage.
-            Err(_) if stop.is_set() => {
-                out.complete = false;
-                out.interrupted = true;
-                break;
             }
             Err(e) => {
                 out.complete = false;
-                out.error = Some((rdb.snapshot().file.clone(), e));
-                break;
+                if out.error.is_none() {
+                    out.error = Some((summary.snapshot.file.clone(), e));
+                }
             }
         }
+        out.dumps.push(summary);
     }
-    out
+    (works, out)
 }
