@@ -147,4 +147,29 @@ fn sentinels_with_a_password() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("refused the user or password"));
+    // An ACL user of the sentinels' own, by name.
+    s.acl_user("ops", "ops-secret");
+    cachectl(&s.url())
+        .args(["get", "pk"])
+        .env("OPS_PW", "ops-secret")
+        .args([
+            "--sentinel-user",
+            "ops",
+            "--sentinel-password-env",
+            "OPS_PW",
+        ])
+        .assert()
+        .success();
+    cachectl(&s.url())
+        .args(["get", "pk"])
+        .env("OPS_PW", "sentinel-secret")
+        .args([
+            "--sentinel-user",
+            "ops",
+            "--sentinel-password-env",
+            "OPS_PW",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("refused the user or password"));
 }

@@ -781,6 +781,20 @@ impl Sentinel {
         cli(port, &all)
     }
 
+    /// An ACL user `name` with password `pw` and every sentinel command, on every sentinel.
+    pub fn acl_user(&self, name: &str, pw: &str) {
+        for port in &self.ports {
+            let said = self.ask(
+                *port,
+                &["ACL", "SETUSER", name, "on", &format!(">{pw}"), "+@all"],
+            );
+            assert!(
+                said.contains("OK"),
+                "ACL SETUSER on sentinel {port}: {said}"
+            );
+        }
+    }
+
     /// `redis+sentinel://…/mymaster` (`rediss+sentinel://` with TLS)
     pub fn url(&self) -> String {
         let hosts: Vec<String> = self
