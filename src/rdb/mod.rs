@@ -20,6 +20,9 @@ use input::{Cut, Input};
 /// The newest RDB version read (Redis 7.4).
 pub const NEWEST: u32 = 12;
 
+/// The longest key a server accepts (512 MB).
+const MAX_KEY: u64 = 512 << 20;
+
 /// What a dump says about itself, from its header.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Snapshot {
@@ -400,6 +403,9 @@ impl Rdb {
     fn string_into(&mut self, out: &mut Vec<u8>) -> Result<(), Cut> {
         out.clear();
         match self.len()? {
+            // Keys and header fields are read whole: a length no server allows is damage, not
+            // a reason to buffer the rest of a stream.
+            Len::Plain(n) if n > MAX_KEY => Err(Cut::Io(damaged("a key's length"))),
             Len::Plain(n) => self.input.read_into(n, out),
             Len::Encoded(0) => {
                 let [b] = self.input.array()?;
@@ -420,6 +426,9 @@ impl Rdb {
                 let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 };
+                if len > MAX_KEY || compressed > len {
+                    return Err(Cut::Io(damaged("a compressed string's lengths")));
+                }
                 let mut packed = std::mem::take(&mut self.scratch);
                 packed.clear();
                 let read = self.input.read_into(compressed, &mut packed);
@@ -901,6 +910,17 @@ mod tests {
         let n = unchecked.len();
         unchecked[n - 8..].fill(0);
         assert_eq!(read(unchecked).unwrap().1.len(), 3);
+    }
+
+    #[test]
+    fn an_impossible_key_length_is_damage_not_a_buffer() {
+        let bytes = Dump::new("REDIS0010")
+            .byte(0)
+            .len(1 << 40)
+            .raw(b"short")
+            .end();
+        let e = read(bytes).unwrap_err().to_string();
+        assert!(e.contains("a key's length is damaged"), "{e}");
     }
 
     #[test]
