@@ -141,9 +141,4 @@ impl Input {
         self.digested = self.pos;
         self.digest.clone().finalize()
     }
-
-    /// Whether anything follows.
-    pub fn at_end(&mut self) -> Result<bool, Cut> {
-        Ok(!self.fill()?)
-    }
 }

@@ -277,13 +277,13 @@ pub fn walk_all<W: Send>(
         out.read += read;
         match outcome {
             Ok(true) => {}
-            // A dump cut off after a stop request: the producer went with the same Ctrl-C
-            // (`redis-cli --rdb - | cachectl …`), an interruption rather than damage.
-            Ok(false) | Err(_) if stop.is_set() => {
+            // Stopped; or cut off after a stop request: the producer went with the same
+            // Ctrl-C (`redis-cli --rdb - | cachectl …`), an interruption rather than damage.
+            Ok(false) => {
                 out.complete = false;
                 out.interrupted = true;
             }
-            Ok(false) => {
+            Err(_) if stop.is_set() => {
                 out.complete = false;
                 out.interrupted = true;
             }
