@@ -275,7 +275,7 @@ pub async fn audit(
         again: Vec::new(),
     })
     .await?;
-    let walked = Walked {
+    let ended = Ended {
         pattern,
         headline: head,
         headline_note,
@@ -290,11 +290,11 @@ pub async fn audit(
         // The scan's count against INFO keyspace's, when both cover the same keys.
         check_count: true,
     };
-    Ok(summarise(outcome.work, options, walked))
+    Ok(summarise(outcome.work, options, ended))
 }
 
 /// How a walk over the keys went, for its report.
-struct Walked<'a> {
+struct Ended<'a> {
     pattern: &'a Glob,
     headline: Vec<Headline>,
     headline_note: Option<String>,
@@ -311,8 +311,8 @@ struct Walked<'a> {
 }
 
 /// The report from every chain's figures.
-fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> AuditReport {
-    let Walked {
+fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> AuditReport {
+    let Ended {
         pattern,
         headline: head,
         headline_note,
@@ -320,7 +320,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> Au
         start_ms,
         interrupted,
         ..
-    } = walked;
+    } = ended;
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
     for w in work {
         for (k, acc) in w.groups {
@@ -484,7 +484,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> Au
     }
 
     // From the current minute through the latest expiry (within a day), whole buckets.
-    let now = walked.now_ms;
+    let now = ended.now_ms;
     let horizon_ms = all.ttl.max().map_or(3_600_000, |s| {
         s.saturating_mul(1000).clamp(3_600_000, 24 * 3_600_000)
     });
@@ -507,7 +507,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> Au
     };
     let audited = all.keys;
     let info_keys: u64 = head.iter().map(|h| h.keys).sum();
-    let info_mismatch = (walked.check_count
+    let info_mismatch = (ended.check_count
         && options.sample.is_none()
         && !head.is_empty()
         && !interrupted
@@ -517,13 +517,13 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, walked: Walked) -> Au
     AuditReport {
         pattern: pattern.to_string(),
         headline: head,
-        scanned: walked.scanned,
+        scanned: ended.scanned,
         audited,
         sample_rate: options.sample,
-        elapsed_ms: walked.elapsed_ms,
+        elapsed_ms: ended.elapsed_ms,
         interrupted,
-        complete: walked.complete,
-        error: walked.error,
+        complete: ended.complete,
+        error: ended.error,
         with_ttl: s(all.ttl.count()),
         without_ttl: s(all.without_ttl),
         ttl_histogram: all
@@ -608,7 +608,7 @@ pub fn audit_rdb(
                 })
         })
         .collect();
-    let done = Walked {
+    let done = Ended {
         pattern,
         headline,
         headline_note: None,

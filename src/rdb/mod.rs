@@ -39,6 +39,16 @@ pub struct Snapshot {
     pub dbs: Vec<DbSize>,
 }
 
+impl Snapshot {
+    /// When the dump was written (ms since the epoch); now when it does not say.
+    pub fn time_ms(&self) -> i64 {
+        match self.ctime_s {
+            Some(s) => s.saturating_mul(1000),
+            None => crate::ops::inspect::now_ms() as i64,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 pub struct DbSize {
     pub db: u32,

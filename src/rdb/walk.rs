@@ -34,16 +34,6 @@ pub struct DumpSummary {
     pub other_dbs: u64,
 }
 
-impl Snapshot {
-    /// When the dump was written (ms since the epoch); now when it does not say.
-    pub fn time_ms(&self) -> i64 {
-        match self.ctime_s {
-            Some(s) => s.saturating_mul(1000),
-            None => crate::ops::inspect::now_ms() as i64,
-        }
-    }
-}
-
 /// Which keys of a dump a report covers, and as of when.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
@@ -55,7 +45,8 @@ pub struct Scope {
     pub kind: Option<String>,
 }
 
-pub struct DumpWalk {
+/// One dump's walk.
+struct DumpWalk {
     /// TTLs are as of this moment.
     pub at_ms: i64,
     scope: Scope,
@@ -73,14 +64,16 @@ pub struct DumpWalk {
 
 /// Keys read, matched and counted by every walk of a report, for progress.
 #[derive(Default)]
-pub struct Totals {
+struct Totals {
     read: AtomicU64,
     matched: AtomicU64,
     done: AtomicU64,
 }
 
 impl DumpWalk {
-    pub fn new(rdb: &Rdb, scope: Scope) -> Self {
+    /// A walk of `rdb` counting its progress into `totals`, shared with the walks of other
+    /// dumps.
+    fn new(rdb: &Rdb, scope: Scope, totals: Arc<Totals>) -> Self {
         DumpWalk {
             at_ms: scope.at_ms.unwrap_or_else(|| rdb.snapshot().time_ms()),
             scope,
@@ -89,22 +82,15 @@ impl DumpWalk {
             done: 0,
             expired: 0,
             other_dbs: 0,
-            totals: Arc::default(),
+            totals,
             added: (0, 0, 0),
         }
     }
 
-    /// Count progress into `totals`, shared with the walks of other dumps.
-    pub fn sharing(mut self, totals: Arc<Totals>) -> Self {
-        self.totals = totals;
-        self
-    }
-
     /// Hand `each` every live key in scope matching `pattern`, with its TTL and the moment it
-    /// is as of;
-    /// `each` says whether it counted the key. `Ok(true)` once the dump is read to its end
-    /// (checksum checked), `Ok(false)` when stopped.
-    pub fn walk(
+    /// is as of; `each` says whether it counted the key. `Ok(true)` once the dump is read to
+    /// its end (checksum checked), `Ok(false)` when stopped.
+    fn walk(
         &mut self,
         rdb: &mut Rdb,
         pattern: &Glob,
@@ -150,32 +136,22 @@ impl DumpWalk {
         result
     }
 
+    /// Add what this walk counted since its last report to the shared totals, and show them.
     fn report(&mut self, progress: &dyn ProgressSink) {
+        let add = |total: &AtomicU64, now: u64, before: u64| {
+            total.fetch_add(now - before, Ordering::Relaxed) + now - before
+        };
         let t = &self.totals;
-        let read = t
-            .read
-            .fetch_add(self.read - self.added.0, Ordering::Relaxed)
-            + self.read
-            - self.added.0;
-        let matched = t
-            .matched
-            .fetch_add(self.matched - self.added.1, Ordering::Relaxed)
-            + self.matched
-            - self.added.1;
-        let done = t
-            .done
-            .fetch_add(self.done - self.added.2, Ordering::Relaxed)
-            + self.done
-            - self.added.2;
+        let update = ProgressUpdate {
+            scanned: add(&t.read, self.read, self.added.0),
+            matched: add(&t.matched, self.matched, self.added.1),
+            done: add(&t.done, self.done, self.added.2),
+        };
         self.added = (self.read, self.matched, self.done);
-        progress.update(&ProgressUpdate {
-            scanned: read,
-            matched,
-            done,
-        });
+        progress.update(&update);
     }
 
-    pub fn summary(&self, rdb: &Rdb) -> DumpSummary {
+    fn summary(&self, rdb: &Rdb) -> DumpSummary {
         DumpSummary {
             snapshot: rdb.snapshot().clone(),
             at: rfc3339(self.at_ms.max(0) as u64),
@@ -196,10 +172,8 @@ pub struct Walked {
     pub complete: bool,
     /// A stop request ended it.
     pub interrupted: bool,
-    /// The dump that could not be read on, and why: the walk ends there.
+    /// The first dump that could not be read on, and why (the others were read whole).
     pub error: Option<(String, crate::error::Error)>,
-    /// When the earliest dump's TTLs are read as of.
-    pub earliest_ms: i64,
     pub dumps: Vec<DumpSummary>,
 }
 
@@ -212,8 +186,8 @@ pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
 }
 
 /// Walk `rdbs` (a cluster's masters' dumps make one report), several at once on as many
-/// threads as there are cores, each thread with a job of its own from `make`, handed every key
-/// in scope as `DumpWalk::walk` hands them. A dump that cannot be read on ends its own walk;
+/// threads as there are cores, each thread with a job of its own from `make`, handed every live
+/// key in scope with its TTL and the moment that TTL is as of. A dump that cannot be read on ends its own walk;
 /// the others go on, and the report names the first such dump.
 pub fn walk_all<W: Send>(
     rdbs: &mut [Rdb],
@@ -224,8 +198,6 @@ pub fn walk_all<W: Send>(
     make: impl Fn() -> W + Sync,
     each: impl Fn(&mut W, &Entry, KeyTtl, i64) -> bool + Sync,
 ) -> (Vec<W>, Walked) {
-    let earliest_ms = earliest(rdbs, scope);
-    let files = rdbs.len();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = rdbs.len().min(cores).max(1);
     let mut shares: Vec<Vec<(usize, &mut Rdb)>> = (0..threads).map(|_| Vec::new()).collect();
@@ -233,30 +205,29 @@ pub fn walk_all<W: Send>(
         shares[i % threads].push((i, rdb));
     }
     let totals = Arc::new(Totals::default());
-    type Outcome = (usize, u64, DumpSummary, Result<bool>);
-    let walk_share = |share: Vec<(usize, &mut Rdb)>| -> (W, Vec<Outcome>) {
+    let walk_share = |share: Vec<(usize, &mut Rdb)>| {
         let mut work = make();
         let mut outcomes = Vec::new();
         for (i, rdb) in share {
-            let mut walk = DumpWalk::new(rdb, scope.clone()).sharing(totals.clone());
+            let mut walk = DumpWalk::new(rdb, scope.clone(), totals.clone());
             let read = walk.walk(rdb, pattern, stop, progress, |e, ttl, at| {
                 each(&mut work, e, ttl, at)
             });
-            outcomes.push((i, walk.read, walk.summary(rdb), read));
+            outcomes.push((i, walk.summary(rdb), read));
         }
         (work, outcomes)
     };
-    let results: Vec<(W, Vec<Outcome>)> = if threads == 1 {
-        shares.into_iter().map(walk_share).collect()
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .into_iter()
-                .map(|share| s.spawn(|| walk_share(share)))
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        })
-    };
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| s.spawn(|| walk_share(share)))
+            .collect();
+        // A walk that panicked is a bug, not a short report: it goes on up.
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     let mut works = Vec::new();
     let mut outcomes = Vec::new();
     for (w, o) in results {
@@ -266,15 +237,13 @@ pub fn walk_all<W: Send>(
     outcomes.sort_by_key(|o| o.0);
     let mut out = Walked {
         read: 0,
-        // A walk that panicked left no outcome: not complete.
-        complete: outcomes.len() == files,
+        complete: true,
         interrupted: false,
         error: None,
-        earliest_ms,
         dumps: Vec::new(),
     };
-    for (_, read, summary, outcome) in outcomes {
-        out.read += read;
+    for (_, summary, outcome) in outcomes {
+        out.read += summary.keys_read;
         match outcome {
             Ok(true) => {}
             // Stopped; or cut off after a stop request: the producer went with the same
