@@ -1,8 +1,8 @@
 //! `cachectl inspect`: keys in depth, or a keyspace by family.
 
-use cachectl::keys::glob::Glob;
 use std::sync::Arc;
 
+use cachectl::keys::glob::Glob;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::{self, Access, InspectOptions, InspectReport};
 use cachectl::ops::scan::NodeCursor;

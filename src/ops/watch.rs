@@ -148,33 +148,7 @@ async fn run(
     let store = control.clone();
     let store = &store;
     for node in masters {
-        let before = notify_setting(store, node).await?;
-        if covers(&before) {
-            continue;
-        }
-        if !options.enable_events {
-            return Err(Error::Usage(format!(
-                "keyspace notifications are off on {} (notify-keyspace-events is \"{before}\"): \
-                 run with --enable-events (put back on exit), or CONFIG SET \
-                 notify-keyspace-events {}",
-                node.addr(),
-                with_needed(&before)
-            )));
-        }
-        let mut pipe = redis::pipe();
-        pipe.cmd("CONFIG")
-            .arg("SET")
-            .arg("notify-keyspace-events")
-            .arg(with_needed(&before));
-        let reply = store.node_pipeline(node, &pipe).await?;
-        store.value_on::<redis::Value>(
-            node,
-            reply.into_iter().next().unwrap_or(redis::Value::Nil),
-        )?;
-        changed.push(Changed {
-            node: node.clone(),
-            before,
-        });
+        ensure_events(store, node, options, changed).await?;
     }
     let channel = format!("__keyevent@{}__:*", store.db());
     let mut messages = futures::stream::SelectAll::new();
@@ -293,14 +267,52 @@ fn tick(
     }
 }
 
-/// A subscription to `node`'s keyevent channels, its messages tagged with `i`, ending with
-/// `(i, None)` when the connection drops.
-async fn subscribe(
+/// Make sure `node` sends the events watch counts. Where they are off: an error naming what to
+/// run, or with `enable_events` the missing classes turned on and the setting before them
+/// remembered, once per master, to be put back.
+async fn ensure_events(
     store: &Store,
     node: &Node,
-    i: usize,
-    channel: &str,
-) -> Result<futures::stream::BoxStream<'static, (usize, Option<redis::Msg>)>> {
+    options: &WatchOptions,
+    changed: &mut Vec<Changed>,
+) -> Result<()> {
+    let before = notify_setting(store, node).await?;
+    if covers(&before) {
+        return Ok(());
+    }
+    if !options.enable_events {
+        return Err(Error::Usage(format!(
+            "keyspace notifications are off on {} (notify-keyspace-events is \"{before}\"): \
+             run with --enable-events (put back on exit), or CONFIG SET \
+             notify-keyspace-events {}",
+            node.addr(),
+            with_needed(&before)
+        )));
+    }
+    let mut pipe = redis::pipe();
+    pipe.cmd("CONFIG")
+        .arg("SET")
+        .arg("notify-keyspace-events")
+        .arg(with_needed(&before));
+    let reply = store.node_pipeline(node, &pipe).await?;
+    store.value_on::<redis::Value>(node, reply.into_iter().next().unwrap_or(redis::Value::Nil))?;
+    // A restarted master is set again; what is put back is the setting from before the watch.
+    if !changed.iter().any(|c| c.node.addr() == node.addr()) {
+        changed.push(Changed {
+            node: node.clone(),
+            before,
+        });
+    }
+    Ok(())
+}
+
+/// One master's notifications, tagged with its index, ending with `(i, None)` when the
+/// subscription drops.
+type Events = futures::stream::BoxStream<'static, (usize, Option<redis::Msg>)>;
+
+/// A subscription to `node`'s keyevent channels, its messages tagged with `i`, ending with
+/// `(i, None)` when the connection drops.
+async fn subscribe(store: &Store, node: &Node, i: usize, channel: &str) -> Result<Events> {
     let mut sub = store.pubsub(node).await?;
     sub.psubscribe(channel)
         .await
@@ -325,34 +337,14 @@ async fn resubscribe(
     options: &WatchOptions,
     stop: &Stop,
     changed: &mut Vec<Changed>,
-) -> Result<Option<futures::stream::BoxStream<'static, (usize, Option<redis::Msg>)>>> {
+) -> Result<Option<Events>> {
     let mut attempt = 0;
     loop {
         // A new connection each time: the one in hand may be to the process that went away.
         let tried = async {
             *control = control.another().await?;
             let store = &*control;
-            let setting = notify_setting(store, node).await?;
-            if !covers(&setting) {
-                if !options.enable_events {
-                    return Err(Error::Usage(format!(
-                        "keyspace notifications were turned off on {} during the watch",
-                        node.addr()
-                    )));
-                }
-                let mut pipe = redis::pipe();
-                pipe.cmd("CONFIG")
-                    .arg("SET")
-                    .arg("notify-keyspace-events")
-                    .arg(with_needed(&setting));
-                store.node_pipeline(node, &pipe).await?;
-                if !changed.iter().any(|c| c.node.addr() == node.addr()) {
-                    changed.push(Changed {
-                        node: node.clone(),
-                        before: setting,
-                    });
-                }
-            }
+            ensure_events(store, node, options, changed).await?;
             subscribe(store, node, i, channel).await
         }
         .await;
