@@ -48,7 +48,14 @@ fn named(greeting: &[u8]) -> Found {
     let text = String::from_utf8_lossy(greeting);
     if greeting.len() > 5 && greeting[4] == 10 {
         // A MySQL protocol-10 handshake: 3 bytes length, sequence 0, then version 10.
-        let version: String = text[5..].chars().take_while(|c| *c != '\0').collect();
+        // The bytes after the header, decoded on their own: the greeting is the server's, and
+        // a byte offset into its lossy decoding may fall inside a replacement character.
+        let rest = String::from_utf8_lossy(&greeting[5..]);
+        let version: String = (rest.chars())
+            .take_while(|c| *c != '\0')
+            .take(40)
+            .filter(|c| !c.is_control())
+            .collect();
         return Found::Other(format!("a MySQL/MariaDB server ({version})"));
     }
     if text.starts_with("SSH-") {
@@ -111,6 +118,19 @@ mod tests {
             answer(b"HTTP/1.1 400 Bad Request\r\n"),
             Found::Other("an HTTP server".into())
         );
+        // Any bytes a server sends are told apart without a panic.
+        for n in 0..300 {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + n * 11) as u8 ^ 0xA5).collect();
+            let _ = named(&bytes);
+            let _ = answer(&bytes);
+            let mut mysql = vec![0x4a, 0, 0, 0, 10];
+            mysql.extend(&bytes);
+            let _ = named(&mysql);
+        }
+        assert!(matches!(
+            named(b"\xff\xff\xff\xff\x0a\xc3\x28\xff\x00"),
+            Found::Other(_)
+        ));
         let greeting = b"\x4a\x00\x00\x00\x0a10.11.6-MariaDB\x00rest";
         assert_eq!(
             named(greeting),

@@ -38,8 +38,11 @@ pub fn class(size: u64) -> u64 {
     if size <= 128 {
         return size.div_ceil(16) * 16;
     }
-    let step = size.next_power_of_two() / 8;
-    size.div_ceil(step) * step
+    // A size no allocation has (from a damaged dump) saturates rather than overflows.
+    let Some(step) = size.checked_next_power_of_two().map(|p| p / 8) else {
+        return u64::MAX;
+    };
+    size.div_ceil(step).saturating_mul(step)
 }
 
 /// An sds string of `len` bytes: header by length, the bytes and a terminating zero.

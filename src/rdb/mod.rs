@@ -23,6 +23,19 @@ pub const NEWEST: u32 = 12;
 /// The longest key a server accepts (512 MB).
 const MAX_KEY: u64 = 512 << 20;
 
+/// The longest string value a dump may claim: 4 GiB, far past what a server is configured
+/// to take (`proto-max-bulk-len`, 512 MB by default). A longer one is damage.
+const MAX_STRING: u64 = 4 << 30;
+
+/// LZF expands at most 264 bytes from a 3-byte back reference: a compressed string that
+/// claims more than that ratio of its compressed size is damage.
+const MAX_LZF_RATIO: u64 = 88;
+
+/// Whether a compressed string's two lengths can be true of one LZF string.
+fn lzf_lengths_possible(compressed: u64, len: u64) -> bool {
+    len <= MAX_STRING && len <= compressed.saturating_mul(MAX_LZF_RATIO).saturating_add(32)
+}
+
 /// What a dump says about itself, from its header.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Snapshot {
@@ -436,7 +449,7 @@ impl Rdb {
                 let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 };
-                if len > MAX_KEY || compressed > len {
+                if len > MAX_KEY || compressed > len || !lzf_lengths_possible(compressed, len) {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 }
                 let mut packed = std::mem::take(&mut self.scratch);
@@ -462,6 +475,7 @@ impl Rdb {
 
     fn try_skip_string(&mut self) -> Result<(u64, bool), Cut> {
         match self.len()? {
+            Len::Plain(n) if n > MAX_STRING => Err(Cut::Io(damaged("a string's length"))),
             Len::Plain(n) => self.input.skip(n).map(|()| (n, false)),
             Len::Encoded(e @ 0..=2) => {
                 let bytes = [1u64, 2, 4][e as usize];
@@ -473,6 +487,9 @@ impl Rdb {
                 let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 };
+                if !lzf_lengths_possible(compressed, len) {
+                    return Err(Cut::Io(damaged("a compressed string's lengths")));
+                }
                 self.input.skip(compressed)?;
                 Ok((len, false))
             }
@@ -896,6 +913,34 @@ mod tests {
         assert_eq!(seen[0].key, "abcabcabcabc");
         assert_eq!(seen[0].encoding, "int");
         assert_eq!(seen[1].encoding, "embstr");
+    }
+
+    #[test]
+    fn impossible_lengths_are_damage_not_a_panic_or_a_huge_figure() {
+        // An LZF string that claims 2^63 (or 2^40) bytes from a few: damage, at its byte.
+        for claimed in [1u64 << 63, u64::MAX, 1 << 40, 1 << 33] {
+            let bytes = Dump::new("REDIS0010")
+                .byte(0)
+                .string(b"k")
+                .byte(0xC3)
+                .len(4)
+                .len(claimed)
+                .raw(&[2, b'x', b'y', b'z'])
+                .end();
+            let e = read(bytes).unwrap_err().to_string();
+            assert!(e.contains("compressed string's lengths"), "{claimed}: {e}");
+        }
+        // A plain string that claims more than any server holds.
+        let bytes = Dump::new("REDIS0010")
+            .byte(0)
+            .string(b"k")
+            .len(1 << 40)
+            .raw(b"short")
+            .end();
+        let e = read(bytes).unwrap_err().to_string();
+        assert!(e.contains("string's length"), "{e}");
+        assert_eq!(memory::class(u64::MAX), u64::MAX);
+        assert_eq!(memory::class(1 << 63), 1 << 63);
     }
 
     #[test]

@@ -210,8 +210,21 @@ pub fn walk_all<W: Send>(
         let mut outcomes = Vec::new();
         for (i, rdb) in share {
             let mut walk = DumpWalk::new(rdb, scope.clone(), totals.clone());
-            let read = walk.walk(rdb, pattern, stop, progress, |e, ttl, at| {
-                each(&mut work, e, ttl, at)
+            // A fault of the reader's own on one dump (a bug) ends that dump's walk as damage
+            // would, at its byte: the other dumps' figures stand.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                walk.walk(rdb, pattern, stop, progress, |e, ttl, at| {
+                    each(&mut work, e, ttl, at)
+                })
+            }))
+            .unwrap_or_else(|_| {
+                Err(crate::error::Error::Rdb {
+                    file: rdb.snapshot().file.clone(),
+                    offset: rdb.offset(),
+                    detail: "the reader failed here (an internal error, please report it); \
+                             this dump's figures stop at this byte"
+                        .into(),
+                })
             });
             outcomes.push((i, walk.summary(rdb), read));
         }
