@@ -143,6 +143,22 @@ impl KeyTemplate {
         self.render_with(vars, |s, out| out.push_str(s))
     }
 
+    /// Fill the template as a URL path: each value percent-encoded as one path segment (a
+    /// row's `../admin` stays a segment of its own), the template's own text as written.
+    pub fn render_path(&self, vars: &dyn Vars) -> Result<String, TemplateError> {
+        self.render_with(vars, |s, out| {
+            for b in s.bytes() {
+                match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'~' => {
+                        out.push(b as char)
+                    }
+                    // `.` alone or doubled is a path step: encoded like the rest.
+                    _ => out.push_str(&format!("%{b:02X}")),
+                }
+            }
+        })
+    }
+
     /// Fill the template as a glob: values are escaped so they match only themselves, while the
     /// template's own literal text keeps its glob meaning (`user_{id}_*`).
     pub fn render_glob(&self, vars: &dyn Vars) -> Result<String, TemplateError> {

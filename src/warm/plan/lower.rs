@@ -167,12 +167,21 @@ impl Ctx<'_> {
         Ok(v)
     }
 
+    /// A duration in a plan: above zero, at most a year (`ttl::parse_duration`'s bounds).
     fn duration(&self, s: &Spanned<Scalar>, field: &str) -> Result<Duration> {
+        let max = crate::ttl::MAX_DURATION;
         match &s.value {
-            Scalar::Int(n) => Ok(Duration::from_secs(*n)),
-            Scalar::Float(f) if *f > 0.0 => Ok(Duration::from_secs_f64(*f)),
-            Scalar::Float(_) => Err(self.fail(s, field, "must be positive")),
-            Scalar::Text(t) => humantime::parse_duration(t).map_err(|e| self.fail(s, field, e)),
+            Scalar::Int(0) => Err(self.fail(s, field, "must be more than zero")),
+            Scalar::Int(n) if *n <= max.as_secs() => Ok(Duration::from_secs(*n)),
+            Scalar::Float(f) if *f > 0.0 && *f <= max.as_secs_f64() => {
+                Ok(Duration::from_secs_f64(*f))
+            }
+            Scalar::Int(_) | Scalar::Float(_) => Err(self.fail(
+                s,
+                field,
+                "must be more than zero and at most a year (in seconds, or e.g. 5s)",
+            )),
+            Scalar::Text(t) => crate::ttl::parse_duration(t).map_err(|e| self.fail(s, field, e)),
         }
     }
 
@@ -213,7 +222,9 @@ impl Ctx<'_> {
                 let url_for_driver = expanded.replacen("mariadb://", "mysql://", 1);
                 Ok(Source::Sql(SqlSource {
                     url: url_for_driver,
-                    display: url.value.clone(),
+                    // The URL as used (variables expanded, defaults taken), password hidden:
+                    // an error names the server it was really about.
+                    display: crate::conn::redact_url(&expanded),
                     init: None,
                 }))
             }
@@ -253,6 +264,7 @@ impl Ctx<'_> {
                     .map(|t| self.duration(t, &format!("{field}.http.max_retry_wait")))
                     .transpose()?
                     .unwrap_or(Duration::from_secs(60)),
+                max_body: h.max_body.unwrap_or(super::model::DEFAULT_MAX_BODY),
             })),
             _ => Err(Error::Plan(format!(
                 "{}: {field}: give exactly one of `sqlite`, `url` or `http`",

@@ -47,7 +47,13 @@ pub struct HttpSource {
     pub retries: u32,
     /// The longest `Retry-After` honoured; a server asking for longer fails the step at once.
     pub max_retry_wait: Duration,
+    /// The largest response body read, in bytes, after decompression: a larger (or a
+    /// gzip-bombed) one fails its request instead of growing memory.
+    pub max_body: u64,
 }
+
+/// The default `max_body`: 64 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 64 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Step {

@@ -45,6 +45,8 @@ pub(super) struct HttpFile {
     pub(super) timeout: Option<Spanned<Scalar>>,
     pub(super) retries: Option<u32>,
     pub(super) max_retry_wait: Option<Spanned<Scalar>>,
+    /// The largest response body read, in bytes (after decompression).
+    pub(super) max_body: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

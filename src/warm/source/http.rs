@@ -22,6 +22,8 @@ enum Attempt {
 
 pub struct HttpClient {
     client: reqwest::Client,
+    /// The plan's headers: sent only to the base URL's own origin.
+    headers: reqwest::header::HeaderMap,
 }
 
 impl HttpClient {
@@ -39,11 +41,13 @@ impl HttpClient {
         }
         let client = reqwest::Client::builder()
             .timeout(src.timeout)
-            .default_headers(headers)
+            // A redirect is followed within the base URL's origin only: the plan's headers
+            // (a token) go nowhere else, and https never becomes http.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cachectl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Source(format!("HTTP client: {e}")))?;
-        Ok(HttpClient { client })
+        Ok(HttpClient { client, headers })
     }
 
     /// Fetch every page of `req` and send its items into `tx`.
@@ -54,7 +58,7 @@ impl HttpClient {
         vars: &dyn Vars,
         tx: mpsc::Sender<Chunk>,
     ) -> Result<()> {
-        let path = req.path.render(vars)?;
+        let path = req.path.render_path(vars)?;
         let mut query: Vec<(String, String)> = Vec::with_capacity(req.query.len() + 1);
         for (k, t) in &req.query {
             query.push((k.clone(), t.render(vars)?));
@@ -100,7 +104,7 @@ impl HttpClient {
             let doc = self
                 .get_json(src, &req.method, &url, &q, req.body.as_ref())
                 .await?;
-            let page_items = items(&doc, req.items.as_deref(), &url)?;
+            let page_items = items(&doc, req.items.as_deref(), &crate::conn::redact_url(&url))?;
             let empty = page_items.is_empty();
             if !empty && tx.send(page_items).await.is_err() {
                 return Ok(());
@@ -125,6 +129,13 @@ impl HttpClient {
                         } else {
                             format!("{}{next}", origin(&src.base_url))
                         };
+                        if src.base_url.starts_with("https://") && url.starts_with("http://") {
+                            return Err(Error::Source(format!(
+                                "{}: the next link {} would go from https to http: refused",
+                                crate::conn::redact_url(&src.base_url),
+                                crate::conn::redact_url(&url)
+                            )));
+                        }
                         query.clear();
                     }
                     _ => break,
@@ -144,16 +155,25 @@ impl HttpClient {
     ) -> Result<Value> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::Source(format!("`{method}` is not an HTTP method")))?;
+        // The plan's headers go to the base URL's origin alone: a next link elsewhere gets
+        // none of them (a token for one API is no one else's business).
+        let own = origin(url).eq_ignore_ascii_case(origin(&src.base_url));
+        let shown = crate::conn::redact_url(url);
+        let shown = &shown;
         let attempt = || async {
             let mut rb = self.client.request(method.clone(), url).query(query);
+            if own {
+                rb = rb.headers(self.headers.clone());
+            }
             if let Some(b) = body {
                 rb = rb.json(b);
             }
             let resp = rb.send().await.map_err(|e| {
+                let e = e.without_url();
                 if e.is_timeout() || e.is_connect() {
-                    Attempt::Retry(format!("{url}: {e}"), None)
+                    Attempt::Retry(format!("{shown}: {e}"), None)
                 } else {
-                    Attempt::Fatal(format!("{url}: {e}"))
+                    Attempt::Fatal(format!("{shown}: {e}"))
                 }
             })?;
             let status = resp.status();
@@ -167,19 +187,27 @@ impl HttpClient {
                 // An hour's Retry-After is an outage, not a hiccup: fail now and say so.
                 if let Some(wait) = after.filter(|w| *w > src.max_retry_wait) {
                     return Err(Attempt::Fatal(format!(
-                        "{url}: HTTP {status} asks to retry after {}, more than max_retry_wait {}",
+                        "{shown}: HTTP {status} asks to retry after {}, more than max_retry_wait {}",
                         crate::ttl::human(wait),
                         crate::ttl::human(src.max_retry_wait)
                     )));
                 }
-                return Err(Attempt::Retry(format!("{url}: HTTP {status}"), after));
+                return Err(Attempt::Retry(format!("{shown}: HTTP {status}"), after));
+            }
+            if status.is_redirection() {
+                return Err(Attempt::Fatal(format!(
+                    "{shown}: HTTP {status}: redirects are not followed (point base_url at where \
+                     the API answers)"
+                )));
             }
             if !status.is_success() {
-                return Err(Attempt::Fatal(format!("{url}: HTTP {status}")));
+                return Err(Attempt::Fatal(format!("{shown}: HTTP {status}")));
             }
-            resp.json::<Value>()
+            let body = read_capped(resp, src.max_body)
                 .await
-                .map_err(|e| Attempt::Fatal(format!("{url}: response is not JSON: {e}")))
+                .map_err(|e| Attempt::Fatal(format!("{shown}: {e}")))?;
+            serde_json::from_slice::<Value>(&body)
+                .map_err(|e| Attempt::Fatal(format!("{shown}: response is not JSON: {e}")))
         };
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(100))
@@ -201,6 +229,33 @@ impl HttpClient {
                 Attempt::Fatal(m) => Error::Source(m),
             })
     }
+}
+
+/// A response body, refused past `max` bytes (as decompressed): a huge or gzip-bombed body
+/// fails its request instead of growing memory.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    max: u64,
+) -> std::result::Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(format!(
+            "the response is larger than max_body ({max} bytes)"
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if body.len() as u64 + chunk.len() as u64 > max {
+            return Err(format!(
+                "the response is larger than max_body ({max} bytes)"
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The items of a response: the array at `pointer` (or the document), one item for an object.
