@@ -51,6 +51,8 @@ pub struct Target {
     /// The sentinels' own ACL user and password, for `redis+sentinel://` URLs.
     pub sentinel_user: Option<String>,
     pub sentinel_password: Option<String>,
+    /// The rules every write to this target meets (`guard::authorise`).
+    pub policy: crate::guard::Policy,
 }
 
 impl fmt::Debug for Target {
@@ -73,20 +75,28 @@ pub(crate) fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The URL with any password replaced by `***`, for messages.
+/// The URL with any password replaced by `***`, for messages: Redis, Sentinel, SQL and HTTP
+/// URLs alike. A password may hold `/`, `?`, `#` or `@` without being percent-encoded, so the
+/// credentials run to the last `@` (a `@` later in a path or query hides more than it must,
+/// never less).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, tail) = match rest.find(['/', '?', '#']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
+    match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
+            // A user name holds none of these; past one, it is a password that does.
+            let user_end = userinfo
+                .find([':', '/', '?', '#'])
+                .unwrap_or(userinfo.len());
+            let user = &userinfo[..user_end];
+            let hidden = if user_end < userinfo.len() {
+                ":***"
+            } else {
+                ""
+            };
+            format!("{scheme}://{user}{hidden}@{host}")
         }
         None => url.to_string(),
     }
@@ -125,6 +135,15 @@ impl Target {
         }
         if let Some(password) = &self.password {
             settings = settings.set_password(password);
+        }
+        // The client would send no AUTH for a user without a password, and the server would
+        // take us for `default`: a different user, with other rights, silently.
+        if let (Some(user), None) = (settings.username(), settings.password()) {
+            return Err(Error::Usage(format!(
+                "user `{user}` is given without a password: the connection would run as \
+                 `default`. Give the password in an environment variable (--password-env VAR, \
+                 or password_env in the target); for a user with `nopass`, any value"
+            )));
         }
         info = info.set_redis_settings(settings);
         match info.addr().clone() {
@@ -203,6 +222,7 @@ impl Target {
             info,
             timeout: self.timeout,
             sentinel,
+            policy: Arc::new(self.policy.clone()),
         })
     }
 
@@ -230,11 +250,17 @@ pub struct Dialer {
     timeout: Duration,
     /// Where to ask for the primary, each time a connection is opened.
     sentinel: Option<Arc<sentinel::Sentinels>>,
+    /// The target's rules, shared by every connection opened like this one.
+    policy: Arc<crate::guard::Policy>,
 }
 
 impl Dialer {
     pub fn addr(&self) -> &str {
         &self.addr
+    }
+
+    pub(crate) fn policy(&self) -> &crate::guard::Policy {
+        &self.policy
     }
 
     pub(crate) fn db(&self) -> i64 {
@@ -275,6 +301,7 @@ impl Dialer {
             addr: format!("{host}:{port}"),
             timeout: self.timeout,
             sentinel: None,
+            policy: self.policy.clone(),
         }
     }
 
@@ -352,6 +379,7 @@ impl Dialer {
             addr: self.addr.clone(),
             timeout: self.timeout,
             sentinel: None,
+            policy: self.policy.clone(),
         }
     }
 
@@ -507,6 +535,23 @@ mod tests {
         assert_eq!(redact_url("rediss://:s3cret@cache"), "rediss://:***@cache");
         assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
         assert_eq!(redact_url("redis://app@cache"), "redis://app@cache");
+        // Passwords with URL syntax in them, not percent-encoded.
+        for (url, secret) in [
+            ("redis://app:pa/ss@cache:6379/0", "pa/ss"),
+            ("redis://app:p?w#x@cache", "p?w#x"),
+            ("redis://:a@b/c@cache/2", "a@b/c"),
+            ("postgres://postgres:hunter2@db:5432/test", "hunter2"),
+            ("redis+sentinel://u:s/e?c#r@h1:1,h2:2/mymaster", "s/e?c#r"),
+            ("https://bot:t0k/en@api.example/v1", "t0k/en"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(secret), "{url} shown as {shown}");
+            assert!(shown.contains(":***@"), "{shown}");
+        }
+        assert_eq!(
+            redact_url("redis://app:pa/ss@cache:6379/0"),
+            "redis://app:***@cache:6379/0"
+        );
     }
 
     #[test]

@@ -17,6 +17,23 @@ pub enum Ttl {
     Persist,
 }
 
+/// The longest duration a flag or a plan may give (a timeout, an interval, a window): a year.
+/// Anything longer is a typo, and would overflow the arithmetic done with it.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// The longest TTL a flag may give: 100 years (the server takes more, nobody means it).
+pub const MAX_TTL_SECS: u64 = 100 * 365 * 24 * 3600;
+
+/// A duration from a flag or a plan: above zero and at most `MAX_DURATION`.
+pub fn parse_duration(input: &str) -> std::result::Result<std::time::Duration, String> {
+    match humantime::parse_duration(input.trim()) {
+        Ok(d) if d.is_zero() => Err("must be more than zero (e.g. 500ms, 5s, 1m)".into()),
+        Ok(d) if d > MAX_DURATION => Err("must be at most a year (e.g. 500ms, 5s, 1m)".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (e.g. 500ms, 5s, 1m)")),
+    }
+}
+
 /// Parse `3600`, `90s`, `30m`, `1h`, `1h30m`, `2d` into whole seconds (at least one).
 pub fn parse_seconds(input: &str) -> Result<u64> {
     let s = input.trim();
@@ -36,6 +53,9 @@ pub fn parse_seconds(input: &str) -> Result<u64> {
     };
     if secs == 0 {
         return Err(bad("a TTL must be at least one second"));
+    }
+    if secs > MAX_TTL_SECS {
+        return Err(bad("a TTL must be at most 100 years"));
     }
     Ok(secs)
 }

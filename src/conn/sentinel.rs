@@ -42,11 +42,12 @@ pub fn parse(url: &str) -> Result<Option<(String, Sentinels)>> {
             super::redact_url(url)
         ))
     };
-    let (authority, path) = rest.split_once('/').ok_or_else(|| bad("no master name"))?;
-    let (userinfo, hosts) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
+    // Credentials run to the last `@`: a password may hold `/` unencoded.
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((u, r)) => (Some(u), r),
+        None => (None, rest),
     };
+    let (hosts, path) = rest.split_once('/').ok_or_else(|| bad("no master name"))?;
     let mut addrs = Vec::new();
     for h in hosts.split(',') {
         let (host, port) = match h.rsplit_once(':') {

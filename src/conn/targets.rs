@@ -55,6 +55,9 @@ pub struct NamedTarget {
     /// The default for `--max-keys` here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_keys: Option<u64>,
+    /// Namespaces no command deletes on this target, by pattern or exact key (globs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protect: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
