@@ -38,9 +38,11 @@ pub fn printable(value: &[u8]) -> String {
     escape(value, false)
 }
 
-/// C0 and C1 control characters and DEL: what a terminal may act on.
+/// C0 and C1 control characters and DEL, which a terminal may act on, and the bidi controls,
+/// which reorder what is shown around them (a key that reads as another).
 fn needs_escape(c: char) -> bool {
     c.is_control()
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn escape(bytes: &[u8], quoted: bool) -> String {
@@ -92,5 +94,7 @@ mod tests {
         assert_eq!(shown, "before\\x1b[2J\\x1b[31mRED");
         // C1 controls (here CSI, U+009B) are as dangerous as ESC on many terminals.
         assert!(!printable("a\u{9b}2J".as_bytes()).contains('\u{9b}'));
+        assert!(!printable("abc\u{202e}txt.exe".as_bytes()).contains('\u{202e}'));
+        assert!(!display("user:\u{2067}1".as_bytes()).contains('\u{2067}'));
     }
 }

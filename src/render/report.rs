@@ -62,8 +62,12 @@ impl Renderer {
             };
             let mut preview = match &d.preview {
                 serde_json::Value::Null => "-".to_string(),
-                serde_json::Value::String(text) => text.clone(),
-                other => serde_json::to_string_pretty(other).unwrap_or_default(),
+                serde_json::Value::String(text) => keys::printable(text.as_bytes()),
+                other => keys::printable(
+                    serde_json::to_string_pretty(other)
+                        .unwrap_or_default()
+                        .as_bytes(),
+                ),
             };
             if d.preview_truncated {
                 let total = d.length.unwrap_or(0);
@@ -583,13 +587,14 @@ impl Renderer {
                 self.paint(&format!("{}:", s.step), Style::Bold)
             ))?;
             for p in &s.preview {
-                let mut v = p.value.to_string();
+                // Keys and values built from rows are shown, never obeyed by the terminal.
+                let mut v = keys::printable(p.value.to_string().as_bytes());
                 if v.len() > 160 {
                     v = format!("{}…", &v[..v.floor_char_boundary(160)]);
                 }
                 self.print(&format!(
                     "  {}  ttl {}  {} B  {v}\n",
-                    p.key,
+                    keys::display(p.key.as_bytes()),
                     human_secs(p.ttl_s),
                     p.bytes
                 ))?;

@@ -57,7 +57,8 @@ impl Renderer {
                     && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
                     && let Ok(s) = serde_json::to_string_pretty(&v)
                 {
-                    return self.print(&format!("{s}\n"));
+                    // JSON escapes C0 controls but leaves C1 ones and bidi overrides raw.
+                    return self.print(&format!("{}\n", keys::printable(s.as_bytes())));
                 }
                 // On a terminal a value is shown, never obeyed: escape sequences in it are
                 // printed as text. Through a pipe, or with --raw, it goes out byte for byte.
