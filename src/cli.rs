@@ -167,6 +167,10 @@ pub struct GetArgs {
     /// Read at most this many elements of a collection
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub limit: usize,
+
+    /// Show at most this many bytes of a string value (with --raw the whole value is streamed)
+    #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = parse_size)]
+    pub max_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -678,11 +682,29 @@ fn parse_show(s: &str) -> Result<Show, String> {
 /// A duration above zero: a zero timeout fails every command at once, a zero budget or window
 /// means nothing.
 fn parse_positive_duration(s: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(s) {
-        Ok(d) if d.is_zero() => Err("must be more than zero (e.g. 500ms, 5s, 1m)".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("{e} (e.g. 500ms, 5s, 1m)")),
-    }
+    cachectl::ttl::parse_duration(s)
+}
+
+/// A size in bytes: `65536`, `64KiB`, `1MiB`, `1GiB` (K, M, G and kB, MB, GB mean the same
+/// powers of 1024: sizes here are buffers, not disks).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}`: a number of bytes, e.g. 65536, 64KiB, 1MiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}`: unknown unit (use B, KiB, MiB or GiB)")),
+    };
+    n.checked_mul(scale)
+        .and_then(|b| usize::try_from(b).ok())
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("`{s}`: must be more than 0 and fit in memory"))
 }
 
 /// A TTL in whole seconds (`3600`, `30m`, `1h30m`).

@@ -52,7 +52,7 @@ pub struct KeyValue {
     pub ttl_ms: Option<u64>,
     /// Elements in a collection (bytes for a string).
     pub length: u64,
-    /// True when a collection had more elements than were read.
+    /// True when a collection had more elements than were read, or a string more bytes.
     pub truncated: bool,
     pub value: Data,
 }
@@ -64,16 +64,30 @@ pub enum Lookup {
     Missing(String),
 }
 
-/// Read `keys`, at most `limit` elements of each collection.
-pub async fn get(store: &Store, keys: &[String], limit: usize) -> Result<Vec<Lookup>> {
+/// How much of each value `get` reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Elements of a collection.
+    pub elements: usize,
+    /// Bytes of a string (the rest is left on the server: a 300 MB value is not read whole
+    /// to show its start); `stream_string` reads all of it, a piece at a time.
+    pub bytes: usize,
+}
+
+/// Pieces a long string is read in (`GETRANGE`): each a short request for the server.
+pub const PIECE: usize = 1 << 20;
+
+/// Read `keys`, at most `limits` of each.
+pub async fn get(store: &Store, keys: &[String], limits: Limits) -> Result<Vec<Lookup>> {
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        out.push(get_one(store, key, limit).await?);
+        out.push(get_one(store, key, limits).await?);
     }
     Ok(out)
 }
 
-async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
+async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
+    let limit = limits.elements;
     let mut pipe = redis::pipe();
     pipe.cmd("TYPE").arg(key).cmd("PTTL").arg(key);
     let replies = store.query_pipeline(&pipe).await?;
@@ -90,8 +104,13 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
     let stop = (cap - 1) as i64;
     let (length, value) = match kind.as_str() {
         "string" => {
-            let v: Vec<u8> = store.query(redis::cmd("GET").arg(key)).await?;
-            (v.len() as u64, Data::String(v))
+            let len: u64 = store.query(redis::cmd("STRLEN").arg(key)).await?;
+            if len as usize <= limits.bytes {
+                let v: Vec<u8> = store.query(redis::cmd("GET").arg(key)).await?;
+                (v.len() as u64, Data::String(v))
+            } else {
+                (len, Data::String(start_of(store, key, limits.bytes).await?))
+            }
         }
         "list" => {
             let (len, v) = length_and(
@@ -157,7 +176,8 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
         _ => (0, Data::Other),
     };
     let read = match &value {
-        Data::String(_) | Data::Other => length,
+        Data::String(b) => b.len() as u64,
+        Data::Other => length,
         collection => collection.elements() as u64,
     };
     Ok(Lookup::Found(KeyValue {
@@ -171,6 +191,56 @@ async fn get_one(store: &Store, key: &str, limit: usize) -> Result<Lookup> {
         truncated: read < length,
         value,
     }))
+}
+
+/// The first `n` bytes of a string, read in pieces, cut back to whole UTF-8 characters when
+/// the value is text (so a truncated JSON value still shows as text).
+async fn start_of(store: &Store, key: &str, n: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let from = out.len();
+        let to = n.min(from + PIECE) - 1;
+        let piece: Vec<u8> = store
+            .query(redis::cmd("GETRANGE").arg(key).arg(from).arg(to))
+            .await?;
+        if piece.is_empty() {
+            break;
+        }
+        out.extend_from_slice(&piece);
+    }
+    if let Err(e) = std::str::from_utf8(&out)
+        && e.error_len().is_none()
+    {
+        out.truncate(e.valid_up_to());
+    }
+    Ok(out)
+}
+
+/// Write all of string `key` to `out`, a piece at a time (memory stays at one piece, whatever
+/// the value's size); returns the bytes written. A value changed while it is read may mix
+/// old and new pieces, as any ranged read of a live key may.
+pub async fn stream_string(
+    store: &Store,
+    key: &str,
+    out: &mut (dyn std::io::Write + Send),
+) -> Result<u64> {
+    let len: u64 = store.query(redis::cmd("STRLEN").arg(key)).await?;
+    let mut at = 0u64;
+    while at < len {
+        let to = (at + PIECE as u64).min(len) - 1;
+        let piece: Vec<u8> = store
+            .query(redis::cmd("GETRANGE").arg(key).arg(at).arg(to))
+            .await?;
+        if piece.is_empty() {
+            break;
+        }
+        out.write_all(&piece).map_err(|e| Error::Io {
+            context: "stdout".into(),
+            error: e,
+        })?;
+        at += piece.len() as u64;
+    }
+    Ok(at)
 }
 
 /// A stream entry as XRANGE returns it: id and flat field/value list.
