@@ -120,6 +120,8 @@ fn a_sweep_with_a_backup_is_undone_by_restore() {
             "--exclude",
             "other",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--backup",
         ])
         .arg(&file)
@@ -138,7 +140,14 @@ fn a_sweep_with_a_backup_is_undone_by_restore() {
 
     // A backup cannot be overwritten by the next command.
     cachectl(&r.url())
-        .args(["invalidate-pattern", "x*", "--yes", "--backup"])
+        .args([
+            "invalidate-pattern",
+            "x*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--backup",
+        ])
         .arg(&file)
         .assert()
         .failure()
@@ -215,6 +224,8 @@ fn exact_keys_are_backed_up_and_a_refusal_leaves_no_file() {
             "--pattern",
             "user_7_*",
             "--yes",
+            "--max-keys",
+            "100000000",
         ])
         .arg("--backup")
         .arg(&file)
@@ -257,7 +268,14 @@ fn backups_cross_between_standalone_and_cluster() {
     // Cluster → standalone, through a sweep's backup on every master.
     let back = r.dir().join("cluster.cbk");
     let out = cachectl(&cluster.url())
-        .args(["invalidate-pattern", "xbk:*", "--yes", "--backup"])
+        .args([
+            "invalidate-pattern",
+            "xbk:*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--backup",
+        ])
         .arg(&back)
         .args(["-o", "json"])
         .output()
@@ -348,7 +366,7 @@ fn a_server_that_cannot_read_the_payloads_gets_nothing() {
         }
         writer.append(&batch).unwrap();
     }
-    writer.finish().unwrap();
+    writer.finish(None).unwrap();
     redis::cmd("FLUSHALL").exec(&mut c).unwrap();
     cachectl(&r.url())
         .arg("restore")
@@ -389,6 +407,8 @@ fn the_log_names_every_key_deleted_or_changed() {
             "--pattern",
             "user_7_*",
             "--yes",
+            "--max-keys",
+            "100000000",
         ])
         .arg("--log")
         .arg(&log)
@@ -440,7 +460,14 @@ fn the_log_names_every_key_deleted_or_changed() {
     let out = cachectl(&r.url())
         .args(["ttl-audit", "--policy"])
         .arg(&policy)
-        .args(["--fix-missing-ttl", "1h", "--yes", "--log"])
+        .args([
+            "--fix-missing-ttl",
+            "1h",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--log",
+        ])
         .arg(&fixes)
         .arg("--backup")
         .arg(&backup)
@@ -460,7 +487,7 @@ fn the_log_names_every_key_deleted_or_changed() {
     let out = cachectl(&r.url())
         .arg("restore")
         .arg(&backup)
-        .args(["--replace", "--yes", "--log"])
+        .args(["--replace", "--yes", "--max-keys", "100000000", "--log"])
         .arg(&restores)
         .args(["-o", "json"])
         .output()
@@ -561,7 +588,16 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
         .arg("big:small")
         .exec(&mut c)
         .unwrap();
-    let (out, restore_peak) = peak_kib(&r.url(), &["restore", file.to_str().unwrap(), "--yes"]);
+    let (out, restore_peak) = peak_kib(
+        &r.url(),
+        &[
+            "restore",
+            file.to_str().unwrap(),
+            "--yes",
+            "--max-keys",
+            "100000000",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -583,6 +619,8 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
             "invalidate-pattern",
             "big:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--backup",
             swept.to_str().unwrap(),
         ],
@@ -594,7 +632,7 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
     );
     assert!(sweep_peak < 60 * MIB, "sweep held {sweep_peak} KiB");
     assert_eq!(dbsize(&mut c), 0);
-    let (code, doc) = restore(&r.url(), &swept, &["--yes"]);
+    let (code, doc) = restore(&r.url(), &swept, &["--yes", "--max-keys", "100000000"]);
     assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["restored"], 2);
     let back: Vec<u8> = c.get("big:one").unwrap();
@@ -634,7 +672,7 @@ fn large_values_stream_over_tls_with_a_password_and_a_database() {
     cachectl(&target)
         .arg("restore")
         .arg(&file)
-        .args(["--yes", "--tls-ca"])
+        .args(["--yes", "--max-keys", "100000000", "--tls-ca"])
         .arg(&ca)
         .assert()
         .success();
@@ -655,14 +693,21 @@ fn large_values_cross_a_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cluster.cbk");
     cachectl(&cluster.url())
-        .args(["invalidate-pattern", "bigc:*", "--yes", "--backup"])
+        .args([
+            "invalidate-pattern",
+            "bigc:*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--backup",
+        ])
         .arg(&file)
         .assert()
         .success();
     for (k, _) in &values {
         assert!(!c.exists::<_, bool>(k).unwrap());
     }
-    let (code, doc) = restore(&cluster.url(), &file, &["--yes"]);
+    let (code, doc) = restore(&cluster.url(), &file, &["--yes", "--max-keys", "100000000"]);
     assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["restored"], 4);
     for (k, v) in &values {

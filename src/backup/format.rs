@@ -4,7 +4,9 @@
 //! "cachectl backup 1\n"             plain bytes: what the file is, and the format's version
 //! zstd frame: header                JSON (`Header`)
 //! zstd frame: batch …               records, one frame per batch as it was written
-//! zstd frame: end                   0xFF, then JSON {"keys": N, "batches": M}
+//! zstd frame: end                   0xFF, then JSON {"keys": N, "batches": M, "complete": B,
+//!                                   "why": "…"}: `complete` false (with why) when the job that
+//!                                   wrote the file ended before its end (absent: true)
 //! record: 0x01, key length (u32 LE), key, expiry (i64 LE: Unix ms, -1 for none),
 //!         payload length (u32 LE), payload (the server's DUMP of the key)
 //! ```
@@ -75,9 +77,12 @@ pub struct Writer {
 impl Writer {
     /// Create `path` (refusing to overwrite an existing file) and write its header.
     pub fn create(path: &Path, header: &Header) -> Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // 0600: a backup holds the values themselves.
         let file = File::options()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(path)
             .map_err(|e| io(path, "cannot create it", e))?;
         let mut w = Writer {
@@ -149,9 +154,14 @@ impl Writer {
         self.sync()
     }
 
-    /// Write the end marker: a reader that finds it knows nothing was cut off.
-    pub fn finish(mut self) -> Result<u64> {
-        let end = serde_json::json!({"keys": self.keys, "batches": self.batches});
+    /// Write the end marker: a reader that finds it knows nothing was cut off, and, with
+    /// `incomplete`, why the job that wrote the file stopped short of what it set out to hold.
+    pub fn finish(mut self, incomplete: Option<&str>) -> Result<u64> {
+        let mut end = serde_json::json!({"keys": self.keys, "batches": self.batches});
+        if let Some(why) = incomplete {
+            end["complete"] = false.into();
+            end["why"] = why.into();
+        }
         let json = serde_json::to_vec(&end).map_err(|e| self.err(e.into()))?;
         self.frame(|enc| {
             enc.write_all(&[END])?;
@@ -217,6 +227,8 @@ pub struct Reader<R: BufRead = BufReader<File>> {
     header: Header,
     keys: u64,
     ended: bool,
+    /// Why the file holds less than its job set out to (its end marker says so).
+    incomplete: Option<String>,
 }
 
 impl Reader {
@@ -257,11 +269,18 @@ impl<R: BufRead> Reader<R> {
             header,
             keys: 0,
             ended: false,
+            incomplete: None,
         })
     }
 
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// Once the end marker is read: why the job that wrote the file ended short of its end
+    /// (`None`: it finished).
+    pub fn incomplete(&self) -> Option<&str> {
+        self.incomplete.as_deref()
     }
 
     /// The next batch, checked whole; `None` after the end marker. A file cut off or damaged
@@ -314,6 +333,10 @@ impl<R: BufRead> Reader<R> {
                                 end["keys"]
                             ),
                         ));
+                    }
+                    if end["complete"] == false {
+                        let why = end["why"].as_str().unwrap_or("no reason recorded");
+                        self.incomplete = Some(why.to_string());
                     }
                     self.ended = true;
                     return Ok(None);
@@ -430,7 +453,7 @@ mod tests {
                 .is_err()
         );
         w.append(&sample()[0]).unwrap();
-        assert_eq!(w.finish().unwrap(), 3);
+        assert_eq!(w.finish(None).unwrap(), 3);
         let mut r = Reader::open(&path).unwrap();
         let mut keys = Vec::new();
         while let Some(batch) = r.next_batch().unwrap() {
@@ -453,7 +476,7 @@ mod tests {
         for b in sample() {
             w.append(&b).unwrap();
         }
-        w.finish().unwrap();
+        w.finish(None).unwrap();
         std::fs::read(path).unwrap()
     }
 

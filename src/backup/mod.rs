@@ -300,14 +300,15 @@ impl Backup {
         &self.path
     }
 
-    /// Write the end marker; returns how many keys the file holds. The file is complete
-    /// either way: a command that failed part-way still leaves a readable backup of what it
-    /// deleted.
-    pub fn finish(&self) -> Result<u64> {
+    /// Write the end marker; returns how many keys the file holds. The file is readable
+    /// either way: a command that failed part-way still leaves a backup of what it deleted.
+    /// `incomplete` says why the file holds less than its job set out to (a `backup` that was
+    /// stopped), and `restore` says so.
+    pub fn finish(&self, incomplete: Option<&str>) -> Result<u64> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
         match w {
             Some(w) => {
-                let n = w.finish()?;
+                let n = w.finish(incomplete)?;
                 self.finished.store(n, Ordering::Relaxed);
                 Ok(n)
             }
@@ -410,7 +411,16 @@ pub async fn backup(
         last: 0,
     })
     .await;
-    let keys = backup.finish()?;
+    let incomplete = match &outcome {
+        Ok(o) if o.complete() => None,
+        Ok(o) if o.interrupted() => Some("the backup was stopped before its walk ended".into()),
+        Ok(o) => Some(match o.first_fault() {
+            Some(f) => format!("the walk of {} failed: {}", f.node, f.error),
+            None => "the walk did not reach every key".into(),
+        }),
+        Err(e) => Some(format!("the walk failed: {e}")),
+    };
+    let keys = backup.finish(incomplete.as_deref())?;
     // A scan that could not begin (no replica to scan, a refused SCAN) leaves no file.
     if outcome.is_err() && keys == 0 {
         let _ = std::fs::remove_file(path);

@@ -8,7 +8,7 @@ use cachectl::keys::glob::Glob;
 use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
 use cachectl::trail::Trail;
 
-use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace, writes};
+use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
@@ -57,7 +57,7 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let store = if args.dry_run {
         connect(ctx).await?
     } else {
-        connect_writer(ctx).await?
+        connect_writer(ctx, "restoring keys").await?
     };
     let options = RestoreOptions {
         replace: args.replace,
@@ -69,10 +69,7 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             _ => None,
         },
     };
-    if !args.dry_run {
-        writes(ctx, "restoring keys")?;
-    }
-    let guards = guards(ctx, args.yes, args.max_keys);
+    let guards = guards(args.yes, args.max_keys);
     let report = restore::restore(
         &store,
         &args.file,
@@ -95,6 +92,11 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     Ok(if report.interrupted {
         interrupted()
     } else if !report.complete {
+        if let Some(why) = &report.backup_incomplete {
+            say(&format!(
+                "error: the backup is incomplete ({why}): it holds only the keys read before"
+            ));
+        }
         if let Some(e) = &report.error {
             say(&format!(
                 "error: {e} (the keys before it were restored as counted)"

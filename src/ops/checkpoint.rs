@@ -82,7 +82,13 @@ impl Disk {
             error: e,
         };
         let tmp = self.path.with_extension("tmp");
-        let mut f = fs::File::create(&tmp).map_err(io)?;
+        // 0600: a checkpoint names the keyspace and the pattern walked.
+        let mut f = {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut o = fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true).mode(0o600);
+            o.open(&tmp).map_err(io)?
+        };
         f.write_all(bytes).map_err(io)?;
         f.sync_data().map_err(io)?;
         fs::rename(&tmp, &self.path).map_err(io)?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::backup::{Header, Reader, Record};
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::{self, glob::Glob};
 use crate::ops::inspect::now_ms;
 use crate::progress::{ProgressSink, ProgressUpdate};
@@ -60,13 +60,21 @@ pub struct RestoreReport {
     pub filtered: u64,
     /// Restored (with `dry_run`: would be).
     pub restored: u64,
+    /// Of those, keys that existed and were (would be) replaced, with `replace`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub overwrites: u64,
     pub exists: u64,
     pub expired: u64,
     pub failed: u64,
     pub replace: bool,
     pub dry_run: bool,
     pub interrupted: bool,
-    /// The whole file was read and every key restored, skipped or expired as it should be.
+    /// Why the backup itself holds less than its job set out to (a `backup` that was stopped
+    /// or failed part-way, as its end marker says); the report is then not complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_incomplete: Option<String>,
+    /// The whole file was read, it holds all its job meant it to, and every key was restored,
+    /// skipped or expired as it should be.
     pub complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -80,10 +88,11 @@ const UNREADABLE: &str = "DUMP payload version or checksum are wrong";
 /// Keys sent one at a time, at most, before the first is restored.
 const MAX_PROBES: usize = 64;
 
-/// Restore `reader`'s keys into `store`. With `replace`, unless `guards.yes`, the keys that
-/// would be overwritten are counted first (a dry run over the file) and `guard::authorise`
-/// decides. A payload the server cannot read (a newer RDB version) is found on the first key
-/// sent, alone, so nothing is written then.
+/// Restore `reader`'s keys into `store`. Unless a dry run, what would be written (and, with
+/// `replace`, overwritten) is counted first by a dry pass over the file, and
+/// `guard::authorise` decides with the cap and the target's rules. A payload the server
+/// cannot read (a newer RDB version) is found on the first key sent, alone, so nothing is
+/// written then.
 #[allow(clippy::too_many_arguments)]
 pub async fn restore(
     store: &Store,
@@ -94,33 +103,71 @@ pub async fn restore(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<RestoreReport> {
-    if options.replace && !options.dry_run && !guards.yes {
-        let dry = RestoreOptions {
-            dry_run: true,
-            per_key: true,
-            ..options.clone()
-        };
-        let count = run(store, Reader::open(path)?, path, &dry, stop, progress).await?;
-        if count.interrupted {
-            return Err(Error::Interrupted);
-        }
-        let over: Vec<String> = count
-            .keys
-            .iter()
-            .filter(|k| k.outcome == Outcome::Exists)
-            .map(|k| k.key.clone())
-            .collect();
-        let selection = Selection {
-            what: format!("existing keys {} would overwrite", path.display()),
-            keys: over.len() as u64,
-            groups: Vec::new(),
-            sample: over.into_iter().take(5).collect(),
-            matches_everything: false,
-        };
-        let proposal = Proposal::new(Action::Overwrite, vec![selection], guards);
-        guard::authorise(&proposal, guards, confirm, stop).await?;
+    if options.dry_run {
+        return run(
+            store,
+            Reader::open(path)?,
+            path,
+            options,
+            None,
+            stop,
+            progress,
+        )
+        .await;
     }
-    run(store, Reader::open(path)?, path, options, stop, progress).await
+    // Refused at once on a read-only target, before the file is walked.
+    guard::writable(store, &format!("restoring {}", path.display()))?;
+    let dry = RestoreOptions {
+        dry_run: true,
+        per_key: false,
+        log: None,
+        ..options.clone()
+    };
+    let count = run(store, Reader::open(path)?, path, &dry, None, stop, progress).await?;
+    if count.interrupted {
+        return Err(Error::Interrupted);
+    }
+    let fresh = count.restored - count.overwrites;
+    let mut selections = vec![Selection::of(
+        format!("keys {} would restore", path.display()),
+        fresh,
+        0,
+        false,
+    )];
+    if count.overwrites > 0 {
+        selections.push(Selection::of(
+            format!("existing keys {} would overwrite", path.display()),
+            count.overwrites,
+            0,
+            false,
+        ));
+    }
+    let action = match count.overwrites {
+        0 => Action::Write,
+        _ => Action::Overwrite,
+    };
+    let permit = guard::authorise(
+        store,
+        Proposal::new(action, selections),
+        guards,
+        confirm,
+        stop,
+    )
+    .await?;
+    let reader = Reader::open(path)?;
+    run(store, reader, path, options, Some(&permit), stop, progress).await
+}
+
+/// Keys whose expiry is this close (by the server's clock) are taken as expired: a RESTORE
+/// whose ABSTTL passes on the way would replace a live key with nothing.
+const EXPIRY_MARGIN_MS: i64 = 1_000;
+
+/// The server's clock (TIME), in ms; the client's when the server will not say.
+async fn server_now_ms(store: &Store) -> i64 {
+    match store.query::<(u64, u64)>(&redis::cmd("TIME")).await {
+        Ok((secs, micros)) => (secs.saturating_mul(1000) + micros / 1000) as i64,
+        Err(_) => now_ms() as i64,
+    }
 }
 
 async fn run(
@@ -128,6 +175,7 @@ async fn run(
     mut reader: Reader,
     path: &std::path::Path,
     options: &RestoreOptions,
+    permit: Option<&Permit>,
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<RestoreReport> {
@@ -137,12 +185,14 @@ async fn run(
         read: 0,
         filtered: 0,
         restored: 0,
+        overwrites: 0,
         exists: 0,
         expired: 0,
         failed: 0,
         replace: options.replace,
         dry_run: options.dry_run,
         interrupted: false,
+        backup_incomplete: None,
         complete: false,
         error: None,
         keys: Vec::new(),
@@ -166,7 +216,7 @@ async fn run(
                 return Ok(());
             };
             report.read += batch.len() as u64;
-            let now = now_ms() as i64;
+            let now = server_now_ms(store).await.saturating_add(EXPIRY_MARGIN_MS);
             let mut todo: Vec<Record> = Vec::with_capacity(batch.len());
             for r in batch {
                 if options
@@ -191,9 +241,9 @@ async fn run(
             {
                 probes += 1;
                 let first = todo.remove(0);
-                apply(store, vec![first], options, &mut report).await?;
+                apply(store, vec![first], options, permit, &mut report).await?;
             }
-            apply(store, todo, options, &mut report).await?;
+            apply(store, todo, options, permit, &mut report).await?;
             progress.update(&ProgressUpdate {
                 scanned: report.read,
                 matched: report.read - report.filtered,
@@ -205,7 +255,9 @@ async fn run(
     progress.end();
     match result {
         Ok(()) => {
-            report.complete = !report.interrupted && report.failed == 0;
+            report.backup_incomplete = reader.incomplete().map(String::from);
+            report.complete =
+                !report.interrupted && report.failed == 0 && report.backup_incomplete.is_none();
         }
         // A server that cannot read the payloads: nothing was written, and that is the answer.
         Err(e @ Error::Backup { .. }) if report.restored == 0 => return Err(e),
@@ -238,11 +290,17 @@ async fn apply(
     store: &Store,
     todo: Vec<Record>,
     options: &RestoreOptions,
+    permit: Option<&Permit>,
     report: &mut RestoreReport,
 ) -> Result<()> {
     if todo.is_empty() {
         return Ok(());
     }
+    let permit = match (options.dry_run, permit) {
+        (_, Some(p)) => Some(p),
+        (true, None) => None,
+        (false, None) => return Err(Error::Unpermitted("RESTORE".into())),
+    };
     // Each record gives way to its command as it is built; a large value goes over a raw
     // connection straight from the record (the client would copy it into its command, and
     // that into its write buffer), so a 100 MB value is held once.
@@ -250,8 +308,8 @@ async fn apply(
     let mut cmds = Vec::with_capacity(todo.len());
     let mut direct: Vec<Option<redis::Value>> = Vec::with_capacity(todo.len());
     for r in todo {
-        if !options.dry_run && r.payload.len() > crate::backup::STREAM_OVER {
-            let reply = restore_raw(store, &r, options.replace).await?;
+        if let Some(permit) = permit.filter(|_| r.payload.len() > crate::backup::STREAM_OVER) {
+            let reply = restore_raw(store, permit, &r, options.replace).await?;
             direct.push(reply.clone());
             if reply.is_none() {
                 cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
@@ -268,9 +326,10 @@ async fn apply(
         direct.push(None);
         sent.push((r.rdb_version(), r.key));
     }
-    let mut through_client = match cmds.is_empty() {
-        true => Vec::new(),
-        false => store.per_key(cmds).await?,
+    let mut through_client = match (cmds.is_empty(), permit) {
+        (true, _) => Vec::new(),
+        (false, Some(p)) if !options.dry_run => store.write_per_key(p, cmds).await?,
+        (false, _) => store.per_key(cmds).await?,
     }
     .into_iter();
     let replies: Vec<redis::Value> = direct
@@ -287,6 +346,7 @@ async fn apply(
                 if n > 0 && !options.replace {
                     (Outcome::Exists, None)
                 } else {
+                    report.overwrites += u64::from(n > 0);
                     (Outcome::Restored, None)
                 }
             }
@@ -337,7 +397,12 @@ async fn apply(
 
 /// RESTORE one record over a raw connection to its key's master; `None` when there is none
 /// to make, or the server sent the key elsewhere (the client then follows).
-async fn restore_raw(store: &Store, r: &Record, replace: bool) -> Result<Option<redis::Value>> {
+async fn restore_raw(
+    store: &Store,
+    permit: &Permit,
+    r: &Record,
+    replace: bool,
+) -> Result<Option<redis::Value>> {
     let Some(mut raw) = store.raw(None, &r.key).await? else {
         return Ok(None);
     };
@@ -346,7 +411,7 @@ async fn restore_raw(store: &Store, r: &Record, replace: bool) -> Result<Option<
     if replace {
         args.push(b"REPLACE");
     }
-    let reply = raw.call(&args).await?;
+    let reply = raw.write(permit, &args).await?;
     Ok(match &reply {
         redis::Value::ServerError(e) if crate::store::sent_elsewhere(e) => None,
         _ => Some(reply),
@@ -373,4 +438,8 @@ fn note(
             error,
         });
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
