@@ -57,6 +57,14 @@ pub enum Error {
     Refused(String),
     #[error("interrupted")]
     Interrupted,
+
+    /// A command that changes the server was about to be sent without a permit from
+    /// `guard::authorise`: a fault of the program, never sent.
+    #[error(
+        "internal error: `{0}` changes the server and was about to be sent without a permit; \
+         nothing was sent"
+    )]
+    Unpermitted(String),
     /// A backup file that cannot be read as one: not a backup, cut off, or damaged.
     #[error("backup {path}: {detail}")]
     Backup { path: String, detail: String },

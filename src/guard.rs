@@ -1,34 +1,76 @@
-//! Count → guard → confirm, before the first write of any command that deletes or changes
-//! keys. The library decides what needs asking and refuses what may not run unasked; the
-//! caller only provides a way to ask a person (`Confirm`). A refusal, a "no" or a stop while
-//! asking all happen before anything is written, so they change nothing.
+//! The one gate for every write. A `Store` carries its target's `Policy` (read-only, confirm
+//! always, a key cap, protected namespaces); an operation counts what it is about to change
+//! into a `Proposal`, and `authorise` weighs it against the policy and the caller's `Guards`
+//! (`--yes`, `--max-keys`), asking a person through `Confirm` where one is there. Only
+//! `authorise` makes a `Permit`, and the store sends no command that changes the server
+//! without one (`Store::write*`; every other path refuses such a command). A refusal, a "no"
+//! or a stop while asking all happen before anything is written, so they change nothing.
 
 use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::ops::sweep::GroupCount;
+use crate::keys::glob::Glob;
 use crate::stop::Stop;
+use crate::store::Store;
 
-/// The guards a caller sets (the CLI's `--yes` and `--max-keys`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Guards {
-    /// Skip the guards and the question: the caller has decided.
-    pub yes: bool,
-    /// More keys than this is a broad change: refused unasked, confirmed by typing the count.
-    pub max_keys: u64,
-    /// Every change is asked (a target with `confirm: always`): refused where no one can
-    /// answer, whatever `yes` says.
-    pub always_ask: bool,
+/// The cap when neither the command line nor the target sets one.
+pub const DEFAULT_MAX_KEYS: u64 = 10_000;
+
+/// A share of the keyspace at or above which a selection counts as "everything" (90 %): a
+/// pattern is judged by what it matched, not by how it is spelt.
+const EVERYTHING_PERCENT: u64 = 90;
+
+/// A target's standing rules: they travel with every `Store` opened for it, so that every
+/// command and every library caller meets them. A target given by URL alone has the default,
+/// permissive policy.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Whose rules these are, for messages: ``target `prod` ``.
+    pub origin: Option<String>,
+    /// The file they were read from.
+    pub file: Option<String>,
+    /// No command that changes the server is sent at all.
+    pub readonly: bool,
+    /// Every change is confirmed by a person at a terminal, whatever `--yes` says; refused
+    /// where no one can answer.
+    pub confirm_always: bool,
+    /// The cap on keys one command changes, unless the command line gives its own.
+    pub max_keys: Option<u64>,
+    /// Namespaces never deleted, by pattern or by exact key.
+    pub protect: Vec<Glob>,
 }
 
-impl Default for Guards {
-    fn default() -> Self {
-        Guards {
-            yes: false,
-            max_keys: 10_000,
-            always_ask: false,
+impl Policy {
+    fn origin(&self) -> &str {
+        self.origin.as_deref().unwrap_or("this target")
+    }
+
+    /// `readonly: true in FILE`, naming the file when there is one.
+    fn setting(&self, what: &str) -> String {
+        match &self.file {
+            Some(f) => format!("{what} in {f}"),
+            None => what.to_string(),
         }
+    }
+}
+
+/// What the caller decided for this one command (the CLI's `--yes` and `--max-keys`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Guards {
+    /// Skip the question: the caller has decided. It never lifts the cap, read-only or
+    /// `confirm: always`.
+    pub yes: bool,
+    /// The cap for this command; a larger one than the target's is how to go past it.
+    pub max_keys: Option<u64>,
+}
+
+impl Guards {
+    /// The cap in force: the command line's, else the target's, else the default.
+    pub fn cap(&self, policy: &Policy) -> u64 {
+        self.max_keys
+            .or(policy.max_keys)
+            .unwrap_or(DEFAULT_MAX_KEYS)
     }
 }
 
@@ -41,6 +83,10 @@ pub enum Action {
     Overwrite,
     /// Write keys (`set`, `warm`, `restore`).
     Write,
+    /// Change a server setting (`CONFIG SET`).
+    Configure,
+    /// Write and remove a key of the tool's own, under a unique name (`doctor`).
+    Probe,
 }
 
 impl Action {
@@ -50,8 +96,32 @@ impl Action {
             Action::ChangeTtl => "change the TTL of",
             Action::Overwrite => "overwrite",
             Action::Write => "write",
+            Action::Configure => "change the setting on",
+            Action::Probe => "write a probe key to",
         }
     }
+
+    /// Whether a person at a terminal is asked even when nothing else calls for it: changes
+    /// that destroy or replace what is there. Plain writes (`set`, `warm`) are asked only
+    /// under `confirm: always`.
+    fn asks(self) -> bool {
+        matches!(self, Action::Delete | Action::ChangeTtl | Action::Overwrite)
+    }
+
+    fn unit(self, n: u64) -> &'static str {
+        match self {
+            Action::Configure => plural(n, "server", "servers"),
+            _ => plural(n, "key", "keys"),
+        }
+    }
+}
+
+/// Matched keys of one first segment (`post_cache`, `ratelimit`…), or of one segment shape
+/// (`user_{n}_posts`) when there are many distinct segments.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct GroupCount {
+    pub group: String,
+    pub keys: u64,
 }
 
 /// One part of a proposal: a pattern's matches, a list of exact keys, a kind of fix.
@@ -64,8 +134,24 @@ pub struct Selection {
     pub groups: Vec<GroupCount>,
     /// A few of the keys.
     pub sample: Vec<String>,
-    /// The pattern matches every key.
+    /// The selection is (nearly) the whole keyspace: by its count against DBSIZE, or a
+    /// pattern with no literal part at all.
     pub matches_everything: bool,
+}
+
+impl Selection {
+    /// A selection of `keys` out of a keyspace of `keyspace` keys (0: not measured):
+    /// "everything" when it is at least 90 % of it, or when `everything` says so already.
+    pub fn of(what: String, keys: u64, keyspace: u64, everything: bool) -> Self {
+        let share = keys.saturating_mul(100) >= keyspace.saturating_mul(EVERYTHING_PERCENT);
+        Selection {
+            what,
+            keys,
+            groups: Vec::new(),
+            sample: Vec::new(),
+            matches_everything: everything || (keyspace > 0 && keys > 0 && share),
+        }
+    }
 }
 
 /// What a command is about to do, counted before it does any of it.
@@ -74,35 +160,59 @@ pub struct Proposal {
     pub action: Action,
     pub keys: u64,
     pub selections: Vec<Selection>,
-    /// Why this change is broad, when it is: it is then refused unasked, and a person confirms
-    /// it by typing the number of keys rather than `y`.
+    /// Why this change is broad, when it is (set by `authorise`): a person confirms it by
+    /// typing the number of keys rather than `y`, and a script is refused it.
     pub broad: Option<String>,
+    /// The keys cannot be counted before the job runs (a warm plan's rows): `keys` means
+    /// nothing, and no cap applies; read-only and `confirm: always` still do.
+    pub uncounted: bool,
 }
 
 impl Proposal {
-    pub fn new(action: Action, selections: Vec<Selection>, guards: &Guards) -> Self {
+    pub fn new(action: Action, selections: Vec<Selection>) -> Self {
         let keys = selections.iter().map(|s| s.keys).sum();
-        let broad = if let Some(s) = selections.iter().find(|s| s.matches_everything) {
-            Some(format!("{} matches every key", s.what))
-        } else if keys > guards.max_keys {
-            let what = match selections.as_slice() {
-                [one] => format!("{} matches", one.what),
-                _ => "the command selects".to_string(),
-            };
-            Some(format!(
-                "{what} {keys} {}, more than --max-keys {}",
-                plural(keys, "key", "keys"),
-                guards.max_keys
-            ))
-        } else {
-            None
-        };
         Proposal {
             action,
             keys,
             selections,
-            broad,
+            broad: None,
+            uncounted: false,
         }
+    }
+
+    /// A change whose size is known only as it runs, described by `what`.
+    pub fn uncounted(action: Action, what: String) -> Self {
+        Proposal {
+            uncounted: true,
+            ..Proposal::new(action, vec![Selection::of(what, 0, 0, false)])
+        }
+    }
+
+    fn what(&self) -> String {
+        match self.selections.as_slice() {
+            [one] => format!("{} matches", one.what),
+            _ => "the command selects".to_string(),
+        }
+    }
+}
+
+/// Leave to change the server, as far as a proposal said: only `authorise` makes one, so an
+/// operation that skipped the gate has none to hand to `Store::write*`. A copy is the same
+/// leave, for the connections of one job.
+#[derive(Clone, Debug)]
+pub struct Permit {
+    action: Action,
+    keys: u64,
+}
+
+impl Permit {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// How many keys (or servers) the permit was given for.
+    pub fn keys(&self) -> u64 {
+        self.keys
     }
 }
 
@@ -129,47 +239,125 @@ impl Confirm for NoOne {
     }
 }
 
-/// Decide whether `proposal` may go ahead: `Ok` to proceed, `Refused` (nothing was changed),
-/// or `Interrupted` when a stop arrives while a person is being asked.
+/// Refuse at once on a read-only target: for commands that would write before they can
+/// count (nothing is asked of the server first).
+pub fn writable(store: &Store, what: &str) -> Result<()> {
+    refuse_readonly(store.policy(), what)
+}
+
+/// `writable` for a target not yet connected to, by its policy.
+pub fn refuse_readonly(policy: &Policy, what: &str) -> Result<()> {
+    if policy.readonly {
+        return Err(Error::Refused(format!(
+            "{} is read-only ({}): {what} was refused; nothing was changed",
+            policy.origin(),
+            policy.setting("readonly: true"),
+        )));
+    }
+    Ok(())
+}
+
+/// Decide whether `proposal` may go ahead on `store`, and hand out the permit for it. In
+/// order: a read-only target refuses; a proposal over the cap is refused whatever `--yes`
+/// says (a person at a terminal may type the count instead); `confirm: always` asks a person
+/// or refuses; `--yes` decides; a person is asked; a script is refused what is broad (the
+/// cap, or the whole keyspace) and let through the rest. A refusal is `Refused` (nothing was
+/// changed); a stop while asking is `Interrupted`.
 pub async fn authorise(
-    proposal: &Proposal,
+    store: &Store,
+    mut proposal: Proposal,
     guards: &Guards,
     confirm: &dyn Confirm,
     stop: &Stop,
-) -> Result<()> {
-    if proposal.keys == 0 || (guards.yes && !guards.always_ask) {
-        return Ok(());
+) -> Result<Permit> {
+    let permit = Permit {
+        action: proposal.action,
+        keys: proposal.keys,
+    };
+    match judge(store.policy(), &mut proposal, guards, confirm.can_ask())? {
+        Verdict::Go => Ok(permit),
+        Verdict::Ask => {
+            let answer = tokio::select! {
+                answer = confirm.ask(&proposal) => answer?,
+                () = stop.wait() => return Err(Error::Interrupted),
+            };
+            if answer {
+                Ok(permit)
+            } else {
+                Err(Error::Refused("not confirmed; nothing was changed".into()))
+            }
+        }
     }
-    if guards.always_ask && !confirm.can_ask() {
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Go,
+    Ask,
+}
+
+/// `authorise`'s decision, before anyone is asked; sets the proposal's `broad`.
+fn judge(
+    policy: &Policy,
+    proposal: &mut Proposal,
+    guards: &Guards,
+    can_ask: bool,
+) -> Result<Verdict> {
+    let verb = proposal.action.verb();
+    let (n, unit) = (proposal.keys, proposal.action.unit(proposal.keys));
+    if policy.readonly {
         return Err(Error::Refused(format!(
-            "this target asks for a confirmation of every change (confirm: always), and no one \
-             is at a terminal to give it: {} {} keys was refused; nothing was changed",
-            proposal.action.verb(),
-            proposal.keys
+            "{} is read-only ({}): to {verb} {n} {unit} was refused; nothing was changed",
+            policy.origin(),
+            policy.setting("readonly: true"),
         )));
     }
-    if confirm.can_ask() {
-        let answer = tokio::select! {
-            answer = confirm.ask(proposal) => answer?,
-            () = stop.wait() => return Err(Error::Interrupted),
+    if n == 0 && !proposal.uncounted {
+        return Ok(Verdict::Go);
+    }
+    let cap = guards.cap(policy);
+    let over_cap = n > cap && !proposal.uncounted;
+    proposal.broad = if over_cap {
+        Some(format!(
+            "{} {n} {unit}, more than --max-keys {cap}",
+            proposal.what()
+        ))
+    } else {
+        proposal
+            .selections
+            .iter()
+            .find(|s| s.matches_everything)
+            .map(|s| format!("{} matches every key, or nearly", s.what))
+    };
+    if over_cap && (guards.yes || !can_ask) {
+        return Err(Error::Refused(format!(
+            "{} {n} {unit}, more than --max-keys {cap}; nothing was changed. --yes does not \
+             lift the cap: pass --max-keys {n} (or more) to go ahead",
+            proposal.what(),
+        )));
+    }
+    if policy.confirm_always {
+        return match can_ask {
+            true => Ok(Verdict::Ask),
+            false => Err(Error::Refused(format!(
+                "{} asks for a confirmation of every change ({}), and no one is at a terminal \
+                 to give it: to {verb} {n} {unit} was refused; nothing was changed",
+                policy.origin(),
+                policy.setting("confirm: always"),
+            ))),
         };
-        return if answer {
-            Ok(())
-        } else {
-            Err(Error::Refused("not confirmed; nothing was changed".into()))
-        };
+    }
+    if guards.yes {
+        return Ok(Verdict::Go);
+    }
+    if can_ask && (proposal.action.asks() || proposal.broad.is_some()) {
+        return Ok(Verdict::Ask);
     }
     match &proposal.broad {
         Some(why) => Err(Error::Refused(format!(
-            "{why}; nothing was changed. Pass --yes to {} them anyway{}",
-            proposal.action.verb(),
-            if why.contains("--max-keys") {
-                ", or raise --max-keys"
-            } else {
-                ""
-            }
+            "{why}; nothing was changed. Pass --yes to {verb} them anyway"
         ))),
-        None => Ok(()),
+        None => Ok(Verdict::Go),
     }
 }
 
@@ -182,68 +370,78 @@ pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
 mod tests {
     use super::*;
 
-    fn selection(keys: u64, everything: bool) -> Selection {
-        Selection {
-            what: "pattern `x*`".into(),
-            keys,
-            groups: Vec::new(),
-            sample: Vec::new(),
-            matches_everything: everything,
-        }
+    fn proposal(keys: u64, keyspace: u64) -> Proposal {
+        let s = Selection::of("pattern `x*`".into(), keys, keyspace, false);
+        Proposal::new(Action::Delete, vec![s])
     }
 
-    struct Answer(bool);
-    impl Confirm for Answer {
-        fn can_ask(&self) -> bool {
-            true
-        }
-        fn ask<'a>(&'a self, _p: &'a Proposal) -> BoxFuture<'a, Result<bool>> {
-            let a = self.0;
-            Box::pin(async move { Ok(a) })
-        }
+    fn judged(policy: &Policy, keys: u64, keyspace: u64, g: Guards, ask: bool) -> Result<Verdict> {
+        judge(policy, &mut proposal(keys, keyspace), &g, ask)
     }
 
-    struct Never;
-    impl Confirm for Never {
-        fn can_ask(&self) -> bool {
-            true
-        }
-        fn ask<'a>(&'a self, _p: &'a Proposal) -> BoxFuture<'a, Result<bool>> {
-            Box::pin(std::future::pending())
-        }
-    }
+    const YES: Guards = Guards {
+        yes: true,
+        max_keys: None,
+    };
 
-    #[tokio::test]
-    async fn scripts_are_refused_only_when_broad() {
-        let g = Guards::default();
-        let stop = Stop::new();
-        let small = Proposal::new(Action::Delete, vec![selection(10, false)], &g);
-        assert!(authorise(&small, &g, &NoOne, &stop).await.is_ok());
-        let many = Proposal::new(Action::Delete, vec![selection(10_001, false)], &g);
+    #[test]
+    fn yes_never_lifts_the_cap() {
+        let open = Policy::default();
+        assert_eq!(
+            judged(&open, 10_000, 1 << 30, YES, false).unwrap(),
+            Verdict::Go
+        );
         assert!(matches!(
-            authorise(&many, &g, &NoOne, &stop).await,
-            Err(Error::Refused(_))
+            judged(&open, 10_001, 1 << 30, YES, false),
+            Err(Error::Refused(m)) if m.contains("--max-keys 10001")
         ));
-        let all = Proposal::new(Action::Delete, vec![selection(3, true)], &g);
-        assert!(all.broad.is_some());
-        let yes = Guards { yes: true, ..g };
-        assert!(authorise(&all, &yes, &NoOne, &stop).await.is_ok());
+        // At a terminal with --yes too: --yes skips the question, never the cap.
+        assert!(judged(&open, 10_001, 1 << 30, YES, true).is_err());
+        // Without --yes a person may type the count.
+        assert_eq!(
+            judged(&open, 10_001, 1 << 30, Guards::default(), true).unwrap(),
+            Verdict::Ask
+        );
+        let capped = Policy {
+            max_keys: Some(5),
+            ..Policy::default()
+        };
+        assert!(judged(&capped, 6, 1 << 30, YES, false).is_err());
+        let raised = Guards {
+            max_keys: Some(6),
+            ..YES
+        };
+        assert_eq!(
+            judged(&capped, 6, 1 << 30, raised, false).unwrap(),
+            Verdict::Go
+        );
     }
 
-    #[tokio::test]
-    async fn people_decide_and_a_stop_cancels_the_question() {
-        let g = Guards::default();
-        let stop = Stop::new();
-        let p = Proposal::new(Action::Delete, vec![selection(5, false)], &g);
-        assert!(authorise(&p, &g, &Answer(true), &stop).await.is_ok());
-        assert!(matches!(
-            authorise(&p, &g, &Answer(false), &stop).await,
-            Err(Error::Refused(_))
-        ));
-        stop.request();
-        assert!(matches!(
-            authorise(&p, &g, &Never, &stop).await,
-            Err(Error::Interrupted)
-        ));
+    #[test]
+    fn everything_is_judged_by_the_count() {
+        let open = Policy::default();
+        // 95 of 100 keys: broad, however the pattern was spelt.
+        assert!(judged(&open, 95, 100, Guards::default(), false).is_err());
+        assert_eq!(
+            judged(&open, 89, 100, Guards::default(), false).unwrap(),
+            Verdict::Go
+        );
+        assert_eq!(judged(&open, 95, 100, YES, false).unwrap(), Verdict::Go);
+    }
+
+    #[test]
+    fn read_only_and_confirm_always_hold_whatever_is_given() {
+        let ro = Policy {
+            readonly: true,
+            ..Policy::default()
+        };
+        assert!(judged(&ro, 1, 100, YES, true).is_err());
+        assert!(judged(&ro, 0, 100, YES, true).is_err());
+        let always = Policy {
+            confirm_always: true,
+            ..Policy::default()
+        };
+        assert!(judged(&always, 1, 100, YES, false).is_err());
+        assert_eq!(judged(&always, 1, 100, YES, true).unwrap(), Verdict::Ask);
     }
 }

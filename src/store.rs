@@ -21,6 +21,7 @@ use tokio::sync::OnceCell;
 
 use crate::conn::Dialer;
 use crate::error::{Error, Result};
+use crate::guard::{Permit, Policy};
 use crate::keys::glob::Glob;
 use crate::stop::Stop;
 
@@ -251,6 +252,11 @@ impl Store {
         self.dialer.db()
     }
 
+    /// The target's rules, which every write through this store meets.
+    pub fn policy(&self) -> &Policy {
+        self.dialer.policy()
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr
@@ -264,8 +270,18 @@ impl Store {
         Error::redis(&self.addr, e)
     }
 
-    /// One command, routed by its key in a cluster.
+    /// One command that only reads, routed by its key in a cluster.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        reads_only([cmd])?;
+        self.send(cmd).await
+    }
+
+    /// One command that changes the server, routed by its key, under a permit.
+    pub async fn write<T: FromRedisValue>(&self, _permit: &Permit, cmd: &Cmd) -> Result<T> {
+        self.send(cmd).await
+    }
+
+    async fn send<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
         let value = match &self.conn {
             Conn::Standalone(c) => c.clone().req_packed_command(cmd).await,
             Conn::Cluster(c) => c.clone().req_packed_command(cmd).await,
@@ -277,6 +293,16 @@ impl Store {
     /// A pipeline whose keys all share one slot (e.g. several questions about one key). Server
     /// errors come back in place as `Value::ServerError`.
     pub async fn query_pipeline(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        reads_only(pipe.cmd_iter())?;
+        self.send_pipeline(pipe).await
+    }
+
+    /// `query_pipeline` for a pipeline that changes the server, under a permit.
+    pub async fn write_pipeline(&self, _permit: &Permit, pipe: &Pipeline) -> Result<Vec<Value>> {
+        self.send_pipeline(pipe).await
+    }
+
+    async fn send_pipeline(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
         let n = pipe.cmd_iter().count();
         match &self.conn {
             Conn::Standalone(c) => c.clone().req_packed_commands(pipe, 0, n).await,
@@ -341,8 +367,34 @@ impl Store {
         retries: u32,
         stop: &Stop,
     ) -> Vec<Result<Value>> {
+        if let Err(Error::Unpermitted(verb)) = reads_only(&cmds) {
+            return cmds
+                .iter()
+                .map(|_| Err(Error::Unpermitted(verb.clone())))
+                .collect();
+        }
+        self.send_routed_each(cmds, retries, stop).await
+    }
+
+    /// `routed_each` for commands that change the server, under a permit.
+    pub async fn write_routed_each(
+        &self,
+        _permit: &Permit,
+        cmds: Vec<Cmd>,
+        retries: u32,
+        stop: &Stop,
+    ) -> Vec<Result<Value>> {
+        self.send_routed_each(cmds, retries, stop).await
+    }
+
+    async fn send_routed_each(
+        &self,
+        cmds: Vec<Cmd>,
+        retries: u32,
+        stop: &Stop,
+    ) -> Vec<Result<Value>> {
         stream::iter(cmds)
-            .map(|cmd| async move { self.routed(&cmd, retries, stop).await })
+            .map(|cmd| async move { self.send_routed(&cmd, retries, stop).await })
             .buffered(ROUTED_CONCURRENCY)
             .collect()
             .await
@@ -353,6 +405,11 @@ impl Store {
     /// and dropped connections are sent again up to `retries` times, with backoff. For the
     /// keys of a batch the server sent elsewhere.
     pub async fn routed(&self, cmd: &Cmd, retries: u32, stop: &Stop) -> Result<Value> {
+        reads_only([cmd])?;
+        self.send_routed(cmd, retries, stop).await
+    }
+
+    async fn send_routed(&self, cmd: &Cmd, retries: u32, stop: &Stop) -> Result<Value> {
         let mut attempt = 0;
         loop {
             let reply = match &self.conn {
@@ -424,6 +481,7 @@ impl Store {
 
     /// Send `cmd` to every master and return each one's reply, in address order.
     pub async fn on_masters(&self, cmd: &Cmd) -> Result<Vec<(Node, Value)>> {
+        reads_only([cmd])?;
         match &self.conn {
             Conn::Standalone(c) => {
                 let v = c
@@ -532,6 +590,21 @@ impl Store {
     /// A pipeline to one node. Every command in it must concern that node: node-wide
     /// commands, or keys found on it. Server errors come back in place.
     pub async fn node_pipeline(&self, node: &Node, pipe: &Pipeline) -> Result<Vec<Value>> {
+        reads_only(pipe.cmd_iter())?;
+        self.send_node_pipeline(node, pipe).await
+    }
+
+    /// `node_pipeline` for a pipeline that changes the server, under a permit.
+    pub async fn write_node_pipeline(
+        &self,
+        _permit: &Permit,
+        node: &Node,
+        pipe: &Pipeline,
+    ) -> Result<Vec<Value>> {
+        self.send_node_pipeline(node, pipe).await
+    }
+
+    async fn send_node_pipeline(&self, node: &Node, pipe: &Pipeline) -> Result<Vec<Value>> {
         let n = pipe.cmd_iter().count();
         let result = match (&self.conn, &node.route) {
             (Conn::Standalone(c), _) => c.clone().req_packed_commands(pipe, 0, n).await,
@@ -600,13 +673,27 @@ impl Store {
     /// One command per key, for any keys anywhere; replies in the order given. Standalone: one
     /// pipeline. Cluster: one pipeline per slot, many in flight.
     pub async fn per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
+        reads_only(cmds.iter().map(|(_, c)| c))?;
+        self.send_per_key(cmds).await
+    }
+
+    /// `per_key` for commands that change the server, under a permit.
+    pub async fn write_per_key(
+        &self,
+        _permit: &Permit,
+        cmds: Vec<(Vec<u8>, Cmd)>,
+    ) -> Result<Vec<Value>> {
+        self.send_per_key(cmds).await
+    }
+
+    async fn send_per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
         match &self.conn {
             Conn::Standalone(_) => {
                 let mut pipe = redis::pipe();
                 for (_, c) in cmds {
                     pipe.add_command(c);
                 }
-                self.query_pipeline(&pipe).await
+                self.send_pipeline(&pipe).await
             }
             Conn::Cluster(c) => {
                 let mut groups: HashMap<Route, (Vec<usize>, Pipeline)> = HashMap::new();
@@ -647,6 +734,49 @@ impl Store {
                 Ok(out)
             }
         }
+    }
+}
+
+/// Refuse, before anything is sent, a command that is not known to only read: whatever changes
+/// the server goes through `Store::write*`, which takes a `guard::Permit`. An allowlist, so
+/// that a command nobody thought of needs a permit too.
+fn reads_only<'a>(cmds: impl IntoIterator<Item = &'a Cmd>) -> Result<()> {
+    for cmd in cmds {
+        let mut args = cmd.args_iter().filter_map(|a| match a {
+            redis::Arg::Simple(b) => Some(b),
+            _ => None,
+        });
+        let verb = args.next().unwrap_or_default();
+        only_reads(verb, args.next().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// `reads_only` for one command given as its verb and first argument (raw connections too).
+pub(crate) fn only_reads(verb: &[u8], sub: &[u8]) -> Result<()> {
+    let (verb, sub) = (verb.to_ascii_uppercase(), sub.to_ascii_uppercase());
+    let reads = match verb.as_slice() {
+        b"GET" | b"GETRANGE" | b"STRLEN" | b"TYPE" | b"TTL" | b"PTTL" | b"EXPIRETIME"
+        | b"PEXPIRETIME" | b"EXISTS" | b"DUMP" | b"SCAN" | b"HSCAN" | b"SSCAN" | b"ZSCAN"
+        | b"HLEN" | b"SCARD" | b"ZCARD" | b"LLEN" | b"XLEN" | b"LRANGE" | b"ZRANGE" | b"XRANGE"
+        | b"XREVRANGE" | b"HGET" | b"HTTL" | b"HPTTL" | b"DBSIZE" | b"INFO" | b"PING" | b"TIME"
+        | b"ROLE" | b"ECHO" | b"LASTSAVE" | b"AUTH" | b"SELECT" | b"HELLO" => true,
+        b"CONFIG" => sub == b"GET",
+        b"CLIENT" => matches!(sub.as_slice(), b"ID" | b"NO-TOUCH" | b"INFO" | b"GETNAME"),
+        b"ACL" => matches!(sub.as_slice(), b"WHOAMI" | b"DRYRUN" | b"GETUSER" | b"CAT"),
+        b"CLUSTER" => matches!(
+            sub.as_slice(),
+            b"INFO" | b"NODES" | b"SLOTS" | b"SHARDS" | b"KEYSLOT" | b"MYID"
+        ),
+        b"MEMORY" => matches!(sub.as_slice(), b"USAGE" | b"STATS"),
+        b"OBJECT" | b"COMMAND" | b"XINFO" => true,
+        _ => false,
+    };
+    match reads {
+        true => Ok(()),
+        false => Err(Error::Unpermitted(
+            String::from_utf8_lossy(&verb).into_owned(),
+        )),
     }
 }
 

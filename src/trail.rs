@@ -16,7 +16,10 @@ use crate::ops::inspect::now_ms;
 
 /// Where the lines go: a file (appended to) or standard error.
 pub struct Trail {
-    out: Mutex<BufWriter<Box<dyn Write + Send>>>,
+    /// Opened at the first line: a run refused before its first change leaves no file.
+    out: Mutex<Option<BufWriter<Box<dyn Write + Send>>>>,
+    /// The file to open then (`None`: standard error).
+    path: Option<std::path::PathBuf>,
     name: String,
     /// The command that acts, as the lines name it (`invalidate-pattern`, `ttl-audit`…).
     command: String,
@@ -57,30 +60,44 @@ struct Line<'a> {
 }
 
 impl Trail {
-    /// Open `path` for appending, or standard error for `-`.
+    /// A log appended to `path` (created `0600` at the first line, so that a run that
+    /// changes nothing leaves no file), or standard error for `-`.
     pub fn open(path: &Path, command: &str) -> Result<Self> {
-        let stdout = path == Path::new("-");
-        let created = (!stdout && !path.exists()).then(|| path.to_path_buf());
-        let (out, name): (Box<dyn Write + Send>, String) = if stdout {
-            (Box::new(io::stderr()), "stderr".into())
-        } else {
-            let file = File::options()
-                .append(true)
-                .create(true)
-                .open(path)
-                .map_err(|e| Error::Io {
-                    context: format!("log {}: cannot open it", path.display()),
-                    error: e,
-                })?;
-            (Box::new(file), path.display().to_string())
-        };
+        let stderr = path == Path::new("-");
+        if !stderr && path.is_dir() {
+            return Err(Error::Io {
+                context: format!("log {}: cannot open it", path.display()),
+                error: io::Error::new(io::ErrorKind::IsADirectory, "a directory"),
+            });
+        }
+        let out: Option<BufWriter<Box<dyn Write + Send>>> =
+            stderr.then(|| BufWriter::new(Box::new(io::stderr()) as Box<dyn Write + Send>));
         Ok(Trail {
-            out: Mutex::new(BufWriter::new(out)),
-            name,
+            out: Mutex::new(out),
+            path: (!stderr).then(|| path.to_path_buf()),
+            name: match stderr {
+                true => "stderr".into(),
+                false => path.display().to_string(),
+            },
             command: command.to_string(),
-            created,
+            created: None,
             wrote: Default::default(),
         })
+    }
+
+    fn create(&self) -> Result<BufWriter<Box<dyn Write + Send>>> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.path.as_deref().unwrap_or(Path::new("-"));
+        let file = File::options()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::Io {
+                context: format!("log {}: cannot open it", path.display()),
+                error: e,
+            })?;
+        Ok(BufWriter::new(Box::new(file)))
     }
 
     /// The run changed nothing (refused, or failed before its first change): a log file it
@@ -96,9 +113,13 @@ impl Trail {
     /// Write one batch's lines and flush them.
     pub fn record<'a>(&self, entries: impl IntoIterator<Item = Entry<'a>>) -> Result<()> {
         let time = crate::ttl::rfc3339_ms(now_ms());
-        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let mut wrote = false;
         for e in entries {
+            let out = match &mut *guard {
+                Some(out) => out,
+                None => guard.insert(self.create()?),
+            };
             let text = std::str::from_utf8(e.key).ok();
             let line = Line {
                 time: &time,
@@ -116,7 +137,7 @@ impl Trail {
             out.write_all(b"\n").map_err(|e| self.err(e))?;
             wrote = true;
         }
-        if wrote {
+        if let (true, Some(out)) = (wrote, &mut *guard) {
             self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
             out.flush().map_err(|e| self.err(e))?;
         }

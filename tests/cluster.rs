@@ -33,7 +33,15 @@ fn sweep_finds_and_deletes_keys_on_every_master() {
     );
 
     let out = cachectl(&cluster.url())
-        .args(["invalidate-pattern", "sweep1:user_*", "--yes", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "sweep1:user_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -69,6 +77,8 @@ fn hash_tag_pattern_scans_only_the_owning_master() {
             "invalidate-pattern",
             "{tag42}:post:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])
@@ -109,6 +119,8 @@ fn dry_run_and_guards_work_across_masters() {
             "--exclude",
             "guard1:4*",
             "--yes",
+            "--max-keys",
+            "100000000",
         ])
         .assert()
         .success();

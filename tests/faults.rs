@@ -37,10 +37,12 @@ fn finish(child: Child) -> Output {
 }
 
 /// The sweep of `keys` slow:* keys, paced so that a fault lands mid-run.
-const SWEEP: [&str; 8] = [
+const SWEEP: [&str; 10] = [
     "invalidate-pattern",
     "slow:*",
     "--yes",
+    "--max-keys",
+    "100000000",
     "--rate",
     "4000",
     "-o",
@@ -202,6 +204,8 @@ fn inspect_and_ttl_fixes_ask_a_busy_server_again() {
             "--fix-missing-ttl",
             "1h",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--rate",
             "4000",
             "-o",
@@ -273,6 +277,8 @@ fn with_two_patterns_a_fault_in_the_second_keeps_the_first_report() {
         "first:*",
         "slow:*",
         "--yes",
+        "--max-keys",
+        "100000000",
         "--rate",
         "4000",
         "--retries",
@@ -322,6 +328,8 @@ fn sweep_through(cluster: &support::Cluster, total: u64, after: Duration, fault:
         "invalidate-pattern",
         "fo:*",
         "--yes",
+        "--max-keys",
+        "100000000",
         "--rate",
         "4000",
         "-o",
@@ -427,10 +435,12 @@ fn cluster_failovers_and_reshards_mid_sweep_still_end_with_nothing_left() {
 }
 
 /// A sweep slow enough for a restart to land in it, patient enough (8 retries) to outlast one.
-const THROUGH_A_RESTART: [&str; 12] = [
+const THROUGH_A_RESTART: [&str; 14] = [
     "invalidate-pattern",
     "slow:*",
     "--yes",
+    "--max-keys",
+    "100000000",
     "--rate",
     "5000",
     "--retries",

@@ -83,6 +83,8 @@ fn patterns_are_verbatim_and_values_escaped() {
             "--var",
             "user_id=*",
             "--yes",
+            "--max-keys",
+            "100000000",
         ])
         .assert()
         .success();
@@ -97,6 +99,8 @@ fn patterns_are_verbatim_and_values_escaped() {
             "--var",
             "user_id=7",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])
@@ -111,6 +115,8 @@ fn patterns_are_verbatim_and_values_escaped() {
             "--var",
             "user_id=7",
             "--yes",
+            "--max-keys",
+            "100000000",
         ])
         .assert()
         .success();
@@ -147,6 +153,8 @@ fn pattern_guards_apply_to_invalidate_too() {
             "--protect",
             "ratelimit:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])

@@ -24,6 +24,8 @@ fn sweep_via_replica(url: &str) -> serde_json::Value {
             "invalidate-pattern",
             "user_*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--scan-replica",
             "-o",
             "json",
@@ -92,6 +94,8 @@ fn a_sweep_scans_the_replica_and_deletes_on_the_primary() {
                 "invalidate-pattern",
                 "user_*",
                 "--yes",
+                "--max-keys",
+                "100000000",
                 "--scan-replica",
                 "-o",
                 "json",
@@ -123,7 +127,14 @@ fn a_server_without_a_replica_is_refused_with_nothing_deleted() {
     let mut c = r.conn();
     load(&mut c, (0..100).map(|i| format!("user_{i}")), 600);
     cachectl(&r.url())
-        .args(["invalidate-pattern", "user_*", "--yes", "--scan-replica"])
+        .args([
+            "invalidate-pattern",
+            "user_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--scan-replica",
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("has no replica to scan"));
@@ -136,6 +147,8 @@ fn a_server_without_a_replica_is_refused_with_nothing_deleted() {
             "--pattern",
             "user_*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--scan-replica",
         ])
         .assert()

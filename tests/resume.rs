@@ -10,7 +10,14 @@ use std::time::Duration;
 use support::{Cluster, Redis, cachectl, dbsize, json_of, load, signalled};
 
 fn sweep_args<'a>(checkpoint: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["invalidate-pattern", "user_*", "--yes", "--checkpoint"];
+    let mut args = vec![
+        "invalidate-pattern",
+        "user_*",
+        "--yes",
+        "--max-keys",
+        "100000000",
+        "--checkpoint",
+    ];
     args.push(checkpoint.to_str().unwrap());
     args.extend(["-o", "json"]);
     args.extend(extra);
@@ -92,7 +99,14 @@ fn a_checkpoint_of_another_sweep_is_refused_and_a_refusal_leaves_none() {
     assert_eq!(first.status.code(), Some(143));
     let left = dbsize(&mut c);
     cachectl(&r.url())
-        .args(["invalidate-pattern", "post_*", "--yes", "--checkpoint"])
+        .args([
+            "invalidate-pattern",
+            "post_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--checkpoint",
+        ])
         .arg(&cp)
         .assert()
         .code(2)
@@ -132,6 +146,8 @@ fn a_cluster_sweep_continues_on_every_master() {
             "invalidate-pattern".to_string(),
             "rsm:user_*".into(),
             "--yes".into(),
+            "--max-keys".into(),
+            "100000000".into(),
             "--checkpoint".into(),
             cp.display().to_string(),
             "-o".into(),

@@ -43,7 +43,15 @@ fn a_refused_invalidation_deletes_not_even_its_exact_keys() {
     assert!(exists(&mut c, "victim"));
     // With --yes both go.
     cachectl(&r.url())
-        .args(["invalidate", "victim", "--pattern", "user_*", "--yes"])
+        .args([
+            "invalidate",
+            "victim",
+            "--pattern",
+            "user_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+        ])
         .assert()
         .success();
     assert_eq!(dbsize(&mut c), 0);
@@ -54,6 +62,8 @@ fn a_person_confirms_a_small_deletion_with_y() {
     let r = Redis::start();
     let mut c = r.conn();
     users(&mut c, 30);
+    // Other keys too: a selection of (nearly) the whole keyspace is broad, and asks more.
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
     let mut pty = Pty::cachectl(&r.url(), &["invalidate-pattern", "user_*"]);
     pty.expect("Go ahead? [y/N]", 20);
     let screen = pty.screen();
@@ -64,7 +74,7 @@ fn a_person_confirms_a_small_deletion_with_y() {
     );
     pty.type_line("y");
     assert_eq!(pty.wait(20), 0, "{}", pty.screen());
-    assert_eq!(dbsize(&mut c), 0);
+    assert_eq!(dbsize(&mut c), 10);
 }
 
 #[test]
@@ -100,6 +110,7 @@ fn ctrl_c_or_sigterm_at_the_prompt_cancels_and_changes_nothing() {
     let mut c = r.conn();
     users(&mut c, 40);
     load(&mut c, ["victim".to_string()], 600);
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
     // Several times: the signal must win whenever it comes while the question waits.
     for (signal, code) in [
         (libc::SIGINT, 130),
@@ -110,7 +121,7 @@ fn ctrl_c_or_sigterm_at_the_prompt_cancels_and_changes_nothing() {
         pty.expect("Go ahead? [y/N]", 20);
         pty.signal(signal);
         assert_eq!(pty.wait(10), code, "{}", pty.screen());
-        assert_eq!(dbsize(&mut c), 41, "a cancelled prompt deleted keys");
+        assert_eq!(dbsize(&mut c), 51, "a cancelled prompt deleted keys");
         assert!(exists(&mut c, "victim"));
     }
 }
@@ -160,6 +171,8 @@ fn sigterm_during_a_sweep_reports_what_was_deleted() {
             "invalidate-pattern",
             "slow:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--rate",
             "2000",
             "-o",

@@ -55,7 +55,15 @@ fn a_failover_mid_sweep_ends_with_nothing_left() {
         // The replica has every key before the sweep starts.
         redis::cmd("WAIT").arg(1).arg(5000).exec(&mut c).unwrap();
         let child = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-            .args(["invalidate-pattern", "slow:*", "--yes", "--rate", "4000"])
+            .args([
+                "invalidate-pattern",
+                "slow:*",
+                "--yes",
+                "--max-keys",
+                "100000000",
+                "--rate",
+                "4000",
+            ])
             .args(["--retries", "10", "--timeout", "2s", "-o", "json", "-v"])
             .env_remove("REDIS_URL")
             .env("CACHECTL_URL", s.url())
@@ -100,7 +108,14 @@ fn sentinels_and_data_nodes_over_tls() {
     assert_eq!(s.primary_keys(), 2);
     s.wait_ready();
     s.failover();
-    run(&["invalidate-pattern", "tk:*", "--yes"]).success();
+    run(&[
+        "invalidate-pattern",
+        "tk:*",
+        "--yes",
+        "--max-keys",
+        "100000000",
+    ])
+    .success();
     assert_eq!(s.primary_keys(), 0, "swept on the promoted primary");
     // Without the CA the sentinels' certificate is not trusted: a clear failure.
     cachectl(&s.url())

@@ -26,7 +26,15 @@ fn deletes_only_matching_keys_and_reports_json() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "user_*", "--yes", "--output", "json"])
+        .args([
+            "invalidate-pattern",
+            "user_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -50,6 +58,8 @@ fn several_patterns_give_an_array() {
             "user_1_*",
             "post_cache:1?",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])
@@ -93,7 +103,13 @@ fn glob_syntax_matches_the_server() {
     assert_eq!(swept("key\\?"), 1);
     // Deleting the escaped literal leaves the other one-letter keys alone.
     cachectl(&r.url())
-        .args(["invalidate-pattern", "key\\*", "--yes"])
+        .args([
+            "invalidate-pattern",
+            "key\\*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+        ])
         .assert()
         .success();
     assert!(!exists(&mut c, "key*"));
@@ -111,6 +127,8 @@ fn exclude_keeps_keys_out() {
             "--exclude",
             "post_cache:1*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])
@@ -137,6 +155,8 @@ fn protected_namespaces_survive_any_pattern() {
             "--protect",
             "arq:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])
@@ -248,6 +268,8 @@ fn fixed_count_and_rate_still_delete_everything() {
             "invalidate-pattern",
             "session:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--count",
             "7",
             "-o",
@@ -263,6 +285,8 @@ fn fixed_count_and_rate_still_delete_everything() {
             "invalidate-pattern",
             "session:*",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--rate",
             "1000",
             "--count",
@@ -286,6 +310,8 @@ fn ctrl_c_stops_after_the_batch_and_exits_130() {
         "invalidate-pattern",
         "slow:*",
         "--yes",
+        "--max-keys",
+        "100000000",
         "--count",
         "10",
         "--rate",
@@ -344,7 +370,15 @@ fn two_chains_meet_without_counting_a_key_twice() {
         assert_eq!(parts, ["even", "odd"]);
     }
     let out = cachectl(&r.url())
-        .args(["invalidate-pattern", "page:*", "--yes", "-o", "json"])
+        .args([
+            "invalidate-pattern",
+            "page:*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let doc = json_of(&out);
@@ -391,7 +425,7 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
             async move {
                 let yes = Guards {
                     yes: true,
-                    ..Guards::default()
+                    max_keys: Some(20_000),
                 };
                 sweep(
                     &store,
@@ -432,7 +466,7 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
         };
         let yes = Guards {
             yes: true,
-            ..Guards::default()
+            max_keys: Some(20_000),
         };
         sweep(
             &store,
@@ -466,13 +500,14 @@ fn the_library_sweep_refuses_before_deleting() {
     let r = Redis::start();
     let mut c = r.conn();
     load(&mut c, (0..50).map(|i| format!("lib:{i}")), 600);
+    load(&mut c, (0..50).map(|i| format!("other:{i}")), 600);
     let (runtime, store) = support::library_store(&r.url());
     runtime.block_on(async {
         let options = SweepOptions::default();
         let guards = Guards::default();
         for (glob, max) in [("*", 10_000), ("lib:*", 10)] {
             let guards = Guards {
-                max_keys: max,
+                max_keys: Some(max),
                 ..guards
             };
             let err = sweep(
@@ -489,7 +524,7 @@ fn the_library_sweep_refuses_before_deleting() {
             .unwrap_err();
             assert!(matches!(err, Error::Refused(_)), "{glob}: {err}");
         }
-        assert_eq!(dbsize(&mut c), 50, "a refusal deleted keys");
+        assert_eq!(dbsize(&mut c), 100, "a refusal deleted keys");
         let report = sweep(
             &store,
             &Glob::new("lib:*"),
@@ -545,6 +580,8 @@ fn only_keys_of_one_type() {
             "--type",
             "hash",
             "--yes",
+            "--max-keys",
+            "100000000",
             "-o",
             "json",
         ])

@@ -162,6 +162,8 @@ fn confirm_always_and_max_keys_come_from_the_target() {
     let cfg = config(&r);
     let mut c = r.conn();
     load(&mut c, (0..10).map(|i| format!("x:{i}")), 600);
+    // Other keys too: `x:*` must not be (nearly) the whole keyspace, which is broad anyway.
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
     // confirm: always: --yes does not skip the question, and off a terminal no one answers.
     cachectl(&cfg)
         .args(["--target", "careful", "invalidate-pattern", "x:*", "--yes"])
@@ -172,14 +174,14 @@ fn confirm_always_and_max_keys_come_from_the_target() {
         .args(["--target", "careful", "set", "x:1", "new", "--ttl", "60"])
         .assert()
         .code(3);
-    assert_eq!(dbsize(&mut c), 10);
+    assert_eq!(dbsize(&mut c), 20);
     // max_keys: 5 makes ten keys a broad deletion, refused off a terminal without --yes…
     cachectl(&cfg)
         .args(["--target", "small", "invalidate-pattern", "x:*"])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("--max-keys"));
-    assert_eq!(dbsize(&mut c), 10);
+    assert_eq!(dbsize(&mut c), 20);
     // …unless the flag says otherwise.
     cachectl(&cfg)
         .args([
@@ -192,7 +194,7 @@ fn confirm_always_and_max_keys_come_from_the_target() {
         ])
         .assert()
         .success();
-    assert_eq!(dbsize(&mut c), 0);
+    assert_eq!(dbsize(&mut c), 10);
 }
 
 #[test]
@@ -201,6 +203,7 @@ fn confirm_always_asks_at_a_terminal_even_with_yes() {
     let cfg = config(&r);
     let mut c = r.conn();
     load(&mut c, (0..10).map(|i| format!("x:{i}")), 600);
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
     let cfg = cfg.to_str().unwrap();
     let mut pty = support::pty::Pty::cachectl(
         &r.url(),
@@ -215,8 +218,8 @@ fn confirm_always_asks_at_a_terminal_even_with_yes() {
         ],
     );
     pty.expect("Go ahead? [y/N]", 20);
-    assert_eq!(dbsize(&mut c), 10, "nothing before the answer");
+    assert_eq!(dbsize(&mut c), 20, "nothing before the answer");
     pty.type_line("y");
     assert_eq!(pty.wait(20), 0);
-    assert_eq!(dbsize(&mut c), 0);
+    assert_eq!(dbsize(&mut c), 10);
 }

@@ -263,6 +263,8 @@ fn fix_missing_ttl_touches_only_rule_keys() {
             "--fix-missing-ttl",
             "1h",
             "--yes",
+            "--max-keys",
+            "100000000",
             // Many small batches: each batch's changes must meet their own replies.
             "--count",
             "3",
@@ -299,6 +301,8 @@ fn spread_only_lengthens_cluster_ttls() {
             "--spread",
             "20",
             "--yes",
+            "--max-keys",
+            "100000000",
             "--count",
             "16",
         ],
@@ -428,7 +432,18 @@ fn one_spread_run_clears_a_cluster_several_windows_long() {
         "every key of the stretch is concerned: {v}"
     );
     assert_eq!(v["clusters"].as_array().unwrap().len(), 1, "{v}");
-    let (code, doc) = audit_json(&r.url(), &["--policy", policy, "--spread", "20", "--yes"]);
+    let (code, doc) = audit_json(
+        &r.url(),
+        &[
+            "--policy",
+            policy,
+            "--spread",
+            "20",
+            "--yes",
+            "--max-keys",
+            "100000000",
+        ],
+    );
     assert_eq!(
         code,
         Some(4),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{
     Ctx, close_backup, close_checkpoint, connect, exit, from_dump, group_settings, grouper, guards,
-    interrupted, open_checkpoint, open_dump, pace, refuse_replica, writes,
+    interrupted, open_checkpoint, open_dump, pace, refuse_replica,
 };
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
@@ -21,8 +21,9 @@ use crate::render::say;
 
 pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
+    // A read-only target refuses fixes before the audit, not after it.
     if (args.fix_missing_ttl.is_some() || args.spread.is_some()) && !args.dry_run {
-        writes(ctx, "fixing TTLs")?;
+        cachectl::guard::refuse_readonly(&super::target(ctx)?.policy, "fixing TTLs")?;
     }
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     // What decides the figures, for a checkpoint: the policy by its content (rules are
@@ -125,7 +126,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         let live = store.as_ref().filter(|_| !args.dry_run && plan.total() > 0);
         if let (Some(store), true) = (live, report.complete) {
             refuse_replica(store).await?;
-            let guards = guards(ctx, args.yes, args.max_keys);
+            let guards = guards(args.yes, args.max_keys);
             if let Some(path) = &args.log {
                 fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
             }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{Ctx, connect, exit, target};
 use crate::cli::DoctorArgs;
+use crate::render::prompt::Prompt;
 use crate::render::say;
 
 #[derive(Serialize)]
@@ -15,6 +16,8 @@ struct Doc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     named_target: Option<&'a str>,
     tls: bool,
+    /// `--tls-insecure` or `tls: {insecure: true}`: the server's certificate goes unchecked.
+    tls_insecure: bool,
     ok: bool,
     #[serde(flatten)]
     report: Option<&'a DoctorReport>,
@@ -28,7 +31,10 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let tls = t.url.starts_with("rediss://");
     let named = ctx.named.as_ref().map(|n| n.name.as_str());
     let (report, error) = match connect(ctx).await {
-        Ok(store) => (Some(doctor::doctor(&store, &args.key).await), None),
+        Ok(store) => (
+            Some(doctor::doctor(&store, &args.key, &Prompt::new(), &ctx.stop).await),
+            None,
+        ),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
     let ok = error.is_none() && report.as_ref().is_some_and(|r| r.problems.is_empty());
@@ -37,6 +43,7 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             target: url,
             named_target: named,
             tls,
+            tls_insecure: t.tls_insecure,
             ok,
             report: report.as_ref(),
             error,
@@ -47,7 +54,13 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             named
                 .map(|n| format!(" (named target `{n}`)"))
                 .unwrap_or_default(),
-            if tls { ", TLS" } else { "" }
+            match (tls, t.tls_insecure) {
+                (true, true) =>
+                    ", TLS WITHOUT CERTIFICATE CHECK (--tls-insecure): anyone on the \
+                                 path can pose as the server",
+                (true, false) => ", TLS",
+                _ => "",
+            }
         );
         if let Some(e) = &error {
             out.push_str(&format!("connection   FAILED: {e}\n"));
@@ -86,7 +99,17 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                     None => "unknown (CONFIG not allowed)".to_string(),
                 }
             ));
-            out.push_str(&format!("permissions  (tried on key `{}`)\n", r.probe_key));
+            out.push_str(&format!(
+                "permissions  ({})\n",
+                match (r.checked_by.as_str(), &r.write_probe_key) {
+                    ("acl dryrun", _) => "asked with ACL DRYRUN: nothing run".to_string(),
+                    (_, Some(own)) => format!(
+                        "reads tried on `{}`, writes on the doctor's own `{own}`, then removed",
+                        r.probe_key
+                    ),
+                    _ => format!("reads tried on `{}`; writes not tried", r.probe_key),
+                }
+            ));
             for p in &r.permissions {
                 out.push_str(&format!(
                     "  {} {:<20}{}\n",

@@ -20,17 +20,17 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use cachectl::Error;
 use cachectl::conn::targets::{self as named, Config, ConfirmPolicy, NamedTarget};
 use cachectl::conn::{self, ClusterMode, Target};
-use cachectl::guard::{self, Action, Guards, Proposal, Selection};
+use cachectl::guard::{Guards, Policy};
 use cachectl::keys::family::Grouping;
+use cachectl::keys::glob::Glob;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::Grouper;
-use cachectl::ops::scan::{BatchSize, NodeCursor, Pace};
+use cachectl::ops::scan::{BatchSize, MAX_FIXED_COUNT, NodeCursor, Pace};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
 use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, GlobalArgs, GroupArgs, PaceArgs};
-use crate::render::prompt::Prompt;
 use crate::render::{Renderer, say};
 
 /// Close a command's backup whatever happened to the command: what was changed before a fault
@@ -40,7 +40,8 @@ pub fn close_backup(
     failed: bool,
     restore: &str,
 ) -> anyhow::Result<()> {
-    let n = backup.finish()?;
+    // The file holds every key the command deleted, whatever stopped it: complete.
+    let n = backup.finish(None)?;
     if n == 0 && failed {
         let _ = std::fs::remove_file(backup.path());
     } else {
@@ -289,8 +290,21 @@ fn stop_on_signals() -> Stop {
                 let _ = SIGNAL.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
                 say("\nstopping after the current batch (again to abort)");
                 flag.request();
-                if stream.recv().await.is_some() {
+                // A second signal ends the process at once, unless a change on the server is
+                // being put back (watch's notification setting): then it waits for that, and
+                // only a third leaves it, saying what is left changed.
+                let mut warned = false;
+                while stream.recv().await.is_some() {
+                    let pending = flag.still_pending();
+                    if !pending.is_empty() && !warned {
+                        say("putting back what this run changed first (again to leave it changed)");
+                        warned = true;
+                        continue;
+                    }
                     crate::render::progress::clear_all();
+                    for undo in pending {
+                        say(&format!("left changed; to put it back run: {undo}"));
+                    }
                     std::process::exit(i32::from(interrupted()));
                 }
             }
@@ -359,6 +373,7 @@ pub fn target_of(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<T
         None => None,
     };
     Ok(Target {
+        policy: policy_of(named)?,
         sentinel_user: global.sentinel_user.clone(),
         sentinel_password,
         url,
@@ -385,50 +400,26 @@ pub fn target(ctx: &Ctx) -> anyhow::Result<Target> {
     target_of(&ctx.global, ctx.named.as_ref())
 }
 
-/// Refuse a write on a read-only target, before anything is asked of the server.
-pub fn writes(ctx: &Ctx, what: &str) -> anyhow::Result<()> {
-    match &ctx.named {
-        Some(n) if n.target.readonly => Err(Error::Refused(format!(
-            "target `{}` is read-only (readonly: true in {}): {what} was refused; nothing was \
-             changed",
-            n.name, n.file
-        ))
-        .into()),
-        _ => Ok(()),
-    }
+/// The caller's decision for a command that changes keys (`--yes`, `--max-keys`); the
+/// target's own rules travel with its store.
+pub fn guards(yes: bool, max_keys: Option<u64>) -> Guards {
+    Guards { yes, max_keys }
 }
 
-/// The guards of a command that changes keys: its flags, and the target's `max_keys` and
-/// `confirm: always`.
-pub fn guards(ctx: &Ctx, yes: bool, max_keys: Option<u64>) -> Guards {
-    let t = ctx.named.as_ref().map(|n| &n.target);
-    let always_ask = t.is_some_and(|t| t.confirm == Some(ConfirmPolicy::Always));
-    Guards {
-        yes: yes && !always_ask,
-        max_keys: max_keys
-            .or_else(|| t.and_then(|t| t.max_keys))
-            .unwrap_or(Guards::default().max_keys),
-        always_ask,
-    }
-}
-
-/// A write with no count of its own (`set`, `warm`) on a target that asks for every change:
-/// asked at a terminal, refused elsewhere.
-pub async fn confirm_write(ctx: &Ctx, what: String, keys: u64) -> anyhow::Result<()> {
-    let g = guards(ctx, false, None);
-    if !g.always_ask {
-        return Ok(());
-    }
-    let selection = Selection {
-        what,
-        keys: keys.max(1),
-        groups: Vec::new(),
-        sample: Vec::new(),
-        matches_everything: false,
+/// A named target's rules, for the library's gate.
+fn policy_of(named: Option<&Named>) -> anyhow::Result<Policy> {
+    let Some(n) = named else {
+        return Ok(Policy::default());
     };
-    let proposal = Proposal::new(Action::Write, vec![selection], &g);
-    guard::authorise(&proposal, &g, &Prompt::new(), &ctx.stop).await?;
-    Ok(())
+    let t = &n.target;
+    Ok(Policy {
+        origin: Some(format!("target `{}`", n.name)),
+        file: Some(n.file.clone()),
+        readonly: t.readonly,
+        confirm_always: t.confirm == Some(ConfirmPolicy::Always),
+        max_keys: t.max_keys,
+        protect: t.protect.iter().map(Glob::new).collect(),
+    })
 }
 
 pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
@@ -459,9 +450,12 @@ pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// A connection for a command that writes: a replica given as the target is refused at
-/// once, naming its primary, rather than after every retry of a READONLY.
-pub async fn connect_writer(ctx: &Ctx) -> anyhow::Result<Store> {
+/// A connection for a command that writes: a read-only target is refused before anything is
+/// asked of the server, and a replica given as the target at once, naming its primary, rather
+/// than after every retry of a READONLY. (The gate refuses both anyway: this is to say so
+/// first.)
+pub async fn connect_writer(ctx: &Ctx, what: &str) -> anyhow::Result<Store> {
+    cachectl::guard::refuse_readonly(&target(ctx)?.policy, what)?;
     let store = connect(ctx).await?;
     refuse_replica(&store).await?;
     Ok(store)
@@ -482,6 +476,13 @@ pub async fn refuse_replica(store: &Store) -> anyhow::Result<()> {
 pub fn pace(args: &PaceArgs) -> Pace {
     Pace {
         batch: match args.count {
+            Some(n) if n > MAX_FIXED_COUNT => {
+                say(&format!(
+                    "--count {n}: capped at {MAX_FIXED_COUNT} (a larger SCAN holds the server \
+                     past any latency budget)"
+                ));
+                BatchSize::Fixed(MAX_FIXED_COUNT)
+            }
             Some(n) => BatchSize::Fixed(n),
             None => BatchSize::Adaptive {
                 budget: args.budget,

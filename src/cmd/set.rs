@@ -6,8 +6,9 @@ use anyhow::Context;
 use cachectl::ops::set::{self, Condition, SetRequest};
 use cachectl::ttl::Ttl;
 
-use super::{Ctx, confirm_write, connect, connect_writer, exit, writes};
+use super::{Ctx, connect, connect_writer, exit};
 use crate::cli::SetArgs;
+use crate::render::prompt::Prompt;
 
 pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let value = match (&args.value, &args.file) {
@@ -34,14 +35,10 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         (_, true) => Condition::IfExists,
         _ => Condition::Always,
     };
-    if !args.dry_run {
-        writes(ctx, &format!("setting `{}`", args.key))?;
-        confirm_write(ctx, format!("key `{}`", args.key), 1).await?;
-    }
     let store = if args.dry_run {
         connect(ctx).await?
     } else {
-        connect_writer(ctx).await?
+        connect_writer(ctx, &format!("setting `{}`", args.key)).await?
     };
     let outcome = set::set(
         &store,
@@ -53,6 +50,8 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             json: args.json,
             dry_run: args.dry_run,
         },
+        &Prompt::new(),
+        &ctx.stop,
     )
     .await?;
     if ctx.out.is_json() {

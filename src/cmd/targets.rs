@@ -12,6 +12,9 @@ struct Row<'a> {
     default: bool,
     /// The URL without its password.
     url: String,
+    /// The server's certificate and name go unchecked (`tls: {insecure: true}`): anyone on
+    /// the path can pose as the server.
+    tls_insecure: bool,
     #[serde(flatten)]
     settings: &'a targets::NamedTarget,
 }
@@ -28,6 +31,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
             name,
             default: config.default.as_deref() == Some(name.as_str()),
             url: redact_url(&t.url),
+            tls_insecure: t.tls.as_ref().is_some_and(|s| s.insecure),
             settings: t,
         })
         .collect();
@@ -63,6 +67,12 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
         }
         if t.readonly {
             notes.push("read-only".into());
+        }
+        if r.tls_insecure {
+            notes.push("TLS INSECURE: certificate not checked".into());
+        }
+        if !t.protect.is_empty() {
+            notes.push(format!("protects {}", t.protect.join(" ")));
         }
         if t.confirm.is_some() {
             notes.push("confirm always".into());

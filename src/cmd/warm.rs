@@ -2,9 +2,10 @@
 
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
-use super::{Ctx, confirm_write, connect_writer, exit, interrupted, target, writes};
+use super::{Ctx, connect_writer, exit, interrupted, target};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
+use crate::render::prompt::Prompt;
 use crate::render::say;
 
 pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -23,14 +24,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let store = if args.dry_run {
         None
     } else {
-        writes(ctx, "warming")?;
-        confirm_write(
-            ctx,
-            format!("the keys of warm plan {}", args.plan.display()),
-            1,
-        )
-        .await?;
-        Some(connect_writer(ctx).await?)
+        Some(connect_writer(ctx, "warming").await?)
     };
     let options = WarmOptions {
         only: args.only,
@@ -41,8 +35,15 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         vars,
         preview: if args.dry_run { args.preview } else { 0 },
     };
-    let report =
-        warm::run::run(&plan, store.as_ref(), &options, &ctx.stop, &StepBars::new()).await?;
+    let report = warm::run::run(
+        &plan,
+        store.as_ref(),
+        &options,
+        &Prompt::new(),
+        &ctx.stop,
+        &StepBars::new(),
+    )
+    .await?;
     if out.is_json() {
         out.json(&report)?;
     } else {

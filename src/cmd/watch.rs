@@ -4,8 +4,9 @@ use cachectl::keys::glob::Glob;
 use cachectl::ops::inspect::Grouper;
 use cachectl::ops::watch::{self, Tick, TickSink, WatchOptions};
 
-use super::{Ctx, connect, exit, interrupted, writes};
+use super::{Ctx, connect, exit, interrupted};
 use crate::cli::WatchArgs;
+use crate::render::prompt::Prompt;
 use crate::render::{Renderer, say};
 
 struct Printer<'a> {
@@ -14,19 +15,24 @@ struct Printer<'a> {
 }
 
 impl TickSink for Printer<'_> {
-    fn tick(&self, tick: &Tick) {
-        // A closed stdout ends nothing here; the watch ends on its own terms.
-        let _ = if self.out.is_json() {
+    fn tick(&self, tick: &Tick) -> bool {
+        // A closed stdout (`watch … | head -1`) is a reader that has seen enough: the watch
+        // ends, putting back what it changed.
+        let printed = if self.out.is_json() {
             self.out.json_line(tick)
         } else {
             self.out.watch_tick(tick, self.top)
         };
+        printed.is_ok()
     }
 }
 
 pub async fn run(args: WatchArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if args.enable_events {
-        writes(ctx, "--enable-events (CONFIG SET notify-keyspace-events)")?;
+        cachectl::guard::refuse_readonly(
+            &super::target(ctx)?.policy,
+            "--enable-events (CONFIG SET notify-keyspace-events)",
+        )?;
     }
     let store = connect(ctx).await?;
     let options = WatchOptions {
@@ -40,7 +46,7 @@ pub async fn run(args: WatchArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         out: &ctx.out,
         top: args.top,
     };
-    let report = watch::watch(&store, &options, &ctx.stop, &printer).await?;
+    let report = watch::watch(&store, &options, &Prompt::new(), &ctx.stop, &printer).await?;
     if !report.enabled_on.is_empty() {
         say(&format!(
             "keyspace notifications put back as they were on {}",

@@ -202,6 +202,19 @@ impl Raw {
     /// Queue a command (sent with the next `flush`). Each argument is written as it is: a
     /// large one goes from the caller's buffer to the socket without a copy.
     pub async fn queue(&mut self, args: &[&[u8]]) -> Result<()> {
+        let arg = |i: usize| args.get(i).copied().unwrap_or_default();
+        crate::store::only_reads(arg(0), arg(1))?;
+        self.send(args).await
+    }
+
+    /// `call` for a command that changes the server, under a permit.
+    pub async fn write(&mut self, _permit: &crate::guard::Permit, args: &[&[u8]]) -> Result<Value> {
+        self.send(args).await?;
+        self.flush().await?;
+        self.value().await
+    }
+
+    async fn send(&mut self, args: &[&[u8]]) -> Result<()> {
         let io = &mut self.io;
         let sent = within(self.timeout, async {
             io.write_all(format!("*{}\r\n", args.len()).as_bytes())

@@ -1,6 +1,11 @@
 //! `doctor`: can cachectl run here? The server and its topology, the user, what each cachectl
-//! command may do (tried with commands that change nothing), the round trip, memory policy and
-//! keyspace notifications.
+//! command may do, the round trip, memory policy and keyspace notifications.
+//!
+//! Permissions are asked of the server with `ACL DRYRUN` where the user may run it (Redis 7.0+,
+//! Valkey): nothing is executed. Elsewhere the reads are tried on the key given, and the
+//! writes only on a key of the doctor's own, under a unique name near it (`SET … NX PX`, then
+//! removed), with a permit from the gate: never on a user's key, and on a read-only target not
+//! at all.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +14,8 @@ use serde::Serialize;
 
 use crate::backup::server_version;
 use crate::error::Error;
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::stop::Stop;
 use crate::store::{Store, refused};
 
 #[derive(Clone, Debug, Serialize)]
@@ -23,8 +30,15 @@ pub struct DoctorReport {
     pub eviction_policy: Option<String>,
     /// `notify-keyspace-events`, when `CONFIG GET` is allowed.
     pub notifications: Option<String>,
-    /// The key the permissions were tried on.
+    /// The key the reads were tried on (the one given).
     pub probe_key: String,
+    /// How the permissions were found: `acl dryrun` (asked, nothing run), `probe` (reads on
+    /// the key given, writes on a key of the doctor's own), or `reads only` (writes not
+    /// tried: a read-only target, or no one to confirm a write under `confirm: always`).
+    pub checked_by: String,
+    /// The doctor's own key the writes were tried on, and removed, when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_probe_key: Option<String>,
     pub permissions: Vec<Permission>,
     /// What stops a cachectl command from working here.
     pub problems: Vec<String>,
@@ -64,10 +78,16 @@ const NEEDS: &[(&str, &[&str])] = &[
     ("restore", &["RESTORE"]),
 ];
 
-/// Look the server over. Nothing is written: every command tried either reads or, on a key
-/// that does not exist, does nothing (`SET … XX`, `UNLINK`, `EXPIRE`, a `RESTORE` of a payload
-/// the server rejects).
-pub async fn doctor(store: &Store, probe_key: &str) -> DoctorReport {
+/// The Redis commands that change a key, tried only on the doctor's own key.
+const WRITES: &[&str] = &["SET", "UNLINK", "EXPIRE", "PEXPIRE", "RESTORE"];
+
+/// Look the server over. Nothing of the user's is written: see the module's text.
+pub async fn doctor(
+    store: &Store,
+    probe_key: &str,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+) -> DoctorReport {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let masters = match store.masters().await {
@@ -130,11 +150,56 @@ pub async fn doctor(store: &Store, probe_key: &str) -> DoctorReport {
         Ok(v) => v.get(1).cloned(),
         Err(_) => None,
     };
+    let own = own_key(probe_key);
+    let dryrun = match &user {
+        Some(u) => dry_run_allowed(store, u).await,
+        None => false,
+    };
+    // The writes on our own key need leave like any write: none on a read-only target.
+    let permit = match dryrun {
+        true => None,
+        false => {
+            let proposal = Proposal::new(
+                Action::Probe,
+                vec![Selection::of(format!("key `{own}`"), 1, 0, false)],
+            );
+            let guards = Guards {
+                yes: true,
+                ..Guards::default()
+            };
+            guard::authorise(store, proposal, &guards, confirm, stop)
+                .await
+                .ok()
+        }
+    };
+    let checked_by = match (dryrun, &permit) {
+        (true, _) => "acl dryrun",
+        (false, Some(_)) => "probe",
+        (false, None) => "reads only",
+    };
+    if checked_by == "reads only" {
+        warnings.push(
+            "write permissions not checked: the target is read-only (or asks for every change \
+             and no one is at a terminal), and ACL DRYRUN is not allowed"
+                .into(),
+        );
+    }
+    if let Some(p) = &permit {
+        create_own(store, p, &own).await;
+    }
     let mut permissions = Vec::new();
     for (command, needs) in NEEDS {
         let mut missing = Vec::new();
         for need in *needs {
-            if let Some(why) = probe(store, need, probe_key).await {
+            let why = match (dryrun, user.as_deref()) {
+                (true, Some(u)) => dry_run(store, u, need, probe_key).await,
+                _ if WRITES.contains(need) => match &permit {
+                    Some(p) => probe_write(store, p, need, &own).await,
+                    None => continue,
+                },
+                _ => probe(store, need, probe_key).await,
+            };
+            if let Some(why) = why {
                 missing.push(format!("{} ({why})", need.to_lowercase()));
             }
         }
@@ -147,6 +212,9 @@ pub async fn doctor(store: &Store, probe_key: &str) -> DoctorReport {
             missing,
         });
     }
+    if let Some(p) = &permit {
+        remove_own(store, p, &own).await;
+    }
     DoctorReport {
         topology,
         masters,
@@ -157,14 +225,24 @@ pub async fn doctor(store: &Store, probe_key: &str) -> DoctorReport {
         eviction_policy,
         notifications,
         probe_key: probe_key.to_string(),
+        checked_by: checked_by.into(),
+        write_probe_key: permit.map(|_| own),
         permissions,
         problems,
         warnings,
     }
 }
 
-/// Try `command` in a form that changes nothing; why it was refused, if it was.
-async fn probe(store: &Store, command: &str, key: &str) -> Option<String> {
+/// The doctor's own key near `key`: the same namespace (and hash tag), a unique name.
+fn own_key(key: &str) -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    let tag: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{key}:cachectl-doctor:{tag}")
+}
+
+/// `command` with its arguments, as the doctor tries it on `key`.
+fn command_on(command: &str, key: &str) -> redis::Cmd {
     let mut words = command.split(' ');
     let mut cmd = redis::cmd(words.next().unwrap_or(command));
     for w in words {
@@ -174,10 +252,75 @@ async fn probe(store: &Store, command: &str, key: &str) -> Option<String> {
         "SCAN" => cmd.arg(0).arg("COUNT").arg(1),
         "DBSIZE" => &mut cmd,
         "SET" => cmd.arg(key).arg("probe").arg("XX"),
-        "EXPIRE" | "PEXPIRE" => cmd.arg(key).arg(1),
+        "EXPIRE" | "PEXPIRE" => cmd.arg(key).arg(60_000),
         "RESTORE" => cmd.arg(key).arg(0).arg("not a payload"),
         _ => cmd.arg(key),
     };
+    cmd
+}
+
+/// Whether the user may ask `ACL DRYRUN` (and the server knows it).
+async fn dry_run_allowed(store: &Store, user: &str) -> bool {
+    let cmd = redis::cmd("ACL")
+        .arg("DRYRUN")
+        .arg(user)
+        .arg("PING")
+        .clone();
+    store.query::<Value>(&cmd).await.is_ok()
+}
+
+/// Ask the server whether `user` may run `command` on `key`; nothing is run.
+async fn dry_run(store: &Store, user: &str, command: &str, key: &str) -> Option<String> {
+    let tried = command_on(command, key);
+    let mut cmd = redis::cmd("ACL");
+    cmd.arg("DRYRUN").arg(user);
+    for a in tried.args_iter() {
+        if let redis::Arg::Simple(b) = a {
+            cmd.arg(b);
+        }
+    }
+    match store.query::<Value>(&cmd).await {
+        Ok(Value::Okay) => None,
+        Ok(Value::SimpleString(s)) if s == "OK" => None,
+        Ok(other) => Some(
+            redis::from_redis_value::<String>(other)
+                .unwrap_or_else(|_| "refused".into())
+                .to_lowercase(),
+        ),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// Make the doctor's own key (it expires on its own should the removal fail).
+async fn create_own(store: &Store, permit: &Permit, own: &str) {
+    let cmd = redis::cmd("SET")
+        .arg(own)
+        .arg("cachectl doctor probe")
+        .arg("NX")
+        .arg("PX")
+        .arg(60_000)
+        .clone();
+    let _ = store.write::<Value>(permit, &cmd).await;
+}
+
+async fn remove_own(store: &Store, permit: &Permit, own: &str) {
+    let _ = store
+        .write::<Value>(permit, redis::cmd("UNLINK").arg(own))
+        .await;
+}
+
+/// Try a write on the doctor's own key; why it was refused, if it was.
+async fn probe_write(store: &Store, permit: &Permit, command: &str, own: &str) -> Option<String> {
+    verdict(
+        store
+            .write::<Value>(permit, &command_on(command, own))
+            .await,
+    )
+}
+
+/// Try a read on `key`; why it was refused, if it was.
+async fn probe(store: &Store, command: &str, key: &str) -> Option<String> {
+    let cmd = command_on(command, key);
     let reply = if matches!(command, "SCAN" | "DBSIZE") {
         store
             .on_masters(&cmd)
@@ -186,10 +329,20 @@ async fn probe(store: &Store, command: &str, key: &str) -> Option<String> {
     } else {
         store.query::<Value>(&cmd).await
     };
+    verdict(reply)
+}
+
+/// A reply as a verdict on the permission: `None` when allowed.
+fn verdict(reply: crate::error::Result<Value>) -> Option<String> {
     match reply {
         Ok(_) => None,
-        // A payload the server rejects was allowed to be looked at: RESTORE is permitted.
-        Err(Error::Redis { error, .. }) if error.to_string().contains("payload") => None,
+        // A payload the server rejects was allowed to be looked at: RESTORE is permitted
+        // (and a key that exists is refused only after the ACL let the command through).
+        Err(Error::Redis { error, .. })
+            if error.to_string().contains("payload") || error.code() == Some("BUSYKEY") =>
+        {
+            None
+        }
         Err(e) if refused(&e) => Some(
             match &e {
                 Error::Redis { error, .. } => error.code().unwrap_or("refused").to_string(),

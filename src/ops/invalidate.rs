@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
-use crate::keys::glob::Glob;
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::keys::glob::{Glob, any_match};
 use crate::keys::template::KeyTemplate;
 use crate::ops::sweep::{self, BackedUp, BeforeDelete, SweepOptions, SweepReport};
 use crate::progress::ProgressSink;
@@ -79,52 +79,94 @@ pub struct KeyDeletion {
     /// The key was there when we asked.
     pub existed: bool,
     pub deleted: bool,
+    /// Why the key was left alone, when it was: `protected` (`--protect`, or the target's
+    /// `protect`) or `excluded` (`--exclude`). Such a key is not even asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
 }
 
-/// Delete exact keys, one reply per key so the report says which existed. With `dry_run`, only
-/// asks whether each exists.
+/// Exact keys one request carries: a long list from stdin goes in bounded batches.
+const KEYS_PER_BATCH: usize = 1_000;
+
+/// Delete exact keys under `permit`, one reply per key so the report says which existed;
+/// without a permit (a dry run, a count), only asks whether each exists.
 pub async fn delete_keys(
     store: &Store,
     keys: &[String],
-    dry_run: bool,
+    permit: Option<&Permit>,
     log: Option<&Trail>,
 ) -> Result<Vec<KeyDeletion>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let verb = if dry_run {
-        "EXISTS"
-    } else {
-        store.delete_verb().await?
+    let verb = match permit {
+        Some(_) => store.delete_verb().await?,
+        None => "EXISTS",
     };
-    let cmds = keys
-        .iter()
-        .map(|k| {
-            let mut c = redis::cmd(verb);
-            c.arg(k);
-            (k.clone().into_bytes(), c)
-        })
-        .collect();
-    let replies = store.per_key(cmds).await?;
     let mut out = Vec::with_capacity(keys.len());
-    for (key, reply) in keys.iter().zip(replies) {
-        let n: i64 = store.decode(reply)?;
-        out.push(KeyDeletion {
-            key: key.clone(),
-            existed: n > 0,
-            deleted: n > 0 && !dry_run,
-        });
-    }
-    if let Some(log) = log {
-        let op = verb.to_ascii_lowercase();
-        log.record(out.iter().filter(|d| d.deleted).map(|d| Entry {
-            key: d.key.as_bytes(),
-            op: &op,
-            node: store.addr(),
-            reason: "key",
-        }))?;
+    for batch in keys.chunks(KEYS_PER_BATCH) {
+        let cmds = batch
+            .iter()
+            .map(|k| {
+                let mut c = redis::cmd(verb);
+                c.arg(k);
+                (k.clone().into_bytes(), c)
+            })
+            .collect();
+        let replies = match permit {
+            Some(p) => store.write_per_key(p, cmds).await?,
+            None => store.per_key(cmds).await?,
+        };
+        let first = out.len();
+        for (key, reply) in batch.iter().zip(replies) {
+            let n: i64 = store.decode(reply)?;
+            out.push(KeyDeletion {
+                key: key.clone(),
+                existed: n > 0,
+                deleted: n > 0 && permit.is_some(),
+                skipped: None,
+            });
+        }
+        if let Some(log) = log {
+            let op = verb.to_ascii_lowercase();
+            log.record(out[first..].iter().filter(|d| d.deleted).map(|d| Entry {
+                key: d.key.as_bytes(),
+                op: &op,
+                node: store.addr(),
+                reason: "key",
+            }))?;
+        }
     }
     Ok(out)
+}
+
+/// Split exact keys into those to delete and those `--exclude`, `--protect` or the target's
+/// `protect` leave alone (reported, never asked about).
+fn screen(
+    store: &Store,
+    keys: &[String],
+    options: &SweepOptions,
+) -> (Vec<String>, Vec<KeyDeletion>) {
+    let mut go = Vec::with_capacity(keys.len());
+    let mut skipped = Vec::new();
+    for key in keys {
+        let why = if any_match(&options.exclude, key.as_bytes()) {
+            Some("excluded")
+        } else if any_match(&options.protect, key.as_bytes())
+            || any_match(&store.policy().protect, key.as_bytes())
+        {
+            Some("protected")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => skipped.push(KeyDeletion {
+                key: key.clone(),
+                existed: false,
+                deleted: false,
+                skipped: Some(why),
+            }),
+            None => go.push(key.clone()),
+        }
+    }
+    (go, skipped)
 }
 
 /// Exact keys a count shows a person before they confirm.
@@ -171,23 +213,31 @@ pub async fn invalidate(
     backup: Option<&Backup>,
 ) -> Result<InvalidateReport> {
     let dry_run = options.sweep.dry_run;
-    if !dry_run && !options.guards.yes {
-        let proposal = propose(store, resolved, options, stop, progress).await?;
-        guard::authorise(&proposal, &options.guards, confirm, stop).await?;
-    }
+    let (exact, skipped) = screen(store, &resolved.keys, &options.sweep);
+    let permit = match dry_run {
+        true => None,
+        false => {
+            let proposal = match sweep::uncounted(store, &options.guards).await? {
+                Some(keyspace) => Proposal::new(
+                    Action::Delete,
+                    vec![Selection::of("the keyspace".into(), keyspace, 0, false)],
+                ),
+                None => propose(store, &exact, resolved, options, stop, progress).await?,
+            };
+            Some(guard::authorise(store, proposal, &options.guards, confirm, stop).await?)
+        }
+    };
     // Checked before the exact keys go, so that a refusal changes nothing.
     if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
         crate::conn::replicas::check(store).await?;
     }
     if let Some(b) = backup.filter(|_| !dry_run) {
-        let keys: Vec<Vec<u8>> = resolved
-            .keys
-            .iter()
-            .map(|k| k.as_bytes().to_vec())
-            .collect();
+        let keys: Vec<Vec<u8>> = exact.iter().map(|k| k.as_bytes().to_vec()).collect();
         b.save(store, None, &keys).await?;
     }
-    let keys = delete_keys(store, &resolved.keys, dry_run, options.sweep.log.as_deref()).await?;
+    let mut keys =
+        delete_keys(store, &exact, permit.as_ref(), options.sweep.log.as_deref()).await?;
+    keys.extend(skipped);
     // Each pattern gets its own report, also the one that failed and those after it, so that
     // what the earlier ones deleted is never lost with the error.
     let mut patterns = Vec::with_capacity(resolved.patterns.len());
@@ -205,11 +255,20 @@ pub async fn invalidate(
         }
         let before = backup.map_or(0, Backup::keys);
         let hook = backup.map(|b| b as &dyn BeforeDelete);
-        let mut report =
-            match sweep::pass(store, pattern, &options.sweep, stop, progress, hook).await {
-                Ok(r) => r,
-                Err(e) => SweepReport::failed(pattern, dry_run, store.addr(), &e),
-            };
+        let mut report = match sweep::pass(
+            store,
+            pattern,
+            &options.sweep,
+            stop,
+            progress,
+            hook,
+            permit.as_ref(),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => SweepReport::failed(pattern, dry_run, store.addr(), &e),
+        };
         if let Some(b) = backup {
             report.backup = Some(BackedUp {
                 file: b.path().display().to_string(),
@@ -241,31 +300,30 @@ pub async fn invalidate(
 /// Count what `invalidate` would delete, without deleting anything.
 async fn propose(
     store: &Store,
+    exact: &[String],
     resolved: &Resolved,
     options: &InvalidateOptions,
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> Result<Proposal> {
     let mut selections = Vec::new();
-    if !resolved.keys.is_empty() {
-        let found = delete_keys(store, &resolved.keys, true, None).await?;
+    if !exact.is_empty() {
+        let found = delete_keys(store, exact, None, None).await?;
         let existing: Vec<String> = found
             .into_iter()
             .filter(|k| k.existed)
             .map(|k| k.key)
             .collect();
+        // Keys named one by one are what the person meant, whatever share they are.
         selections.push(Selection {
-            what: "keys".into(),
-            keys: existing.len() as u64,
-            groups: Vec::new(),
-            sample: existing.into_iter().take(PROPOSAL_SAMPLE).collect(),
-            matches_everything: false,
+            sample: existing.iter().take(PROPOSAL_SAMPLE).cloned().collect(),
+            ..Selection::of("keys".into(), existing.len() as u64, 0, false)
         });
     }
     for pattern in &resolved.patterns {
         selections.push(sweep::count(store, pattern, &options.sweep, stop, progress).await?);
     }
-    Ok(Proposal::new(Action::Delete, selections, &options.guards))
+    Ok(Proposal::new(Action::Delete, selections))
 }
 
 #[cfg(test)]

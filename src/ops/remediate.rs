@@ -4,13 +4,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redis::{Pipeline, Value};
 use serde::Serialize;
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
 use crate::ops::inspect::now_ms;
@@ -89,7 +90,7 @@ pub struct FixReport {
 
 impl FixPlan {
     /// The plan as a person confirms it.
-    pub fn proposal(&self, guards: &Guards) -> Proposal {
+    pub fn proposal(&self) -> Proposal {
         let mut selections = Vec::new();
         for (what, keys) in [
             ("missing TTL", self.missing_ttl),
@@ -105,7 +106,7 @@ impl FixPlan {
                 });
             }
         }
-        Proposal::new(Action::ChangeTtl, selections, guards)
+        Proposal::new(Action::ChangeTtl, selections)
     }
 }
 
@@ -132,7 +133,13 @@ pub async fn fix(
         ));
     };
     let plan = FixPlan::from_report(report, fix);
-    guard::authorise(&plan.proposal(guards), guards, confirm, stop).await?;
+    let permit = guard::authorise(store, plan.proposal(), guards, confirm, stop).await?;
+    // The confirmed plan is the most that is changed: keys that began to need a fix after
+    // the audit are left to the next one.
+    let left = Budget {
+        set: AtomicU64::new(plan.missing_ttl),
+        spread: AtomicU64::new(plan.spread),
+    };
     let mut clusters: HashMap<GroupKey, Vec<ExpiryCluster>> = HashMap::new();
     for v in report
         .violations
@@ -149,6 +156,8 @@ pub async fn fix(
     // two keys' jitter depend on each other or on the clock.
     let root = Mutex::new(Jitter::from_os());
     let outcome = scan::scan(&spec, "fixing", |_| FixWork {
+        permit: &permit,
+        left: &left,
         options,
         policy,
         fix,
@@ -182,7 +191,27 @@ enum Change {
     ExtendTo(u64),
 }
 
+/// Changes of each kind the confirmed plan still allows, shared by every chain.
+struct Budget {
+    set: AtomicU64,
+    spread: AtomicU64,
+}
+
+impl Budget {
+    /// Take one change of `change`'s kind, if the plan has one left.
+    fn take(&self, change: Change) -> bool {
+        let left = match change {
+            Change::SetTtl(_) => &self.set,
+            Change::ExtendTo(_) => &self.spread,
+        };
+        left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
 struct FixWork<'a> {
+    permit: &'a Permit,
+    left: &'a Budget,
     options: &'a AuditOptions,
     policy: &'a Policy,
     fix: &'a FixOptions,
@@ -241,6 +270,13 @@ impl FixWork<'_> {
         }))
     }
 
+    fn requires_ttl(&self, group: &GroupKey) -> bool {
+        group
+            .0
+            .and_then(|r| self.policy.rules.get(r))
+            .is_some_and(|r| r.require_ttl)
+    }
+
     fn group(&self, key: &[u8]) -> GroupKey {
         let family = self.options.grouper.group(key);
         (self.policy.rule_for(key, &family), family)
@@ -248,6 +284,10 @@ impl FixWork<'_> {
 }
 
 impl BatchWork for FixWork<'_> {
+    fn permit(&self) -> Option<&Permit> {
+        Some(self.permit)
+    }
+
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keys.into_iter()
             .filter(|k| {
@@ -276,6 +316,8 @@ impl BatchWork for FixWork<'_> {
             let group = self.group(key);
             let change = match KeyTtl::from_pttl(pttl) {
                 // Up to 10% longer, at random: keys fixed together must not expire together.
+                // Only a rule that requires a TTL gives one, whatever brought the key here.
+                KeyTtl::Never if !self.requires_ttl(&group) => None,
                 KeyTtl::Never => self.fix.missing_ttl.map(|secs| {
                     Change::SetTtl(secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64)
                 }),
@@ -292,6 +334,7 @@ impl BatchWork for FixWork<'_> {
                 },
                 KeyTtl::Missing => None,
             };
+            let change = change.filter(|&c| self.left.take(c));
             planned.push(change.unwrap_or(Change::SetTtl(0)));
         }
         if let Some(backup) = &self.fix.backup {
@@ -350,7 +393,9 @@ impl BatchWork for FixWork<'_> {
         }
         let again = std::mem::take(&mut self.again);
         let cmds = again.iter().filter_map(|(k, c)| c.command(k)).collect();
-        let replies = store.routed_each(cmds, retries, stop).await;
+        let replies = store
+            .write_routed_each(self.permit, cmds, retries, stop)
+            .await;
         let mut changed = Vec::new();
         for ((key, change), r) in again.into_iter().zip(replies) {
             if self.count(change, &r?) {

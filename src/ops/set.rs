@@ -4,6 +4,9 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+use crate::keys;
+use crate::stop::Stop;
 use crate::store::Store;
 use crate::ttl::{KeyTtl, Ttl};
 
@@ -78,7 +81,15 @@ pub fn normalise_json(key: &str, value: &[u8]) -> Result<Vec<u8>> {
 
 /// Write the key. The TTL before and after ride in the same pipeline as the SET (one key, so
 /// one slot in a cluster), so the outcome says exactly what happened to the TTL.
-pub async fn set(store: &Store, req: SetRequest) -> Result<SetOutcome> {
+///
+/// The write goes through the gate (`guard::authorise`): refused on a read-only target, and
+/// under `confirm: always` asked of a person, or refused where no one can answer.
+pub async fn set(
+    store: &Store,
+    req: SetRequest,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+) -> Result<SetOutcome> {
     let value = if req.json {
         normalise_json(&req.key, &req.value)?
     } else {
@@ -109,7 +120,22 @@ pub async fn set(store: &Store, req: SetRequest) -> Result<SetOutcome> {
     if !req.dry_run {
         pipe.add_command(set).cmd("PTTL").arg(&req.key);
     }
-    let mut replies = store.query_pipeline(&pipe).await?.into_iter();
+    let replies = match req.dry_run {
+        true => store.query_pipeline(&pipe).await?,
+        false => {
+            let what = Selection::of(
+                format!("key `{}`", keys::display(req.key.as_bytes())),
+                1,
+                0,
+                false,
+            );
+            let proposal = Proposal::new(Action::Write, vec![what]);
+            let permit =
+                guard::authorise(store, proposal, &Guards::default(), confirm, stop).await?;
+            store.write_pipeline(&permit, &pipe).await?
+        }
+    };
+    let mut replies = replies.into_iter();
     let mut next = || replies.next().unwrap_or(redis::Value::Nil);
     let before = KeyTtl::from_pttl(store.decode(next())?);
     let existed = before != KeyTtl::Missing;

@@ -151,13 +151,23 @@ impl ExpiryWindows {
 
     /// Windows for expiries from about `now_ms` on.
     pub fn starting(window_ms: u64, now_ms: u64) -> Self {
-        let window_ms = window_ms.max(1);
+        let window_ms = window_ms.clamp(1, crate::ttl::MAX_DURATION.as_millis() as u64);
         // The largest tick that divides the window into at least TICKS_PER_WINDOW parts (or
         // into milliseconds, for shorter windows), so that a window is a whole number of ticks.
-        let tick_ms = (1..=(window_ms / TICKS_PER_WINDOW).max(1))
-            .rev()
-            .find(|t| window_ms.is_multiple_of(*t))
-            .unwrap_or(1);
+        // Divisors come in pairs around the square root: a year's window takes 180k steps.
+        let limit = (window_ms / TICKS_PER_WINDOW).max(1);
+        let mut tick_ms = 1;
+        let mut d = 1u64;
+        while d.saturating_mul(d) <= window_ms {
+            if window_ms.is_multiple_of(d) {
+                for t in [d, window_ms / d] {
+                    if t <= limit {
+                        tick_ms = tick_ms.max(t);
+                    }
+                }
+            }
+            d += 1;
+        }
         ExpiryWindows {
             tick_ms,
             ticks_per_window: window_ms / tick_ms,

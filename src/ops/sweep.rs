@@ -15,7 +15,8 @@ use redis::{Pipeline, Value};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+pub use crate::guard::GroupCount;
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
@@ -73,14 +74,6 @@ pub trait BeforeDelete: Send + Sync {
         node: &'a Node,
         keys: &'a [Vec<u8>],
     ) -> BoxFuture<'a, Result<()>>;
-}
-
-/// Matched keys of one first segment (`post_cache`, `ratelimit`…), or of one segment shape
-/// (`user_{n}_posts`) when there are many distinct segments.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct GroupCount {
-    pub group: String,
-    pub keys: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -182,9 +175,10 @@ impl SweepReport {
 /// Keys a count shows a person before they confirm.
 const PROPOSAL_SAMPLE: usize = 5;
 
-/// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it. Unless
-/// `guards.yes` or a dry run, the matches are counted first and `guard::authorise` decides,
-/// asking `confirm` when a person is there; a refusal has deleted nothing.
+/// Sweep `pattern`: delete (or with `dry_run`, count) the keys that match it. Unless a dry
+/// run, the matches are counted first and `guard::authorise` decides, asking `confirm` when a
+/// person is there; a refusal has deleted nothing. The count is spared only where it cannot
+/// change the decision: `--yes`, and a whole keyspace within the cap.
 #[allow(clippy::too_many_arguments)]
 pub async fn sweep(
     store: &Store,
@@ -196,12 +190,37 @@ pub async fn sweep(
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
 ) -> Result<SweepReport> {
-    if !options.dry_run && !guards.yes {
-        let selection = count(store, pattern, options, stop, progress).await?;
-        let proposal = Proposal::new(Action::Delete, vec![selection], guards);
-        guard::authorise(&proposal, guards, confirm, stop).await?;
+    if options.dry_run {
+        return pass(store, pattern, options, stop, progress, hook, None).await;
     }
-    pass(store, pattern, options, stop, progress, hook).await
+    let selection = match uncounted(store, guards).await? {
+        Some(keyspace) => Selection::of(format!("pattern `{pattern}`"), keyspace, 0, false),
+        None => count(store, pattern, options, stop, progress).await?,
+    };
+    let proposal = Proposal::new(Action::Delete, vec![selection]);
+    let permit = guard::authorise(store, proposal, guards, confirm, stop).await?;
+    pass(store, pattern, options, stop, progress, hook, Some(&permit)).await
+}
+
+/// The keyspace (every master's DBSIZE), when a count could not change the gate's decision:
+/// `--yes` on a target that does not ask for every change, and no more keys in all than the
+/// cap. Then no selection can be over the cap, and `--yes` has accepted the rest.
+pub(crate) async fn uncounted(store: &Store, guards: &Guards) -> Result<Option<u64>> {
+    let policy = store.policy();
+    if !guards.yes || policy.confirm_always || policy.readonly {
+        return Ok(None);
+    }
+    let keyspace = keyspace(store).await?;
+    Ok((keyspace <= guards.cap(policy)).then_some(keyspace))
+}
+
+/// Keys on every master (DBSIZE): what "(nearly) every key" is measured against.
+pub(crate) async fn keyspace(store: &Store) -> Result<u64> {
+    let mut total = 0u64;
+    for node in store.masters().await? {
+        total = total.saturating_add(store.dbsize(&node).await?);
+    }
+    Ok(total)
 }
 
 /// What deleting `pattern`'s matches would delete, counted by a dry pass: exact, with groups
@@ -218,16 +237,20 @@ pub(crate) async fn count(
         show: Show::First(PROPOSAL_SAMPLE),
         ..options.clone()
     };
-    let count = pass(store, pattern, &counting, stop, progress, None).await?;
+    let count = pass(store, pattern, &counting, stop, progress, None, None).await?;
     if count.interrupted {
         return Err(Error::Interrupted);
     }
+    let keyspace = keyspace(store).await?.max(count.scanned);
     Ok(Selection {
-        what: format!("pattern `{pattern}`"),
-        keys: count.matched,
         groups: count.groups,
         sample: count.sample,
-        matches_everything: pattern.matches_everything(),
+        ..Selection::of(
+            format!("pattern `{pattern}`"),
+            count.matched,
+            keyspace,
+            pattern.matches_everything(),
+        )
     })
 }
 
@@ -251,14 +274,18 @@ pub(crate) async fn pass(
     stop: &Stop,
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
+    permit: Option<&Permit>,
 ) -> Result<SweepReport> {
-    if options.dry_run {
-        return Ok(walk(store, pattern, options, stop, progress, hook, None)
-            .await?
-            .report);
-    }
+    let permit = match (options.dry_run, permit) {
+        (true, _) => {
+            let w = walk(store, pattern, options, stop, progress, hook, None, None).await?;
+            return Ok(w.report);
+        }
+        (false, Some(p)) => p,
+        (false, None) => return Err(Error::Unpermitted("UNLINK".into())),
+    };
     if !store.is_cluster() {
-        return standalone_passes(store, pattern, options, stop, progress, hook).await;
+        return standalone_passes(store, pattern, options, stop, progress, hook, permit).await;
     }
     let mut total: Option<SweepReport> = None;
     let mut walked = Walked::default();
@@ -273,15 +300,25 @@ pub(crate) async fn pass(
         let opts = if n == 1 { options } else { &later };
         // The scan reads the slot map before and after itself: a changed map is a fault of
         // the walk (so `complete` means the map held) and the reason for another pass.
-        let (report, maps, map_changed) =
-            match walk(store, pattern, opts, stop, progress, hook, only.as_deref()).await {
-                Ok(w) => (w.report, w.maps, w.map_changed),
-                Err(e) => (
-                    SweepReport::failed(pattern, false, store.addr(), &e),
-                    None,
-                    false,
-                ),
-            };
+        let (report, maps, map_changed) = match walk(
+            store,
+            pattern,
+            opts,
+            stop,
+            progress,
+            hook,
+            only.as_deref(),
+            Some(permit),
+        )
+        .await
+        {
+            Ok(w) => (w.report, w.maps, w.map_changed),
+            Err(e) => (
+                SweepReport::failed(pattern, false, store.addr(), &e),
+                None,
+                false,
+            ),
+        };
         if let Some((before, after)) = &maps {
             walked.record(before, after, &report.cursors);
         }
@@ -346,6 +383,7 @@ async fn standalone_passes(
     stop: &Stop,
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
+    permit: &Permit,
 ) -> Result<SweepReport> {
     let mut current = store.clone();
     let mut total: Option<SweepReport> = None;
@@ -361,9 +399,18 @@ async fn standalone_passes(
             true => Some(first_run_id(&current).await),
             false => None,
         };
-        let report = walk(&current, pattern, opts, stop, progress, hook, None)
-            .await?
-            .report;
+        let report = walk(
+            &current,
+            pattern,
+            opts,
+            stop,
+            progress,
+            hook,
+            None,
+            Some(permit),
+        )
+        .await?
+        .report;
         let walked: Vec<Option<String>> = match primary {
             Some(run) => vec![run],
             None => report
@@ -426,7 +473,8 @@ struct Walk {
 }
 
 /// One walk of the engine over the masters as they are now (or those at the addresses in
-/// `only`).
+/// `only`). It deletes under `permit`, and only counts without one.
+#[allow(clippy::too_many_arguments)]
 async fn walk(
     store: &Store,
     pattern: &Glob,
@@ -435,6 +483,7 @@ async fn walk(
     progress: &dyn ProgressSink,
     hook: Option<&dyn BeforeDelete>,
     only: Option<&[String]>,
+    permit: Option<&Permit>,
 ) -> Result<Walk> {
     let verb = if options.dry_run {
         "UNLINK"
@@ -456,8 +505,17 @@ async fn walk(
     } else {
         "sweeping"
     };
+    // The target's protected namespaces hold for every sweep, whoever calls it.
+    let options = &SweepOptions {
+        protect: (options.protect.iter())
+            .chain(&store.policy().protect)
+            .cloned()
+            .collect(),
+        ..options.clone()
+    };
     let outcome = scan::scan(&spec, label, |_| SweepWork {
         store,
+        permit,
         options,
         hook,
         verb,
@@ -610,6 +668,8 @@ impl Tally {
 
 struct SweepWork<'a> {
     store: &'a Store,
+    /// The gate's leave to delete; none in a dry run.
+    permit: Option<&'a Permit>,
     options: &'a SweepOptions,
     hook: Option<&'a dyn BeforeDelete>,
     verb: &'static str,
@@ -643,6 +703,10 @@ impl SweepWork<'_> {
 const HOOK_BATCH: usize = 300;
 
 impl BatchWork for SweepWork<'_> {
+    fn permit(&self) -> Option<&Permit> {
+        self.permit
+    }
+
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         let mut keep = Vec::with_capacity(keys.len());
         for key in keys {
@@ -770,7 +834,10 @@ impl BatchWork for SweepWork<'_> {
             .iter()
             .map(|key| redis::cmd(self.verb).arg(key).clone())
             .collect();
-        let replies = store.routed_each(cmds, retries, stop).await;
+        let replies = match self.permit {
+            Some(permit) => store.write_routed_each(permit, cmds, retries, stop).await,
+            None => store.routed_each(cmds, retries, stop).await,
+        };
         let mut fault = None;
         let mut logged = Vec::new();
         let mut refused = Vec::new();

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family;
 use crate::keys::glob::Glob;
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, now_ms};
@@ -84,13 +85,23 @@ pub struct WatchReport {
 
 /// Told each interval as it ends.
 pub trait TickSink {
-    fn tick(&self, tick: &Tick);
+    /// Hand over one interval; `false` when no one reads any more (a closed stdout): the
+    /// watch then ends as if its time were up, putting back what it changed.
+    fn tick(&self, tick: &Tick) -> bool;
+}
+
+/// The notification settings the watch may change (under its permit) and has changed.
+struct Setting {
+    permit: Option<Permit>,
+    list: Vec<Changed>,
 }
 
 /// A master's notification setting before the watch, where the watch changed it.
 struct Changed {
     node: Node,
     before: String,
+    /// Held until the setting is put back, so that a forced exit says what is left changed.
+    _undo: crate::stop::Pending,
 }
 
 /// Watch until `options.duration` has passed or `stop` is set. Notifications that are off
@@ -99,41 +110,67 @@ struct Changed {
 pub async fn watch(
     store: &Store,
     options: &WatchOptions,
+    confirm: &dyn Confirm,
     stop: &Stop,
     sink: &dyn TickSink,
 ) -> Result<WatchReport> {
     let masters = store.masters().await?;
-    let mut changed = Vec::new();
+    // Turning notifications on is a change to each master's settings: through the gate,
+    // before the first CONFIG SET (read-only and `confirm: always` hold for it).
+    let permit = match options.enable_events {
+        true => {
+            let what = format!("notify-keyspace-events on {}", store.addr());
+            let n = masters.len() as u64;
+            let proposal = Proposal::new(Action::Configure, vec![Selection::of(what, n, 0, false)]);
+            Some(guard::authorise(store, proposal, &Guards::default(), confirm, stop).await?)
+        }
+        false => None,
+    };
+    let mut changed = Setting {
+        permit,
+        list: Vec::new(),
+    };
     // The connection for everything but the subscriptions; replaced by a new one when a
     // master drops it (a restart).
     let mut control = store.clone();
-    let result = run(&mut control, &masters, options, stop, sink, &mut changed).await;
+    // A panic in the watch still puts the setting back before it goes on unwinding.
+    let result = {
+        use futures::FutureExt;
+        let running = run(&mut control, &masters, options, stop, sink, &mut changed);
+        std::panic::AssertUnwindSafe(running).catch_unwind().await
+    };
     // Put back what was changed, whatever happened (on a new connection if this one broke).
     let mut restore_error = None;
-    for c in &changed {
+    for c in &changed.list {
+        let Some(permit) = &changed.permit else { break };
         let mut pipe = redis::pipe();
         pipe.cmd("CONFIG")
             .arg("SET")
             .arg("notify-keyspace-events")
             .arg(&c.before);
-        let mut done = control.node_pipeline(&c.node, &pipe).await;
+        let mut done = control.write_node_pipeline(permit, &c.node, &pipe).await;
         if done.as_ref().is_err_and(Error::is_transient)
             && let Ok(fresh) = store.another().await
         {
             control = fresh;
-            done = control.node_pipeline(&c.node, &pipe).await;
+            done = control.write_node_pipeline(permit, &c.node, &pipe).await;
         }
         if let Err(e) = done {
             restore_error.get_or_insert(e);
         }
     }
-    let intervals = result?;
+    let intervals = match result {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if let Some(e) = restore_error {
         return Err(e);
     }
     Ok(WatchReport {
         intervals,
-        enabled_on: changed.iter().map(|c| c.node.addr().to_string()).collect(),
+        enabled_on: (changed.list.iter())
+            .map(|c| c.node.addr().to_string())
+            .collect(),
     })
 }
 
@@ -143,12 +180,12 @@ async fn run(
     options: &WatchOptions,
     stop: &Stop,
     sink: &dyn TickSink,
-    changed: &mut Vec<Changed>,
+    changed: &mut Setting,
 ) -> Result<u64> {
     let store = control.clone();
     let store = &store;
     for node in masters {
-        ensure_events(store, node, options, changed).await?;
+        ensure_events(store, node, options, stop, changed).await?;
     }
     let channel = format!("__keyevent@{}__:*", store.db());
     let mut messages = futures::stream::SelectAll::new();
@@ -205,7 +242,9 @@ async fn run(
                 intervals += 1;
                 let mut t = tick(std::mem::take(&mut counts), hits, misses, options);
                 t.missed_on = std::mem::take(&mut missed_on);
-                sink.tick(&t);
+                if !sink.tick(&t) {
+                    return Ok(intervals);
+                }
             }
             () = stop.wait() => return Ok(intervals),
         }
@@ -274,7 +313,8 @@ async fn ensure_events(
     store: &Store,
     node: &Node,
     options: &WatchOptions,
-    changed: &mut Vec<Changed>,
+    stop: &Stop,
+    changed: &mut Setting,
 ) -> Result<()> {
     let before = notify_setting(store, node).await?;
     if covers(&before) {
@@ -289,18 +329,27 @@ async fn ensure_events(
             with_needed(&before)
         )));
     }
+    let Some(permit) = &changed.permit else {
+        return Err(Error::Unpermitted("CONFIG SET".into()));
+    };
     let mut pipe = redis::pipe();
     pipe.cmd("CONFIG")
         .arg("SET")
         .arg("notify-keyspace-events")
         .arg(with_needed(&before));
-    let reply = store.node_pipeline(node, &pipe).await?;
+    // Registered before the change is sent, so no moment exists where it is made but unlisted.
+    let undo = stop.pending(format!(
+        "CONFIG SET notify-keyspace-events \"{before}\" on {}",
+        node.addr()
+    ));
+    let reply = store.write_node_pipeline(permit, node, &pipe).await?;
     store.value_on::<redis::Value>(node, reply.into_iter().next().unwrap_or(redis::Value::Nil))?;
     // A restarted master is set again; what is put back is the setting from before the watch.
-    if !changed.iter().any(|c| c.node.addr() == node.addr()) {
-        changed.push(Changed {
+    if !changed.list.iter().any(|c| c.node.addr() == node.addr()) {
+        changed.list.push(Changed {
             node: node.clone(),
             before,
+            _undo: undo,
         });
     }
     Ok(())
@@ -336,7 +385,7 @@ async fn resubscribe(
     channel: &str,
     options: &WatchOptions,
     stop: &Stop,
-    changed: &mut Vec<Changed>,
+    changed: &mut Setting,
 ) -> Result<Option<Events>> {
     let mut attempt = 0;
     loop {
@@ -344,7 +393,7 @@ async fn resubscribe(
         let tried = async {
             *control = control.another().await?;
             let store = &*control;
-            ensure_events(store, node, options, changed).await?;
+            ensure_events(store, node, options, stop, changed).await?;
             subscribe(store, node, i, channel).await
         }
         .await;

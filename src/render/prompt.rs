@@ -68,6 +68,14 @@ impl Confirm for Prompt {
 
 /// What the person decides on: every count exact, groups and a few keys per selection.
 pub fn describe(p: &Proposal) -> String {
+    if p.uncounted {
+        let what: Vec<&str> = p.selections.iter().map(|s| s.what.as_str()).collect();
+        return format!(
+            "About to {} {}.\nGo ahead? [y/N] ",
+            p.action.verb(),
+            what.join(", ")
+        );
+    }
     let mut s = format!(
         "About to {} {} {}:\n",
         p.action.verb(),

@@ -91,7 +91,8 @@ impl WarmReport {
 
 struct Run<'a> {
     plan: &'a WarmPlan,
-    store: Option<&'a Store>,
+    /// Where to write, and the gate's leave to; none in a dry run.
+    store: Option<(&'a Store, &'a crate::guard::Permit)>,
     opts: &'a WarmOptions,
     stop: &'a Stop,
     bars: &'a dyn ProgressBars,
@@ -105,11 +106,14 @@ struct Run<'a> {
     jitter: Mutex<Jitter>,
 }
 
-/// Run `plan`. `store` may be `None` only for a dry run.
+/// Run `plan`. `store` may be `None` only for a dry run. The writes go through the gate
+/// first (`guard::authorise`): refused on a read-only target, asked of a person (or refused
+/// off a terminal) under `confirm: always`, before any source is read.
 pub async fn run(
     plan: &WarmPlan,
     store: Option<&Store>,
     opts: &WarmOptions,
+    confirm: &dyn crate::guard::Confirm,
     stop: &Stop,
     bars: &dyn ProgressBars,
 ) -> Result<WarmReport> {
@@ -123,14 +127,23 @@ pub async fn run(
             )));
         }
     }
-    if store.is_none() && !opts.dry_run {
-        return Err(Error::Usage("a warm run needs a Redis connection".into()));
-    }
+    let permit = match (store, opts.dry_run) {
+        (_, true) => None,
+        (None, false) => {
+            return Err(Error::Usage("a warm run needs a Redis connection".into()));
+        }
+        (Some(store), false) => {
+            let what = format!("the keys of warm plan {}", plan.path.display());
+            let proposal = crate::guard::Proposal::uncounted(crate::guard::Action::Write, what);
+            let guards = crate::guard::Guards::default();
+            Some(crate::guard::authorise(store, proposal, &guards, confirm, stop).await?)
+        }
+    };
     let started = Instant::now();
     let concurrency = opts.concurrency.unwrap_or(plan.defaults.concurrency).max(1);
     let run = Run {
         plan,
-        store,
+        store: store.zip(permit.as_ref()),
         opts,
         stop,
         bars,
@@ -484,7 +497,7 @@ impl<'a> Run<'a> {
         let dry_run = self.opts.dry_run;
         Box::pin(async move {
             let sizes: Vec<u64> = batch.iter().map(|e| e.value.len() as u64).collect();
-            let Some(store) = store.filter(|_| !dry_run) else {
+            let Some((store, permit)) = store.filter(|_| !dry_run) else {
                 return Batch {
                     keys: sizes.len() as u64,
                     bytes: sizes.iter().sum(),
@@ -500,7 +513,7 @@ impl<'a> Run<'a> {
                 })
                 .collect();
             let mut done = Batch::default();
-            match store.per_key(cmds).await {
+            match store.write_per_key(permit, cmds).await {
                 Ok(replies) => {
                     for (reply, size) in replies.into_iter().zip(sizes) {
                         match reply {

@@ -110,6 +110,8 @@ pub(super) async fn scan_chain<W: BatchWork>(
     // The chain's store (routing by key, in a cluster) and its own connection to the node
     // (standalone: the same), both replaced by new ones when a fault drops them.
     let mut store = chain.store.clone();
+    // The job's leave to change the server, for every batch this chain sends.
+    let permit = work.permit().cloned();
     let node = chain.node;
     let opened = store.direct(node).await;
     // The replica whose hash table the chain walks, when it is not the master's.
@@ -310,6 +312,7 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 let to_node = job > 0 || scan_pipe.is_none();
                 let mut round_trip = std::pin::pin!(exchange(
                     to_node.then_some((&link, node, &pipe)),
+                    permit.as_ref(),
                     scan_link.as_ref().zip(scan_pipe.as_ref()),
                 ));
                 // Queue the pipeline, then step aside so the connection's task writes it out: on our
@@ -509,12 +512,14 @@ pub(super) async fn scan_chain<W: BatchWork>(
 /// with its TIME brackets.
 async fn exchange(
     to_node: Option<(&Store, &Node, &redis::Pipeline)>,
+    permit: Option<&crate::guard::Permit>,
     to_replica: Option<(&(Store, Node), &redis::Pipeline)>,
 ) -> Result<(Vec<Value>, Option<Vec<Value>>)> {
     let main = async {
-        match to_node {
-            Some((s, n, p)) => s.node_pipeline(n, p).await,
-            None => Ok(Vec::new()),
+        match (to_node, permit) {
+            (Some((s, n, p)), Some(permit)) => s.write_node_pipeline(permit, n, p).await,
+            (Some((s, n, p)), None) => s.node_pipeline(n, p).await,
+            (None, _) => Ok(Vec::new()),
         }
     };
     let scan = async {

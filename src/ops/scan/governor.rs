@@ -42,7 +42,7 @@ impl Governor {
         };
         let (count, adaptive) = match pace.batch {
             BatchSize::Adaptive { budget } => (INITIAL_COUNT, Some(budget)),
-            BatchSize::Fixed(n) => (n.clamp(1, max_count), None),
+            BatchSize::Fixed(n) => (n.clamp(1, max_count.min(super::MAX_FIXED_COUNT)), None),
         };
         Governor {
             count,

@@ -117,7 +117,18 @@ impl Default for Pace {
 }
 
 /// The per-batch job of a scan. One instance per master; results are merged by the caller.
+/// The largest fixed SCAN COUNT (`--count`): one request of more holds the server for
+/// milliseconds on a large keyspace, past any latency budget. A larger one is capped (and the
+/// binary says so).
+pub const MAX_FIXED_COUNT: u32 = 10_000;
+
 pub trait BatchWork: Send {
+    /// The gate's leave for the commands this job adds to a batch, when they change the
+    /// server (a sweep's UNLINKs, a fix's EXPIREs); none for a job that only reads.
+    fn permit(&self) -> Option<&crate::guard::Permit> {
+        None
+    }
+
     /// Sees every key SCAN returned; returns the keys that need commands. Filtering and
     /// counting happen here.
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>>;
