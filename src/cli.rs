@@ -335,7 +335,8 @@ pub struct WatchArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Try the permissions on this key (an ACL may allow some keys only); nothing is written
+    /// Try the permissions near this key (an ACL may allow some keys only): the key itself is
+    /// never touched; writes are tried with ACL DRYRUN or on a key of the doctor's own
     #[arg(long, value_name = "KEY", default_value = "cachectl:doctor:probe")]
     pub key: String,
 }

@@ -46,6 +46,18 @@ impl Policy {
         self.origin.as_deref().unwrap_or("this target")
     }
 
+    /// What a read-only target means, for reports that are not refusals (`doctor`).
+    pub fn readonly_note(&self) -> Option<String> {
+        self.readonly.then(|| {
+            format!(
+                "{} is read-only ({}): cachectl refuses every write there, whatever the server \
+                 would allow",
+                self.origin(),
+                self.setting("readonly: true")
+            )
+        })
+    }
+
     /// `readonly: true in FILE`, naming the file when there is one.
     fn setting(&self, what: &str) -> String {
         match &self.file {

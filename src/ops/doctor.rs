@@ -184,6 +184,7 @@ pub async fn doctor(
                 .into(),
         );
     }
+    warnings.extend(store.policy().readonly_note());
     if let Some(p) = &permit {
         create_own(store, p, &own).await;
     }
