@@ -321,8 +321,13 @@ impl<R: BufRead> Reader<R> {
                 RECORD => records.push(read_record(&mut dec).map_err(&bad)?),
                 END => {
                     let mut json = Vec::new();
-                    dec.read_to_end(&mut json)
+                    (&mut dec)
+                        .take(MAX_HEADER + 1)
+                        .read_to_end(&mut json)
                         .map_err(|e| bad(format!("end marker: {e}")))?;
+                    if json.len() as u64 > MAX_HEADER {
+                        return Err(bad("end marker: too large".into()));
+                    }
                     let end: serde_json::Value = serde_json::from_slice(&json)
                         .map_err(|e| bad(format!("end marker: {e}")))?;
                     if end["keys"].as_u64() != Some(at) {
@@ -356,9 +361,17 @@ fn read_frame(input: &mut impl BufRead) -> std::io::Result<Option<Vec<u8>>> {
     }
     let mut dec = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
     let mut out = Vec::new();
-    dec.read_to_end(&mut out)?;
+    // The header is a few hundred bytes of JSON; a frame that inflates past this is damage
+    // (or a bomb), not a header.
+    (&mut dec).take(MAX_HEADER + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_HEADER {
+        return Err(std::io::Error::other("the header frame is too large"));
+    }
     Ok(Some(out))
 }
+
+/// The largest header frame read.
+const MAX_HEADER: u64 = 1 << 20;
 
 /// The largest key or value a record may hold: past what any server sends (512 MB by
 /// default), and a bound on what a damaged length can make us allocate.
@@ -374,7 +387,8 @@ fn read_record(r: &mut impl Read) -> std::result::Result<Record, String> {
         if n > MAX_FIELD {
             return Err(format!("a record claims {n} bytes"));
         }
-        let mut v = Vec::with_capacity(n);
+        // Grown as the bytes arrive: a damaged length costs what the file really holds.
+        let mut v = Vec::with_capacity(n.min(1 << 20));
         r.take(n as u64)
             .read_to_end(&mut v)
             .map_err(|e| e.to_string())?;

@@ -173,7 +173,8 @@ impl Ctx<'_> {
         match &s.value {
             Scalar::Int(0) => Err(self.fail(s, field, "must be more than zero")),
             Scalar::Int(n) if *n <= max.as_secs() => Ok(Duration::from_secs(*n)),
-            Scalar::Float(f) if *f > 0.0 && *f <= max.as_secs_f64() => {
+            // Past zero after rounding to nanoseconds, too (1e-300 is not a timeout).
+            Scalar::Float(f) if *f >= 1e-9 && *f <= max.as_secs_f64() => {
                 Ok(Duration::from_secs_f64(*f))
             }
             Scalar::Int(_) | Scalar::Float(_) => Err(self.fail(
