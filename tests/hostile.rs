@@ -7,7 +7,7 @@ mod support;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cachectl::backup::{Header, Reader, Record, Writer};
 use support::{Redis, cachectl};
@@ -103,7 +103,6 @@ fn the_backup_reader_survives_any_damage() {
     let good = backup_bytes(dir.path());
     assert_eq!(read_backup(good.clone()), (80, true));
     let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
-    let started = Instant::now();
     let mut whole = 0;
     for _ in 0..5_000 {
         let bad = noise.damage(&good, 0);
@@ -114,7 +113,6 @@ fn the_backup_reader_survives_any_damage() {
     // zstd's checksum catches every change inside a frame: only damage that leaves the frames
     // as they were (none here) may read whole.
     assert!(whole < 50, "{whole} damaged files read as whole");
-    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 /// A frame that is valid zstd but claims a 4 GiB key: refused, not allocated.
@@ -182,7 +180,6 @@ fn the_dump_reader_survives_damage_to_a_real_dump() {
     redis::cmd("SAVE").exec(&mut c).unwrap();
     let good = std::fs::read(r.dir().join("dump.rdb")).unwrap();
     let mut noise = Noise(0x2545_f491_4f6c_dd1d);
-    let started = Instant::now();
     for _ in 0..3_000 {
         let bad = noise.damage(&good, 9);
         let result = std::panic::catch_unwind(|| {
@@ -199,7 +196,6 @@ fn the_dump_reader_survives_damage_to_a_real_dump() {
         });
         assert!(result.is_ok(), "the dump reader panicked");
     }
-    assert!(started.elapsed() < Duration::from_secs(120));
 }
 
 /// A server that answers any connection with `reply` and hangs up.

@@ -229,6 +229,8 @@ pub struct Reader<R: BufRead = BufReader<File>> {
     ended: bool,
     /// Why the file holds less than its job set out to (its end marker says so).
     incomplete: Option<String>,
+    /// Payloads are checked and skipped, not kept (a count needs keys and expiries only).
+    keys_only: bool,
 }
 
 impl Reader {
@@ -270,11 +272,19 @@ impl<R: BufRead> Reader<R> {
             keys: 0,
             ended: false,
             incomplete: None,
+            keys_only: false,
         })
     }
 
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// Hand out records without their payloads (empty): each is still read, so the frame's
+    /// checksum is checked, but a 100 MB value is never held.
+    pub fn keys_only(mut self) -> Self {
+        self.keys_only = true;
+        self
     }
 
     /// Once the end marker is read: why the job that wrote the file ended short of its end
@@ -318,7 +328,7 @@ impl<R: BufRead> Reader<R> {
                 Err(e) => return Err(bad(e.to_string())),
             }
             match tag[0] {
-                RECORD => records.push(read_record(&mut dec).map_err(&bad)?),
+                RECORD => records.push(read_record(&mut dec, self.keys_only).map_err(&bad)?),
                 END => {
                     let mut json = Vec::new();
                     (&mut dec)
@@ -378,8 +388,8 @@ const MAX_HEADER: u64 = 1 << 20;
 const MAX_FIELD: usize = 1 << 30;
 
 /// One record after its tag.
-fn read_record(r: &mut impl Read) -> std::result::Result<Record, String> {
-    fn field(r: &mut impl Read) -> std::result::Result<Vec<u8>, String> {
+fn read_record(r: &mut impl Read, keys_only: bool) -> std::result::Result<Record, String> {
+    fn field(r: &mut impl Read, keep: bool) -> std::result::Result<Vec<u8>, String> {
         let mut len = [0u8; 4];
         r.read_exact(&mut len)
             .map_err(|_| "a record is cut short".to_string())?;
@@ -387,8 +397,20 @@ fn read_record(r: &mut impl Read) -> std::result::Result<Record, String> {
         if n > MAX_FIELD {
             return Err(format!("a record claims {n} bytes"));
         }
-        // Grown as the bytes arrive: a damaged length costs what the file really holds.
-        let mut v = Vec::with_capacity(n.min(1 << 20));
+        if !keep {
+            let got = std::io::copy(&mut r.take(n as u64), &mut std::io::sink())
+                .map_err(|e| e.to_string())?;
+            return match got == n as u64 {
+                true => Ok(Vec::new()),
+                false => Err("a record is cut short".into()),
+            };
+        }
+        // Reserved whole (a value grown by doubling would be held twice while it moves), but
+        // fallibly: a damaged length is an error, not an abort, and pages the file never
+        // fills are never touched.
+        let mut v = Vec::new();
+        v.try_reserve_exact(n)
+            .map_err(|_| format!("a record claims {n} bytes, more than can be held"))?;
         r.take(n as u64)
             .read_to_end(&mut v)
             .map_err(|e| e.to_string())?;
@@ -397,12 +419,12 @@ fn read_record(r: &mut impl Read) -> std::result::Result<Record, String> {
         }
         Ok(v)
     }
-    let key = field(r)?;
+    let key = field(r, true)?;
     let mut e = [0u8; 8];
     r.read_exact(&mut e)
         .map_err(|_| "a record is cut short".to_string())?;
     let expires = i64::from_le_bytes(e);
-    let payload = field(r)?;
+    let payload = field(r, !keys_only)?;
     Ok(Record {
         key,
         expires_at_ms: (expires >= 0).then_some(expires),

@@ -5,7 +5,7 @@
 pub mod format;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -32,13 +32,34 @@ pub const STREAM_OVER: usize = 1 << 20;
 /// A backup being written, shared by every chain of a command.
 pub struct Backup {
     path: std::path::PathBuf,
-    writer: Arc<Mutex<Option<Writer>>>,
+    writer: Arc<Mutex<Slot>>,
     /// Keys written when `finish` was called.
     finished: std::sync::atomic::AtomicU64,
     /// `PEXPIRETIME` is unknown to the server (before Redis 7.0): `PTTL` and our clock instead.
     no_expiretime: AtomicBool,
     /// Raw connections (`conn::raw`) by master, kept between batches.
     raw: Mutex<HashMap<String, Vec<Raw>>>,
+}
+
+/// The file of a backup: created at the first write (after the permit, so a refused command
+/// leaves none), then written, then closed.
+enum Slot {
+    Unopened(PathBuf, Box<Header>),
+    Open(Writer),
+    Closed,
+}
+
+impl Slot {
+    /// The writer, creating the file first if this is the first write; `None` once closed.
+    fn writer(&mut self) -> Result<Option<&mut Writer>> {
+        if let Slot::Unopened(path, header) = self {
+            *self = Slot::Open(Writer::create(path, header)?);
+        }
+        Ok(match self {
+            Slot::Open(w) => Some(w),
+            _ => None,
+        })
+    }
 }
 
 impl std::fmt::Debug for Backup {
@@ -48,8 +69,15 @@ impl std::fmt::Debug for Backup {
 }
 
 impl Backup {
-    /// Start a backup of keys read from `store` by `command`, selected by `reason`.
+    /// Start a backup of keys read from `store` by `command`, selected by `reason`. An existing
+    /// `path` is refused now; the file itself is created by the first write (or `finish`).
     pub async fn create(path: &Path, store: &Store, command: &str, reason: &str) -> Result<Self> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::Io {
+                context: format!("backup {}: cannot create it", path.display()),
+                error: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "File exists"),
+            });
+        }
         let header = Header {
             format: 1,
             created: crate::ttl::rfc3339(now_ms()),
@@ -62,7 +90,10 @@ impl Backup {
         Ok(Backup {
             path: path.to_path_buf(),
             finished: Default::default(),
-            writer: Arc::new(Mutex::new(Some(Writer::create(path, &header)?))),
+            writer: Arc::new(Mutex::new(Slot::Unopened(
+                path.to_path_buf(),
+                Box::new(header),
+            ))),
             no_expiretime: AtomicBool::new(false),
             raw: Mutex::new(HashMap::new()),
         })
@@ -231,7 +262,7 @@ impl Backup {
                 at: 0,
             };
             let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-            match w.as_mut() {
+            match w.writer()? {
                 Some(w) => w.append_streamed(&key, expires_at_ms, len, &mut input),
                 None => Ok(()),
             }
@@ -268,7 +299,7 @@ impl Backup {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-            match w.as_mut() {
+            match w.writer()? {
                 Some(w) => w.append(&records),
                 None => Ok(()),
             }
@@ -282,8 +313,11 @@ impl Backup {
 
     /// Append records already read, flushed to disk.
     pub fn append(&self, records: &[Record]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        match w.as_mut() {
+        match w.writer()? {
             Some(w) => w.append(records),
             None => Ok(()),
         }
@@ -292,7 +326,10 @@ impl Backup {
     /// Keys written so far.
     pub fn keys(&self) -> u64 {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.as_ref().map_or(0, Writer::keys)
+        match &*w {
+            Slot::Open(w) => w.keys(),
+            _ => 0,
+        }
     }
 
     /// Where the backup is being written.
@@ -300,19 +337,35 @@ impl Backup {
         &self.path
     }
 
+    /// The command ended before its first write (refused, or failed early): the file is never
+    /// created. False when it already was.
+    pub fn abandon(&self) -> bool {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Slot::Unopened(..) => {
+                *slot = Slot::Closed;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Write the end marker; returns how many keys the file holds. The file is readable
     /// either way: a command that failed part-way still leaves a backup of what it deleted.
     /// `incomplete` says why the file holds less than its job set out to (a `backup` that was
     /// stopped), and `restore` says so.
     pub fn finish(&self, incomplete: Option<&str>) -> Result<u64> {
-        let w = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match w {
-            Some(w) => {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Slot::Unopened(..) = &*slot {
+            slot.writer()?;
+        }
+        match std::mem::replace(&mut *slot, Slot::Closed) {
+            Slot::Open(w) => {
                 let n = w.finish(incomplete)?;
                 self.finished.store(n, Ordering::Relaxed);
                 Ok(n)
             }
-            None => Ok(self.finished.load(Ordering::Relaxed)),
+            _ => Ok(self.finished.load(Ordering::Relaxed)),
         }
     }
 

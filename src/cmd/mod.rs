@@ -40,6 +40,9 @@ pub fn close_backup(
     failed: bool,
     restore: &str,
 ) -> anyhow::Result<()> {
+    if failed && backup.abandon() {
+        return Ok(());
+    }
     // The file holds every key the command deleted, whatever stopped it: complete.
     let n = backup.finish(None)?;
     if n == 0 && failed {

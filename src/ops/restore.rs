@@ -106,7 +106,7 @@ pub async fn restore(
     if options.dry_run {
         return run(
             store,
-            Reader::open(path)?,
+            Reader::open(path)?.keys_only(),
             path,
             options,
             None,
@@ -123,7 +123,9 @@ pub async fn restore(
         log: None,
         ..options.clone()
     };
-    let count = run(store, Reader::open(path)?, path, &dry, None, stop, progress).await?;
+    // The count needs keys and expiries only: no value is held for it.
+    let reader = Reader::open(path)?.keys_only();
+    let count = run(store, reader, path, &dry, None, stop, progress).await?;
     if count.interrupted {
         return Err(Error::Interrupted);
     }
