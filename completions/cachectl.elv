@@ -55,6 +55,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         }
         &'cachectl;get'= {
             cand --limit 'Read at most this many elements of a collection'
+            cand --max-bytes 'Show at most this many bytes of a string value (with --raw the whole value is streamed)'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
@@ -374,7 +375,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --help 'Print help'
         }
         &'cachectl;doctor'= {
-            cand --key 'Try the permissions on this key (an ACL may allow some keys only); nothing is written'
+            cand --key 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor''s own'
             cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
             cand --target 'A named target from the config file (its settings are defaults that flags override)'
             cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'

@@ -56,6 +56,7 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "watch" -d 'Live c
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l max-bytes -d 'Show at most this many bytes of a string value (with --raw the whole value is streamed)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -357,7 +358,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions on this key (an ACL may allow some keys only); nothing is written' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor\'s own' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
