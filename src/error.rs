@@ -11,6 +11,13 @@ pub enum Error {
     BadUrl(String),
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
+    /// A connection of our own (not the client library's) broke: retried like a dropped one.
+    #[error("{addr}: connection lost: {error}")]
+    Dropped {
+        addr: String,
+        #[source]
+        error: std::io::Error,
+    },
     #[error(
         "{addr}: authentication failed: {reason} (check --user, and the password in the environment variable --password-env names, or the URL's user:password@)"
     )]
@@ -89,7 +96,7 @@ impl Error {
     /// connection, a timeout, a server that is loading, failing over or migrating a slot.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Connect { .. } | Error::Timeout { .. } => true,
+            Error::Connect { .. } | Error::Timeout { .. } | Error::Dropped { .. } => true,
             Error::Redis { error, .. } => {
                 error.is_io_error()
                     || error.is_timeout()

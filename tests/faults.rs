@@ -501,3 +501,42 @@ fn a_server_restarted_empty_ends_the_sweep_with_its_report() {
     );
     assert_eq!(dbsize(&mut r.conn()), 0);
 }
+
+/// #23: the backup's own DUMP connection is retried and re-dialled like the chain's: a
+/// killed connection mid-sweep with `--backup` still ends with exit 0, nothing left, and a
+/// backup that brings every key back.
+#[test]
+fn dropped_connections_with_a_backup_are_retried_and_the_backup_is_whole() {
+    let r = Redis::start();
+    for round in 0..3u64 {
+        let mut c = r.conn();
+        load(&mut c, (0..6000).map(|i| format!("slow:{i}")), 600);
+        let file = r.dir().join(format!("kill-{round}.cbk"));
+        let mut args = SWEEP.to_vec();
+        args.extend(["--backup", file.to_str().unwrap()]);
+        let child = start_sweep(&r.url(), &args);
+        thread::sleep(Duration::from_millis(400 + round * 150));
+        cli(r.port, &["CLIENT", "KILL", "TYPE", "normal"]);
+        let out = finish(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        check_the_rule(&out, &mut r.conn(), 6000);
+        let restored = Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
+            .args([
+                "restore",
+                file.to_str().unwrap(),
+                "--yes",
+                "--max-keys",
+                "100000",
+            ])
+            .args(["-o", "json"])
+            .env_remove("REDIS_URL")
+            .env("CACHECTL_URL", r.url())
+            .output()
+            .unwrap();
+        let doc = json_of(&restored);
+        assert_eq!(restored.status.code(), Some(0), "round {round}: {doc}");
+        assert_eq!(dbsize(&mut r.conn()), 6000, "round {round}: {doc}");
+        cli(r.port, &["FLUSHALL"]);
+    }
+}

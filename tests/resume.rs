@@ -84,6 +84,64 @@ fn a_stopped_sweep_continues_from_its_checkpoint() {
     }
 }
 
+/// #23: a stopped `--backup --checkpoint` sweep, run again with the same command, continues
+/// its backup too (never overwriting it, never starting another), and the one file then
+/// brings back every key the two runs deleted.
+#[test]
+fn a_stopped_sweep_with_a_backup_continues_both() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let total = 20_000u64;
+    for (round, signal) in [libc::SIGTERM, libc::SIGKILL, libc::SIGTERM]
+        .into_iter()
+        .enumerate()
+    {
+        let cp = r.dir().join(format!("b{round}.checkpoint"));
+        let file = r.dir().join(format!("b{round}.cbk"));
+        load(&mut c, (0..total).map(|i| format!("user_{i}")), 600);
+        load(&mut c, (0..5000).map(|i| format!("other_{i}")), 600);
+        let backup = ["--backup", file.to_str().unwrap()];
+        let mut first_args = sweep_args(&cp, &["--rate", "8000"]);
+        first_args.extend(backup);
+        let first = signalled(
+            &r.url(),
+            &first_args,
+            Duration::from_millis(700 + 300 * round as u64),
+            signal,
+        );
+        let deleted_first = total + 5000 - dbsize(&mut c);
+        assert!(
+            deleted_first > 0 && deleted_first < total,
+            "round {round}: stopped mid-sweep ({deleted_first} deleted): {}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let out = cachectl(&r.url())
+            .args(sweep_args(&cp, &backup))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        assert!(stderr.contains("continuing the sweep"), "{stderr}");
+        assert_eq!(dbsize(&mut c), 5000, "round {round}");
+        let out = cachectl(&r.url())
+            .args([
+                "restore",
+                file.to_str().unwrap(),
+                "--yes",
+                "--max-keys",
+                "100000",
+            ])
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        let doc = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "round {round}: {doc}");
+        assert_eq!(doc["restored"], total, "round {round}: {doc}");
+        assert_eq!(dbsize(&mut c), total + 5000, "round {round}");
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    }
+}
+
 #[test]
 fn a_checkpoint_of_another_sweep_is_refused_and_a_refusal_leaves_none() {
     let r = Redis::start();

@@ -66,6 +66,16 @@ impl Record {
     }
 }
 
+/// A backup an earlier run began, checked and ready to go on: its whole batches end at
+/// `good`.
+#[derive(Debug)]
+pub struct Resume {
+    path: PathBuf,
+    good: u64,
+    keys: u64,
+    batches: u64,
+}
+
 /// Writes a backup one batch at a time.
 pub struct Writer {
     file: BufWriter<File>,
@@ -96,6 +106,88 @@ impl Writer {
         w.frame(|enc| enc.write_all(&json))?;
         w.sync()?;
         Ok(w)
+    }
+
+    /// Go on writing the backup at `path` that an earlier run of the same job (`expect`: same
+    /// source, command and reason) began: its batches are checked, the end marker (or a frame
+    /// cut short by a crash while it was written, whose keys were therefore not deleted) is
+    /// taken off, and new batches follow. Anything else is refused: another job's file, or
+    /// damage before the last frame (keys that were deleted may be in what follows).
+    /// Checked now, written at [`Writer::resume`] (the first write): a run refused after
+    /// this leaves the file as it was.
+    pub fn check_resume(path: &Path, expect: &Header) -> Result<Resume> {
+        let refuse = |why: String| Error::Backup {
+            path: path.display().to_string(),
+            detail: format!("cannot continue it: {why}; move it away to start a new backup"),
+        };
+        let file = File::open(path).map_err(|e| io(path, "cannot open it", e))?;
+        let mut reader = Reader::new(
+            Counted {
+                inner: BufReader::new(file),
+                at: 0,
+            },
+            &path.display().to_string(),
+        )?;
+        let h = reader.header();
+        if (&h.source, &h.command, &h.reason) != (&expect.source, &expect.command, &expect.reason) {
+            return Err(refuse(format!(
+                "it holds `{}` of {} ({}), not this run's `{}` of {} ({})",
+                h.command, h.source, h.reason, expect.command, expect.source, expect.reason
+            )));
+        }
+        let (mut keys, mut batches) = (0u64, 0u64);
+        let mut good = reader.input.at;
+        loop {
+            let before = reader.input.at;
+            match reader.next_batch() {
+                Ok(Some(batch)) => {
+                    keys += batch.len() as u64;
+                    batches += 1;
+                    good = reader.input.at;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Cut off cleanly, or in the middle of its last frame: the tail goes.
+                    let mut rest = Vec::new();
+                    let mut f = File::open(path).map_err(|e| io(path, "cannot open it", e))?;
+                    f.seek(std::io::SeekFrom::Start(before))
+                        .and_then(|_| f.read_to_end(&mut rest))
+                        .map_err(|e| io(path, "cannot read it", e))?;
+                    if !rest.is_empty()
+                        && zstd::zstd_safe::find_frame_compressed_size(&rest).is_ok()
+                    {
+                        return Err(refuse(format!("{e}")));
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(Resume {
+            path: path.to_path_buf(),
+            good,
+            keys,
+            batches,
+        })
+    }
+
+    /// Open a backup `check_resume` accepted, its tail (end marker, or a frame cut short) taken
+    /// off, for new batches.
+    pub fn resume(r: &Resume) -> Result<Self> {
+        let path = &r.path;
+        let mut file = File::options()
+            .write(true)
+            .open(path)
+            .map_err(|e| io(path, "cannot open it", e))?;
+        file.set_len(r.good)
+            .and_then(|_| file.seek(std::io::SeekFrom::End(0)))
+            .and_then(|_| file.sync_data())
+            .map_err(|e| io(path, "cannot write it", e))?;
+        Ok(Writer {
+            file: BufWriter::new(file),
+            path: path.clone(),
+            keys: r.keys,
+            batches: r.batches,
+        })
     }
 
     /// Append one batch and flush it to disk: when this returns, the keys are safe to delete.
@@ -218,6 +310,31 @@ fn write_record_head(
     w.write_all(key)?;
     w.write_all(&expires_at_ms.unwrap_or(-1).to_le_bytes())?;
     w.write_all(&len(payload_len)?.to_le_bytes())
+}
+
+/// A reader that knows how many bytes were taken from it: where each frame ends.
+struct Counted<R> {
+    inner: R,
+    at: u64,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at += n as u64;
+        self.inner.consume(n);
+    }
 }
 
 /// Reads a backup one batch at a time.

@@ -45,6 +45,8 @@ pub struct Backup {
 /// leaves none), then written, then closed.
 enum Slot {
     Unopened(PathBuf, Box<Header>),
+    /// An earlier run's backup, to go on with.
+    Resuming(format::Resume),
     Open(Writer),
     Closed,
 }
@@ -52,8 +54,10 @@ enum Slot {
 impl Slot {
     /// The writer, creating the file first if this is the first write; `None` once closed.
     fn writer(&mut self) -> Result<Option<&mut Writer>> {
-        if let Slot::Unopened(path, header) = self {
-            *self = Slot::Open(Writer::create(path, header)?);
+        match self {
+            Slot::Unopened(path, header) => *self = Slot::Open(Writer::create(path, header)?),
+            Slot::Resuming(r) => *self = Slot::Open(Writer::resume(r)?),
+            _ => {}
         }
         Ok(match self {
             Slot::Open(w) => Some(w),
@@ -72,7 +76,22 @@ impl Backup {
     /// Start a backup of keys read from `store` by `command`, selected by `reason`. An existing
     /// `path` is refused now; the file itself is created by the first write (or `finish`).
     pub async fn create(path: &Path, store: &Store, command: &str, reason: &str) -> Result<Self> {
-        if std::fs::symlink_metadata(path).is_ok() {
+        Self::open(path, store, command, reason, false).await
+    }
+
+    /// `create`, or for a run that continues an earlier one (from its checkpoint), go on with
+    /// the backup that run began at `path` (`Writer::resume`: the same source, command and
+    /// reason, checked). A run that deleted nothing before it stopped left no file: one is
+    /// started.
+    pub async fn open(
+        path: &Path,
+        store: &Store,
+        command: &str,
+        reason: &str,
+        continuing: bool,
+    ) -> Result<Self> {
+        let exists = std::fs::symlink_metadata(path).is_ok();
+        if exists && !continuing {
             return Err(Error::Io {
                 context: format!("backup {}: cannot create it", path.display()),
                 error: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "File exists"),
@@ -87,13 +106,14 @@ impl Backup {
             reason: reason.to_string(),
             tool: concat!("cachectl ", env!("CARGO_PKG_VERSION")).to_string(),
         };
+        let slot = match exists {
+            true => Slot::Resuming(Writer::check_resume(path, &header)?),
+            false => Slot::Unopened(path.to_path_buf(), Box::new(header)),
+        };
         Ok(Backup {
             path: path.to_path_buf(),
             finished: Default::default(),
-            writer: Arc::new(Mutex::new(Slot::Unopened(
-                path.to_path_buf(),
-                Box::new(header),
-            ))),
+            writer: Arc::new(Mutex::new(slot)),
             no_expiretime: AtomicBool::new(false),
             raw: Mutex::new(HashMap::new()),
         })
@@ -342,7 +362,7 @@ impl Backup {
     pub fn abandon(&self) -> bool {
         let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         match &*slot {
-            Slot::Unopened(..) => {
+            Slot::Unopened(..) | Slot::Resuming(..) => {
                 *slot = Slot::Closed;
                 true
             }
@@ -356,7 +376,7 @@ impl Backup {
     /// stopped), and `restore` says so.
     pub fn finish(&self, incomplete: Option<&str>) -> Result<u64> {
         let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if let Slot::Unopened(..) = &*slot {
+        if let Slot::Unopened(..) | Slot::Resuming(..) = &*slot {
             slot.writer()?;
         }
         match std::mem::replace(&mut *slot, Slot::Closed) {

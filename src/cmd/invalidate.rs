@@ -141,7 +141,8 @@ async fn invalidate_and_report(
                 .chain(resolved.patterns.iter().map(ToString::to_string))
                 .collect::<Vec<_>>()
                 .join(" ");
-            Some(Backup::create(path, &store, command, &reason).await?)
+            // A sweep continued from its checkpoint continues its backup too.
+            Some(Backup::open(path, &store, command, &reason, resumed).await?)
         }
         _ => None,
     };

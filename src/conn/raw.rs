@@ -34,8 +34,8 @@ impl Dialer {
     /// and timeout; `None` when the target is not a TCP address (a Unix socket).
     pub(crate) async fn raw(&self, host: &str, port: u16) -> Result<Option<Raw>> {
         let addr = format!("{host}:{port}");
-        let io_err = |e: std::io::Error| Error::Io {
-            context: format!("{addr}: raw connection"),
+        let io_err = |e: std::io::Error| Error::Dropped {
+            addr: addr.clone(),
             error: e,
         };
         let tls = match self.info.addr() {
@@ -193,8 +193,8 @@ impl Raw {
     }
 
     fn io_err(&self, e: std::io::Error) -> Error {
-        Error::Io {
-            context: format!("{}: raw connection", self.addr),
+        Error::Dropped {
+            addr: self.addr.clone(),
             error: e,
         }
     }
