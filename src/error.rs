@@ -118,6 +118,15 @@ impl Error {
         }
     }
 
+    /// The error without the file or node it is about, for a report that names that apart
+    /// (`{node, error}`), so the name is not said twice.
+    pub fn without_origin(&self) -> String {
+        match self {
+            Error::Rdb { offset, detail, .. } => format!("at byte {offset}: {detail}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn redis(addr: &str, error: redis::RedisError) -> Self {
         Error::Redis {
             addr: addr.to_string(),

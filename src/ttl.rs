@@ -83,11 +83,12 @@ impl KeyTtl {
     }
 
     /// From an absolute expiry (ms since the epoch) as of `now_ms`: a key whose time has
-    /// come is as good as gone.
+    /// passed is as good as gone. A server drops a key only once its expiry is strictly
+    /// before now, so a key expiring at `now_ms` itself is still there, with 0 ms left.
     pub fn at(expires_at_ms: Option<i64>, now_ms: i64) -> Self {
         match expires_at_ms {
             None => KeyTtl::Never,
-            Some(t) if t > now_ms => KeyTtl::Expires((t - now_ms) as u64),
+            Some(t) if t >= now_ms => KeyTtl::Expires((t - now_ms) as u64),
             Some(_) => KeyTtl::Missing,
         }
     }
@@ -204,6 +205,15 @@ mod tests {
         assert_eq!(human_ms(1001), "2s");
         assert_eq!(human_secs(300_000_000_000), "9512y 342d");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    /// A server keeps a key until its expiry is strictly before now.
+    #[test]
+    fn a_key_expiring_now_is_still_there() {
+        assert_eq!(KeyTtl::at(Some(1000), 1000), KeyTtl::Expires(0));
+        assert_eq!(KeyTtl::at(Some(999), 1000), KeyTtl::Missing);
+        assert_eq!(KeyTtl::at(Some(1001), 1000), KeyTtl::Expires(1));
+        assert_eq!(KeyTtl::at(None, 1000), KeyTtl::Never);
     }
 
     /// Every u64 a server can send as a TTL or a timestamp formats without a panic.

@@ -234,8 +234,9 @@ pub fn open_dump(
     let rdbs = dump
         .rdb
         .iter()
-        .map(|p| cachectl::rdb::Rdb::open(p))
-        .collect::<Result<Vec<_>, _>>()?;
+        // A file that is not a dump (or not there) ends its own walk: the others are read.
+        .map(|p| cachectl::rdb::Rdb::open_or_failed(p))
+        .collect::<Vec<_>>();
     let scope = cachectl::rdb::walk::Scope {
         db: dump.db,
         at_ms: dump.at,

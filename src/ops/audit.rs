@@ -618,7 +618,7 @@ pub fn audit_rdb(
         complete: walked.complete,
         error: walked.error.map(|(file, e)| Fault {
             node: file,
-            error: e.to_string(),
+            error: e.without_origin(),
         }),
         window_ms,
         start_ms: start,

@@ -714,7 +714,7 @@ pub fn inspect_rdb(
         complete: walked.complete,
         error: walked.error.map(|(file, e)| Fault {
             node: file,
-            error: e.to_string(),
+            error: e.without_origin(),
         }),
         lfu,
     };

@@ -4,6 +4,7 @@
 //! of its bytes. Reads RDB versions up to 12 (Redis 7.0–7.4) and Valkey 8's, and checks the
 //! dump's CRC-64 at its end.
 
+mod compact;
 pub mod input;
 mod lzf;
 pub mod memory;
@@ -19,6 +20,10 @@ use input::{Cut, Input};
 
 /// The newest RDB version read (Redis 7.4).
 pub const NEWEST: u32 = 12;
+
+/// The RDB version Valkey 9 writes under its own `VALKEY` header (Valkey 7 and 8 write Redis's
+/// 11 under `REDIS`).
+pub const VALKEY: u32 = 80;
 
 /// The longest key a server accepts (512 MB).
 const MAX_KEY: u64 = 512 << 20;
@@ -50,6 +55,14 @@ pub struct Snapshot {
     pub used_memory: Option<u64>,
     /// Keys and keys with an expiry per database, as the dump announces them.
     pub dbs: Vec<DbSize>,
+    pub checksum: Checksum,
+    /// Function libraries the dump holds (not keys).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub functions: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Snapshot {
@@ -114,6 +127,22 @@ pub struct Entry<'a> {
     pub idle_s: Option<u64>,
     /// The LFU counter (an LFU eviction policy saves it).
     pub frequency: Option<u8>,
+    /// An empty collection: a server loading the dump skips it ("empty keys skipped").
+    pub empty: bool,
+}
+
+/// Whether a dump's checksum was checked.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Checksum {
+    /// Not yet: the dump has not been read to its end.
+    #[default]
+    Unchecked,
+    /// The dump's CRC-64 matches its bytes.
+    Verified,
+    /// The dump carries none (RDB before 5, or written with `rdbchecksum no`): damage can
+    /// only be found where it breaks the structure.
+    Absent,
 }
 
 /// A dump being read.
@@ -125,6 +154,10 @@ pub struct Rdb {
     db: u32,
     key: Vec<u8>,
     scratch: Vec<u8>,
+    /// A compact value (listpack, ziplist…) read whole to be checked.
+    blob: Vec<u8>,
+    /// Why the dump could not be opened: its first read says so.
+    broken: Option<Error>,
     /// A value's type read while reading the header.
     pending: Option<u8>,
     expires_at_ms: Option<i64>,
@@ -151,18 +184,28 @@ impl Rdb {
         let source: Box<dyn Read + Send> = if name == "-" {
             Box::new(std::io::stdin())
         } else {
-            let file = std::fs::File::open(path).map_err(|error| Error::Io {
-                context: format!("cannot open the dump {name}"),
-                error,
+            let file = std::fs::File::open(path).map_err(|error| Error::Rdb {
+                file: name.clone(),
+                offset: 0,
+                detail: format!("cannot open it: {error}"),
             })?;
             Box::new(file)
         };
         Rdb::from_reader(&name, source)
     }
 
-    /// Read a dump from `source`, called `name` in messages.
-    pub fn from_reader(name: &str, source: Box<dyn Read + Send>) -> Result<Rdb> {
-        let mut rdb = Rdb {
+    /// `open`, or a dump whose first read is the reason it could not be opened: one file
+    /// that is not a dump ends its own walk, and the other files of a report are read on.
+    pub fn open_or_failed(path: &Path) -> Rdb {
+        Rdb::open(path).unwrap_or_else(|e| {
+            let mut rdb = Rdb::blank(&path.display().to_string(), Box::new(std::io::empty()));
+            rdb.broken = Some(e);
+            rdb
+        })
+    }
+
+    fn blank(name: &str, source: Box<dyn Read + Send>) -> Rdb {
+        Rdb {
             input: Input::new(source),
             snapshot: Snapshot {
                 file: name.to_string(),
@@ -172,16 +215,23 @@ impl Rdb {
             db: 0,
             key: Vec::new(),
             scratch: Vec::new(),
+            blob: Vec::new(),
+            broken: None,
             pending: None,
             expires_at_ms: None,
             idle_s: None,
             frequency: None,
             finished: false,
-        };
-        let magic: [u8; 9] = rdb
-            .input
-            .array()
-            .map_err(|_| rdb.error("too short to be a dump (no RDB header)".to_string()))?;
+        }
+    }
+
+    /// Read a dump from `source`, called `name` in messages.
+    pub fn from_reader(name: &str, source: Box<dyn Read + Send>) -> Result<Rdb> {
+        let mut rdb = Rdb::blank(name, source);
+        let magic: [u8; 9] = rdb.input.array().map_err(|c| match c {
+            Cut::Ended => rdb.error("too short to be a dump (no RDB header)".to_string()),
+            Cut::Io(e) => rdb.error(format!("cannot read it: {e}")),
+        })?;
         let version = match (&magic[..5], &magic[..6]) {
             (b"REDIS", _) => digits(&magic[5..]),
             (_, b"VALKEY") => {
@@ -196,10 +246,31 @@ impl Rdb {
                 crate::keys::printable(&magic)
             )));
         };
-        if !rdb.valkey_magic && !(1..=NEWEST).contains(&version) {
-            return Err(rdb.error(format!(
-                "RDB version {version} is newer than cachectl reads (up to {NEWEST}: Redis 7.4, Valkey 8)"
-            )));
+        // The header decides what the header can: a version that does not exist, or one newer
+        // than this reader, is refused here rather than at the first record it cannot read.
+        let known = match rdb.valkey_magic {
+            false => (1..=NEWEST).contains(&version),
+            true => version == VALKEY,
+        };
+        if !known {
+            let newer = match rdb.valkey_magic {
+                false => version > NEWEST,
+                true => version > VALKEY,
+            };
+            return Err(rdb.error(match newer {
+                true => format!(
+                    "RDB version {version} is newer than cachectl reads (Redis up to {NEWEST}, \
+                     Valkey {VALKEY}): a newer server's dump"
+                ),
+                false => format!(
+                    "RDB version {version} does not exist{}: not a dump, or a damaged one",
+                    if rdb.valkey_magic {
+                        " with a VALKEY header"
+                    } else {
+                        ""
+                    }
+                ),
+            }));
         }
         rdb.snapshot.rdb_version = version;
         // The header: everything before the first key.
@@ -219,6 +290,10 @@ impl Rdb {
 
     /// The next key; `None` after the last one, once the checksum has been checked.
     pub fn next_entry(&mut self) -> Result<Option<Entry<'_>>> {
+        if let Some(e) = self.broken.take() {
+            self.finished = true;
+            return Err(e);
+        }
         let ty = match self.pending.take() {
             Some(t) => t,
             None if self.finished => return Ok(None),
@@ -232,7 +307,7 @@ impl Rdb {
         let read = self.string_into(&mut key);
         self.key = key;
         read.map_err(|c| self.cut(c, "in a key's name"))?;
-        let (kind, encoding, memory) = self.value(ty).map_err(|e| self.in_key(e))?;
+        let (kind, encoding, memory, elements) = self.value(ty).map_err(|e| self.in_key(e))?;
         let entry = Entry {
             db: self.db,
             key: &self.key,
@@ -243,6 +318,7 @@ impl Rdb {
             serialized: self.input.offset() - start,
             idle_s: self.idle_s.take(),
             frequency: self.frequency.take(),
+            empty: elements == Some(0),
         };
         Ok(Some(entry))
     }
@@ -324,7 +400,22 @@ impl Rdb {
                     self.count("a module field")?;
                     self.module_value()?;
                 }
-                0xF5 => self.skip_string().map(|_| ())?,
+                // A function library (Redis 7.0 and later): its code, in one string.
+                0xF5 => {
+                    self.skip_string()?;
+                    self.snapshot.functions += 1;
+                }
+                // The same in the format of Redis 7.0's release candidates: name, engine, an
+                // optional description, code.
+                0xF6 => {
+                    self.skip_string()?;
+                    self.skip_string()?;
+                    if self.count("a function's description flag")? != 0 {
+                        self.skip_string()?;
+                    }
+                    self.skip_string()?;
+                    self.snapshot.functions += 1;
+                }
                 0xF4 => {
                     // Cluster slot sizes: hints for loading.
                     for _ in 0..3 {
@@ -333,8 +424,12 @@ impl Rdb {
                 }
                 t if is_value_type(t) => return Ok(Some(t)),
                 t => {
+                    // The header's version says which records can be here: one it does not
+                    // have is damage.
+                    let v = self.snapshot.rdb_version;
                     return Err(self.error(format!(
-                        "unknown record type {t} (a damaged dump, or one from a newer server)"
+                        "record type {t} does not exist in RDB version {v}{}: the dump is damaged",
+                        if self.valkey_magic { " (Valkey)" } else { "" }
                     )));
                 }
             }
@@ -346,6 +441,7 @@ impl Rdb {
     fn finish(&mut self) -> Result<()> {
         self.finished = true;
         if self.snapshot.rdb_version < 5 {
+            self.snapshot.checksum = Checksum::Absent;
             return Ok(());
         }
         let computed = self.input.checksum();
@@ -355,6 +451,10 @@ impl Rdb {
                 "checksum mismatch (the dump says {stored:016x}, its bytes give {computed:016x}): the file is damaged"
             )));
         }
+        self.snapshot.checksum = match stored {
+            0 => Checksum::Absent,
+            _ => Checksum::Verified,
+        };
         Ok(())
     }
 
@@ -424,11 +524,16 @@ impl Rdb {
 
     /// A string's bytes into `out` (integers as their decimal digits, LZF decompressed).
     fn string_into(&mut self, out: &mut Vec<u8>) -> Result<(), Cut> {
+        self.bounded_string_into(out, MAX_KEY)
+    }
+
+    /// `string_into` for a string of at most `max` bytes: keys and header fields are read
+    /// whole, so a length no server allows is damage, not a reason to buffer the rest of a
+    /// stream.
+    fn bounded_string_into(&mut self, out: &mut Vec<u8>, max: u64) -> Result<(), Cut> {
         out.clear();
         match self.len()? {
-            // Keys and header fields are read whole: a length no server allows is damage, not
-            // a reason to buffer the rest of a stream.
-            Len::Plain(n) if n > MAX_KEY => Err(Cut::Io(damaged("a key's length"))),
+            Len::Plain(n) if n > max => Err(Cut::Io(damaged("a key's length"))),
             Len::Plain(n) => self.input.read_into(n, out),
             Len::Encoded(0) => {
                 let [b] = self.input.array()?;
@@ -449,7 +554,7 @@ impl Rdb {
                 let (Len::Plain(compressed), Len::Plain(len)) = (self.len()?, self.len()?) else {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 };
-                if len > MAX_KEY || compressed > len || !lzf_lengths_possible(compressed, len) {
+                if len > max || compressed > len || !lzf_lengths_possible(compressed, len) {
                     return Err(Cut::Io(damaged("a compressed string's lengths")));
                 }
                 let mut packed = std::mem::take(&mut self.scratch);
@@ -506,9 +611,10 @@ impl Rdb {
         Ok(cost)
     }
 
-    /// Pass over a value of type `ty`: its kind, encoding and estimated memory.
-    fn value(&mut self, ty: u8) -> Result<(Kind, &'static str, u64)> {
-        Ok(match ty {
+    /// Pass over a value of type `ty`: its kind, encoding, estimated memory, and for a
+    /// collection its element count (0: empty, skipped by a server).
+    fn value(&mut self, ty: u8) -> Result<(Kind, &'static str, u64, Option<u64>)> {
+        let (kind, encoding, memory) = match ty {
             0 => {
                 let (len, int) = self.skip_string()?;
                 let encoding = match (int, len <= 44) {
@@ -527,16 +633,17 @@ impl Rdb {
                 }
                 let nodes = n.div_ceil(128).max(1);
                 let per_node = memory::class(bytes / nodes + 7);
-                (
+                return Ok((
                     Kind::List,
                     "quicklist",
                     memory::quicklist(nodes, per_node * nodes),
-                )
+                    Some(n),
+                ));
             }
             2 => {
                 let n = self.count("a set's size")?;
                 let strings = self.strings(n)?;
-                (Kind::Set, "hashtable", memory::table(n, strings))
+                return Ok((Kind::Set, "hashtable", memory::table(n, strings), Some(n)));
             }
             3 | 5 => {
                 let n = self.count("a sorted set's size")?;
@@ -552,35 +659,79 @@ impl Rdb {
                         }
                     }
                 }
-                (Kind::ZSet, "skiplist", memory::skiplist(n, strings))
+                return Ok((
+                    Kind::ZSet,
+                    "skiplist",
+                    memory::skiplist(n, strings),
+                    Some(n),
+                ));
             }
             4 => {
                 let n = self.count("a hash's size")?;
-                let strings = self.strings(n * 2)?;
-                (Kind::Hash, "hashtable", memory::table(n, strings))
+                let strings = self.strings(n.saturating_mul(2))?;
+                return Ok((Kind::Hash, "hashtable", memory::table(n, strings), Some(n)));
             }
-            9 | 13 | 16 => (Kind::Hash, "listpack", self.compact()?),
-            10 => (Kind::List, "listpack", self.compact()?),
-            11 => (Kind::Set, "intset", self.compact()?),
-            20 => (Kind::Set, "listpack", self.compact()?),
-            12 | 17 => (Kind::ZSet, "listpack", self.compact()?),
+            9 | 13 | 16 => return self.compact(ty, Kind::Hash, "listpack"),
+            10 => return self.compact(ty, Kind::List, "listpack"),
+            11 => return self.compact(ty, Kind::Set, "intset"),
+            20 => return self.compact(ty, Kind::Set, "listpack"),
+            12 | 17 => return self.compact(ty, Kind::ZSet, "listpack"),
             14 | 18 => {
                 let n = self.count("a list's node count")?;
-                let (mut nodes, mut last, mut packed) = (0, 0, true);
+                let (mut last, mut packed, mut elements) = (0, true, 0u64);
+                let (mut kept, mut sizes) = (0u64, 0u64);
                 for _ in 0..n {
                     if ty == 18 {
-                        packed = self.count("a list node's container")? == 2;
+                        packed = match self.count("a list node's container")? {
+                            1 => false,
+                            2 => true,
+                            c => {
+                                return Err(self.error(format!(
+                                    "a list node's container is {c} (1 or 2): the dump is damaged"
+                                )));
+                            }
+                        };
                     }
-                    last = self.skip_string()?.0;
-                    nodes += memory::class(last);
+                    // A plain node is one element; a packed one is checked as the server
+                    // checks it, and one with no element is dropped as the server drops it.
+                    let here = match packed {
+                        false => {
+                            last = self.skip_string()?.0;
+                            1
+                        }
+                        true => {
+                            last = self.read_blob()?;
+                            let check = match ty {
+                                14 => compact::ziplist(&self.blob, false, false),
+                                _ => compact::listpack(&self.blob),
+                            };
+                            check.map_err(|why| self.broken_value(why))?
+                        }
+                    };
+                    if here > 0 {
+                        kept += 1;
+                        sizes += memory::class(last);
+                    }
+                    elements += here;
                 }
                 // Since Redis 7.2 (RDB 11, and Valkey) a short list is one listpack in memory,
                 // though the dump writes it as a one-node quicklist.
-                if ty == 18 && self.snapshot.rdb_version >= 11 && n == 1 && packed && last <= 4096 {
-                    (Kind::List, "listpack", memory::compact(last))
+                let memory = if ty == 18
+                    && self.snapshot.rdb_version >= 11
+                    && kept == 1
+                    && packed
+                    && last <= 4096
+                {
+                    return Ok((
+                        Kind::List,
+                        "listpack",
+                        memory::compact(last),
+                        Some(elements),
+                    ));
                 } else {
-                    (Kind::List, "quicklist", memory::quicklist(n, nodes))
-                }
+                    memory::quicklist(kept.max(1), sizes)
+                };
+                return Ok((Kind::List, "quicklist", memory, Some(elements)));
             }
             15 | 19 | 21 => self.stream(ty)?,
             7 => {
@@ -606,20 +757,63 @@ impl Rdb {
                     strings += memory::sds(self.skip_string()?.0) + if ttl > 0 { 8 } else { 0 };
                     strings += memory::sds(self.skip_string()?.0);
                 }
-                (Kind::Hash, "hashtable", memory::table(n, strings) + 40)
+                return Ok((
+                    Kind::Hash,
+                    "hashtable",
+                    memory::table(n, strings) + 40,
+                    Some(n),
+                ));
             }
             23 | 25 if !self.valkey_magic => {
                 if ty == 25 {
                     self.bytes::<8>("a hash's next field expiry")?;
                 }
-                (Kind::Hash, "listpackex", self.compact()? + 40)
+                let (kind, encoding, memory, elements) =
+                    self.compact(ty, Kind::Hash, "listpackex")?;
+                return Ok((kind, encoding, memory + 40, elements));
             }
             other => {
                 return Err(self.error(format!(
-                    "value type {other} is not one cachectl reads (Redis 7.0–7.4, Valkey 8)"
+                    "value type {other} is not one cachectl reads (Redis up to RDB {NEWEST}, \
+                     Valkey {VALKEY})"
                 )));
             }
-        })
+        };
+        Ok((kind, encoding, memory, None))
+    }
+
+    /// A compact value (type `ty`), read whole and checked as a server checks it on load.
+    fn compact(
+        &mut self,
+        ty: u8,
+        kind: Kind,
+        encoding: &'static str,
+    ) -> Result<(Kind, &'static str, u64, Option<u64>)> {
+        let len = self.read_blob()?;
+        let b = &self.blob;
+        let checked = match ty {
+            9 => compact::zipmap(b),
+            10 => compact::ziplist(b, false, false),
+            12 | 13 => compact::ziplist(b, true, true),
+            11 => compact::intset(b),
+            _ => compact::listpack(b),
+        };
+        let elements = checked.map_err(|why| self.broken_value(why))?;
+        Ok((kind, encoding, memory::compact(len), Some(elements)))
+    }
+
+    /// A compact value's bytes into `blob`; their length.
+    fn read_blob(&mut self) -> Result<u64> {
+        let mut blob = std::mem::take(&mut self.blob);
+        let read = self.bounded_string_into(&mut blob, MAX_STRING);
+        self.blob = blob;
+        read.map_err(|c| self.cut(c, "in a value"))?;
+        Ok(self.blob.len() as u64)
+    }
+
+    /// A value a server would refuse to load, as damage.
+    fn broken_value(&self, why: compact::Broken) -> Error {
+        self.error(format!("{why}: a server refuses to load it"))
     }
 
     fn skip(&mut self, n: u64, what: &str) -> Result<()> {
@@ -628,17 +822,21 @@ impl Rdb {
             .map_err(|c| self.cut(c, &format!("in {what}")))
     }
 
-    /// A value stored as it sits in memory (listpack, intset, ziplist).
-    fn compact(&mut self) -> Result<u64> {
-        Ok(memory::compact(self.skip_string()?.0))
-    }
-
     fn stream(&mut self, ty: u8) -> Result<(Kind, &'static str, u64)> {
         let packs = self.count("a stream's node count")?;
         let mut sizes = Vec::new();
         for _ in 0..packs {
-            self.skip_string()?;
-            sizes.push(self.skip_string()?.0);
+            // As a server checks them on load: a node's key is a stream ID, and its listpack
+            // is whole and holds at least its header entries.
+            if self.skip_string()?.0 != 16 {
+                return Err(self.broken_value("a stream node's key is not a stream ID"));
+            }
+            let len = self.read_blob()?;
+            match compact::listpack(&self.blob) {
+                Ok(0) => return Err(self.broken_value("an empty listpack inside a stream")),
+                Ok(_) => sizes.push(len),
+                Err(why) => return Err(self.broken_value(why)),
+            }
         }
         let mut total = memory::stream(&sizes);
         // Length, last id; then first id, largest deleted id and entries added.
@@ -781,6 +979,21 @@ mod tests {
         frequency: Option<u8>,
     }
 
+    /// A listpack of short strings, as a server writes one.
+    fn listpack(entries: &[&[u8]]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for e in entries {
+            body.push(0x80 | e.len() as u8);
+            body.extend_from_slice(e);
+            body.push(1 + e.len() as u8);
+        }
+        let mut b = ((7 + body.len()) as u32).to_le_bytes().to_vec();
+        b.extend((entries.len() as u16).to_le_bytes());
+        b.extend(body);
+        b.push(0xFF);
+        b
+    }
+
     fn read(bytes: Vec<u8>) -> Result<(Snapshot, Vec<Seen>)> {
         let mut rdb = Rdb::from_reader("test.rdb", Box::new(std::io::Cursor::new(bytes)))?;
         let mut seen = Vec::new();
@@ -834,7 +1047,7 @@ mod tests {
             .byte(25)
             .string(b"h1")
             .raw(&1_795_683_000_000i64.to_le_bytes())
-            .string(&[0u8; 24])
+            .string(&listpack(&[b"f", b"v", b"0"]))
             .byte(0xF9)
             .byte(5)
             .byte(24)

@@ -32,6 +32,9 @@ pub struct DumpSummary {
     pub expired: u64,
     /// Keys of databases other than the one asked for.
     pub other_dbs: u64,
+    /// Empty collections: a server loading the dump skips them ("empty keys skipped"), so
+    /// they are not counted either.
+    pub empty_skipped: u64,
 }
 
 /// Which keys of a dump a report covers, and as of when.
@@ -56,6 +59,7 @@ struct DumpWalk {
     done: u64,
     expired: u64,
     other_dbs: u64,
+    empty: u64,
     /// Counters shared by the walks of several dumps at once, for progress, and what this
     /// walk has added to them so far.
     totals: Arc<Totals>,
@@ -82,6 +86,7 @@ impl DumpWalk {
             done: 0,
             expired: 0,
             other_dbs: 0,
+            empty: 0,
             totals,
             added: (0, 0, 0),
         }
@@ -108,6 +113,8 @@ impl DumpWalk {
             self.read += 1;
             if self.scope.db.is_some_and(|d| d != entry.db) {
                 self.other_dbs += 1;
+            } else if entry.empty {
+                self.empty += 1;
             } else if (everything || pattern.is_match(entry.key))
                 && self
                     .scope
@@ -160,6 +167,7 @@ impl DumpWalk {
             keys_read: self.read,
             expired: self.expired,
             other_dbs: self.other_dbs,
+            empty_skipped: self.empty,
         }
     }
 }
