@@ -1,5 +1,6 @@
 //! Offline analysis agrees with what a real server does with the same dump (#19): each dump
-//! here is written byte by byte, loaded by a real redis-server for the truth, and read by
+//! here is written byte by byte, loaded by a real server (Redis 7.0, or Valkey 8.1 under
+//! `CACHECTL_TEST_SERVER`) for the truth, and read by
 //! `inspect --rdb`. Dumps carry no checksum (as `rdbchecksum no` writes them), so only the
 //! structure can tell damage.
 
@@ -83,7 +84,12 @@ fn server_loads(bytes: &[u8]) -> Result<u64, String> {
     std::fs::write(dir.path().join("d.rdb"), bytes).unwrap();
     let port = free_port();
     let log = dir.path().join("log.txt");
-    let mut child = Command::new("redis-server")
+    // The suite's server, or another (Valkey) named as the rest of the suite names it.
+    let binary = std::env::var("CACHECTL_TEST_SERVER")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "redis-server".into());
+    let mut child = Command::new(binary)
         .args([
             "--port",
             &port.to_string(),
@@ -259,7 +265,12 @@ fn the_early_function_format_is_read_as_the_server_reads_it() {
     bytes.extend(key(0, b"k", &s(b"v")));
     bytes.push(0xFF);
     bytes.extend([0u8; 8]);
-    assert_eq!(server_loads(&bytes), Ok(1));
+    // Redis 7.0 loads it; Valkey 8.1 refuses the format outright (and says so), so the dump
+    // is read as the server of its own header, Redis, reads it.
+    match server_loads(&bytes) {
+        Ok(keys) => assert_eq!(keys, 1),
+        Err(log) => assert!(log.contains("Pre-release function format"), "{log}"),
+    }
     let (code, doc) = inspect(dir.path(), "f.rdb", &bytes);
     assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["total"]["keys"], 1);

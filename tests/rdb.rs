@@ -192,9 +192,17 @@ fn a_dump_gives_the_live_servers_report() {
         // Redis's own model, so on Redis each family is close; Valkey 8.1 lays memory out
         // differently (keys inside their objects, its own tables), and comes out lower.
         let off = (est - real).abs() / real;
-        if redis {
-            assert!(off < 0.15, "{name}: estimated {est}, MEMORY USAGE {real}");
-        }
+        eprintln!(
+            "{name}: estimated {est}, MEMORY USAGE {real}: {:+.1}%",
+            (est - real) / real * 100.0
+        );
+        // Valkey 8.1 keeps keys inside their objects and has its own tables (modelled as
+        // Redis's, so they run high); its streams are modelled as Valkey counts them.
+        let limit = match (redis, name.starts_with("events")) {
+            (true, _) | (false, true) => 0.15,
+            (false, false) => 0.5,
+        };
+        assert!(off < limit, "{name}: estimated {est}, MEMORY USAGE {real}");
     }
     let off = (ours - theirs) / theirs;
     eprintln!(

@@ -838,7 +838,12 @@ impl Rdb {
                 Err(why) => return Err(self.broken_value(why)),
             }
         }
-        let mut total = memory::stream(&sizes);
+        // Valkey counts a stream's trees as allocated, Redis by its own allowance.
+        let server = match &self.snapshot.server {
+            Some(s) if s.starts_with("valkey") => memory::Server::Valkey,
+            _ => memory::Server::Redis,
+        };
+        let mut total = memory::stream(&sizes, server);
         // Length, last id; then first id, largest deleted id and entries added.
         let fields = if ty >= 19 { 8 } else { 3 };
         for _ in 0..fields {
@@ -858,13 +863,13 @@ impl Rdb {
                 self.count("a delivery count")?;
             }
             let consumers = self.count("a group's consumer count")?;
-            total += memory::stream_group(pending);
+            total += memory::stream_group(pending, server);
             for _ in 0..consumers {
                 let (name, _) = self.skip_string()?;
                 self.skip(if ty >= 21 { 16 } else { 8 }, "a consumer")?;
                 let owned = self.count("a consumer's pending count")?;
                 self.skip(owned.saturating_mul(16), "a consumer's pending entries")?;
-                total += memory::stream_consumer(name, owned);
+                total += memory::stream_consumer(name, owned, server);
             }
         }
         Ok((Kind::Stream, "stream", total))
