@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cachectl_global_optspecs
-    string join \n url= target= config= user= password-env= sentinel-user= sentinel-password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
+    string join \n u/url= target= config= user= password-env= sentinel-user= sentinel-password-env= tls-ca= tls-insecure cluster timeout= o/output= v/verbose no-color h/help V/version
 end
 
 function __fish_cachectl_needs_command
@@ -24,7 +24,7 @@ function __fish_cachectl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c cachectl -n "__fish_cachectl_needs_command" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_needs_command" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -55,9 +55,9 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "doctor" -d 'Can c
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "watch" -d 'Live churn per key family (sets, deletions, expirations, evictions) from every master\'s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l limit -d 'Read at most this many elements of a collection (sorted sets from the lowest score)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l max-bytes -d 'Show at most this many bytes of a string value (with --raw the whole value is streamed)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -69,6 +69,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l timeout -d 'Co
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l raw -d 'Print string values exactly as stored, even on a terminal'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l rev -d 'Sorted sets from the highest score down, as a leaderboard is read'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
@@ -76,7 +77,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l no-color -d 'N
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s f -l file -d 'Read the value from a file; `-` reads standard input' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l ttl -d 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -120,7 +121,7 @@ set\t''
 zset\t''
 hash\t''
 stream\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -156,7 +157,7 @@ set\t''
 zset\t''
 hash\t''
 stream\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -180,7 +181,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l only -d 'Run 
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l skip -d 'Skip this step and its children (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l concurrency -d 'Steps at once, and for_each children per parent (the plan\'s default otherwise)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l var -d 'Template variable as NAME=VALUE (below each row\'s own fields)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -223,7 +224,7 @@ set\t''
 zset\t''
 hash\t''
 stream\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -241,7 +242,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l pattern -d 'Audit the keys matching this glob' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l pattern -d 'The same as the PATTERN argument' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -d 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l fix-missing-ttl -d 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)' -r
@@ -272,7 +273,7 @@ set\t''
 zset\t''
 hash\t''
 stream\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -292,7 +293,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l cluster 
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s p -l pattern -d 'Keys to back up (a glob)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s p -l pattern -d 'Keys to back up (a glob): the same as the first argument' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l count -d 'Fixed SCAN COUNT instead of sizing batches to --budget' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l budget -d 'Longest another client should wait behind our requests (sizes the batches)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l rate -d 'Act on at most N keys per second per master' -r
@@ -303,7 +304,7 @@ set\t''
 zset\t''
 hash\t''
 stream\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -323,7 +324,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l log -d 'Append one JSON line per key restored to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target\'s max_keys, or 10000]' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -342,7 +343,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -359,7 +360,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s v -l verbo
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s h -l help -d 'Print help'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor\'s own' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -378,7 +379,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s h -l help -
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l interval -d 'How often to report' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l duration -d 'Stop after this long, and exit 0 [default: until Ctrl-C]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l top -d 'Families shown per interval on a terminal (JSON has all)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l user -d 'ACL user name (overrides the URL\'s)' -r
@@ -395,7 +396,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l cluster -d '
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l user -d 'ACL user name (overrides the URL\'s)' -r

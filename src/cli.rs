@@ -26,17 +26,19 @@ Exit codes:
   1    operational error (connection, missing key, server error)
   2    usage error (bad flag, URL, TTL or template)
   3    refused by a safety guard or a read-only target (nothing was changed)
-  4    ttl-audit found policy violations
+  4    ttl-audit found policy violations (still true after the fixes it ran)
   130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); the summary says what was done";
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, or
-    /// redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db].
+    /// Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss://
+    /// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db].
     /// Falls back to $REDIS_URL, then redis://127.0.0.1:6379
     #[arg(
         long,
+        short = 'u',
         global = true,
+        value_parser = cachectl::conn::normalise_url,
         env = "CACHECTL_URL",
         value_name = "URL",
         hide_env_values = true
@@ -164,9 +166,13 @@ pub struct GetArgs {
     #[arg(long)]
     pub raw: bool,
 
-    /// Read at most this many elements of a collection
+    /// Read at most this many elements of a collection (sorted sets from the lowest score)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub limit: usize,
+
+    /// Sorted sets from the highest score down, as a leaderboard is read
+    #[arg(long)]
+    pub rev: bool,
 
     /// Show at most this many bytes of a string value (with --raw the whole value is streamed)
     #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = parse_size)]
@@ -176,6 +182,9 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").args(["value", "file"]).required(true)))]
 #[command(group(clap::ArgGroup::new("expiry").args(["ttl", "persist", "keep_ttl"]).required(true)))]
+#[command(
+    override_usage = "cachectl set [OPTIONS] <KEY> <VALUE | --file FILE> <--ttl TTL | --persist | --keep-ttl>"
+)]
 pub struct SetArgs {
     /// Key to write
     pub key: String,
@@ -342,14 +351,17 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "cachectl backup [OPTIONS] <PATTERN> <FILE>\n       cachectl backup [OPTIONS] --pattern <GLOB> <FILE>"
+)]
 pub struct BackupArgs {
-    /// The backup file to create (never overwritten)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// The keys to back up (a glob), then the backup file to create (never overwritten)
+    #[arg(value_names = ["PATTERN", "FILE"], num_args = 1..=2, required = true)]
+    pub positional: Vec<String>,
 
-    /// Keys to back up (a glob)
+    /// Keys to back up (a glob): the same as the first argument
     #[arg(long, short = 'p', value_name = "GLOB")]
-    pub pattern: String,
+    pub pattern: Option<String>,
 
     #[command(flatten)]
     pub pace: PaceArgs,
@@ -360,6 +372,10 @@ pub struct RestoreArgs {
     /// A file written by `--backup` or `cachectl backup`
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+
+    /// Restore only the keys matching this glob (the same as --pattern)
+    #[arg(value_name = "PATTERN", conflicts_with = "pattern")]
+    pub glob: Option<String>,
 
     /// Overwrite keys that exist again (default: leave them and count them). Confirmed like a
     /// broad deletion: counted first, refused off a terminal without --yes
@@ -575,9 +591,13 @@ fn parse_time(s: &str) -> Result<i64, String> {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Audit the keys matching this glob
-    #[arg(long, value_name = "GLOB", default_value = "*")]
-    pub pattern: String,
+    /// Audit the keys matching this glob [default: *]
+    #[arg(value_name = "PATTERN", conflicts_with = "pattern")]
+    pub glob: Option<String>,
+
+    /// The same as the PATTERN argument
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Option<String>,
 
     /// Stop after the server's own counts (INFO keyspace): no scan, so no policy check
     #[arg(long, conflicts_with_all = ["policy", "fix_missing_ttl", "spread", "rdb"])]
@@ -726,4 +746,37 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 
 fn parse_regex(s: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(s).map_err(|e| e.to_string())
+}
+
+impl BackupArgs {
+    /// The pattern and the file, from `PATTERN FILE` or `--pattern GLOB FILE`.
+    pub fn pattern_and_file(&self) -> Result<(String, PathBuf), String> {
+        match (&self.pattern, self.positional.as_slice()) {
+            (Some(p), [file]) => Ok((p.clone(), PathBuf::from(file))),
+            (None, [p, file]) => Ok((p.clone(), PathBuf::from(file))),
+            (Some(_), [_, _]) => Err(
+                "the pattern is given twice (as an argument and as --pattern): give it once".into(),
+            ),
+            _ => Err(
+                "which keys? give a pattern and a file: cachectl backup 'post_cache:*' FILE".into(),
+            ),
+        }
+    }
+}
+
+impl AuditArgs {
+    /// The pattern audited: the argument, or --pattern, or every key.
+    pub fn glob(&self) -> &str {
+        self.glob
+            .as_deref()
+            .or(self.pattern.as_deref())
+            .unwrap_or("*")
+    }
+}
+
+impl RestoreArgs {
+    /// The keys restored, when not all: the argument or --pattern.
+    pub fn only(&self) -> Option<&str> {
+        self.glob.as_deref().or(self.pattern.as_deref())
+    }
 }

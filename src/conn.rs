@@ -75,6 +75,45 @@ pub(crate) fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A URL as people type it: `host`, `host:port` or `host:port/db` (as redis-cli's `-h` and
+/// `-p` say it) become `redis://…`; a port that is not one is said to be the part that is
+/// wrong, rather than the whole URL.
+pub fn normalise_url(input: &str) -> std::result::Result<String, String> {
+    let s = input.trim();
+    let url = if s.contains("://") || s.starts_with("unix:") {
+        s.to_string()
+    } else {
+        format!("redis://{s}")
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(url);
+    };
+    if scheme.starts_with("redis+sentinel") || scheme == "unix" {
+        return Ok(url);
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = match hostport.rsplit_once(':') {
+        // An IPv6 address without a port ends in `]`, or is all colons inside brackets.
+        Some((host, port))
+            if !port.contains(']') && !(host.starts_with('[') && !host.ends_with(']')) =>
+        {
+            Some(port)
+        }
+        _ => None,
+    };
+    if let Some(port) = port
+        && !port.is_empty()
+        && !matches!(port.parse::<u32>(), Ok(1..=65535))
+    {
+        return Err(format!(
+            "{}: the port `{port}` is not a port (1 to 65535)",
+            redact_url(&url)
+        ));
+    }
+    Ok(url)
+}
+
 /// The URL with any password replaced by `***`, for messages: Redis, Sentinel, SQL and HTTP
 /// URLs alike. A password may hold `/`, `?`, `#` or `@` without being percent-encoded, so the
 /// credentials run to the last `@` (a `@` later in a path or query hides more than it must,
@@ -525,6 +564,28 @@ pub(crate) fn classify(addr: &str, e: redis::RedisError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_as_people_type_them() {
+        assert_eq!(normalise_url("cache:6380").unwrap(), "redis://cache:6380");
+        assert_eq!(normalise_url("cache").unwrap(), "redis://cache");
+        assert_eq!(
+            normalise_url("10.0.0.5:6379/2").unwrap(),
+            "redis://10.0.0.5:6379/2"
+        );
+        assert_eq!(
+            normalise_url("rediss://u:p@h:6380").unwrap(),
+            "rediss://u:p@h:6380"
+        );
+        assert_eq!(
+            normalise_url("redis://[::1]:6379").unwrap(),
+            "redis://[::1]:6379"
+        );
+        let e = normalise_url("redis://host:99999").unwrap_err();
+        assert!(e.contains("port `99999`"), "{e}");
+        let e = normalise_url("redis://u:secret@host:http").unwrap_err();
+        assert!(e.contains("port `http`") && !e.contains("secret"), "{e}");
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -758,9 +758,10 @@ pub(crate) fn only_reads(verb: &[u8], sub: &[u8]) -> Result<()> {
     let reads = match verb.as_slice() {
         b"GET" | b"GETRANGE" | b"STRLEN" | b"TYPE" | b"TTL" | b"PTTL" | b"EXPIRETIME"
         | b"PEXPIRETIME" | b"EXISTS" | b"DUMP" | b"SCAN" | b"HSCAN" | b"SSCAN" | b"ZSCAN"
-        | b"HLEN" | b"SCARD" | b"ZCARD" | b"LLEN" | b"XLEN" | b"LRANGE" | b"ZRANGE" | b"XRANGE"
-        | b"XREVRANGE" | b"HGET" | b"HTTL" | b"HPTTL" | b"DBSIZE" | b"INFO" | b"PING" | b"TIME"
-        | b"ROLE" | b"ECHO" | b"LASTSAVE" | b"AUTH" | b"SELECT" | b"HELLO" => true,
+        | b"HLEN" | b"SCARD" | b"ZCARD" | b"LLEN" | b"XLEN" | b"LRANGE" | b"ZRANGE"
+        | b"ZREVRANGE" | b"XRANGE" | b"XREVRANGE" | b"HGET" | b"HTTL" | b"HPTTL" | b"DBSIZE"
+        | b"INFO" | b"PING" | b"TIME" | b"ROLE" | b"ECHO" | b"LASTSAVE" | b"AUTH" | b"SELECT"
+        | b"HELLO" => true,
         b"CONFIG" => sub == b"GET",
         b"CLIENT" => matches!(sub.as_slice(), b"ID" | b"NO-TOUCH" | b"INFO" | b"GETNAME"),
         b"ACL" => matches!(sub.as_slice(), b"WHOAMI" | b"DRYRUN" | b"GETUSER" | b"CAT"),

@@ -55,7 +55,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         resume: Vec::new(),
         checkpoint: None,
     };
-    let pattern = Glob::new(&args.pattern);
+    let pattern = Glob::new(args.glob());
     let (report, store) = match open_dump(&args.dump, &args.pace)? {
         Some((mut rdbs, scope)) => {
             let (stop, options, pattern) = (ctx.stop.clone(), options.clone(), pattern.clone());
@@ -187,10 +187,35 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         } else if let Some(e) = fault {
             say(&format!("error: {}: {}", e.node, e.error));
             exit::FAILED
-        } else if report.violations.is_empty() {
+        } else if remaining(&report, &fix, applied.as_ref()) == 0 {
+            // Exit by what is true now: violations the fixes cleared are gone, so
+            // `ttl-audit --fix-… --yes && deploy` goes on after a fix that did its job.
             exit::OK
         } else {
             exit::VIOLATIONS
         },
     )
+}
+
+/// Violations still true after the fixes that ran: a kind the fixes covered, and finished
+/// whole, is cleared (a key that vanished meanwhile is no violation either).
+fn remaining(
+    report: &audit::AuditReport,
+    fix: &remediate::FixOptions,
+    applied: Option<&remediate::FixReport>,
+) -> usize {
+    use cachectl::ops::audit::ViolationKind;
+    let done = applied.is_some_and(|a| a.complete && a.error.is_none());
+    report
+        .violations
+        .iter()
+        .filter(|v| {
+            let fixed = match v.kind {
+                ViolationKind::MissingTtl => fix.missing_ttl.is_some(),
+                ViolationKind::ExpiryCluster => fix.spread.is_some(),
+                _ => false,
+            };
+            !(done && fixed)
+        })
+        .count()
 }

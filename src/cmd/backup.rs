@@ -16,12 +16,13 @@ use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    let (pattern, file) = args.pattern_and_file().map_err(cachectl::Error::Usage)?;
     let store = connect(ctx).await?;
-    let pattern = Glob::new(&args.pattern);
+    let pattern = Glob::new(&pattern);
     let report = backup::backup(
         &store,
         &pattern,
-        &args.file,
+        &file,
         pace(&args.pace),
         &ctx.stop,
         &Bars::new("backed up"),
@@ -62,7 +63,7 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let options = RestoreOptions {
         replace: args.replace,
         dry_run: args.dry_run,
-        pattern: args.pattern.as_deref().map(Glob::new),
+        pattern: args.only().map(Glob::new),
         per_key: ctx.out.is_json(),
         log: match &args.log {
             Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, "restore")?)),

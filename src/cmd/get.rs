@@ -11,6 +11,7 @@ pub async fn run(args: GetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let limits = get::Limits {
         elements: args.limit,
         bytes: args.max_bytes,
+        rev: args.rev,
     };
     let lookups = get::get(&store, &args.keys, limits).await?;
     // --raw through a pipe is for the bytes themselves: a value longer than --max-bytes is

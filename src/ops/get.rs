@@ -55,6 +55,9 @@ pub struct KeyValue {
     /// True when a collection had more elements than were read, or a string more bytes.
     pub truncated: bool,
     pub value: Data,
+    /// A string value that is JSON (read whole), parsed: scripts need not parse it twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_json: Option<serde_json::Value>,
 }
 
 /// Outcome of reading one key.
@@ -72,6 +75,8 @@ pub struct Limits {
     /// Bytes of a string (the rest is left on the server: a 300 MB value is not read whole
     /// to show its start); `stream_string` reads all of it, a piece at a time.
     pub bytes: usize,
+    /// Sorted sets from the highest score down (a leaderboard's top), not the lowest up.
+    pub rev: bool,
 }
 
 /// Pieces a long string is read in (`GETRANGE`): each a short request for the server.
@@ -125,7 +130,7 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
             let (len, v): (u64, Vec<(Vec<u8>, f64)>) = length_and(
                 store,
                 redis::cmd("ZCARD").arg(key),
-                redis::cmd("ZRANGE")
+                redis::cmd(if limits.rev { "ZREVRANGE" } else { "ZRANGE" })
                     .arg(key)
                     .arg(0)
                     .arg(stop)
@@ -180,7 +185,12 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
         Data::Other => length,
         collection => collection.elements() as u64,
     };
+    let value_json = match &value {
+        Data::String(b) if read == length => serde_json::from_slice(b).ok(),
+        _ => None,
+    };
     Ok(Lookup::Found(KeyValue {
+        value_json,
         key: key.to_string(),
         kind,
         ttl_ms: match KeyTtl::from_pttl(pttl) {

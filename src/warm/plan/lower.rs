@@ -188,8 +188,22 @@ impl Ctx<'_> {
 
     fn source(&self, name: &str, s: &SourceFile) -> Result<Source> {
         let field = format!("sources.{name}");
+        if let (Some(t), Some(_)) = (&s.timeout, &s.http) {
+            return Err(self.fail(
+                t,
+                &format!("{field}.timeout"),
+                "an HTTP source's timeout goes inside http: (http: {timeout: 10s})",
+            ));
+        }
         match (&s.sqlite, &s.url, &s.http) {
             (Some(path), None, None) => {
+                if let Some(t) = &s.timeout {
+                    return Err(self.fail(
+                        t,
+                        &format!("{field}.timeout"),
+                        "a SQLite file is opened, not connected to: timeout is for url: sources",
+                    ));
+                }
                 let file = self
                     .base
                     .join(self.expand(path, &format!("{field}.sqlite"))?);
@@ -204,6 +218,7 @@ impl Ctx<'_> {
                                 .map(|p| self.base.join(p))
                         })
                         .transpose()?,
+                    timeout: DEFAULT_SQL_TIMEOUT,
                 }))
             }
             (None, Some(url), None) => {
@@ -227,6 +242,10 @@ impl Ctx<'_> {
                     // an error names the server it was really about.
                     display: crate::conn::redact_url(&expanded),
                     init: None,
+                    timeout: match &s.timeout {
+                        Some(t) => self.duration(t, &format!("{field}.timeout"))?,
+                        None => DEFAULT_SQL_TIMEOUT,
+                    },
                 }))
             }
             (None, None, Some(h)) => Ok(Source::Http(HttpSource {

@@ -37,7 +37,13 @@ pub struct SqlSource {
     pub display: String,
     /// Creates a missing SQLite file.
     pub init: Option<PathBuf>,
+    /// How long connecting may take (PostgreSQL, MySQL): a server that does not answer is an
+    /// error naming it, not a hang.
+    pub timeout: std::time::Duration,
 }
+
+/// The default `timeout` of a SQL source.
+pub const DEFAULT_SQL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct HttpSource {

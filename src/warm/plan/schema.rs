@@ -33,6 +33,8 @@ pub(super) struct SourceFile {
     pub(super) init: Option<Spanned<String>>,
     /// `postgres://…`, `mysql://…`, `mariadb://…` or `sqlite:…`.
     pub(super) url: Option<Spanned<String>>,
+    /// How long connecting to a `url` source may take.
+    pub(super) timeout: Option<Spanned<Scalar>>,
     pub(super) http: Option<HttpFile>,
 }
 

@@ -73,6 +73,24 @@ fn position_in(query: &str, at: usize) -> String {
     format!("at query line {line}, column {column}: `{near}`")
 }
 
+/// One connection made and closed within the source's timeout, before the pool: the pool
+/// retries a refused connection until its own deadline and then says only "pool timed out",
+/// while this says what really happened (refused, no such database, bad password) at once.
+async fn first_connection<C: sqlx::Connection>(src: &SqlSource) -> Result<()> {
+    match tokio::time::timeout(src.timeout, C::connect(&src.url)).await {
+        Err(_) => Err(Error::Source(format!(
+            "connecting to {}: no answer within {} (the source's timeout)",
+            src.display,
+            crate::ttl::human_ms(src.timeout.as_millis() as u64)
+        ))),
+        Ok(Err(e)) => Err(sql_err(&format!("connecting to {}", src.display), e)),
+        Ok(Ok(c)) => {
+            let _ = c.close().await;
+            Ok(())
+        }
+    }
+}
+
 impl SqlPool {
     pub async fn connect(src: &SqlSource, max_connections: u32) -> Result<SqlPool> {
         // `sslmode=require` and friends: TLS through the process's crypto provider.
@@ -119,20 +137,28 @@ impl SqlPool {
                         .trim_start_matches("sqlite:"),
                 )))
             }
-            "postgres" | "postgresql" => Ok(SqlPool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect(&src.url)
-                    .await
-                    .map_err(fail)?,
-            )),
-            "mysql" => Ok(SqlPool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect(&src.url)
-                    .await
-                    .map_err(fail)?,
-            )),
+            "postgres" | "postgresql" => {
+                first_connection::<sqlx::PgConnection>(src).await?;
+                Ok(SqlPool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(src.timeout)
+                        .connect(&src.url)
+                        .await
+                        .map_err(fail)?,
+                ))
+            }
+            "mysql" => {
+                first_connection::<sqlx::MySqlConnection>(src).await?;
+                Ok(SqlPool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(src.timeout)
+                        .connect(&src.url)
+                        .await
+                        .map_err(fail)?,
+                ))
+            }
             other => Err(Error::Source(format!(
                 "{}: unsupported scheme `{other}`",
                 src.display

@@ -1,0 +1,209 @@
+//! The operator's contract (#20): usage that reads in the order it is typed, one spelling for
+//! a pattern, JSON a script need not parse twice, URLs as people type them, and exit codes
+//! that say what is true when the command ends.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{Redis, cachectl, json_of, load};
+
+#[test]
+fn set_usage_names_the_key_first() {
+    let out = cachectl("redis://127.0.0.1:1")
+        .args(["set", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("cachectl set [OPTIONS] <KEY> <VALUE | --file FILE>"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_pattern_is_an_argument_everywhere() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..5).map(|i| format!("post_cache:{i}")), 600);
+    load(&mut c, (0..5).map(|i| format!("other:{i}")), 600);
+    let file = r.dir().join("bk.cbk");
+    let out = cachectl(&r.url())
+        .args(["backup", "post_cache:*"])
+        .arg(&file)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["keys"], 5);
+    // --pattern is the same thing; both at once is a usage error.
+    let other = r.dir().join("bk2.cbk");
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "other:*"])
+        .arg(&other)
+        .assert()
+        .success();
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "other:*", "x:*"])
+        .arg(r.dir().join("bk3.cbk"))
+        .assert()
+        .code(2);
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["ttl-audit", "post_cache:*", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["pattern"], "post_cache:*");
+    assert_eq!(doc["audited"], 5, "{doc}");
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["restore"])
+            .arg(&file)
+            .args(["post_cache:1*", "--dry-run", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["filtered"], 4, "{doc}");
+}
+
+#[test]
+fn json_values_come_back_parsed_and_leaderboards_from_the_top() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    redis::cmd("SET")
+        .arg("country:FR")
+        .arg(r#"{"code":"FR","name":"France"}"#)
+        .exec(&mut c)
+        .unwrap();
+    redis::cmd("SET")
+        .arg("plain")
+        .arg("not json")
+        .exec(&mut c)
+        .unwrap();
+    redis::cmd("ZADD")
+        .arg("leaderboard")
+        .arg(&["1", "low", "50", "mid", "99", "top"])
+        .exec(&mut c)
+        .unwrap();
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["get", "country:FR", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["value_json"]["name"], "France", "{doc}");
+    assert!(doc["value"].is_string());
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["get", "plain", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert!(doc.get("value_json").is_none(), "{doc}");
+    let doc = json_of(
+        &cachectl(&r.url())
+            .args(["get", "leaderboard", "--limit", "1", "--rev", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["value"][0]["member"], "top", "{doc}");
+    assert_eq!(doc["truncated"], true);
+}
+
+#[test]
+fn urls_as_people_type_them() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, ["k".to_string()], 600);
+    cachectl("redis://127.0.0.1:1")
+        .args(["-u", &format!("127.0.0.1:{}", r.port), "get", "k"])
+        .assert()
+        .success();
+    cachectl("redis://127.0.0.1:1")
+        .args(["--url", "redis://127.0.0.1:99999", "get", "k"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("port `99999`"));
+}
+
+#[test]
+fn a_fix_that_did_its_job_exits_0() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..5 {
+        redis::cmd("SET")
+            .arg(format!("must:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    load(&mut c, (0..20).map(|i| format!("keep:{i}")), 600);
+    let policy = r.dir().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"must:*\"\n    require_ttl: true\n  - match: \"*\"\n",
+    )
+    .unwrap();
+    let audit = |extra: &[&str]| {
+        cachectl(&r.url())
+            .args(["ttl-audit", "--policy"])
+            .arg(&policy)
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(audit(&[]), Some(4));
+    assert_eq!(audit(&["--fix-missing-ttl", "1h", "--dry-run"]), Some(4));
+    assert_eq!(audit(&["--fix-missing-ttl", "1h", "--yes"]), Some(0));
+    assert_eq!(audit(&[]), Some(0), "a re-audit agrees");
+}
+
+/// A SQL source that does not answer is an error naming it within its timeout, and one that
+/// refuses says so (not "pool timed out").
+#[test]
+fn sql_sources_time_out_and_keep_the_real_error() {
+    let r = Redis::start();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let refused_port = support::free_port();
+    let plan = r.dir().join("plan.yaml");
+    for (url, timeout, said) in [
+        (
+            format!("postgres://app@127.0.0.1:{silent_port}/test"),
+            "timeout: 1s\n",
+            "no answer within 1s",
+        ),
+        (
+            format!("mysql://root@127.0.0.1:{silent_port}/test"),
+            "timeout: 1s\n",
+            "no answer within 1s",
+        ),
+        (
+            format!("postgres://app@127.0.0.1:{refused_port}/test"),
+            "",
+            "refused",
+        ),
+    ] {
+        std::fs::write(
+            &plan,
+            format!(
+                "sources:\n  db:\n    url: \"{url}\"\n    {timeout}steps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{{id}}\"\n    ttl: 60\n"
+            )
+            .replace("    steps:", "steps:"),
+        )
+        .unwrap();
+        let out = cachectl(&r.url()).arg("warm").arg(&plan).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(err.contains(said), "{url}: {err}");
+        assert!(!err.contains("pool timed out"), "{err}");
+    }
+    drop(silent);
+}
