@@ -96,7 +96,7 @@ pub fn normalise_url(input: &str) -> std::result::Result<String, String> {
     let port = match hostport.rsplit_once(':') {
         // An IPv6 address without a port ends in `]`, or is all colons inside brackets.
         Some((host, port))
-            if !port.contains(']') && !(host.starts_with('[') && !host.ends_with(']')) =>
+            if !port.contains(']') && (!host.starts_with('[') || host.ends_with(']')) =>
         {
             Some(port)
         }
