@@ -9,6 +9,10 @@ use crate::keys::template::TemplateError;
 pub enum Error {
     #[error("invalid Redis URL: {0}")]
     BadUrl(String),
+    /// The server is not in a state the command can work in (and the message says what to
+    /// run): an operational error, not a usage one.
+    #[error("{0}")]
+    Precondition(String),
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
     /// A connection of our own (not the client library's) broke: retried like a dropped one.

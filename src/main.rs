@@ -17,7 +17,10 @@ use crate::cli::Cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     // One thread: the work is waiting on Redis, and a reply that wakes a task on another
     // thread costs more than the client-side work it would parallelise.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -32,4 +35,43 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(cmd::run(cli));
     ExitCode::from(code)
+}
+
+/// A command line clap cannot take: said on stderr as clap says it, and, for a script that
+/// asked for `-o json`, also as the one JSON document it reads (exit 2 either way).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let asked_json = {
+        let args: Vec<String> = std::env::args().collect();
+        args.windows(2)
+            .any(|w| matches!(w[0].as_str(), "-o" | "--output") && w[1] == "json")
+            || args
+                .iter()
+                .any(|a| a == "--output=json" || a == "-ojson" || a == "-o=json")
+    };
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+    let _ = e.print();
+    if informational {
+        return ExitCode::from(e.exit_code() as u8);
+    }
+    if asked_json {
+        let text = e.render().to_string();
+        // clap's error up to its usage line, on one line.
+        let head = text.split("\n\nUsage:").next().unwrap_or(&text);
+        let message = head
+            .trim_start_matches("error: ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let doc = serde_json::json!({
+            "complete": false,
+            "error": { "message": message, "exit_code": cmd::exit::USAGE },
+        });
+        println!("{doc:#}");
+    }
+    ExitCode::from(cmd::exit::USAGE)
 }

@@ -207,3 +207,44 @@ fn sql_sources_time_out_and_keep_the_real_error() {
     }
     drop(silent);
 }
+
+/// The exit-code table, row by row where the issue found rows disagreeing.
+#[test]
+fn exit_codes_follow_the_table() {
+    let r = Redis::start();
+    let missing = r.dir().join("no-such-file.yaml");
+    let missing = missing.to_str().unwrap();
+    // A file the command line names and that is not there: the command line's error.
+    for args in [
+        vec!["warm", missing],
+        vec!["ttl-audit", "--policy", missing],
+        vec!["--config", missing, "targets"],
+    ] {
+        let out = cachectl(&r.url()).args(&args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The server's state (notifications off): an operational error.
+    cachectl(&r.url())
+        .args(["watch", "--duration", "1s"])
+        .assert()
+        .code(1);
+    // A usage error under -o json is still one JSON document.
+    let out = cachectl(&r.url())
+        .args(["get", "-o", "json", "--no-such-flag", "k"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json_of(&out);
+    assert_eq!(doc["error"]["exit_code"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--no-such-flag")
+    );
+}

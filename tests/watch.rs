@@ -134,7 +134,7 @@ fn notifications_off_is_a_clear_refusal_that_changes_nothing() {
     cachectl(&r.url())
         .args(["watch", "--duration", "1s"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicates::str::contains("--enable-events"))
         .stderr(predicates::str::contains(
             "CONFIG SET notify-keyspace-events EA",

@@ -98,10 +98,10 @@ impl Config {
                 return Ok(Config::default());
             }
             Err(e) => {
-                return Err(Error::Io {
-                    context: format!("config {}: cannot read it", path.display()),
-                    error: e,
-                });
+                return Err(Error::Usage(format!(
+                    "config {}: cannot read it: {e}",
+                    path.display()
+                )));
             }
         };
         Config::parse(&text, &path.display().to_string())

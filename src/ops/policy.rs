@@ -77,10 +77,10 @@ pub struct Policy {
 
 impl Policy {
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            context: format!("reading policy {}", path.display()),
-            error: e,
-        })?;
+        // A file the command line names and that cannot be read is the command line's
+        // error (exit 2), as a policy that cannot be parsed is.
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Usage(format!("policy {}: cannot read it: {e}", path.display())))?;
         Self::parse(&text, &path.display().to_string())
     }
 

@@ -321,7 +321,8 @@ async fn ensure_events(
         return Ok(());
     }
     if !options.enable_events {
-        return Err(Error::Usage(format!(
+        // The server's state, not the command line, is what stops the watch: exit 1.
+        return Err(Error::Precondition(format!(
             "keyspace notifications are off on {} (notify-keyspace-events is \"{before}\"): \
              run with --enable-events (put back on exit), or CONFIG SET \
              notify-keyspace-events {}",

@@ -443,7 +443,7 @@ impl Renderer {
             }
             return Ok(());
         }
-        let mut v = self.table(&["rule", "family", "violation", "keys", "detail", "sample"]);
+        let mut v = self.table(&["rule", "family", "kind", "keys", "detail", "sample"]);
         for x in &r.violations {
             v.add_row(vec![
                 x.rule.clone(),

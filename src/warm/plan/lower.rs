@@ -16,9 +16,10 @@ use crate::ttl;
 
 impl WarmPlan {
     pub fn load(path: &Path) -> Result<WarmPlan> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            context: format!("reading warm plan {}", path.display()),
-            error: e,
+        // A file the command line names and that cannot be read is the command line's
+        // error (exit 2), as a plan that cannot be parsed is.
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Usage(format!("warm plan {}: cannot read it: {e}", path.display()))
         })?;
         Self::parse(&text, path, &|name| std::env::var(name).ok())
     }
