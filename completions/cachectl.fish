@@ -209,7 +209,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l checkpoint
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l rdb -d 'Read this dump (an RDB file, `-` for standard input) instead of a server: the same report, with no load on any server. Repeat it for a cluster\'s masters\' dumps: one report of them all' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l at -d 'With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`) rather than when the dump was written' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l db -d 'With --rdb: only this database\'s keys [default: every database in the dump]' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l group-by -d 'Group by inferred family (user_7_posts:page_2 with its like: numbers and ids become placeholders) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r
@@ -258,7 +258,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l checkpoi
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l rdb -d 'Read this dump (an RDB file, `-` for standard input) instead of a server: the same report, with no load on any server. Repeat it for a cluster\'s masters\' dumps: one report of them all' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l at -d 'With --rdb: TTLs as of this time (RFC 3339, e.g. 2026-11-26T09:00:00Z, or `now`) rather than when the dump was written' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l db -d 'With --rdb: only this database\'s keys [default: every database in the dump]' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)' -r -f -a "prefix\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l group-by -d 'Group by inferred family (user_7_posts:page_2 with its like: numbers and ids become placeholders) or by first segment (user_7_posts)' -r -f -a "prefix\t''
 family\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family-depth -d 'Keep only the first N `:`-segments of a family (ratelimit:user:*)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l family -d 'Group keys matching this regex by its first capture group (or the whole match)' -r

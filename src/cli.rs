@@ -35,6 +35,7 @@ pub struct GlobalArgs {
     /// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db].
     /// Falls back to $REDIS_URL, then redis://127.0.0.1:6379
     #[arg(
+        help_heading = "Connection",
         long,
         short = 'u',
         global = true,
@@ -47,6 +48,7 @@ pub struct GlobalArgs {
 
     /// A named target from the config file (its settings are defaults that flags override)
     #[arg(
+        help_heading = "Connection",
         long,
         global = true,
         env = "CACHECTL_TARGET",
@@ -57,6 +59,7 @@ pub struct GlobalArgs {
 
     /// The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)
     #[arg(
+        help_heading = "Connection",
         long,
         global = true,
         env = "CACHECTL_CONFIG",
@@ -66,47 +69,47 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// ACL user name (overrides the URL's)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "NAME")]
     pub user: Option<String>,
 
     /// Read the password from this environment variable (never from a flag value)
-    #[arg(long, global = true, value_name = "VAR")]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "VAR")]
     pub password_env: Option<String>,
 
     /// ACL user of the sentinels, for redis+sentinel:// URLs
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "NAME")]
     pub sentinel_user: Option<String>,
 
     /// Read the sentinels' password from this environment variable
-    #[arg(long, global = true, value_name = "VAR")]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "VAR")]
     pub sentinel_password_env: Option<String>,
 
     /// CA certificate (PEM) that signed the server's certificate, for rediss:// URLs
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
 
     /// Accept any TLS certificate and host name (testing only)
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Connection", long, global = true)]
     pub tls_insecure: bool,
 
     /// Treat the server as a Redis Cluster without asking it (normally detected)
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Connection", long, global = true)]
     pub cluster: bool,
 
     /// Connect and command timeout (e.g. 500ms, 5s)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration)]
+    #[arg(help_heading = "Connection", long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
 
     /// Output format: a table for people, one JSON document for scripts
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
+    #[arg(help_heading = "Output", long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
     /// Say more on stderr: target, topology, batch sizes
-    #[arg(long, short = 'v', global = true)]
+    #[arg(help_heading = "Output", long, short = 'v', global = true)]
     pub verbose: bool,
 
     /// No colours, even on a terminal (also honours $NO_COLOR)
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Output", long, global = true)]
     pub no_color: bool,
 }
 
@@ -119,35 +122,86 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read keys: type, TTL and value (JSON pretty-printed on a terminal)
+    #[command(
+        after_help = "Examples:\n  cachectl get post_cache:42                  # pretty JSON on a terminal, raw when piped
+  cachectl get user_profile:7 country:FR -o json | jq '.[].ttl_ms'
+  cachectl get leaderboard --rev --limit 10   # a sorted set from the top
+  cachectl get big_blob --raw > blob.bin      # the whole value, streamed"
+    )]
     Get(GetArgs),
     /// Write one key with a TTL, atomically (SET ... EX)
+    #[command(
+        after_help = "Examples:\n  cachectl set country:FR '{\"code\":\"FR\"}' --ttl 1h --json
+  cachectl set feature:flags --file flags.json --ttl 10m
+  cachectl set session:abc --keep-ttl --xx new-value"
+    )]
     Set(SetArgs),
     /// Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates
+    #[command(after_help = "Examples:\n  cachectl invalidate post_cache:42
+  cachectl invalidate --prefix post_cache --id post_id=42 --extra 'user_posts={user_id}' --var user_id=7
+  grep -o 'user_profile:[0-9]*' keys.txt | cachectl invalidate - --yes --max-keys 50000")]
     Invalidate(InvalidateArgs),
     /// Delete every key matching a glob without blocking Redis (SCAN + UNLINK in bounded batches)
+    #[command(
+        after_help = "Examples:\n  cachectl invalidate-pattern 'user_7_*' --dry-run
+  cachectl invalidate-pattern 'leaderboard_*' --yes --backup before.cbk --log sweep.jsonl
+  cachectl invalidate-pattern 'session:*' --yes --max-keys 2000000 --checkpoint sweep.cp"
+    )]
     InvalidatePattern(InvalidatePatternArgs),
     /// Run a YAML warm plan: rows from SQLite, PostgreSQL, MySQL or an HTTP JSON API become
     /// keys with TTLs
+    #[command(after_help = "Examples:\n  cachectl warm examples/demo.yaml --dry-run
+  cachectl warm plan.yaml --check             # prepare every query, touch nothing
+  cachectl warm plan.yaml --only users --var user_id=7")]
     Warm(WarmArgs),
     /// Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)
+    #[command(
+        after_help = "Examples:\n  cachectl inspect post_cache:42              # one key in depth
+  cachectl inspect --pattern '*'              # the keyspace by family
+  cachectl inspect --rdb dump.rdb -o json     # a dump, no server"
+    )]
     Inspect(InspectArgs),
     /// Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely
     ///
     /// Exits 4 when the policy is violated, so CI can gate on it.
+    #[command(
+        after_help = "Examples:\n  cachectl ttl-audit                          # TTL-less keys, expiry clusters
+  cachectl ttl-audit --policy ttl-policy.yaml # exit 4 on violations, for CI
+  cachectl ttl-audit 'user_*' --policy p.yaml --fix-missing-ttl 1h --yes
+
+Policy file (YAML): rules, the first that matches a key's name (match: GLOB) or family
+(family: \"{s}_profile\", as inspect names families) applies:
+  rules:
+    - match: \"post_cache:*\"
+      ttl: { min: 60, max: 1h }   # TTLs outside are violations
+      require_ttl: true           # a key without a TTL is a violation
+      max_cluster: 500            # at most 500 keys expiring within one --window
+    - match: \"*\"                  # the rest: no rule, no violation"
+    )]
     TtlAudit(AuditArgs),
     /// Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry,
     /// compressed; restore with `cachectl restore`)
+    #[command(after_help = "Examples:\n  cachectl backup 'user_*' before-deploy.cbk
+  cachectl backup --pattern 'post_cache:*' posts.cbk --rate 20000")]
     Backup(BackupArgs),
     /// Put keys back from a backup file, each with the expiry it had
+    #[command(
+        after_help = "Examples:\n  cachectl restore before-deploy.cbk --dry-run
+  cachectl restore before-deploy.cbk 'user_7_*' --replace"
+    )]
     Restore(RestoreArgs),
     /// List the named targets of the config file (no secrets), marking the default
     Targets,
     /// Can cachectl run here? Target, topology, server, user, what each command may do,
     /// round trip, memory policy; exit 0 when all is well
+    #[command(after_help = "Examples:\n  cachectl doctor
+  cachectl --target prod doctor -o json | jq '.permissions[] | select(.ok | not)' ")]
     Doctor(DoctorArgs),
     /// Live churn per key family (sets, deletions, expirations, evictions) from every
     /// master's keyspace notifications, with the hit ratio; one JSON line per interval with -o
     /// json
+    #[command(after_help = "Examples:\n  cachectl watch 'post_cache:*'
+  cachectl watch --enable-events --duration 1m -o json | jq .hit_ratio")]
     Watch(WatchArgs),
     /// Print shell completions
     Completions {
@@ -446,9 +500,9 @@ fn key_type() -> impl clap::builder::TypedValueParser<Value = KeyType> {
 /// How keys are grouped into families, and which keys are looked at.
 #[derive(Debug, Args)]
 pub struct GroupArgs {
-    // clap turns `{n}` in help text into a line break; a word joiner (U+2060) after the brace
-    // keeps the placeholder on screen as users will see it in reports.
-    /// Group by inferred family (user_{⁠n}_posts:page_{⁠n}) or by first segment (user_7_posts)
+    // clap turns `{n}` in any help text into a line break, so the example has no placeholder.
+    /// Group by inferred family (user_7_posts:page_2 with its like: numbers and ids become
+    /// placeholders) or by first segment (user_7_posts)
     #[arg(long, value_enum, default_value_t = GroupBy::Family)]
     pub group_by: GroupBy,
 

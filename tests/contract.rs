@@ -248,3 +248,46 @@ fn exit_codes_follow_the_table() {
             .contains("--no-such-flag")
     );
 }
+
+/// Help that teaches: the command's own flags first, the connection flags under their own
+/// heading after them, examples, and nothing invisible to copy.
+#[test]
+fn help_puts_the_command_first_and_shows_examples() {
+    for cmd in [
+        "get",
+        "set",
+        "invalidate",
+        "invalidate-pattern",
+        "warm",
+        "inspect",
+        "ttl-audit",
+        "backup",
+        "restore",
+        "doctor",
+        "watch",
+    ] {
+        let out = cachectl("redis://127.0.0.1:1")
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        let own = help
+            .find("Options:")
+            .unwrap_or_else(|| panic!("{cmd}: {help}"));
+        let connection = help
+            .find("Connection:")
+            .unwrap_or_else(|| panic!("{cmd}: {help}"));
+        assert!(own < connection, "{cmd}: its own flags come first");
+        assert!(help.contains("Examples:\n  cachectl "), "{cmd}: {help}");
+        assert!(!help.contains('\u{2060}'), "{cmd}: an invisible character");
+    }
+    let out = cachectl("redis://127.0.0.1:1")
+        .args(["ttl-audit", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("require_ttl: true") && help.contains("max_cluster"),
+        "{help}"
+    );
+}
