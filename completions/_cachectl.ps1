@@ -51,7 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
-            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default')
+            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -398,6 +398,41 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Make NAME the config file''s default target (its `default:` line)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cachectl;targets;use' {
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'A named target from the config file (its settings are defaults that flags override)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user name (overrides the URL''s)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from this environment variable (never from a flag value)')
+            [CompletionResult]::new('--sentinel-user', '--sentinel-user', [CompletionResultType]::ParameterName, 'ACL user of the sentinels, for redis+sentinel:// URLs')
+            [CompletionResult]::new('--sentinel-password-env', '--sentinel-password-env', [CompletionResultType]::ParameterName, 'Read the sentinels'' password from this environment variable')
+            [CompletionResult]::new('--tls-ca', '--tls-ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect and command timeout (e.g. 500ms, 5s)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, one JSON document for scripts')
+            [CompletionResult]::new('--tls-insecure', '--tls-insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate and host name (testing only)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Treat the server as a Redis Cluster without asking it (normally detected)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr: target, topology, batch sizes')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours, even on a terminal (also honours $NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachectl;targets;help' {
+            [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Make NAME the config file''s default target (its `default:` line)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cachectl;targets;help;use' {
+            break
+        }
+        'cachectl;targets;help;help' {
             break
         }
         'cachectl;doctor' {
@@ -481,7 +516,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             [CompletionResult]::new('ttl-audit', 'ttl-audit', [CompletionResultType]::ParameterValue, 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put keys back from a backup file, each with the expiry it had')
-            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default')
+            [CompletionResult]::new('targets', 'targets', [CompletionResultType]::ParameterValue, 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -516,6 +551,10 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
             break
         }
         'cachectl;help;targets' {
+            [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Make NAME the config file''s default target (its `default:` line)')
+            break
+        }
+        'cachectl;help;targets;use' {
             break
         }
         'cachectl;help;doctor' {

@@ -48,7 +48,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
-            cand targets 'List the named targets of the config file (no secrets), marking the default'
+            cand targets 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default'
             cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
             cand watch 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
             cand completions 'Print shell completions'
@@ -385,6 +385,37 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand use 'Make NAME the config file''s default target (its `default:` line)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cachectl;targets;use'= {
+            cand -u 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --url 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
+            cand --target 'A named target from the config file (its settings are defaults that flags override)'
+            cand --config 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)'
+            cand --user 'ACL user name (overrides the URL''s)'
+            cand --password-env 'Read the password from this environment variable (never from a flag value)'
+            cand --sentinel-user 'ACL user of the sentinels, for redis+sentinel:// URLs'
+            cand --sentinel-password-env 'Read the sentinels'' password from this environment variable'
+            cand --tls-ca 'CA certificate (PEM) that signed the server''s certificate, for rediss:// URLs'
+            cand --timeout 'Connect and command timeout (e.g. 500ms, 5s)'
+            cand -o 'Output format: a table for people, one JSON document for scripts'
+            cand --output 'Output format: a table for people, one JSON document for scripts'
+            cand --tls-insecure 'Accept any TLS certificate and host name (testing only)'
+            cand --cluster 'Treat the server as a Redis Cluster without asking it (normally detected)'
+            cand -v 'Say more on stderr: target, topology, batch sizes'
+            cand --verbose 'Say more on stderr: target, topology, batch sizes'
+            cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachectl;targets;help'= {
+            cand use 'Make NAME the config file''s default target (its `default:` line)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cachectl;targets;help;use'= {
+        }
+        &'cachectl;targets;help;help'= {
         }
         &'cachectl;doctor'= {
             cand --key 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor''s own'
@@ -464,7 +495,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand ttl-audit 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
             cand backup 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
             cand restore 'Put keys back from a backup file, each with the expiry it had'
-            cand targets 'List the named targets of the config file (no secrets), marking the default'
+            cand targets 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default'
             cand doctor 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
             cand watch 'Live churn per key family (sets, deletions, expirations, evictions) from every master''s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
             cand completions 'Print shell completions'
@@ -489,6 +520,9 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         &'cachectl;help;restore'= {
         }
         &'cachectl;help;targets'= {
+            cand use 'Make NAME the config file''s default target (its `default:` line)'
+        }
+        &'cachectl;help;targets;use'= {
         }
         &'cachectl;help;doctor'= {
         }

@@ -50,7 +50,7 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "inspect" -d 'Look
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
-complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default'
+complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "doctor" -d 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "watch" -d 'Live churn per key family (sets, deletions, expirations, evictions) from every master\'s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -343,22 +343,42 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l user -d 'ACL user name (overrides the URL\'s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
 json\t''"
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -f -a "use" -d 'Make NAME the config file\'s default target (its `default:` line)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l user -d 'ACL user name (overrides the URL\'s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l password-env -d 'Read the password from this environment variable (never from a flag value)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l sentinel-user -d 'ACL user of the sentinels, for redis+sentinel:// URLs' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+json\t''"
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make NAME the config file\'s default target (its `default:` line)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor\'s own' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
@@ -421,8 +441,9 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_s
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "ttl-audit" -d 'Find keys without TTL, TTLs outside policy, and expiry clusters; fix them safely'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "backup" -d 'Back up the keys matching a pattern to a file, deleting nothing (DUMP and expiry, compressed; restore with `cachectl restore`)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "restore" -d 'Put keys back from a backup file, each with the expiry it had'
-complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "targets" -d 'List the named targets of the config file (no secrets), marking the default; `targets use NAME` makes NAME the default'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "doctor" -d 'Can cachectl run here? Target, topology, server, user, what each command may do, round trip, memory policy; exit 0 when all is well'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "watch" -d 'Live churn per key family (sets, deletions, expirations, evictions) from every master\'s keyspace notifications, with the hit ratio; one JSON line per interval with -o json'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "completions" -d 'Print shell completions'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachectl -n "__fish_cachectl_using_subcommand help; and __fish_seen_subcommand_from targets" -f -a "use" -d 'Make NAME the config file\'s default target (its `default:` line)'

@@ -190,8 +190,15 @@ Policy file (YAML): rules, the first that matches a key's name (match: GLOB) or 
   cachectl restore before-deploy.cbk 'user_7_*' --replace"
     )]
     Restore(RestoreArgs),
-    /// List the named targets of the config file (no secrets), marking the default
-    Targets,
+    /// List the named targets of the config file (no secrets), marking the default; `targets
+    /// use NAME` makes NAME the default
+    #[command(
+        after_help = "Examples:\n  cachectl targets\n  cachectl targets use staging     # as kubectl config use-context"
+    )]
+    Targets {
+        #[command(subcommand)]
+        action: Option<TargetsAction>,
+    },
     /// Can cachectl run here? Target, topology, server, user, what each command may do,
     /// round trip, memory policy; exit 0 when all is well
     #[command(after_help = "Examples:\n  cachectl doctor
@@ -207,6 +214,15 @@ Policy file (YAML): rules, the first that matches a key's name (match: GLOB) or 
     Completions {
         #[arg(value_enum)]
         shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetsAction {
+    /// Make NAME the config file's default target (its `default:` line)
+    Use {
+        /// A target the config file names
+        name: String,
     },
 }
 

@@ -291,3 +291,56 @@ fn help_puts_the_command_first_and_shows_examples() {
         "{help}"
     );
 }
+
+/// `targets use NAME` sets the default, as `kubectl config use-context` does, and keeps the
+/// rest of the file as written.
+#[test]
+fn targets_use_sets_the_default() {
+    let r = Redis::start();
+    let cfg = r.dir().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "# ours\ndefault: a\ntargets:\n  a: {{ url: \"{0}\" }}\n  b: {{ url: \"{0}\", readonly: true }}\n",
+            r.url()
+        ),
+    )
+    .unwrap();
+    let with_config = || {
+        let mut c = cachectl(&r.url());
+        c.env_remove("CACHECTL_URL").env("CACHECTL_CONFIG", &cfg);
+        c
+    };
+    with_config()
+        .args(["targets", "use", "b"])
+        .assert()
+        .success();
+    let doc = json_of(
+        &with_config()
+            .args(["targets", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    let default: Vec<&str> = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["default"] == true)
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(default, ["b"]);
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .starts_with("# ours\n")
+    );
+    // The default is what commands now use: b is read-only.
+    with_config()
+        .args(["set", "k", "v", "--ttl", "60"])
+        .assert()
+        .code(3);
+    with_config()
+        .args(["targets", "use", "nosuch"])
+        .assert()
+        .code(2);
+}

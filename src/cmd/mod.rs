@@ -174,7 +174,10 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         Command::TtlAudit(args) => audit::run(args, ctx).await,
         Command::Backup(args) => backup::run_backup(args, ctx).await,
         Command::Restore(args) => backup::run_restore(args, ctx).await,
-        Command::Targets => targets::run(ctx),
+        Command::Targets { action: None } => targets::run(ctx),
+        Command::Targets {
+            action: Some(crate::cli::TargetsAction::Use { name }),
+        } => targets::use_default(&name, ctx),
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Watch(args) => watch::run(args, ctx).await,
     }

@@ -95,3 +95,54 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
     ctx.out.print(&out)?;
     Ok(exit::OK)
 }
+
+/// `targets use NAME`: the config file's `default:` line says NAME (added when it has none);
+/// the rest of the file, comments included, is left as written.
+pub fn use_default(name: &str, ctx: &Ctx) -> anyhow::Result<u8> {
+    let Some(path) = targets::config_path(ctx.global.config.as_deref()) else {
+        anyhow::bail!("no config file: give --config FILE or set CACHECTL_CONFIG");
+    };
+    let config = Config::load(&path, true)?;
+    if !config.targets.contains_key(name) {
+        let known: Vec<&str> = config.targets.keys().map(String::as_str).collect();
+        return Err(cachectl::Error::Usage(format!(
+            "{}: no target `{name}` (it names: {})",
+            path.display(),
+            known.join(", ")
+        ))
+        .into());
+    }
+    let text = std::fs::read_to_string(&path)?;
+    let line = format!("default: {}", serde_json::to_string(name)?);
+    let mut replaced = false;
+    let mut out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !replaced && l.starts_with("default:") {
+                replaced = true;
+                line.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if !replaced {
+        out.insert(0, line);
+    }
+    let mut new = out.join("\n");
+    new.push('\n');
+    // Checked before it replaces the file: the edit must still be a config naming NAME.
+    let check = Config::parse(&new, &path.display().to_string())?;
+    anyhow::ensure!(
+        check.default.as_deref() == Some(name),
+        "{}: could not set the default (edit its default: line by hand)",
+        path.display()
+    );
+    let tmp = path.with_extension("yaml.tmp");
+    std::fs::write(&tmp, &new)?;
+    // The file may hold credentials: the new one keeps the old one's permissions.
+    std::fs::set_permissions(&tmp, std::fs::metadata(&path)?.permissions())?;
+    std::fs::rename(&tmp, &path)?;
+    crate::render::say(&format!("default target: {name} ({})", path.display()));
+    Ok(exit::OK)
+}
