@@ -354,19 +354,22 @@ impl Dialer {
         // A TLS handshake with a plaintext server waits out the whole timeout (the server
         // waits for a line that never comes), so a slow handshake is looked into while it
         // runs; a healthy one finishes long before.
+        // The same for a plaintext URL: a web server waits for the rest of a request that
+        // never comes. A listener that stays silent says nothing here: the attempt's own
+        // timeout is its answer, within the one deadline.
         let look = async {
             tokio::time::sleep(TLS_PROBE_AFTER.min(self.timeout / 2)).await;
-            match self.tls() {
-                true => self.what_answers().await,
-                false => None,
-            }
+            self.what_answers(false).await
         };
         let result = tokio::select! {
             r = attempt => r,
             Some(found) = look => return Err(self.not_redis(found)),
         };
         match result {
-            Err(e) if !spoke_redis(&e) => match self.what_answers().await {
+            // Nothing answered within the timeout: that is the answer, within the one deadline
+            // the user gave (a probe after it would double the wait to say the same).
+            Err(e @ Error::Timeout { .. }) => Err(e),
+            Err(e) if !spoke_redis(&e) => match self.what_answers(true).await {
                 Some(found) => Err(self.not_redis(found)),
                 None => Err(e),
             },
@@ -442,7 +445,10 @@ impl Dialer {
         .await
         .map_err(|_| self.timed_out("connecting"))?
         .map_err(|e| {
-            if e.to_string().contains("not allowed in cluster mode") {
+            // The client's own timeout (the handshake's reply) is the same deadline's end.
+            if e.is_timeout() {
+                self.timed_out("connecting")
+            } else if e.to_string().contains("not allowed in cluster mode") {
                 cluster_db_error(&addr, self.info.redis_settings().db())
             } else {
                 classify(&addr, e)
@@ -488,7 +494,9 @@ impl Dialer {
     /// What listens at the address, when it is not what the URL says: a plaintext Redis behind
     /// a `rediss://` URL, a TLS port behind `redis://`, a web or database server. `None` when
     /// it looks like what we expected, or nothing can be said.
-    async fn what_answers(&self) -> Option<String> {
+    /// `silent`: whether a listener that does not answer a PING is worth saying (after a
+    /// failure, yes; while the attempt may still succeed, no).
+    async fn what_answers(&self, silent: bool) -> Option<String> {
         let (host, port) = self.host_port()?;
         let found = probe::identify(&host, port, PROBE_TIMEOUT.min(self.timeout)).await?;
         let tls = self.tls();
@@ -500,7 +508,7 @@ impl Dialer {
                 "it expects TLS: use a rediss:// URL (and --tls-ca if its certificate is private)"
                     .into(),
             ),
-            probe::Found::Silent if !tls => Some(
+            probe::Found::Silent if !tls && silent => Some(
                 "it does not answer a Redis PING (if it is a TLS port, use a rediss:// URL)".into(),
             ),
             probe::Found::Redis | probe::Found::Tls | probe::Found::Silent => None,

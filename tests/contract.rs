@@ -344,3 +344,18 @@ fn targets_use_sets_the_default() {
         .assert()
         .code(2);
 }
+
+/// A listener that never answers is a timeout within the one deadline given, not "not the
+/// Redis server the URL says".
+#[test]
+fn a_silent_listener_is_a_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    cachectl(&format!("redis://127.0.0.1:{port}"))
+        .args(["--timeout", "1s", "get", "k"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("timed out after 1.0s"))
+        .stderr(predicate::str::contains("not the Redis server").not());
+    drop(silent);
+}
