@@ -39,7 +39,7 @@ pub struct GlobalArgs {
         long,
         short = 'u',
         global = true,
-        value_parser = cachectl::conn::normalise_url,
+        value_parser = url_as_typed,
         env = "CACHECTL_URL",
         value_name = "URL",
         hide_env_values = true
@@ -796,6 +796,12 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .and_then(|b| usize::try_from(b).ok())
         .filter(|b| *b > 0)
         .ok_or_else(|| format!("`{s}`: must be more than 0 and fit in memory"))
+}
+
+/// `--url`: `host:port` as redis-cli users type it becomes a URL. Never an error here: clap
+/// would print the value, password and all; the connection says what is wrong, redacted.
+fn url_as_typed(s: &str) -> Result<String, std::convert::Infallible> {
+    Ok(cachectl::conn::normalise_url(s))
 }
 
 /// A TTL in whole seconds (`3600`, `30m`, `1h30m`).

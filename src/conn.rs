@@ -76,25 +76,31 @@ pub(crate) fn install_crypto() {
 }
 
 /// A URL as people type it: `host`, `host:port` or `host:port/db` (as redis-cli's `-h` and
-/// `-p` say it) become `redis://…`; a port that is not one is said to be the part that is
-/// wrong, rather than the whole URL.
-pub fn normalise_url(input: &str) -> std::result::Result<String, String> {
+/// `-p` say it) become `redis://…`. Never fails: a URL with a wrong part is said to be wrong
+/// when it is used (`check_port`), where the error can hide its password; a flag parser's
+/// error would print the value whole.
+pub fn normalise_url(input: &str) -> String {
     let s = input.trim();
-    let url = if s.contains("://") || s.starts_with("unix:") {
+    if s.contains("://") || s.starts_with("unix:") {
         s.to_string()
     } else {
         format!("redis://{s}")
-    };
+    }
+}
+
+/// A port that is not one, named as the part of the URL that is wrong.
+fn check_port(url: &str) -> std::result::Result<(), String> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Ok(url);
+        return Ok(());
     };
     if scheme.starts_with("redis+sentinel") || scheme == "unix" {
-        return Ok(url);
+        return Ok(());
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // Credentials run to the last `@` (as `redact_url` reads them): a password may hold `/`.
+    let after_user = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostport = after_user.split(['/', '?', '#']).next().unwrap_or("");
     let port = match hostport.rsplit_once(':') {
-        // An IPv6 address without a port ends in `]`, or is all colons inside brackets.
+        // An IPv6 address without a port ends in `]`.
         Some((host, port))
             if !port.contains(']') && (!host.starts_with('[') || host.ends_with(']')) =>
         {
@@ -102,16 +108,15 @@ pub fn normalise_url(input: &str) -> std::result::Result<String, String> {
         }
         _ => None,
     };
-    if let Some(port) = port
-        && !port.is_empty()
-        && !matches!(port.parse::<u32>(), Ok(1..=65535))
-    {
-        return Err(format!(
-            "{}: the port `{port}` is not a port (1 to 65535)",
-            redact_url(&url)
-        ));
+    match port {
+        Some(port) if !port.is_empty() && !matches!(port.parse::<u32>(), Ok(1..=65535)) => {
+            Err(format!(
+                "{}: the port `{port}` is not a port (1 to 65535)",
+                redact_url(url)
+            ))
+        }
+        _ => Ok(()),
     }
-    Ok(url)
 }
 
 /// The URL with any password replaced by `***`, for messages: Redis, Sentinel, SQL and HTTP
@@ -151,6 +156,7 @@ impl Target {
     }
 
     fn connection_info(&self) -> Result<ConnectionInfo> {
+        check_port(&self.url).map_err(Error::BadUrl)?;
         let url = match sentinel::parse(&self.url)? {
             Some((data, _)) => data,
             None => self.url.clone(),
@@ -575,23 +581,15 @@ mod tests {
 
     #[test]
     fn urls_as_people_type_them() {
-        assert_eq!(normalise_url("cache:6380").unwrap(), "redis://cache:6380");
-        assert_eq!(normalise_url("cache").unwrap(), "redis://cache");
-        assert_eq!(
-            normalise_url("10.0.0.5:6379/2").unwrap(),
-            "redis://10.0.0.5:6379/2"
-        );
-        assert_eq!(
-            normalise_url("rediss://u:p@h:6380").unwrap(),
-            "rediss://u:p@h:6380"
-        );
-        assert_eq!(
-            normalise_url("redis://[::1]:6379").unwrap(),
-            "redis://[::1]:6379"
-        );
-        let e = normalise_url("redis://host:99999").unwrap_err();
+        assert_eq!(normalise_url("cache:6380"), "redis://cache:6380");
+        assert_eq!(normalise_url("cache"), "redis://cache");
+        assert_eq!(normalise_url("10.0.0.5:6379/2"), "redis://10.0.0.5:6379/2");
+        assert_eq!(normalise_url("rediss://u:p@h:6380"), "rediss://u:p@h:6380");
+        assert!(check_port("redis://[::1]:6379").is_ok());
+        assert!(check_port("redis://u:pa/ss@127.0.0.1:6379").is_ok());
+        let e = check_port("redis://host:99999").unwrap_err();
         assert!(e.contains("port `99999`"), "{e}");
-        let e = normalise_url("redis://u:secret@host:http").unwrap_err();
+        let e = check_port("redis://u:secret@host:http").unwrap_err();
         assert!(e.contains("port `http`") && !e.contains("secret"), "{e}");
     }
 

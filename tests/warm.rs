@@ -1210,3 +1210,44 @@ fn mysql_over_tls() {
         "{stderr}"
     );
 }
+
+/// `warm --check` prepares each query and fails the plans that would fail at run time: a
+/// parameter missing or extra, text bound where PostgreSQL wants a number (#20.14).
+#[test]
+fn check_compares_params_with_the_prepared_query() {
+    let dir = TempDir::new().unwrap();
+    // SQLite says how many parameters a query takes.
+    sqlite_db(
+        dir.path(),
+        "CREATE TABLE t (id INTEGER, name TEXT); INSERT INTO t VALUES (1, 'a');",
+    );
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: two\n    source: db\n    query: SELECT id FROM t WHERE id = ? AND name = ?\n    params: [1]\n    key: \"x:{id}\"\n    ttl: 60\n",
+    );
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--check"])
+        .arg(&plan)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "takes 2 parameters and the step binds 1",
+        ));
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  pg:\n    url: ${PG_URL}\nsteps:\n  - name: typed\n    source: pg\n    query: SELECT $1::int4 + 1 AS id\n    params: [\"seven\"]\n    key: \"x:{id}\"\n    ttl: 60\n",
+    );
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--check"])
+        .arg(&plan)
+        .env("PG_URL", &url)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "parameter $1 is INT4, and the step binds text",
+        ));
+}

@@ -254,8 +254,11 @@ fn check_step<'a>(
                     }
                 }
                 match reach.pools.get(&step.source) {
-                    Some(pool) => match pool.columns(query).await {
-                        Ok(c) => columns = Some(c),
+                    Some(pool) => match pool.describe(query).await {
+                        Ok(d) => {
+                            problems.extend(param_problems(params, &d));
+                            columns = Some(d.columns);
+                        }
                         Err(e) => problems.push(e.to_string()),
                     },
                     None if reach.offline => unchecked = Some("--offline".to_string()),
@@ -345,4 +348,39 @@ fn check_step<'a>(
             check_step(child, inherited, reach, out).await;
         }
     })
+}
+
+/// What the server's description of a query says against the step's `params`: as many as it
+/// takes (an extra one would be ignored, a missing one fails at run time), and, where the
+/// server names their types (PostgreSQL), no text where it wants a number.
+fn param_problems(params: &[Param], d: &crate::warm::source::sql::Described) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = d.params
+        && n != params.len()
+    {
+        out.push(format!(
+            "the query takes {n} parameter{} and the step binds {} (params:)",
+            if n == 1 { "" } else { "s" },
+            params.len()
+        ));
+    }
+    for (i, (p, ty)) in params.iter().zip(&d.param_types).enumerate() {
+        let numeric = matches!(
+            ty.to_ascii_uppercase().as_str(),
+            "INT2" | "INT4" | "INT8" | "FLOAT4" | "FLOAT8" | "NUMERIC" | "OID"
+        );
+        let text = match p {
+            Param::Text(_) => true,
+            Param::Literal(v) => v.is_string(),
+            Param::Field(_) => false,
+        };
+        if numeric && text {
+            out.push(format!(
+                "parameter ${} is {ty}, and the step binds text (a \"{{field}}\" alone keeps a \
+                 number's type)",
+                i + 1
+            ));
+        }
+    }
+    out
 }

@@ -91,6 +91,15 @@ async fn first_connection<C: sqlx::Connection>(src: &SqlSource) -> Result<()> {
     }
 }
 
+/// A prepared query, as the server describes it.
+pub struct Described {
+    pub columns: Vec<String>,
+    /// Parameters the query takes, when the driver says.
+    pub params: Option<usize>,
+    /// Their types (PostgreSQL), by the server's names (`INT4`, `TEXT`).
+    pub param_types: Vec<String>,
+}
+
 impl SqlPool {
     pub async fn connect(src: &SqlSource, max_connections: u32) -> Result<SqlPool> {
         // `sslmode=require` and friends: TLS through the process's crypto provider.
@@ -168,23 +177,61 @@ impl SqlPool {
 
     /// The columns `query` returns, from the server's own preparation of the statement.
     pub async fn columns(&self, query: &str) -> Result<Vec<String>> {
+        Ok(self.describe(query).await?.columns)
+    }
+
+    /// What the server's own preparation of `query` says: its columns, how many parameters it
+    /// takes and, where the server says (PostgreSQL), their types.
+    pub async fn describe(&self, query: &str) -> Result<Described> {
         let err = |e| query_err("preparing the query", query, e);
         let sql = || AssertSqlSafe(query.to_string()).into_sql_str();
+        fn params<T: TypeInfo>(
+            p: Option<sqlx::Either<&[T], usize>>,
+        ) -> (Option<usize>, Vec<String>) {
+            match p {
+                Some(sqlx::Either::Left(types)) => (
+                    Some(types.len()),
+                    types.iter().map(|t| t.name().to_string()).collect(),
+                ),
+                Some(sqlx::Either::Right(n)) => (Some(n), Vec::new()),
+                None => (None, Vec::new()),
+            }
+        }
         Ok(match self {
             SqlPool::Sqlite(path) => {
                 let (path, query) = (path.clone(), query.to_string());
-                tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
+                tokio::task::spawn_blocking(move || -> Result<Described> {
                     let conn = open_read_only(&path)?;
                     let stmt = conn
                         .prepare(&query)
                         .map_err(|e| sql_err("preparing the query", e))?;
-                    Ok(stmt.column_names().iter().map(|c| c.to_string()).collect())
+                    Ok(Described {
+                        columns: stmt.column_names().iter().map(|c| c.to_string()).collect(),
+                        params: Some(stmt.parameter_count()),
+                        param_types: Vec::new(),
+                    })
                 })
                 .await
                 .map_err(|e| Error::Source(e.to_string()))??
             }
-            SqlPool::Postgres(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
-            SqlPool::MySql(p) => column_names(p.prepare(sql()).await.map_err(err)?.columns()),
+            SqlPool::Postgres(p) => {
+                let stmt = p.prepare(sql()).await.map_err(err)?;
+                let (n, types) = params(stmt.parameters());
+                Described {
+                    columns: column_names(stmt.columns()),
+                    params: n,
+                    param_types: types,
+                }
+            }
+            SqlPool::MySql(p) => {
+                let stmt = p.prepare(sql()).await.map_err(err)?;
+                let (n, types) = params(stmt.parameters());
+                Described {
+                    columns: column_names(stmt.columns()),
+                    params: n,
+                    param_types: types,
+                }
+            }
         })
     }
 
