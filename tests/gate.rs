@@ -39,6 +39,16 @@ fn writes_seen(c: &mut redis::Connection) -> Vec<String> {
         .collect()
 }
 
+/// The server's `notify-keyspace-events`.
+fn notify(c: &mut redis::Connection) -> String {
+    let pair: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("notify-keyspace-events")
+        .query(c)
+        .unwrap();
+    pair.get(1).cloned().unwrap_or_default()
+}
+
 fn ttl(c: &mut redis::Connection, key: &str) -> i64 {
     redis::cmd("TTL").arg(key).query(c).unwrap()
 }
@@ -172,17 +182,9 @@ fn confirm_always_stops_restore_and_watch_off_a_terminal() {
     careful(&["restore", file, "--replace", "--yes"]).code(3);
     assert!(!exists(&mut c, "x:1"), "a refused restore wrote x:1");
     assert_eq!(get(&mut c, "x:0").as_deref(), Some("new"));
-    let before: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("notify-keyspace-events")
-        .query(&mut c)
-        .unwrap();
+    let before = notify(&mut c);
     careful(&["watch", "*", "--enable-events", "--duration", "1s"]).code(3);
-    let after: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("notify-keyspace-events")
-        .query(&mut c)
-        .unwrap();
+    let after = notify(&mut c);
     assert_eq!(before, after);
     // The cap holds for a restore's overwrites too: three keys over a cap of one.
     redis::cmd("SET")
@@ -337,12 +339,8 @@ fn watch_ends_on_a_closed_stdout_and_puts_the_setting_back() {
         .read_line(&mut first)
         .unwrap();
     // `| head -1`: the reader has its line and goes away.
-    let setting: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("notify-keyspace-events")
-        .query(&mut c)
-        .unwrap();
-    assert_ne!(setting[1], "", "watch did not turn notifications on");
+    let setting = notify(&mut c);
+    assert_ne!(setting, "", "watch did not turn notifications on");
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -352,12 +350,8 @@ fn watch_ends_on_a_closed_stdout_and_puts_the_setting_back() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
-    let setting: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("notify-keyspace-events")
-        .query(&mut c)
-        .unwrap();
-    assert_eq!(setting[1], "", "the setting was not put back");
+    let setting = notify(&mut c);
+    assert_eq!(setting, "", "the setting was not put back");
 }
 
 #[test]

@@ -123,6 +123,8 @@ pub(super) async fn scan_chain<W: BatchWork>(
     let mut retried = 0u32;
     // A batch sent again after its reply was lost: how many keys it held.
     let mut resent: Option<u64> = None;
+    // Whether the pending batch's request has gone out (and may have been acted on).
+    let mut in_flight = false;
     let mut unconfirmed = 0u64;
     // The bare network round trip, measured only if the server will not time our requests.
     let mut base: Option<Duration> = None;
@@ -229,7 +231,9 @@ pub(super) async fn scan_chain<W: BatchWork>(
                     server_client = id.or(server_client);
                     server_run = run.or(server_run.take());
                 }
-                if let Some(keys) = &pending {
+                // A batch whose request went out may have been done before its reply was
+                // lost; one that never left (its job's own preparation failed) was not.
+                if let (Some(keys), true) = (&pending, in_flight) {
                     resent = Some(keys.len() as u64);
                 }
                 continue;
@@ -250,12 +254,14 @@ pub(super) async fn scan_chain<W: BatchWork>(
                 pipe.cmd("TIME");
             }
             let mut job = 0;
+            in_flight = false;
             if let Some(keys) = &pending {
                 if let Err(e) = work.before_send(&store, node, keys).await {
                     retry_or_fail!(e);
                 }
                 job = work.commands(&store, keys, &mut pipe);
             }
+            in_flight = true;
             let count = governor.count;
             // The SCAN rides with the job, or goes alone to the replica the chain walks.
             let mut scan_pipe = None;

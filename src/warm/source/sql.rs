@@ -13,8 +13,8 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::mysql::{MySqlPool, MySqlRow};
+use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
 use tokio::sync::mpsc;
 
@@ -73,6 +73,17 @@ fn position_in(query: &str, at: usize) -> String {
     format!("at query line {line}, column {column}: `{near}`")
 }
 
+/// A pool of connections to `src`, after one made on its own (`first_connection`).
+async fn pool<DB: sqlx::Database>(src: &SqlSource, max: u32) -> Result<sqlx::Pool<DB>> {
+    first_connection::<DB::Connection>(src).await?;
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(max)
+        .acquire_timeout(src.timeout)
+        .connect(&src.url)
+        .await
+        .map_err(|e| sql_err(&format!("connecting to {}", src.display), e))
+}
+
 /// One connection made and closed within the source's timeout, before the pool: the pool
 /// retries a refused connection until its own deadline and then says only "pool timed out",
 /// while this says what really happened (refused, no such database, bad password) at once.
@@ -91,6 +102,23 @@ async fn first_connection<C: sqlx::Connection>(src: &SqlSource) -> Result<()> {
     }
 }
 
+/// What a server-prepared statement says of itself.
+fn described<S: Statement>(stmt: &S) -> Described {
+    let (params, param_types) = match stmt.parameters() {
+        Some(sqlx::Either::Left(types)) => (
+            Some(types.len()),
+            types.iter().map(|t| t.name().to_string()).collect(),
+        ),
+        Some(sqlx::Either::Right(n)) => (Some(n), Vec::new()),
+        None => (None, Vec::new()),
+    };
+    Described {
+        columns: column_names(stmt.columns()),
+        params,
+        param_types,
+    }
+}
+
 /// A prepared query, as the server describes it.
 pub struct Described {
     pub columns: Vec<String>,
@@ -105,7 +133,6 @@ impl SqlPool {
         // `sslmode=require` and friends: TLS through the process's crypto provider.
         crate::conn::install_crypto();
         let scheme = src.url.split(':').next().unwrap_or("");
-        let fail = |e: sqlx::Error| sql_err(&format!("connecting to {}", src.display), e);
         match scheme {
             "sqlite" => {
                 let path = PathBuf::from(
@@ -146,28 +173,12 @@ impl SqlPool {
                         .trim_start_matches("sqlite:"),
                 )))
             }
-            "postgres" | "postgresql" => {
-                first_connection::<sqlx::PgConnection>(src).await?;
-                Ok(SqlPool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(max_connections)
-                        .acquire_timeout(src.timeout)
-                        .connect(&src.url)
-                        .await
-                        .map_err(fail)?,
-                ))
-            }
-            "mysql" => {
-                first_connection::<sqlx::MySqlConnection>(src).await?;
-                Ok(SqlPool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(max_connections)
-                        .acquire_timeout(src.timeout)
-                        .connect(&src.url)
-                        .await
-                        .map_err(fail)?,
-                ))
-            }
+            "postgres" | "postgresql" => Ok(SqlPool::Postgres(
+                pool::<sqlx::Postgres>(src, max_connections).await?,
+            )),
+            "mysql" => Ok(SqlPool::MySql(
+                pool::<sqlx::MySql>(src, max_connections).await?,
+            )),
             other => Err(Error::Source(format!(
                 "{}: unsupported scheme `{other}`",
                 src.display
@@ -185,18 +196,6 @@ impl SqlPool {
     pub async fn describe(&self, query: &str) -> Result<Described> {
         let err = |e| query_err("preparing the query", query, e);
         let sql = || AssertSqlSafe(query.to_string()).into_sql_str();
-        fn params<T: TypeInfo>(
-            p: Option<sqlx::Either<&[T], usize>>,
-        ) -> (Option<usize>, Vec<String>) {
-            match p {
-                Some(sqlx::Either::Left(types)) => (
-                    Some(types.len()),
-                    types.iter().map(|t| t.name().to_string()).collect(),
-                ),
-                Some(sqlx::Either::Right(n)) => (Some(n), Vec::new()),
-                None => (None, Vec::new()),
-            }
-        }
         Ok(match self {
             SqlPool::Sqlite(path) => {
                 let (path, query) = (path.clone(), query.to_string());
@@ -214,24 +213,8 @@ impl SqlPool {
                 .await
                 .map_err(|e| Error::Source(e.to_string()))??
             }
-            SqlPool::Postgres(p) => {
-                let stmt = p.prepare(sql()).await.map_err(err)?;
-                let (n, types) = params(stmt.parameters());
-                Described {
-                    columns: column_names(stmt.columns()),
-                    params: n,
-                    param_types: types,
-                }
-            }
-            SqlPool::MySql(p) => {
-                let stmt = p.prepare(sql()).await.map_err(err)?;
-                let (n, types) = params(stmt.parameters());
-                Described {
-                    columns: column_names(stmt.columns()),
-                    params: n,
-                    param_types: types,
-                }
-            }
+            SqlPool::Postgres(p) => described(&p.prepare(sql()).await.map_err(err)?),
+            SqlPool::MySql(p) => described(&p.prepare(sql()).await.map_err(err)?),
         })
     }
 
