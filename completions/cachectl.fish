@@ -33,7 +33,7 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -l sentinel-user -d 'ACL
 complete -c cachectl -n "__fish_cachectl_needs_command" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_needs_command" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_needs_command" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -66,7 +66,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l sentinel-user 
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l raw -d 'Print string values exactly as stored, even on a terminal'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l rev -d 'Sorted sets from the highest score down, as a leaderboard is read'
@@ -86,7 +86,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l sentinel-user 
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l persist -d 'Write without a TTL. Cache entries without TTL never leave: ask for it explicitly'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l keep-ttl -d 'Keep the key\'s current TTL (SET ... KEEPTTL)'
@@ -130,7 +130,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l sentine
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l dry-run -d 'Count and show what would be deleted; delete nothing'
@@ -166,7 +166,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l dry-run -d 'Count and show what would be deleted; delete nothing'
@@ -190,7 +190,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l sentinel-user
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l check -d 'Validate the plan for CI: schema, sources reachable, templates use real columns'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l offline -d 'With --check: do not contact the sources'
@@ -233,7 +233,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sentinel-u
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-preview -d 'With KEYs: read no value, so that nothing touches the keys\' idle time even on a server without CLIENT NO-TOUCH (Redis before 7.2)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
@@ -282,7 +282,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sentinel
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan, so no policy check'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l dry-run -d 'With --fix-missing-ttl/--spread: count what would change; change nothing'
@@ -313,7 +313,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l sentinel-us
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
@@ -333,7 +333,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l sentinel-u
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l replace -d 'Overwrite keys that exist again (default: leave them and count them). Confirmed like a broad deletion: counted first, refused off a terminal without --yes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l dry-run -d 'Say what would be restored; write nothing'
@@ -352,7 +352,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fis
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -370,7 +370,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_se
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -389,7 +389,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l sentinel-us
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
@@ -408,7 +408,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l sentinel-use
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l enable-events -d 'Where keyspace notifications are off, turn on the classes watch needs (CONFIG SET notify-keyspace-events) and put the old setting back on exit, Ctrl-C included'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
@@ -425,7 +425,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l sentin
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l sentinel-password-env -d 'Read the sentinels\' password from this environment variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
-complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s o -l output -d 'Output format: a table for people, one JSON document for scripts' -r -f -a "table\t''
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
 json\t''"
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'

@@ -100,9 +100,10 @@ pub struct GlobalArgs {
     #[arg(help_heading = "Connection", long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
 
-    /// Output format: a table for people, one JSON document for scripts
-    #[arg(help_heading = "Output", long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    /// Output format: a table for people (boxed on a terminal, plain aligned columns through a
+    /// pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]
+    #[arg(help_heading = "Output", long, short = 'o', global = true, value_enum)]
+    pub output: Option<Output>,
 
     /// Say more on stderr: target, topology, batch sizes
     #[arg(help_heading = "Output", long, short = 'v', global = true)]

@@ -359,3 +359,39 @@ fn a_silent_listener_is_a_timeout() {
         .stderr(predicate::str::contains("not the Redis server").not());
     drop(silent);
 }
+
+/// Through a pipe a table is plain aligned columns (kubectl's way); `-o table` boxes it
+/// anyway, within $COLUMNS, and no column is narrower than its header.
+#[test]
+fn tables_fit_their_reader() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(
+        &mut c,
+        (0..30).map(|i| format!("user_{i}_posts:page_1")),
+        600,
+    );
+    let plain = cachectl(&r.url())
+        .args(["inspect", "--pattern", "*"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert!(!text.contains('│') && !text.contains('┆'), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("user_{n}_posts:page_{n}"))
+        .unwrap();
+    assert!(
+        row.split_whitespace().nth(1) == Some("30"),
+        "awk '{{print $2}}' is the count: {row}"
+    );
+    let boxed = cachectl(&r.url())
+        .args(["inspect", "--pattern", "*", "-o", "table"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&boxed.stdout);
+    assert!(text.contains('┆'), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    assert!(text.contains(" family "), "the header whole: {text}");
+}

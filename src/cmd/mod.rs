@@ -142,7 +142,11 @@ pub async fn run(cli: Cli) -> u8 {
     crate::render::progress::VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
     let named = named_target(&cli.global);
     let ctx = Ctx {
-        out: Renderer::new(cli.global.output, cli.global.no_color),
+        out: Renderer::new(
+            cli.global.output.unwrap_or(crate::cli::Output::Table),
+            cli.global.output == Some(crate::cli::Output::Table),
+            cli.global.no_color,
+        ),
         named: named.as_ref().ok().cloned().flatten(),
         global: cli.global,
         stop: stop_on_signals(),

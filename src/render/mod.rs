@@ -19,10 +19,13 @@ pub struct Renderer {
     /// ANSI colour on stdout: only on a terminal, and not with --no-color or $NO_COLOR.
     pub color: bool,
     pub stdout_tty: bool,
+    /// Tables with borders: on a terminal, or when `-o table` asked for them; through a pipe
+    /// they are plain aligned columns that grep and awk can read.
+    pub boxes: bool,
 }
 
 impl Renderer {
-    pub fn new(output: Output, no_color: bool) -> Self {
+    pub fn new(output: Output, boxes: bool, no_color: bool) -> Self {
         let stdout_tty = io::stdout().is_terminal();
         let color = stdout_tty && !no_color && std::env::var_os("NO_COLOR").is_none();
         Renderer {
@@ -30,6 +33,7 @@ impl Renderer {
             printed: std::sync::atomic::AtomicBool::new(false),
             color,
             stdout_tty,
+            boxes: boxes || stdout_tty,
         }
     }
 

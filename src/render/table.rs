@@ -17,11 +17,44 @@ use super::{Renderer, Style};
 impl Renderer {
     pub fn table(&self, headers: &[&str]) -> Table {
         let mut t = Table::new();
+        if !self.boxes {
+            // kubectl's way through a pipe: no borders, no wrapping, one row a line.
+            t.load_preset(comfy_table::presets::NOTHING)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_header(headers.to_vec());
+            t.force_no_tty();
+            return t;
+        }
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(headers.to_vec());
+        // $COLUMNS first, then the terminal; a terminal that says 0 columns (some ptys) is
+        // taken as unknown, 80, rather than as one-character columns.
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|c| *c > 0);
+        match (columns, t.width()) {
+            (Some(c), _) => {
+                t.set_width(c);
+            }
+            (None, Some(0) | None) => {
+                t.set_width(80);
+            }
+            _ => {}
+        }
         if !self.stdout_tty {
             t.force_no_tty();
+        }
+        // No column narrower than its header: a name printed one letter a line reads as none.
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(c) = t.column_mut(i) {
+                // The boundary counts the cell's padding, one space each side.
+                let w = h.chars().count() as u16 + 2;
+                c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                    comfy_table::Width::Fixed(w),
+                ));
+            }
         }
         t
     }
