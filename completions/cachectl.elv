@@ -35,8 +35,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand get 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
@@ -76,8 +76,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;set'= {
             cand -f 'Read the value from a file; `-` reads standard input'
@@ -106,8 +106,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;invalidate'= {
             cand --prefix 'Key prefix of the cached resource (the decorator''s key_prefix): deletes PREFIX:ID'
@@ -148,8 +148,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;invalidate-pattern'= {
             cand --exclude 'Leave keys matching this glob alone (repeatable)'
@@ -185,8 +185,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;warm'= {
             cand --preview 'Values shown per step in a dry run'
@@ -215,8 +215,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;inspect'= {
             cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
@@ -255,8 +255,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;ttl-audit'= {
             cand --pattern 'The same as the PATTERN argument'
@@ -333,8 +333,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;restore'= {
             cand -p 'Restore only the keys matching this glob'
@@ -362,8 +362,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;targets'= {
             cand -u 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
@@ -383,8 +383,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand use 'Make NAME the config file''s default target (its `default:` line)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -406,8 +406,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;targets;help'= {
             cand use 'Make NAME the config file''s default target (its `default:` line)'
@@ -436,8 +436,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;watch'= {
             cand --interval 'How often to report'
@@ -461,8 +461,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;completions'= {
             cand -u 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379'
@@ -482,8 +482,8 @@ set edit:completion:arg-completer[cachectl] = {|@words|
             cand -v 'Say more on stderr: target, topology, batch sizes'
             cand --verbose 'Say more on stderr: target, topology, batch sizes'
             cand --no-color 'No colours, even on a terminal (also honours $NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cachectl;help'= {
             cand get 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'

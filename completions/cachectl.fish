@@ -34,12 +34,13 @@ complete -c cachectl -n "__fish_cachectl_needs_command" -l sentinel-password-env
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_needs_command" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_needs_command" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_needs_command" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_needs_command" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_needs_command" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_needs_command" -s V -l version -d 'Print version'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
 complete -c cachectl -n "__fish_cachectl_needs_command" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
@@ -67,14 +68,15 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l sentinel-passw
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l raw -d 'Print string values exactly as stored, even on a terminal'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l rev -d 'Sorted sets from the highest score down, as a leaderboard is read'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand get" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s f -l file -d 'Read the value from a file; `-` reads standard input' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l ttl -d 'Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
@@ -87,7 +89,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l sentinel-passw
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l persist -d 'Write without a TTL. Cache entries without TTL never leave: ask for it explicitly'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l keep-ttl -d 'Keep the key\'s current TTL (SET ... KEEPTTL)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l json -d 'Validate the value as JSON and store it compact'
@@ -98,7 +101,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l tls-insecure -
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand set" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l prefix -d 'Key prefix of the cached resource (the decorator\'s key_prefix): deletes PREFIX:ID' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l id -d 'Resource id as NAME=VALUE (the decorator\'s resource_id_name); NAME also becomes a variable' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l extra -d 'Extra key as PREFIX=TEMPLATE, deleting PREFIX:TEMPLATE (the decorator\'s to_invalidate_extra)' -r
@@ -131,7 +134,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l sentine
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l dry-run -d 'Count and show what would be deleted; delete nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
@@ -139,7 +143,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l tls-ins
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l exclude -d 'Leave keys matching this glob alone (repeatable)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l protect -d 'Never delete keys in this namespace, whatever the pattern; reported as skipped (repeatable, e.g. \'ratelimit:*\' \'arq:*\')' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l max-keys -d 'More keys than this is a broad deletion: refused without --yes off a terminal, confirmed by typing the count on one [default: the target\'s max_keys, or 10000]' -r
@@ -167,7 +171,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s y -l yes -d 'Skip the safety guards and the confirmation prompt. Without it, everything is counted first: a person at a terminal confirms (typing the number of keys when the pattern matches every key or more than --max-keys); a script is refused such a deletion'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l dry-run -d 'Count and show what would be deleted; delete nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
@@ -175,7 +180,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand invalidate-pattern" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l preview -d 'Values shown per step in a dry run' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l only -d 'Run only this step (repeatable; a parent still reads rows for a selected child)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l skip -d 'Skip this step and its children (repeatable)' -r
@@ -191,7 +196,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l sentinel-pass
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l check -d 'Validate the plan for CI: schema, sources reachable, templates use real columns'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l offline -d 'With --check: do not contact the sources'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l dry-run -d 'Read every source and show what would be written; write nothing'
@@ -200,7 +206,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l tls-insecure 
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cold -d 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION' -r
@@ -234,14 +240,15 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l sentinel-p
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-preview -d 'With KEYs: read no value, so that nothing touches the keys\' idle time even on a server without CLIENT NO-TOUCH (Redis before 7.2)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l pattern -d 'The same as the PATTERN argument' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -d 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
@@ -283,7 +290,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l sentinel
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l quick -d 'Stop after the server\'s own counts (INFO keyspace): no scan, so no policy check'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l dry-run -d 'With --fix-missing-ttl/--spread: count what would change; change nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -s y -l yes -d 'With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard'
@@ -314,13 +322,14 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l sentinel-pa
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l scan-replica -d 'SCAN a replica of each master (the one furthest along, once it has caught up with what the master held at the start) and send only the commands for the keys found to the master, which then serves none of the scanning'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s p -l pattern -d 'Restore only the keys matching this glob' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l log -d 'Append one JSON line per key restored to this file, `-` for stderr' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l max-keys -d 'More keys than this to overwrite is broad: confirmed by typing the count [default: the target\'s max_keys, or 10000]' -r
@@ -334,7 +343,8 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l sentinel-p
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l replace -d 'Overwrite keys that exist again (default: leave them and count them). Confirmed like a broad deletion: counted first, refused off a terminal without --yes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l dry-run -d 'Say what would be restored; write nothing'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s y -l yes -d 'With --replace: skip the count and the confirmation'
@@ -342,7 +352,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l tls-insecu
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -353,12 +363,13 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fis
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -f -a "use" -d 'Make NAME the config file\'s default target (its `default:` line)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and not __fish_seen_subcommand_from use help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
@@ -371,12 +382,13 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_se
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make NAME the config file\'s default target (its `default:` line)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand targets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l key -d 'Try the permissions near this key (an ACL may allow some keys only): the key itself is never touched; writes are tried with ACL DRYRUN or on a key of the doctor\'s own' -r
@@ -390,12 +402,13 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l sentinel-pa
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l interval -d 'How often to report' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l duration -d 'Stop after this long, and exit 0 [default: until Ctrl-C]' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l top -d 'Families shown per interval on a terminal (JSON has all)' -r
@@ -409,13 +422,14 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l sentinel-pas
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l enable-events -d 'Where keyspace notifications are off, turn on the classes watch needs (CONFIG SET notify-keyspace-events) and put the old setting back on exit, Ctrl-C included'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s u -l url -d 'Redis URL: redis://[user[:password]@]host[:port][/db] (or just host:port), rediss:// for TLS, or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME[/db]. Falls back to $REDIS_URL, then redis://127.0.0.1:6379' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l target -d 'A named target from the config file (its settings are defaults that flags override)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l config -d 'The config file of named targets (default: $XDG_CONFIG_HOME/cachectl/config.yaml)' -r -F
@@ -426,12 +440,13 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l sentin
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-ca -d 'CA certificate (PEM) that signed the server\'s certificate, for rediss:// URLs' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l timeout -d 'Connect and command timeout (e.g. 500ms, 5s)' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s o -l output -d 'Output format: a table for people (boxed on a terminal, plain aligned columns through a pipe; `-o table` boxes it anyway), one JSON document for scripts [default: table]' -r -f -a "table\t''
-json\t''"
+json\t''
+openmetrics\t'OpenMetrics text (inspect and ttl-audit), for node_exporter\'s textfile collector'"
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l tls-insecure -d 'Accept any TLS certificate and host name (testing only)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l cluster -d 'Treat the server as a Redis Cluster without asking it (normally detected)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s v -l verbose -d 'Say more on stderr: target, topology, batch sizes'
 complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
-complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cachectl -n "__fish_cachectl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "get" -d 'Read keys: type, TTL and value (JSON pretty-printed on a terminal)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "set" -d 'Write one key with a TTL, atomically (SET ... EX)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand help; and not __fish_seen_subcommand_from get set invalidate invalidate-pattern warm inspect ttl-audit backup restore targets doctor watch completions help" -f -a "invalidate" -d 'Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates'

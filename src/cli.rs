@@ -118,6 +118,8 @@ pub struct GlobalArgs {
 pub enum Output {
     Table,
     Json,
+    /// OpenMetrics text (inspect and ttl-audit), for node_exporter's textfile collector
+    Openmetrics,
 }
 
 #[derive(Debug, Subcommand)]

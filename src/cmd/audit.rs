@@ -72,6 +72,11 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 let head = audit::headline(&store).await?;
                 if out.is_json() {
                     out.json(&serde_json::json!({ "headline": head }))?;
+                } else if out.is_metrics() {
+                    return Err(cachectl::Error::Usage(
+                        "-o openmetrics needs the scan: drop --quick".into(),
+                    )
+                    .into());
                 } else {
                     out.headline(&head)?;
                 }
@@ -114,12 +119,12 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     .then_some(usize::from(args.histogram_rows));
     let fixing = fix.missing_ttl.is_some() || fix.spread.is_some();
     let plan = fixing.then(|| FixPlan::from_report(&report, &fix));
-    if !out.is_json() {
+    if out.is_table() {
         out.audit_report(&report, charts)?;
     }
     let mut applied = None;
     if let Some(plan) = &plan {
-        if !out.is_json() {
+        if out.is_table() {
             out.fix_plan(plan, args.dry_run)?;
         }
         // Fix only what a whole audit found: a partial one would plan from partial figures.
@@ -155,7 +160,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 log.abandon();
             }
             let done = done?;
-            if !out.is_json() {
+            if out.is_table() {
                 out.fix_report(&done)?;
             }
             applied = Some(done);
@@ -176,6 +181,16 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             remediation_plan: plan.as_ref(),
             remediation: applied.as_ref(),
         })?;
+    }
+    if out.is_metrics() {
+        let target = match &store {
+            Some(s) => s.addr().to_string(),
+            None => (report.dumps.iter())
+                .map(|d| d.snapshot.file.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        out.print(&crate::render::metrics::audit(&report, &target))?;
     }
     let fault = report
         .error

@@ -31,10 +31,20 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 "note: the dump holds no idle times or frequencies (a server saves them only under an LRU or LFU maxmemory-policy)",
             );
         }
-        return render(out, &report);
+        let target = (report.dumps.iter())
+            .map(|d| d.snapshot.file.clone())
+            .collect::<Vec<_>>()
+            .join(",");
+        return render(out, &report, &target);
     }
     let store = connect(ctx).await?;
     if !args.keys.is_empty() {
+        if out.is_metrics() {
+            return Err(cachectl::Error::Usage(
+                "-o openmetrics reports a keyspace (inspect --pattern), not keys".into(),
+            )
+            .into());
+        }
         let found = inspect::inspect_keys(&store, &args.keys, !args.no_preview).await?;
         let details: Vec<_> = found.iter().flatten().cloned().collect();
         if out.is_json() {
@@ -80,7 +90,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if let Some(cp) = &checkpoint {
         close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
     }
-    render(out, &report?)
+    render(out, &report?, store.addr())
 }
 
 fn options(
@@ -103,9 +113,11 @@ fn options(
 }
 
 /// The report, and the exit code it earns.
-fn render(out: &Renderer, report: &InspectReport) -> anyhow::Result<u8> {
+fn render(out: &Renderer, report: &InspectReport, target: &str) -> anyhow::Result<u8> {
     if out.is_json() {
         out.json(report)?;
+    } else if out.is_metrics() {
+        out.print(&crate::render::metrics::inspect(report, target))?;
     } else {
         out.inspect_report(report)?;
     }

@@ -159,6 +159,12 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
+    if ctx.out.is_metrics() && !matches!(command, Command::Inspect(_) | Command::TtlAudit(_)) {
+        return Err(Error::Usage(
+            "-o openmetrics is for inspect --pattern and ttl-audit (a keyspace's health)".into(),
+        )
+        .into());
+    }
     match command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod json;
+pub mod metrics;
 pub mod progress;
 pub mod prompt;
 pub mod report;
@@ -39,6 +40,15 @@ impl Renderer {
 
     pub fn is_json(&self) -> bool {
         self.output == Output::Json
+    }
+
+    /// Tables and notes for people (not JSON, not metrics).
+    pub fn is_table(&self) -> bool {
+        self.output == Output::Table
+    }
+
+    pub fn is_metrics(&self) -> bool {
+        self.output == Output::Openmetrics
     }
 
     /// Write text to stdout.

@@ -1,0 +1,190 @@
+//! `-o openmetrics`: a report as OpenMetrics text, for node_exporter's textfile collector or a
+//! Pushgateway, so that alerting can watch cache health per family. Every value is a gauge of
+//! the report's moment; families are those of the report, whose number the grouping already
+//! bounds as it bounds the table's rows.
+
+use std::fmt::Write;
+
+use cachectl::ops::audit::AuditReport;
+use cachectl::ops::inspect::InspectReport;
+
+/// A label value as the exposition formats want it: backslash, double quote and newline
+/// escaped.
+fn label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Metric families written in order, each with its HELP, TYPE (and UNIT) once.
+struct Metrics {
+    text: String,
+    target: String,
+}
+
+impl Metrics {
+    fn new(target: &str) -> Self {
+        Metrics {
+            text: String::new(),
+            target: label(target),
+        }
+    }
+
+    fn family(&mut self, name: &str, help: &str, unit: Option<&str>) {
+        let _ = writeln!(self.text, "# HELP {name} {help}");
+        let _ = writeln!(self.text, "# TYPE {name} gauge");
+        if let Some(u) = unit {
+            let _ = writeln!(self.text, "# UNIT {name} {u}");
+        }
+    }
+
+    /// One sample: the target's label, then `labels` (name, value).
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
+        let mut l = format!("target=\"{}\"", self.target);
+        for (k, v) in labels {
+            let _ = write!(l, ",{k}=\"{}\"", label(v));
+        }
+        let _ = writeln!(self.text, "{name}{{{l}}} {value}");
+    }
+
+    fn end(mut self) -> String {
+        self.text.push_str("# EOF\n");
+        self.text
+    }
+}
+
+/// `inspect --pattern` (live or from dumps) as metrics.
+pub fn inspect(report: &InspectReport, target: &str) -> String {
+    let mut m = Metrics::new(target);
+    m.family("cachectl_keys", "Keys per key family", None);
+    for f in &report.families {
+        m.sample("cachectl_keys", &[("family", &f.family)], f.keys);
+    }
+    m.family(
+        "cachectl_memory_bytes",
+        "Memory per key family (MEMORY USAGE, or the dump's estimate)",
+        Some("bytes"),
+    );
+    for f in &report.families {
+        m.sample(
+            "cachectl_memory_bytes",
+            &[("family", &f.family)],
+            f.memory_bytes,
+        );
+    }
+    m.family(
+        "cachectl_keys_without_ttl",
+        "Keys per key family that never expire",
+        None,
+    );
+    for f in &report.families {
+        m.sample(
+            "cachectl_keys_without_ttl",
+            &[("family", &f.family)],
+            f.without_ttl,
+        );
+    }
+    complete(&mut m, report.complete);
+    m.end()
+}
+
+/// `ttl-audit` (live or from dumps) as metrics.
+pub fn audit(report: &AuditReport, target: &str) -> String {
+    let mut m = Metrics::new(target);
+    m.family("cachectl_keys", "Keys per key family", None);
+    for f in &report.families {
+        m.sample("cachectl_keys", &[("family", &f.family)], f.keys);
+    }
+    m.family(
+        "cachectl_keys_without_ttl",
+        "Keys per key family that never expire",
+        None,
+    );
+    for f in &report.families {
+        m.sample(
+            "cachectl_keys_without_ttl",
+            &[("family", &f.family)],
+            f.without_ttl,
+        );
+    }
+    m.family(
+        "cachectl_expiry_cluster_keys",
+        "The most keys of a family expiring within one --window (a miss storm's size)",
+        None,
+    );
+    for f in &report.families {
+        let keys = f.busiest.as_ref().map_or(0, |b| b.keys);
+        m.sample(
+            "cachectl_expiry_cluster_keys",
+            &[("family", &f.family)],
+            keys,
+        );
+    }
+    m.family(
+        "cachectl_keys_expiring",
+        "Keys expiring per bucket of the expiry timeline, by minutes from now",
+        None,
+    );
+    let bucket_min = (report.timeline.bucket_ms / 60_000).max(1);
+    for (i, n) in report.timeline.counts.iter().enumerate() {
+        let from = (i as u64 * bucket_min).to_string();
+        m.sample("cachectl_keys_expiring", &[("in_minutes", &from)], *n);
+    }
+    m.family(
+        "cachectl_policy_violation_keys",
+        "Keys per policy violation (kind, rule and family)",
+        None,
+    );
+    for v in &report.violations {
+        let kind = serde_json::to_value(v.kind)
+            .ok()
+            .and_then(|k| k.as_str().map(String::from))
+            .unwrap_or_default();
+        m.sample(
+            "cachectl_policy_violation_keys",
+            &[("kind", &kind), ("rule", &v.rule), ("family", &v.family)],
+            v.keys,
+        );
+    }
+    m.family(
+        "cachectl_policy_violations",
+        "Policy violations found (0 when the policy holds)",
+        None,
+    );
+    m.sample(
+        "cachectl_policy_violations",
+        &[],
+        report.violations.len() as u64,
+    );
+    complete(&mut m, report.complete);
+    m.end()
+}
+
+fn complete(m: &mut Metrics, complete: bool) {
+    m.family(
+        "cachectl_report_complete",
+        "1 when every key was walked, 0 when the figures cover part of the keyspace",
+        None,
+    );
+    m.sample("cachectl_report_complete", &[], u64::from(complete));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let mut m = Metrics::new("h:1");
+        m.sample("x", &[("family", "<script>\"")], 3);
+        assert_eq!(m.text, "x{target=\"h:1\",family=\"<script>\\\"\"} 3\n");
+    }
+}
