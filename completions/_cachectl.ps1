@@ -229,6 +229,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         }
         'cachectl;inspect' {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write the report as one self-contained HTML page (opens offline in any browser)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Families shown, largest memory first; the rest are folded into one row')
             [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION')
             [CompletionResult]::new('--hot', '--hot', [CompletionResultType]::ParameterName, 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy')
@@ -270,6 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachectl' -ScriptBlock {
         }
         'cachectl;ttl-audit' {
             [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'The same as the PATTERN argument')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write the report as one self-contained HTML page (opens offline in any browser)')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Keys expiring within this window count as one expiry cluster')
             [CompletionResult]::new('--fix-missing-ttl', '--fix-missing-ttl', [CompletionResultType]::ParameterName, 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)')

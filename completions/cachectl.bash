@@ -696,13 +696,17 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__inspect)
-            opts="-u -o -v -h --no-preview --pattern --top --cold --hot --checkpoint --rdb --at --db --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-u -o -v -h --no-preview --pattern --html --top --cold --hot --checkpoint --rdb --at --db --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1384,13 +1388,17 @@ _cachectl() {
             return 0
             ;;
         cachectl__subcmd__ttl__subcmd__audit)
-            opts="-y -u -o -v -h --pattern --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --checkpoint --rdb --at --db --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
+            opts="-y -u -o -v -h --pattern --html --quick --policy --window --fix-missing-ttl --spread --dry-run --yes --max-keys --charts --histogram-rows --backup --log --checkpoint --rdb --at --db --group-by --family-depth --family --sample --count --budget --rate --retries --scan-replica --type --url --target --config --user --password-env --sentinel-user --sentinel-password-env --tls-ca --tls-insecure --cluster --timeout --output --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

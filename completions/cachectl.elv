@@ -220,6 +220,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         }
         &'cachectl;inspect'= {
             cand --pattern 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)'
+            cand --html 'Also write the report as one self-contained HTML page (opens offline in any browser)'
             cand --top 'Families shown, largest memory first; the rest are folded into one row'
             cand --cold 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION'
             cand --hot 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy'
@@ -260,6 +261,7 @@ set edit:completion:arg-completer[cachectl] = {|@words|
         }
         &'cachectl;ttl-audit'= {
             cand --pattern 'The same as the PATTERN argument'
+            cand --html 'Also write the report as one self-contained HTML page (opens offline in any browser)'
             cand --policy 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster'
             cand --window 'Keys expiring within this window count as one expiry cluster'
             cand --fix-missing-ttl 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)'

@@ -208,6 +208,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s v -l verbose 
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand warm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l pattern -d 'Summarise the keys matching this glob by family instead (the default with no KEY: `*`)' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l html -d 'Also write the report as one self-contained HTML page (opens offline in any browser)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l top -d 'Families shown, largest memory first; the rest are folded into one row' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l cold -d 'Also how keys are used: idle time per family (OBJECT IDLETIME, read before anything touches the key; access frequency under an LFU policy), and how many have been idle longer than DURATION' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l hot -d 'List the N hottest keys with their families: the least idle, or the most frequently used under an LFU policy' -r
@@ -250,6 +251,7 @@ complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s v -l verbo
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -l no-color -d 'No colours, even on a terminal (also honours $NO_COLOR)'
 complete -c cachectl -n "__fish_cachectl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l pattern -d 'The same as the PATTERN argument' -r
+complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l html -d 'Also write the report as one self-contained HTML page (opens offline in any browser)' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l policy -d 'Policy file (YAML): rules by glob or family with ttl min/max, require_ttl, max_cluster' -r -F
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l window -d 'Keys expiring within this window count as one expiry cluster' -r
 complete -c cachectl -n "__fish_cachectl_using_subcommand ttl-audit" -l fix-missing-ttl -d 'Give keys without TTL this TTL (plus up to 10% at random, so they do not all expire together), where their policy rule requires one (EXPIRE ... NX)' -r

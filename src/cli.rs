@@ -602,6 +602,10 @@ pub struct InspectArgs {
     #[arg(long, value_name = "GLOB")]
     pub pattern: Option<String>,
 
+    /// Also write the report as one self-contained HTML page (opens offline in any browser)
+    #[arg(long, value_name = "FILE", conflicts_with = "keys")]
+    pub html: Option<PathBuf>,
+
     /// Families shown, largest memory first; the rest are folded into one row
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub top: usize,
@@ -671,6 +675,10 @@ pub struct AuditArgs {
     /// The same as the PATTERN argument
     #[arg(long, value_name = "GLOB")]
     pub pattern: Option<String>,
+
+    /// Also write the report as one self-contained HTML page (opens offline in any browser)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// Stop after the server's own counts (INFO keyspace): no scan, so no policy check
     #[arg(long, conflicts_with_all = ["policy", "fix_missing_ttl", "spread", "rdb"])]

@@ -182,15 +182,25 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             remediation: applied.as_ref(),
         })?;
     }
+    let target = match &store {
+        Some(s) => s.addr().to_string(),
+        None => (report.dumps.iter())
+            .map(|d| d.snapshot.file.clone())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
     if out.is_metrics() {
-        let target = match &store {
-            Some(s) => s.addr().to_string(),
-            None => (report.dumps.iter())
-                .map(|d| d.snapshot.file.clone())
-                .collect::<Vec<_>>()
-                .join(","),
-        };
         out.print(&crate::render::metrics::audit(&report, &target))?;
+    }
+    if let Some(path) = &args.html {
+        let meta = crate::render::html::PageMeta {
+            target: target.clone(),
+            command: crate::render::html::command_line(),
+            made_at: cachectl::ttl::rfc3339(cachectl::ops::inspect::now_ms()),
+        };
+        crate::render::write_file(path, &crate::render::html::audit(&report, &meta))
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;
+        say(&format!("report page: {}", path.display()));
     }
     let fault = report
         .error

@@ -35,6 +35,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             .map(|d| d.snapshot.file.clone())
             .collect::<Vec<_>>()
             .join(",");
+        write_html(args.html.as_deref(), &report, &target)?;
         return render(out, &report, &target);
     }
     let store = connect(ctx).await?;
@@ -90,7 +91,27 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if let Some(cp) = &checkpoint {
         close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
     }
-    render(out, &report?, store.addr())
+    let report = report?;
+    write_html(args.html.as_deref(), &report, store.addr())?;
+    render(out, &report, store.addr())
+}
+
+/// `--html FILE`: the report as a page, said on stderr.
+fn write_html(
+    path: Option<&std::path::Path>,
+    report: &InspectReport,
+    target: &str,
+) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let meta = crate::render::html::PageMeta {
+        target: target.to_string(),
+        command: crate::render::html::command_line(),
+        made_at: cachectl::ttl::rfc3339(cachectl::ops::inspect::now_ms()),
+    };
+    crate::render::write_file(path, &crate::render::html::inspect(report, &meta))
+        .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;
+    say(&format!("report page: {}", path.display()));
+    Ok(())
 }
 
 fn options(

@@ -1,6 +1,7 @@
 //! Everything the binary shows: tables and JSON on stdout, progress and prompts on stderr.
 
 pub mod charts;
+pub mod html;
 pub mod json;
 pub mod metrics;
 pub mod progress;
@@ -23,6 +24,14 @@ pub struct Renderer {
     /// Tables with borders: on a terminal, or when `-o table` asked for them; through a pipe
     /// they are plain aligned columns that grep and awk can read.
     pub boxes: bool,
+}
+
+/// Write `text` to `path` whole (a temporary file renamed over it), so a page being rewritten
+/// is never seen half-written.
+pub fn write_file(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 impl Renderer {
