@@ -678,3 +678,81 @@ fn terminal_output_escapes_c1_and_bidi_controls() {
         "{screen:?}"
     );
 }
+
+/// #18.14: an unchecked certificate is said, in `targets` and in `doctor`.
+#[test]
+fn an_unchecked_certificate_is_flagged() {
+    let (r, _ca) = Redis::start_tls();
+    let cfg = r.dir().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "targets:\n  t: {{ url: \"{}\", tls: {{ insecure: true }} }}\n",
+            r.url()
+        ),
+    )
+    .unwrap();
+    cachectl(&r.url())
+        .env("CACHECTL_CONFIG", &cfg)
+        .arg("targets")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TLS INSECURE"));
+    let out = cachectl(&r.url())
+        .args(["--tls-insecure", "doctor", "-o", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(doc["tls_insecure"], true, "{doc}");
+    cachectl(&r.url())
+        .args(["--tls-insecure", "doctor"])
+        .assert()
+        .stdout(predicate::str::contains("WITHOUT CERTIFICATE CHECK"));
+}
+
+/// #18.21: an HTTP body past `max_body` is refused, not read without bound.
+#[test]
+fn an_http_body_past_its_cap_is_refused() {
+    let big = "x".repeat(4096);
+    let api =
+        HttpServer::start(move |_| Response::json(serde_json::json!({"items": [{"id": big}]})));
+    let r = Redis::start();
+    let mut c = r.conn();
+    let plan = r.dir().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "sources:\n  api:\n    http:\n      base_url: {}\n      retries: 0\n      max_body: 1024\n\
+             steps:\n  - name: s\n    source: api\n    request: {{ path: /x, items: /items }}\n    key: \"k:1\"\n    ttl: 60\n",
+            api.url()
+        ),
+    )
+    .unwrap();
+    let out = cachectl(&r.url()).arg("warm").arg(&plan).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("larger than max_body (1024 bytes)"), "{err}");
+    assert_eq!(dbsize(&mut c), 0);
+}
+
+/// Backups, logs and checkpoints hold keys and values: created for their owner alone.
+#[test]
+fn files_with_keys_in_them_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..50).map(|i| format!("user_{i}")), 600);
+    let backup = r.dir().join("b.cbk");
+    let log = r.dir().join("sweep.jsonl");
+    cachectl(&r.url())
+        .args(["invalidate-pattern", "user_*", "--yes", "--backup"])
+        .arg(&backup)
+        .arg("--log")
+        .arg(&log)
+        .assert()
+        .success();
+    for f in [&backup, &log] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: {mode:o}", f.display());
+    }
+}
