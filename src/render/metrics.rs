@@ -54,6 +54,18 @@ impl Metrics {
         let _ = writeln!(self.text, "{name}{{{l}}} {value}");
     }
 
+    /// One metric family with a sample per key family.
+    fn per_family<'a>(
+        &mut self,
+        (name, help, unit): Family,
+        values: impl Iterator<Item = (&'a str, u64)>,
+    ) {
+        self.family(name, help, unit);
+        for (family, v) in values {
+            self.sample(name, &[("family", family)], v);
+        }
+    }
+
     fn end(mut self) -> String {
         self.text.push_str("# EOF\n");
         self.text
@@ -63,70 +75,54 @@ impl Metrics {
 /// `inspect --pattern` (live or from dumps) as metrics.
 pub fn inspect(report: &InspectReport, target: &str) -> String {
     let mut m = Metrics::new(target);
-    m.family("cachectl_keys", "Keys per key family", None);
-    for f in &report.families {
-        m.sample("cachectl_keys", &[("family", &f.family)], f.keys);
-    }
-    m.family(
-        "cachectl_memory_bytes",
-        "Memory per key family (MEMORY USAGE, or the dump's estimate)",
-        Some("bytes"),
+    let fams = &report.families;
+    m.per_family(KEYS, fams.iter().map(|f| (f.family.as_str(), f.keys)));
+    m.per_family(
+        MEMORY,
+        fams.iter().map(|f| (f.family.as_str(), f.memory_bytes)),
     );
-    for f in &report.families {
-        m.sample(
-            "cachectl_memory_bytes",
-            &[("family", &f.family)],
-            f.memory_bytes,
-        );
-    }
-    m.family(
-        "cachectl_keys_without_ttl",
-        "Keys per key family that never expire",
-        None,
+    m.per_family(
+        NO_TTL,
+        fams.iter().map(|f| (f.family.as_str(), f.without_ttl)),
     );
-    for f in &report.families {
-        m.sample(
-            "cachectl_keys_without_ttl",
-            &[("family", &f.family)],
-            f.without_ttl,
-        );
-    }
     complete(&mut m, report.complete);
     m.end()
 }
 
+/// A metric family: name, help, unit.
+type Family = (&'static str, &'static str, Option<&'static str>);
+
+const KEYS: Family = ("cachectl_keys", "Keys per key family", None);
+const MEMORY: Family = (
+    "cachectl_memory_bytes",
+    "Memory per key family (MEMORY USAGE, or the dump's estimate)",
+    Some("bytes"),
+);
+const NO_TTL: Family = (
+    "cachectl_keys_without_ttl",
+    "Keys per key family that never expire",
+    None,
+);
+const CLUSTER: Family = (
+    "cachectl_expiry_cluster_keys",
+    "The most keys of a family expiring within one --window (a miss storm's size)",
+    None,
+);
+
 /// `ttl-audit` (live or from dumps) as metrics.
 pub fn audit(report: &AuditReport, target: &str) -> String {
     let mut m = Metrics::new(target);
-    m.family("cachectl_keys", "Keys per key family", None);
-    for f in &report.families {
-        m.sample("cachectl_keys", &[("family", &f.family)], f.keys);
-    }
-    m.family(
-        "cachectl_keys_without_ttl",
-        "Keys per key family that never expire",
-        None,
+    let fams = &report.families;
+    m.per_family(KEYS, fams.iter().map(|f| (f.family.as_str(), f.keys)));
+    m.per_family(
+        NO_TTL,
+        fams.iter().map(|f| (f.family.as_str(), f.without_ttl)),
     );
-    for f in &report.families {
-        m.sample(
-            "cachectl_keys_without_ttl",
-            &[("family", &f.family)],
-            f.without_ttl,
-        );
-    }
-    m.family(
-        "cachectl_expiry_cluster_keys",
-        "The most keys of a family expiring within one --window (a miss storm's size)",
-        None,
+    let cluster = |f: &cachectl::ops::audit::FamilyAudit| f.busiest.as_ref().map_or(0, |b| b.keys);
+    m.per_family(
+        CLUSTER,
+        fams.iter().map(|f| (f.family.as_str(), cluster(f))),
     );
-    for f in &report.families {
-        let keys = f.busiest.as_ref().map_or(0, |b| b.keys);
-        m.sample(
-            "cachectl_expiry_cluster_keys",
-            &[("family", &f.family)],
-            keys,
-        );
-    }
     m.family(
         "cachectl_keys_expiring",
         "Keys expiring per bucket of the expiry timeline, by minutes from now",
