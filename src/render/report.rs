@@ -41,7 +41,29 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".to_string())
 }
 
+/// `203275` as `203,275`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Renderer {
+    /// A count in a table cell: with thousands separators for people, as the progress bars
+    /// show counts; plain digits through a pipe, for awk.
+    pub fn count(&self, n: u64) -> String {
+        match self.boxes {
+            true => thousands(n),
+            false => n.to_string(),
+        }
+    }
+
     /// Number columns: right-aligned, and never wrapped on a narrow terminal (the text
     /// columns wrap instead; a number broken over two lines misreads).
     pub fn right_align(t: &mut comfy_table::Table, cols: std::ops::RangeInclusive<usize>) {
@@ -135,7 +157,7 @@ impl Renderer {
         }
         let mut t = self.table(&headers);
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
-            let mut row = vec![f.family.clone(), f.keys.to_string()];
+            let mut row = vec![f.family.clone(), self.count(f.keys)];
             if lfu {
                 row.push(opt(f.frequency_p50, |v| v.to_string()));
             } else {
@@ -198,7 +220,7 @@ impl Renderer {
             } else {
                 format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
             };
-            let mut row = vec![f.family.clone(), f.keys.to_string(), bytes(f.memory_bytes)];
+            let mut row = vec![f.family.clone(), self.count(f.keys), bytes(f.memory_bytes)];
             if wide {
                 row.extend([opt(f.memory_p50, bytes), opt(f.memory_p99, bytes)]);
             }
@@ -333,9 +355,9 @@ impl Renderer {
             t.add_row(vec![
                 h.node.clone(),
                 h.db.to_string(),
-                h.keys.to_string(),
-                h.expires.to_string(),
-                h.keys.saturating_sub(h.expires).to_string(),
+                self.count(h.keys),
+                self.count(h.expires),
+                self.count(h.keys.saturating_sub(h.expires)),
                 if h.avg_ttl_ms > 0 {
                     human_secs(h.avg_ttl_ms / 1000)
                 } else {
@@ -380,8 +402,8 @@ impl Renderer {
                 row.push(f.rule.clone().unwrap_or_else(|| "-".into()));
             }
             row.extend([
-                f.keys.to_string(),
-                f.without_ttl.to_string(),
+                self.count(f.keys),
+                self.count(f.without_ttl),
                 opt(f.ttl_min_s, human_secs),
                 opt(f.ttl_median_s, human_secs),
                 opt(f.ttl_max_s, human_secs),
@@ -456,7 +478,7 @@ impl Renderer {
                         .as_str(),
                     Style::Bad,
                 ),
-                x.keys.to_string(),
+                self.count(x.keys),
                 x.detail.clone(),
                 x.sample
                     .iter()
@@ -571,8 +593,8 @@ impl Renderer {
             };
             t.add_row(vec![
                 s.step.clone(),
-                s.rows.to_string(),
-                s.keys.to_string(),
+                self.count(s.rows),
+                self.count(s.keys),
                 bytes(s.bytes),
                 s.errors.to_string(),
                 format!("{:.2}s", s.elapsed_ms as f64 / 1000.0),
@@ -673,5 +695,19 @@ impl Renderer {
             self.paint("plan check failed", Style::Bad)
         };
         self.print(&format!("{verdict}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(203_275), "203,275");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }
