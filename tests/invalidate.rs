@@ -187,7 +187,8 @@ fn template_errors_name_the_field() {
         .args(["invalidate", "user_profile:{user_id}"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no value for field `user_id`"));
+        .stderr(predicate::str::contains("no value for field `user_id`"))
+        .stderr(predicate::str::contains("--var user_id=VALUE"));
     cachectl(&r.url())
         .args(["invalidate", "--prefix", "post_cache", "--id", "42"])
         .assert()

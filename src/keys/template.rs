@@ -20,7 +20,9 @@ pub enum TemplateError {
     StrayClose { template: String, at: usize },
     #[error("template `{template}`: empty field name `{{}}` at byte {at}")]
     EmptyField { template: String, at: usize },
-    #[error("template `{template}`: no value for field `{field}`")]
+    #[error(
+        "template `{template}`: no value for field `{field}` (give it with --var {field}=VALUE, or from a column of the row)"
+    )]
     MissingField { template: String, field: String },
     #[error("template `{template}`: field `{field}` is null")]
     NullField { template: String, field: String },
@@ -359,7 +361,8 @@ mod tests {
         let err = t.render(&vars(&[])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "template `user_{user_id}`: no value for field `user_id`"
+            "template `user_{user_id}`: no value for field `user_id` (give it with --var \
+             user_id=VALUE, or from a column of the row)"
         );
     }
 
