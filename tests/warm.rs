@@ -81,6 +81,15 @@ fn demo_plan_writes_the_three_warmers() {
     assert_eq!(step("active_users")["keys"], 25);
     assert_eq!(step("user_posts")["keys"], 25);
     assert_eq!(step("user_posts")["rows"], 250);
+    // A child runs once per parent row, several at once: its time is its span, within the
+    // plan's, not the sum of its 25 runs.
+    for s in doc["steps"].as_array().unwrap() {
+        assert!(
+            s["elapsed_ms"].as_u64() <= doc["elapsed_ms"].as_u64(),
+            "{} took longer than the plan: {doc}",
+            s["step"]
+        );
+    }
 
     let mut c = r.conn();
     // Byte for byte what json.loads in the application gets.
@@ -1250,4 +1259,23 @@ fn check_compares_params_with_the_prepared_query() {
         .stdout(predicate::str::contains(
             "parameter $1 is INT4, and the step binds text",
         ));
+}
+
+/// `warm -v` says where each source is (no secrets) and what each step did (#20.16).
+#[test]
+fn verbose_warm_says_sources_and_steps() {
+    let r = Redis::start();
+    let (_dir, plan) = demo_copy();
+    let out = cachectl(&r.url())
+        .args(["-v", "warm"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("source `blog`: sqlite://"), "{err}");
+    assert!(
+        err.contains("step `user_posts`: 250 rows, 25 keys"),
+        "{err}"
+    );
 }

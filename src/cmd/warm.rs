@@ -35,6 +35,16 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         vars,
         preview: if args.dry_run { args.preview } else { 0 },
     };
+    if ctx.global.verbose {
+        // Where each source is (secrets hidden), before anything is read.
+        for (name, source) in &plan.sources {
+            let at = match source {
+                cachectl::warm::plan::Source::Sql(s) => s.display.clone(),
+                cachectl::warm::plan::Source::Http(h) => cachectl::conn::redact_url(&h.base_url),
+            };
+            say(&format!("source `{name}`: {at}"));
+        }
+    }
     let report = warm::run::run(
         &plan,
         store.as_ref(),
@@ -48,6 +58,20 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         out.json(&report)?;
     } else {
         out.warm_report(&report, store.as_ref().map(|s| s.addr()))?;
+    }
+    if ctx.global.verbose {
+        for s in &report.steps {
+            say(&format!(
+                "step `{}`: {} rows, {} keys, {} bytes, {} errors in {} ms{}",
+                s.step,
+                s.rows,
+                s.keys,
+                s.bytes,
+                s.errors,
+                s.elapsed_ms,
+                if s.skipped { " (skipped)" } else { "" }
+            ));
+        }
     }
     for s in report.steps.iter().filter(|s| s.error.is_some()) {
         say(&format!(

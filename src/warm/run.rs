@@ -72,6 +72,10 @@ pub struct StepReport {
     pub interrupted: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<PreviewKey>,
+    /// From the step's first start to its last end: a child step runs once per parent row,
+    /// many at once, so its time is this span, not the sum of its runs.
+    #[serde(skip)]
+    span: Option<(Instant, Instant)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -228,9 +232,14 @@ impl<'a> Run<'a> {
         Box::pin(async move {
             let started = Instant::now();
             let outcome = self.step_inner(step, &fields).await;
-            let elapsed = started.elapsed().as_millis() as u64;
+            let ended = Instant::now();
             self.add(&step.name, |r| {
-                r.elapsed_ms += elapsed;
+                let (from, to) = match r.span {
+                    Some((a, b)) => (a.min(started), b.max(ended)),
+                    None => (started, ended),
+                };
+                r.span = Some((from, to));
+                r.elapsed_ms = (to - from).as_millis() as u64;
                 if let Err(e) = outcome {
                     r.errors += 1;
                     if r.error.is_none() {
