@@ -37,7 +37,7 @@ fn global_flags_before_or_after_the_subcommand() {
         ])
         .output()
         .unwrap();
-    assert_eq!(json_of(&out)["value"], "v");
+    assert_eq!(json_of(&out)["keys"][0]["value"], "v");
 }
 
 #[test]

@@ -154,7 +154,7 @@ fn get_set_and_invalidate_route_by_slot() {
         .args(["get", "gs1:post_cache:7", "-o", "json"])
         .output()
         .unwrap();
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"][0].clone();
     assert_eq!(doc["value"], r#"{"id":1}"#);
     assert!(doc["ttl_ms"].as_u64().unwrap() > 3_500_000);
 

@@ -19,7 +19,7 @@ fn tls_with_a_ca_file() {
         .arg(&ca)
         .output()
         .unwrap();
-    assert_eq!(json_of(&out)["value"], "v");
+    assert_eq!(json_of(&out)["keys"][0]["value"], "v");
     // Without the CA the server's certificate is not trusted.
     cachectl(&r.url()).args(["get", "tls:k"]).assert().code(1);
     // --tls-insecure accepts it anyway (testing only).

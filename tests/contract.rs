@@ -95,7 +95,8 @@ fn json_values_come_back_parsed_and_leaderboards_from_the_top() {
             .args(["get", "country:FR", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["value_json"]["name"], "France", "{doc}");
     assert!(doc["value"].is_string());
     let doc = json_of(
@@ -103,14 +104,16 @@ fn json_values_come_back_parsed_and_leaderboards_from_the_top() {
             .args(["get", "plain", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert!(doc.get("value_json").is_none(), "{doc}");
     let doc = json_of(
         &cachectl(&r.url())
             .args(["get", "leaderboard", "--limit", "1", "--rev", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["value"][0]["member"], "top", "{doc}");
     assert_eq!(doc["truncated"], true);
 }
@@ -395,4 +398,48 @@ fn tables_fit_their_reader() {
     assert!(text.lines().all(|l| l.chars().count() <= 120), "{text}");
     assert!(text.contains(" family "), "the header whole: {text}");
     assert!(text.contains("1,200"), "counts grouped for people: {text}");
+}
+
+/// One shape per command, whatever the number of arguments, and `"schema": 1` first.
+#[test]
+fn one_shape_whatever_the_count() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, ["a:1", "b:1"].map(String::from), 600);
+    for args in [vec!["get", "a:1"], vec!["get", "a:1", "b:1"]] {
+        let doc = json_of(
+            &cachectl(&r.url())
+                .args(&args)
+                .args(["-o", "json"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(doc["schema"], 1);
+        assert!(doc["keys"].is_array(), "{args:?}: {doc}");
+    }
+    for patterns in [vec!["a:*"], vec!["a:*", "b:*"]] {
+        let doc = json_of(
+            &cachectl(&r.url())
+                .arg("invalidate-pattern")
+                .args(&patterns)
+                .args(["--dry-run", "-o", "json"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(doc["schema"], 1);
+        assert_eq!(
+            doc["patterns"].as_array().map(Vec::len),
+            Some(patterns.len())
+        );
+        assert_eq!(doc["matched"], patterns.len() as u64, "{doc}");
+    }
+    let text = String::from_utf8(
+        cachectl(&r.url())
+            .args(["ttl-audit", "-o", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.starts_with("{\n  \"schema\": 1,"), "{text}");
 }

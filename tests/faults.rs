@@ -300,7 +300,8 @@ fn with_two_patterns_a_fault_in_the_second_keeps_the_first_report() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = json_of(&out);
-    let reports = doc.as_array().expect("one report per pattern");
+    let reports = doc["patterns"].as_array().expect("one report per pattern");
+    assert_eq!(doc["complete"], false, "the whole is not complete");
     assert_eq!(reports[0]["pattern"], "first:*");
     assert_eq!(reports[0]["deleted"], 3000);
     assert_eq!(reports[0]["complete"], true);

@@ -182,7 +182,7 @@ fn get_prints_raw_values_when_piped_and_json_on_request() {
         .args(["get", "post_cache:1", "-o", "json"])
         .output()
         .unwrap();
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"][0].clone();
     assert_eq!(doc["key"], "post_cache:1");
     assert_eq!(doc["type"], "string");
     assert!(doc["ttl_ms"].as_u64().unwrap() <= 100_000);
@@ -191,7 +191,7 @@ fn get_prints_raw_values_when_piped_and_json_on_request() {
         .args(["get", "plain", "post_cache:1", "-o", "json"])
         .output()
         .unwrap();
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"].clone();
     assert_eq!(
         doc[0]["ttl_ms"],
         serde_json::Value::Null,
@@ -213,7 +213,7 @@ fn missing_key_exits_1() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out)["type"], "none");
+    assert_eq!(json_of(&out)["keys"][0]["type"], "none");
 }
 
 #[test]
@@ -262,7 +262,8 @@ fn collections_are_shown_by_type() {
                 .args(["get", k, "-o", "json"])
                 .output()
                 .unwrap(),
-        )
+        )["keys"][0]
+            .clone()
     };
     assert_eq!(
         get("h")["value"],
@@ -290,7 +291,8 @@ fn collections_are_shown_by_type() {
             .args(["get", "big", "--limit", "10", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["length"], 50);
     assert_eq!(doc["truncated"], true);
     assert_eq!(doc["value"].as_array().unwrap().len(), 10);

@@ -55,7 +55,8 @@ fn one_key_in_depth() {
             .args(["inspect", "post_cache:7", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["type"], "string");
     assert_eq!(doc["encoding"], "embstr");
     let ttl = doc["ttl_ms"].as_u64().unwrap();
@@ -77,7 +78,8 @@ fn one_key_in_depth() {
             .args(["inspect", "country:FR", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["ttl_ms"], serde_json::Value::Null);
 
     // Per-field TTLs where the server has them (Redis 7.4, Valkey 9), asked, never assumed.
@@ -108,7 +110,8 @@ fn one_key_in_depth() {
             .args(["inspect", "profile:1", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["type"], "hash");
     if per_field {
         assert_eq!(doc["field_ttls"]["fields"], 3, "{doc}");
@@ -246,7 +249,8 @@ fn cluster_keyspace_counts_every_master() {
             .args(["inspect", "insp1:item:5", "-o", "json"])
             .output()
             .unwrap(),
-    );
+    )["keys"][0]
+        .clone();
     assert_eq!(doc["type"], "string");
 }
 

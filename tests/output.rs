@@ -161,7 +161,7 @@ fn inspecting_reads_idle_time_first_and_says_when_it_touched() {
         .args(["inspect", "cold", "--no-preview", "-o", "json"])
         .output()
         .unwrap();
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"][0].clone();
     assert!(doc["idle_seconds"].as_u64().unwrap() >= 2, "{doc}");
     assert_eq!(doc["preview_touched_key"], false);
     let idle: u64 = redis::cmd("OBJECT")
@@ -175,7 +175,7 @@ fn inspecting_reads_idle_time_first_and_says_when_it_touched() {
         .args(["inspect", "cold", "-o", "json"])
         .output()
         .unwrap();
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"][0].clone();
     assert!(doc["idle_seconds"].as_u64().unwrap() >= 2, "{doc}");
     let no_touch = redis::cmd("CLIENT")
         .arg("NO-TOUCH")
@@ -207,7 +207,7 @@ fn previews_are_capped() {
         "{} bytes of output",
         out.stdout.len()
     );
-    let doc = json_of(&out);
+    let doc = json_of(&out)["keys"][0].clone();
     assert_eq!(doc["length"], 5_000_000);
     assert_eq!(doc["preview_truncated"], true);
     assert_eq!(doc["preview"].as_str().unwrap().len(), 512);

@@ -49,7 +49,7 @@ fn deletes_only_matching_keys_and_reports_json() {
 }
 
 #[test]
-fn several_patterns_give_an_array() {
+fn several_patterns_give_one_report_and_each() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
     let out = cachectl(&r.url())
@@ -66,7 +66,9 @@ fn several_patterns_give_an_array() {
         .output()
         .unwrap();
     let doc = json_of(&out);
-    let arr = doc.as_array().expect("an array for several patterns");
+    // One shape for one pattern or several: the sum, and each pattern's report.
+    assert_eq!(doc["deleted"], 11);
+    let arr = doc["patterns"].as_array().expect("each pattern's report");
     assert_eq!(arr.len(), 2);
     assert_eq!(arr[0]["deleted"], 1);
     assert_eq!(arr[1]["deleted"], 10);

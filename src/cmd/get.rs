@@ -31,7 +31,7 @@ pub async fn run(args: GetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if ctx.out.is_json() {
         let docs: Vec<serde_json::Value> = lookups.iter().map(lookup_json).collect();
-        ctx.out.json_one_or_many(&docs)?;
+        ctx.out.json_keys(&docs)?;
     } else {
         ctx.out.lookups(&lookups, args.raw)?;
     }

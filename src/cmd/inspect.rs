@@ -49,7 +49,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         let found = inspect::inspect_keys(&store, &args.keys, !args.no_preview).await?;
         let details: Vec<_> = found.iter().flatten().cloned().collect();
         if out.is_json() {
-            out.json_one_or_many(&details)?;
+            out.json_keys(&details)?;
         } else {
             out.key_details(&details)?;
         }

@@ -12,7 +12,7 @@ use cachectl::keys::glob::Glob;
 use cachectl::ops::invalidate::{
     self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
 };
-use cachectl::ops::sweep::SweepOptions;
+use cachectl::ops::sweep::{SweepOptions, SweepReport};
 use cachectl::trail::Trail;
 
 use super::{
@@ -71,7 +71,12 @@ pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Res
     };
     let report = invalidate_and_report(&resolved, &args.sweep, "invalidate-pattern", ctx).await?;
     if ctx.out.is_json() {
-        ctx.out.json_one_or_many(&report.patterns)?;
+        // One shape for one pattern or several: the patterns' sweeps added up, and each.
+        let mut doc = serde_json::to_value(SweepReport::combined(&report.patterns))?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("patterns".into(), serde_json::to_value(&report.patterns)?);
+        }
+        ctx.out.json(&doc)?;
     } else {
         ctx.out.sweeps(&report.patterns)?;
     }

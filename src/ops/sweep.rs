@@ -125,6 +125,42 @@ pub struct BackedUp {
 }
 
 impl SweepReport {
+    /// Several patterns' sweeps as one report of the same shape: counts added, the ending of
+    /// the whole (complete when all are, interrupted when any was, the first error), lists
+    /// joined. `None` for no sweep.
+    pub fn combined(reports: &[SweepReport]) -> Option<SweepReport> {
+        let (first, rest) = reports.split_first()?;
+        let mut all = first.clone();
+        for r in rest {
+            all.pattern = format!("{} {}", all.pattern, r.pattern);
+            all.scanned += r.scanned;
+            all.matched += r.matched;
+            all.deleted += r.deleted;
+            all.unconfirmed += r.unconfirmed;
+            all.elapsed_ms += r.elapsed_ms;
+            all.passes = all.passes.max(r.passes);
+            all.rescanned.extend(r.rescanned.iter().cloned());
+            all.excluded += r.excluded;
+            all.protected += r.protected;
+            all.interrupted |= r.interrupted;
+            all.complete &= r.complete;
+            if all.error.is_none() {
+                all.error = r.error.clone();
+            }
+            all.sample.extend(r.sample.iter().cloned());
+            all.groups.extend(r.groups.iter().cloned());
+            all.cursors.extend(r.cursors.iter().cloned());
+            all.backup = match (all.backup.take(), &r.backup) {
+                (Some(a), Some(b)) => Some(BackedUp {
+                    file: a.file,
+                    keys: a.keys + b.keys,
+                }),
+                (a, b) => a.or(b.clone()),
+            };
+        }
+        Some(all)
+    }
+
     /// Add a later pass: its counts to these, its ending as the ending.
     fn absorb(&mut self, next: SweepReport) {
         self.scanned += next.scanned;

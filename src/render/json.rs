@@ -1,4 +1,6 @@
-//! `--output json`: exactly one JSON document on stdout, nothing else there.
+//! `--output json`: exactly one JSON document on stdout, nothing else there. Every document is
+//! an object of one shape per command (never an object for one key and an array for two), and
+//! says which version of that shape it is: `"schema": 1`.
 
 use std::io;
 
@@ -6,19 +8,38 @@ use serde::Serialize;
 
 use super::Renderer;
 
+/// The version of the documents' shapes: raised when a field changes meaning or goes away.
+pub const SCHEMA: u32 = 1;
+
+/// `text`, a serialised object, with `"schema"` as its first field (left alone when it is not
+/// an object).
+fn with_schema(mut text: Vec<u8>, pretty: bool) -> Vec<u8> {
+    if text.first() != Some(&b'{') {
+        return text;
+    }
+    let empty = text.get(1) == Some(&b'}');
+    let field = match (pretty, empty) {
+        (true, false) => format!("\n  \"schema\": {SCHEMA},"),
+        (true, true) => format!("\n  \"schema\": {SCHEMA}\n"),
+        (false, false) => format!("\"schema\":{SCHEMA},"),
+        (false, true) => format!("\"schema\":{SCHEMA}"),
+    };
+    // A pretty object starts `{\n  "first"`: the field goes right after the brace, with its
+    // own line break, and the original one begins the next line.
+    text.splice(1..1, field.into_bytes());
+    text
+}
+
 impl Renderer {
-    /// One document, or for several results the array of them: a single key or pattern gives
-    /// an object, several give an array.
-    pub fn json_one_or_many<T: Serialize>(&self, items: &[T]) -> io::Result<()> {
-        match items {
-            [one] => self.json(one),
-            many => self.json(&many),
-        }
+    /// The keys of `get` or `inspect KEY…`, one document for one key or many: `{"keys": […]}`.
+    pub fn json_keys<T: Serialize>(&self, items: &[T]) -> io::Result<()> {
+        self.json(&serde_json::json!({ "keys": items }))
     }
 
     /// One document on one line, for a stream of them (`watch`).
     pub fn json_line<T: Serialize + ?Sized>(&self, doc: &T) -> io::Result<()> {
-        let mut text = serde_json::to_vec(doc).map_err(io::Error::other)?;
+        let text = serde_json::to_vec(doc).map_err(io::Error::other)?;
+        let mut text = with_schema(text, false);
         text.push(b'\n');
         self.print_bytes(&text)
     }
@@ -26,8 +47,37 @@ impl Renderer {
     /// Serialise first, then write: an error writing (a closed pipe) stays an `io::Error` of
     /// its own kind instead of hiding inside a serialisation error.
     pub fn json<T: Serialize + ?Sized>(&self, doc: &T) -> io::Result<()> {
-        let mut text = serde_json::to_vec_pretty(doc).map_err(io::Error::other)?;
+        let text = serde_json::to_vec_pretty(doc).map_err(io::Error::other)?;
+        let mut text = with_schema(text, true);
         text.push(b'\n');
         self.print_bytes(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_says_its_schema_first() {
+        let doc = serde_json::json!({"a": 1, "b": [1, 2]});
+        let pretty = with_schema(serde_json::to_vec_pretty(&doc).unwrap(), true);
+        let text = String::from_utf8(pretty).unwrap();
+        assert!(
+            text.starts_with("{\n  \"schema\": 1,\n  \"a\": 1,"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["schema"], 1);
+        assert_eq!(back["b"][1], 2);
+        let line = with_schema(serde_json::to_vec(&doc).unwrap(), false);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "{\"schema\":1,\"a\":1,\"b\":[1,2]}"
+        );
+        let empty = with_schema(b"{}".to_vec(), true);
+        let back: serde_json::Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(back["schema"], 1);
+        assert_eq!(with_schema(b"[1]".to_vec(), true), b"[1]");
     }
 }
