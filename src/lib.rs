@@ -5,6 +5,7 @@
 //! progress through [`progress::ProgressSink`]; they never print.
 
 pub mod backup;
+pub mod clock;
 pub mod conn;
 pub mod error;
 pub mod guard;

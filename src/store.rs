@@ -781,6 +781,16 @@ pub(crate) fn only_reads(verb: &[u8], sub: &[u8]) -> Result<()> {
     }
 }
 
+/// The server's version from `INFO server` (Valkey's own where it says so): what a backup
+/// records of its source and `doctor` shows, asked of the store that both already hold.
+pub async fn server_version(store: &Store) -> Option<String> {
+    let info = store.info("server").await?;
+    match info.field("valkey_version") {
+        Some(v) => Some(format!("valkey {v}")),
+        None => info.field("redis_version").map(String::from),
+    }
+}
+
 /// One section of `INFO`, as the server wrote it.
 pub struct Info(String);
 

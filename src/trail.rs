@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use base64::Engine;
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::ops::inspect::now_ms;
 
 /// Where the lines go: a file (appended to) or standard error.
 pub struct Trail {

@@ -13,10 +13,10 @@ use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
 
 pub use self::format::{Header, Reader, Record, Writer};
+use crate::clock::now_ms;
 use crate::conn::raw::{Head, Raw};
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
-use crate::ops::inspect::now_ms;
 use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
 use crate::ops::sweep::BeforeDelete;
 use crate::progress::ProgressSink;
@@ -441,14 +441,8 @@ impl BeforeDelete for Backup {
     }
 }
 
-/// The server's version from `INFO server` (Valkey's own where it says so).
-pub async fn server_version(store: &Store) -> Option<String> {
-    let info = store.info("server").await?;
-    match info.field("valkey_version") {
-        Some(v) => Some(format!("valkey {v}")),
-        None => info.field("redis_version").map(String::from),
-    }
-}
+/// The server's version (kept here for callers of the backup module; it is the store's).
+pub use crate::store::server_version;
 
 /// What `cachectl backup` did.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -196,7 +196,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         let meta = crate::render::html::PageMeta {
             target: target.clone(),
             command: crate::render::html::command_line(),
-            made_at: cachectl::ttl::rfc3339(cachectl::ops::inspect::now_ms()),
+            made_at: cachectl::clock::rfc3339(cachectl::clock::now_ms()),
         };
         crate::render::write_file(path, &crate::render::html::audit(&report, &meta))
             .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;

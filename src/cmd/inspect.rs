@@ -106,7 +106,7 @@ fn write_html(
     let meta = crate::render::html::PageMeta {
         target: target.to_string(),
         command: crate::render::html::command_line(),
-        made_at: cachectl::ttl::rfc3339(cachectl::ops::inspect::now_ms()),
+        made_at: cachectl::clock::rfc3339(cachectl::clock::now_ms()),
     };
     crate::render::write_file(path, &crate::render::html::inspect(report, &meta))
         .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::ops::inspect::now_ms;
 use crate::ops::scan::{CursorSink, NodeCursor, Part};
 
 /// How often the file is rewritten at most while a sweep runs: a crash repeats at most this

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use serde::Serialize;
 
-use crate::backup::server_version;
 use crate::error::Error;
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::stop::Stop;
+use crate::store::server_version;
 use crate::store::{Store, refused};
 
 #[derive(Clone, Debug, Serialize)]

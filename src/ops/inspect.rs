@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::{Pipeline, Value};
 use serde::{Deserialize, Serialize};
@@ -371,13 +370,7 @@ fn preview_json(data: &Data) -> serde_json::Value {
     }
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-pub use crate::ttl::rfc3339;
+pub use crate::clock::{now_ms, rfc3339};
 
 #[derive(Clone, Debug)]
 pub struct InspectOptions {

@@ -10,11 +10,11 @@ use redis::{Pipeline, Value};
 use serde::Serialize;
 
 use crate::backup::Backup;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
-use crate::ops::inspect::now_ms;
 use crate::ops::policy::Policy;
 use crate::ops::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows};

@@ -6,10 +6,10 @@
 use serde::Serialize;
 
 use crate::backup::{Header, Reader, Record};
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::{self, glob::Glob};
-use crate::ops::inspect::now_ms;
 use crate::progress::{ProgressSink, ProgressUpdate};
 use crate::stop::Stop;
 use crate::store::Store;
@@ -357,7 +357,7 @@ async fn apply(
             redis::Value::ServerError(e)
                 if report.restored == 0 && e.details().is_some_and(|d| d.contains(UNREADABLE)) =>
             {
-                let server = crate::backup::server_version(store)
+                let server = crate::store::server_version(store)
                     .await
                     .unwrap_or_else(|| "this server".into());
                 return Err(Error::Backup {

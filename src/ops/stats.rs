@@ -210,7 +210,7 @@ const FRESH_TICKS: usize = 1 << 12;
 
 impl ExpiryWindows {
     pub fn new(window_ms: u64) -> Self {
-        Self::starting(window_ms, crate::ops::inspect::now_ms())
+        Self::starting(window_ms, crate::clock::now_ms())
     }
 
     /// Windows for expiries from about `now_ms` on.

@@ -70,7 +70,7 @@ impl Snapshot {
     pub fn time_ms(&self) -> i64 {
         match self.ctime_s {
             Some(s) => s.saturating_mul(1000),
-            None => crate::ops::inspect::now_ms() as i64,
+            None => crate::clock::now_ms() as i64,
         }
     }
 }

@@ -190,7 +190,7 @@ pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
     rdbs.iter()
         .map(|r| scope.at_ms.unwrap_or_else(|| r.snapshot().time_ms()))
         .min()
-        .unwrap_or_else(|| crate::ops::inspect::now_ms() as i64)
+        .unwrap_or_else(|| crate::clock::now_ms() as i64)
 }
 
 /// Walk `rdbs` (a cluster's masters' dumps make one report), several at once on as many
