@@ -127,7 +127,7 @@ pub enum Command {
     /// Read keys: type, TTL and value (JSON pretty-printed on a terminal)
     #[command(
         after_help = "Examples:\n  cachectl get post_cache:42                  # pretty JSON on a terminal, raw when piped
-  cachectl get user_profile:7 country:FR -o json | jq '.[].ttl_ms'
+  cachectl get user_profile:7 country:FR -o json | jq '.keys[].ttl_ms'
   cachectl get leaderboard --rev --limit 10   # a sorted set from the top
   cachectl get big_blob --raw > blob.bin      # the whole value, streamed"
     )]
