@@ -199,8 +199,20 @@ pub fn yaml_error(origin: &str, text: &str, e: &serde_saphyr::Error) -> String {
     {
         message = rest;
     }
+    // The parser's words, in the plan's terms.
+    let message = match message {
+        "expected sequence start" => "expected a list (items on lines starting with `- `)",
+        "expected mapping start" => "expected fields (`name: value` lines)",
+        m => m,
+    };
     let Some(at) = e.location() else {
         return format!("{origin}: {message}");
+    };
+    // Where in the plan's tree: `steps[0].for_each[1]`, for an error inside a nested step.
+    let path = yaml_path(text, at.line() as usize, at.column() as usize);
+    let origin = &match path {
+        Some(p) => format!("{origin}: {p}"),
+        None => origin.to_string(),
     };
     let field = text
         .lines()
@@ -225,8 +237,102 @@ pub fn yaml_error(origin: &str, text: &str, e: &serde_saphyr::Error) -> String {
             let key = key.trim_matches(['"', '\'']).to_string();
             (!key.is_empty() && !message.contains(&format!("`{key}`"))).then_some(key)
         });
+    let (file, path) = match origin.split_once(": ") {
+        Some((f, p)) => (f, format!(" {p}:")),
+        None => (origin.as_str(), String::new()),
+    };
+    // A path that ends with the field says it already.
+    let field = field.filter(|f| !path.ends_with(&format!(".{f}:")) && path != format!(" {f}:"));
     match field {
-        Some(f) => format!("{origin}:{}:{}: {f}: {message}", at.line(), at.column()),
-        None => format!("{origin}:{}:{}: {message}", at.line(), at.column()),
+        Some(f) => format!("{file}:{}:{}:{path} {f}: {message}", at.line(), at.column()),
+        None => format!("{file}:{}:{}:{path} {message}", at.line(), at.column()),
+    }
+}
+
+/// The list items and keys that enclose line `line`, column `column` (1-based) of a block
+/// YAML document, outermost first: `steps[0].for_each[1]`. `None` at the top level.
+fn yaml_path(text: &str, line: usize, column: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent_of = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &str| {
+        let t = l.trim_start();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let mut parts = Vec::new();
+    let mut at = line.checked_sub(1)?;
+    let mut indent = column.saturating_sub(1);
+    while indent > 0 {
+        // Up to the line that opens what `indent` is inside: a list item's dash, or a key.
+        let mut j = at;
+        let opener = loop {
+            let l = lines.get(j)?;
+            let t = l.trim_start();
+            if meaningful(l) {
+                let i = indent_of(l);
+                let dash_here = t.starts_with("- ") && i + 2 == indent;
+                if dash_here || i < indent {
+                    break j;
+                }
+            }
+            j = j.checked_sub(1)?;
+        };
+        let l = lines[opener];
+        let i = indent_of(l);
+        if l.trim_start().starts_with("- ") && i + 2 == indent {
+            // A list item: its index among its siblings, and the key that holds the list.
+            let mut index = 0;
+            let mut k = opener;
+            let owner = loop {
+                k = k.checked_sub(1)?;
+                let lk = lines[k];
+                if !meaningful(lk) {
+                    continue;
+                }
+                let ik = indent_of(lk);
+                if ik == i && lk.trim_start().starts_with("- ") {
+                    index += 1;
+                } else if ik < i {
+                    break k;
+                }
+            };
+            let key = lines[owner]
+                .trim()
+                .trim_start_matches("- ")
+                .trim_end_matches(':');
+            parts.push(format!("{key}[{index}]"));
+            indent = indent_of(lines[owner]);
+            at = owner;
+        } else {
+            let key = l.trim().trim_start_matches("- ");
+            let key = key.split(':').next().unwrap_or(key);
+            parts.push(key.to_string());
+            indent = i;
+            at = opener;
+        }
+    }
+    parts.reverse();
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_a_plan_are_found_by_indentation() {
+        let text = "sources:\n  db: {sqlite: t.db}\nsteps:\n  - name: a\n    ttl: 1\n\n  # the second\n  - name: b\n    for_each:\n      - name: c\n      - name: d\n        tll: 60\n";
+        assert_eq!(
+            yaml_path(text, 12, 9).as_deref(),
+            Some("steps[1].for_each[1]")
+        );
+        assert_eq!(yaml_path(text, 5, 5).as_deref(), Some("steps[0]"));
+        assert_eq!(yaml_path(text, 2, 3).as_deref(), Some("sources"));
+        assert_eq!(yaml_path(text, 1, 1), None);
+        // Any position at all is an answer, not a panic.
+        for line in 0..20 {
+            for column in 0..20 {
+                let _ = yaml_path(text, line, column);
+            }
+        }
     }
 }

@@ -1279,3 +1279,56 @@ fn verbose_warm_says_sources_and_steps() {
         "{err}"
     );
 }
+
+/// Plan errors in the plan's terms (#20.15): where in the tree a nested field is, what a list
+/// wants, and PostgreSQL's words without its own source line.
+#[test]
+fn plan_errors_say_where_in_the_plan_and_what_it_wants() {
+    let dir = TempDir::new().unwrap();
+    let nested = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{id}\"\n    ttl: 60\n    for_each:\n      - name: c\n        query: SELECT 1 AS id\n        key: \"c:{id}\"\n        tll: 60\n",
+    );
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--dry-run"])
+        .arg(&nested)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ":14:9: steps[0].for_each[0]: unknown field `tll`",
+        ));
+    let not_a_list = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{id}\"\n    ttl: 60\n    for_each: 3\n",
+    );
+    cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--dry-run"])
+        .arg(&not_a_list)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "steps[0].for_each: expected a list",
+        ));
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let base = url
+        .rsplit_once('/')
+        .map_or(url.as_str(), |(b, _)| b)
+        .to_string();
+    let missing = write_plan(
+        dir.path(),
+        &format!(
+            "sources:\n  db:\n    url: \"{base}/cachectl_no_such_db\"\nsteps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{{id}}\"\n    ttl: 60\n"
+        ),
+    );
+    let out = cachectl("redis://127.0.0.1:1")
+        .args(["warm", "--dry-run"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist (3D000)"), "{err}");
+    assert!(!err.contains(" at line "), "{err}");
+}

@@ -40,6 +40,12 @@ fn sql_err(what: &str, e: impl std::fmt::Display) -> Error {
 /// the server says the problem is (PostgreSQL's own `at line N` is a line of its C source,
 /// of no use to the plan's author).
 fn query_err(what: &str, query: &str, e: sqlx::Error) -> Error {
+    database_err(what, Some(query), e)
+}
+
+/// `query_err` for an error with no query to point into (connecting): the database's words
+/// and code, never PostgreSQL's source line.
+fn database_err(what: &str, query: Option<&str>, e: sqlx::Error) -> Error {
     let Some(pg) = e
         .as_database_error()
         .and_then(|d| d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
@@ -47,7 +53,9 @@ fn query_err(what: &str, query: &str, e: sqlx::Error) -> Error {
         return sql_err(what, e);
     };
     let mut text = format!("{what}: {} ({})", pg.message(), pg.code());
-    if let Some(sqlx::postgres::PgErrorPosition::Original(at)) = pg.position() {
+    if let (Some(sqlx::postgres::PgErrorPosition::Original(at)), Some(query)) =
+        (pg.position(), query)
+    {
         text.push_str(&format!(", {}", position_in(query, at)));
     }
     if let Some(detail) = pg.detail() {
@@ -81,7 +89,7 @@ async fn pool<DB: sqlx::Database>(src: &SqlSource, max: u32) -> Result<sqlx::Poo
         .acquire_timeout(src.timeout)
         .connect(&src.url)
         .await
-        .map_err(|e| sql_err(&format!("connecting to {}", src.display), e))
+        .map_err(|e| database_err(&format!("connecting to {}", src.display), None, e))
 }
 
 /// One connection made and closed within the source's timeout, before the pool: the pool
@@ -94,7 +102,11 @@ async fn first_connection<C: sqlx::Connection>(src: &SqlSource) -> Result<()> {
             src.display,
             crate::ttl::human_ms(src.timeout.as_millis() as u64)
         ))),
-        Ok(Err(e)) => Err(sql_err(&format!("connecting to {}", src.display), e)),
+        Ok(Err(e)) => Err(database_err(
+            &format!("connecting to {}", src.display),
+            None,
+            e,
+        )),
         Ok(Ok(c)) => {
             let _ = c.close().await;
             Ok(())
