@@ -398,6 +398,14 @@ fn tables_fit_their_reader() {
     assert!(text.lines().all(|l| l.chars().count() <= 120), "{text}");
     assert!(text.contains(" family "), "the header whole: {text}");
     assert!(text.contains("1,200"), "counts grouped for people: {text}");
+    // A key longer than a quarter of the terminal is cut in the middle, both ends readable.
+    let narrow = cachectl(&r.url())
+        .args(["inspect", "--pattern", "*", "-o", "table"])
+        .env("COLUMNS", "64")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&narrow.stdout);
+    assert!(text.contains('…'), "{text}");
 }
 
 /// One shape per command, whatever the number of arguments, and `"schema": 1` first.

@@ -55,6 +55,26 @@ pub fn thousands(n: u64) -> String {
 }
 
 impl Renderer {
+    /// A key or family in a boxed table: past a quarter of the terminal's width it is cut in
+    /// the middle (`user_{n}_po…:page_{n}`), where both ends stay readable, rather than
+    /// wrapped mid-word over several lines. Through a pipe it is whole.
+    pub fn fit(&self, key: &str) -> String {
+        if !self.boxes {
+            return key.to_string();
+        }
+        let max = (crate::render::table::width() / 4).max(16);
+        let chars: Vec<char> = key.chars().collect();
+        if chars.len() <= max {
+            return key.to_string();
+        }
+        let head = (max - 1) / 2;
+        let tail = max - 1 - head;
+        let mut out: String = chars[..head].iter().collect();
+        out.push('…');
+        out.extend(&chars[chars.len() - tail..]);
+        out
+    }
+
     /// A count in a table cell: with thousands separators for people, as the progress bars
     /// show counts; plain digits through a pipe, for awk.
     pub fn count(&self, n: u64) -> String {
@@ -157,7 +177,7 @@ impl Renderer {
         }
         let mut t = self.table(&headers);
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
-            let mut row = vec![f.family.clone(), self.count(f.keys)];
+            let mut row = vec![self.fit(&f.family), self.count(f.keys)];
             if lfu {
                 row.push(opt(f.frequency_p50, |v| v.to_string()));
             } else {
@@ -220,13 +240,17 @@ impl Renderer {
             } else {
                 format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
             };
-            let mut row = vec![f.family.clone(), self.count(f.keys), bytes(f.memory_bytes)];
+            let mut row = vec![
+                self.fit(&f.family),
+                self.count(f.keys),
+                bytes(f.memory_bytes),
+            ];
             if wide {
                 row.extend([opt(f.memory_p50, bytes), opt(f.memory_p99, bytes)]);
             }
             row.push(opt(f.memory_max, bytes));
             if wide {
-                row.push(f.biggest_key.clone().unwrap_or_default());
+                row.push(self.fit(f.biggest_key.as_deref().unwrap_or_default()));
             }
             row.extend([
                 share,
@@ -338,7 +362,7 @@ impl Renderer {
         let rate = |n: u64| format!("{:.1}", n as f64 / secs);
         for f in t.families.iter().take(top) {
             table.add_row(vec![
-                f.family.clone(),
+                self.fit(&f.family),
                 rate(f.set),
                 rate(f.del),
                 rate(f.expired),
@@ -397,7 +421,7 @@ impl Renderer {
         ]);
         let mut t = self.table(&headers);
         for f in &r.families {
-            let mut row = vec![f.family.clone()];
+            let mut row = vec![self.fit(&f.family)];
             if with_rules {
                 row.push(f.rule.clone().unwrap_or_else(|| "-".into()));
             }

@@ -14,6 +14,16 @@ use comfy_table::{ContentArrangement, Table};
 
 use super::{Renderer, Style};
 
+/// The width tables fit: `$COLUMNS`, then the terminal's, 80 when neither says (or says 0).
+pub fn width() -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|c| *c > 0);
+    let terminal = || Table::new().width().filter(|w| *w > 0);
+    usize::from(columns.or_else(terminal).unwrap_or(80))
+}
+
 impl Renderer {
     pub fn table(&self, headers: &[&str]) -> Table {
         let mut t = Table::new();
@@ -30,19 +40,7 @@ impl Renderer {
             .set_header(headers.to_vec());
         // $COLUMNS first, then the terminal; a terminal that says 0 columns (some ptys) is
         // taken as unknown, 80, rather than as one-character columns.
-        let columns = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse::<u16>().ok())
-            .filter(|c| *c > 0);
-        match (columns, t.width()) {
-            (Some(c), _) => {
-                t.set_width(c);
-            }
-            (None, Some(0) | None) => {
-                t.set_width(80);
-            }
-            _ => {}
-        }
+        t.set_width(width() as u16);
         if !self.stdout_tty {
             t.force_no_tty();
         }
