@@ -67,11 +67,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let doc = serde_json::json!({
-            "complete": false,
-            "error": { "message": message, "exit_code": cmd::exit::USAGE },
-        });
-        println!("{doc:#}");
+        // The one shape of a failed run's document, `"schema"` first as in every other.
+        let error = serde_json::json!({ "message": message, "exit_code": cmd::exit::USAGE });
+        println!(
+            "{{\n  \"schema\": {},\n  \"complete\": false,\n  \"error\": {error}\n}}",
+            render::json::SCHEMA
+        );
     }
     ExitCode::from(cmd::exit::USAGE)
 }
