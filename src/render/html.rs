@@ -41,13 +41,29 @@ pub fn escape(s: &str) -> String {
 
 /// The command line as run, each URL with its password hidden.
 pub fn command_line() -> String {
-    std::env::args()
-        .map(|a| match a.contains("://") {
-            true => cachectl::conn::redact_url(&a),
-            false => a,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    redacted(std::env::args())
+}
+
+/// `args` with every URL's password hidden: one with a scheme, and the value of `-u`/`--url`,
+/// which may be written without one (`app:secret@cache:6379`).
+fn redacted(args: impl Iterator<Item = String>) -> String {
+    let mut out = Vec::new();
+    let mut url_next = false;
+    for a in args {
+        let shown = if let Some(v) = a.strip_prefix("--url=") {
+            format!(
+                "--url={}",
+                cachectl::conn::redact_url(&cachectl::conn::normalise_url(v))
+            )
+        } else if url_next || a.contains("://") {
+            cachectl::conn::redact_url(&cachectl::conn::normalise_url(&a))
+        } else {
+            a.clone()
+        };
+        url_next = a == "-u" || a == "--url";
+        out.push(shown);
+    }
+    out.join(" ")
 }
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}\
@@ -410,6 +426,31 @@ fn timeline(report: &AuditReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_on_the_command_line_are_hidden() {
+        let args = [
+            "cachectl",
+            "-u",
+            "app:s3cret@cache:6379",
+            "--url=u:pw@h:1",
+            "inspect",
+        ];
+        let shown = redacted(args.iter().map(|s| s.to_string()));
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("pw@"),
+            "{shown}"
+        );
+        let shown = redacted(
+            ["x", "redis://u:p/w@h:1", "user@x*"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        assert!(
+            !shown.contains("p/w") && shown.contains("user@x*"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn markup_from_the_keyspace_is_inert() {
