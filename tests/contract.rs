@@ -408,6 +408,60 @@ fn tables_fit_their_reader() {
     assert!(text.contains('…'), "{text}");
 }
 
+/// At 80 columns every boxed row of inspect's and ttl-audit's tables stays on one line: long
+/// names are cut in the middle, and the columns that do not fit give way; none wraps.
+#[test]
+fn eighty_columns_hold_each_row_on_one_line() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(
+        &mut c,
+        (0..40).map(|i| format!("a_rather_long_family_name_for_a_cache:{i}:details")),
+        600,
+    );
+    load(&mut c, (0..40).map(|i| format!("post_cache:{i}")), 900);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"post_cache:*\"\n    ttl: { min: 60, max: 1h }\n  - family: \"a_rather_long_family_name_for_a_cache:{n}:details\"\n    ttl: { max: 5m }\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    for args in [
+        vec!["inspect", "--pattern", "*", "-o", "table"],
+        vec!["ttl-audit", "*", "--policy", policy, "-o", "table"],
+    ] {
+        let out = cachectl(&r.url())
+            .args(&args)
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        // ttl-audit finds the 10-minute TTLs above the policy's 5 minutes: exit 4.
+        let expected = if args[0] == "inspect" { 0 } else { 4 };
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let boxed = |l: &&str| l.starts_with(['│', '┌', '└', '╞']);
+        assert!(
+            text.lines().filter(boxed).all(|l| l.chars().count() <= 80),
+            "{text}"
+        );
+        // A row wrapped onto a second line shows as a line whose first cell is empty (the
+        // families table; a violation's prose detail may wrap).
+        let wrapped = text
+            .lines()
+            .take_while(|l| !l.contains(" scanned in "))
+            .filter(|l| l.starts_with('│'))
+            .any(|l| l.chars().nth(2) == Some(' '));
+        assert!(!wrapped, "{args:?}: a row wrapped:\n{text}");
+        assert!(text.contains('…'), "the long family is cut: {text}");
+        assert!(
+            text.contains("post_cache:{n}"),
+            "a short one is whole: {text}"
+        );
+    }
+}
+
 /// One shape per command, whatever the number of arguments, and `"schema": 1` first.
 #[test]
 fn one_shape_whatever_the_count() {

@@ -6,12 +6,7 @@ const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 
 /// The terminal's width, or 80.
 pub fn terminal_width() -> usize {
-    comfy_table::Table::new()
-        .width()
-        .map(usize::from)
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-        .unwrap_or(80)
-        .clamp(40, 400)
+    super::table::width().clamp(40, 400)
 }
 
 /// A horizontal bar of `value` out of `max`, at most `width` cells, to an eighth of a cell.

@@ -31,6 +31,7 @@ fn bytes(n: u64) -> String {
 
 /// Columns from which the full inspect table fits.
 const WIDE_TERMINAL: usize = 120;
+const RULE_COLUMN_WIDTH: usize = 100;
 
 /// `1 key`, `2 keys`.
 pub fn keys(n: u64) -> String {
@@ -55,26 +56,6 @@ pub fn thousands(n: u64) -> String {
 }
 
 impl Renderer {
-    /// A key or family in a boxed table: past a quarter of the terminal's width it is cut in
-    /// the middle (`user_{n}_po…:page_{n}`), where both ends stay readable, rather than
-    /// wrapped mid-word over several lines. Through a pipe it is whole.
-    pub fn fit(&self, key: &str) -> String {
-        if !self.boxes {
-            return key.to_string();
-        }
-        let max = (crate::render::table::width() / 4).max(16);
-        let chars: Vec<char> = key.chars().collect();
-        if chars.len() <= max {
-            return key.to_string();
-        }
-        let head = (max - 1) / 2;
-        let tail = max - 1 - head;
-        let mut out: String = chars[..head].iter().collect();
-        out.push('…');
-        out.extend(&chars[chars.len() - tail..]);
-        out
-    }
-
     /// A count in a table cell: with thousands separators for people, as the progress bars
     /// show counts; plain digits through a pipe, for awk.
     pub fn count(&self, n: u64) -> String {
@@ -175,9 +156,9 @@ impl Renderer {
                 headers.push(if c > 0 { "cold" } else { "cold (idle)" });
             }
         }
-        let mut t = self.table(&headers);
+        let mut rows = Vec::new();
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
-            let mut row = vec![self.fit(&f.family), self.count(f.keys)];
+            let mut row = vec![f.family.clone(), self.count(f.keys)];
             if lfu {
                 row.push(opt(f.frequency_p50, |v| v.to_string()));
             } else {
@@ -191,8 +172,9 @@ impl Renderer {
                     });
                 }
             }
-            t.add_row(row);
+            rows.push(row);
         }
+        let mut t = self.fitted_table(&headers, rows, &[0]);
         Self::right_align(&mut t, 1..=headers.len() - 1);
         if let Some(c) = r.cold_after_s {
             self.print(&format!("idle longer than {} is cold\n", human_secs(c)))?;
@@ -222,8 +204,8 @@ impl Renderer {
 
     pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
         // Eleven columns do not fit a narrow terminal: there the memory quantiles and the
-        // biggest key give way (JSON and piped tables keep everything).
-        let wide = !self.stdout_tty || charts::terminal_width() >= WIDE_TERMINAL;
+        // biggest key give way (JSON and plain piped columns keep everything).
+        let wide = !self.boxes || super::table::width() >= WIDE_TERMINAL;
         let mut headers = vec!["family", "keys", "memory"];
         if wide {
             headers.extend(["p50", "p99"]);
@@ -233,24 +215,20 @@ impl Renderer {
             headers.push("biggest key");
         }
         headers.extend(["with TTL", "TTL min", "median", "max"]);
-        let mut t = self.table(&headers);
+        let mut rows = Vec::new();
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
             let share = if f.keys == 0 {
                 "-".to_string()
             } else {
                 format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
             };
-            let mut row = vec![
-                self.fit(&f.family),
-                self.count(f.keys),
-                bytes(f.memory_bytes),
-            ];
+            let mut row = vec![f.family.clone(), self.count(f.keys), bytes(f.memory_bytes)];
             if wide {
                 row.extend([opt(f.memory_p50, bytes), opt(f.memory_p99, bytes)]);
             }
             row.push(opt(f.memory_max, bytes));
             if wide {
-                row.push(self.fit(f.biggest_key.as_deref().unwrap_or_default()));
+                row.push(f.biggest_key.clone().unwrap_or_default());
             }
             row.extend([
                 share,
@@ -258,8 +236,10 @@ impl Renderer {
                 opt(f.ttl_median_s, human_secs),
                 opt(f.ttl_max_s, human_secs),
             ]);
-            t.add_row(row);
+            rows.push(row);
         }
+        let flex: &[usize] = if wide { &[0, 6] } else { &[0] };
+        let mut t = self.fitted_table(&headers, rows, flex);
         let numbers = if wide { 5 } else { 3 };
         Self::right_align(&mut t, 1..=numbers);
         for i in headers.len() - 4..headers.len() {
@@ -358,17 +338,21 @@ impl Renderer {
         if t.families.is_empty() {
             return Ok(());
         }
-        let mut table = self.table(&["family", "sets/s", "dels/s", "expired/s", "evicted/s"]);
         let rate = |n: u64| format!("{:.1}", n as f64 / secs);
-        for f in t.families.iter().take(top) {
-            table.add_row(vec![
-                self.fit(&f.family),
+        let rows = t.families.iter().take(top).map(|f| {
+            vec![
+                f.family.clone(),
                 rate(f.set),
                 rate(f.del),
                 rate(f.expired),
                 rate(f.evicted),
-            ]);
-        }
+            ]
+        });
+        let mut table = self.fitted_table(
+            &["family", "sets/s", "dels/s", "expired/s", "evicted/s"],
+            rows.collect(),
+            &[0],
+        );
         Self::right_align(&mut table, 1..=4);
         self.print_table(&table)
     }
@@ -406,7 +390,9 @@ impl Renderer {
             self.headline(&r.headline)?;
         }
         // Without a policy every rule cell would be `-`: the family gets the room.
-        let with_rules = r.unmatched.is_some();
+        // At under 100 columns the rule column gives way (the violations below name rules).
+        let with_rules =
+            r.unmatched.is_some() && (!self.boxes || super::table::width() >= RULE_COLUMN_WIDTH);
         let mut headers = vec!["family"];
         if with_rules {
             headers.push("rule");
@@ -419,9 +405,9 @@ impl Renderer {
             "max",
             "busiest (UTC)",
         ]);
-        let mut t = self.table(&headers);
+        let mut rows = Vec::new();
         for f in &r.families {
-            let mut row = vec![self.fit(&f.family)];
+            let mut row = vec![f.family.clone()];
             if with_rules {
                 row.push(f.rule.clone().unwrap_or_else(|| "-".into()));
             }
@@ -435,8 +421,10 @@ impl Renderer {
                     format!("{} @ {}", c.keys, cachectl::ttl::short_time(c.starts_ms))
                 }),
             ]);
-            t.add_row(row);
+            rows.push(row);
         }
+        let flex: &[usize] = if with_rules { &[0, 1] } else { &[0] };
+        let mut t = self.fitted_table(&headers, rows, flex);
         let first_number = if with_rules { 2 } else { 1 };
         Self::right_align(&mut t, first_number..=first_number + 1);
         for i in first_number + 2..=first_number + 5 {
@@ -489,9 +477,17 @@ impl Renderer {
             }
             return Ok(());
         }
-        let mut v = self.table(&["rule", "family", "kind", "keys", "detail", "sample"]);
+        // A boxed table shows one sample key, cut to fit, unless the terminal is very wide; a
+        // pipe gets three.
+        let samples = match self.boxes && super::table::width() < 160 {
+            true => 1,
+            false => 3,
+        };
+        // Under 100 columns the rule gives way to the family it was written for.
+        let with_rule = !self.boxes || super::table::width() >= RULE_COLUMN_WIDTH;
+        let mut rows = Vec::new();
         for x in &r.violations {
-            v.add_row(vec![
+            rows.push(vec![
                 x.rule.clone(),
                 x.family.clone(),
                 self.paint(
@@ -506,13 +502,23 @@ impl Renderer {
                 x.detail.clone(),
                 x.sample
                     .iter()
-                    .take(3)
+                    .take(samples)
                     .cloned()
                     .collect::<Vec<_>>()
                     .join(" "),
             ]);
         }
-        Self::right_align(&mut v, 3..=3);
+        let mut headers = vec!["rule", "family", "kind", "keys", "detail", "sample"];
+        if !with_rule {
+            headers.remove(0);
+            rows.iter_mut().for_each(|r| {
+                r.remove(0);
+            });
+        }
+        let first = usize::from(with_rule);
+        let cut: &[usize] = if with_rule { &[0, 1, 5] } else { &[0, 4] };
+        let mut v = self.fitted_table_wrapping(&headers, rows, cut, &[first + 3]);
+        Self::right_align(&mut v, first + 2..=first + 2);
         self.print_table(&v)
     }
 
