@@ -7,7 +7,7 @@ use std::time::Duration;
 use cachectl::ops::scan::KeyType;
 use cachectl::ops::sweep::Show;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::Shell;
+use clap_complete::{ArgValueCandidates, CompletionCandidate, Shell};
 
 /// Operate Redis-backed application caches: read and write keys, invalidate by key or pattern
 /// without blocking Redis, warm, inspect and audit TTLs, back up and restore.
@@ -53,7 +53,8 @@ pub struct GlobalArgs {
         global = true,
         env = "CACHECTL_TARGET",
         value_name = "NAME",
-        hide_env_values = true
+        hide_env_values = true,
+        add = ArgValueCandidates::new(target_names)
     )]
     pub target: Option<String>,
 
@@ -213,7 +214,15 @@ Policy file (YAML): rules, the first that matches a key's name (match: GLOB) or 
     #[command(after_help = "Examples:\n  cachectl watch 'post_cache:*'
   cachectl watch --enable-events --duration 1m -o json | jq .hit_ratio")]
     Watch(WatchArgs),
-    /// Print shell completions
+    /// Print the shell code that completes cachectl's commands, flags and target names
+    #[command(
+        after_help = "Examples:\n  echo 'source <(cachectl completions bash)' >> ~/.bashrc
+  cachectl completions zsh > \"${fpath[1]}/_cachectl\"
+  cachectl completions fish > ~/.config/fish/completions/cachectl.fish
+
+The code asks cachectl itself for candidates as you type (COMPLETE=<shell> cachectl …), so
+--target <TAB> offers the names in the config file ($CACHECTL_CONFIG, else the default path)."
+    )]
     Completions {
         #[arg(value_enum)]
         shell: Shell,
@@ -225,6 +234,7 @@ pub enum TargetsAction {
     /// Make NAME the config file's default target (its `default:` line)
     Use {
         /// A target the config file names
+        #[arg(add = ArgValueCandidates::new(target_names))]
         name: String,
     },
 }
@@ -865,5 +875,22 @@ impl RestoreArgs {
     /// The keys restored, when not all: the argument or --pattern.
     pub fn only(&self) -> Option<&str> {
         self.glob.as_deref().or(self.pattern.as_deref())
+    }
+}
+
+/// The named targets of the config file, for `--target <TAB>` and `targets use <TAB>`. The
+/// completer cannot see the rest of the line, so `--config` there is not read: the file is
+/// `$CACHECTL_CONFIG`, else the default path. An unreadable file offers nothing.
+fn target_names() -> Vec<CompletionCandidate> {
+    let explicit = std::env::var_os("CACHECTL_CONFIG").map(std::path::PathBuf::from);
+    let Some(path) = cachectl::conn::targets::config_path(explicit.as_deref()) else {
+        return Vec::new();
+    };
+    match cachectl::conn::targets::Config::load(&path, false) {
+        Ok(config) => config
+            .target_names()
+            .map(CompletionCandidate::new)
+            .collect(),
+        Err(_) => Vec::new(),
     }
 }

@@ -68,7 +68,7 @@ fn help_documents_exit_codes() {
         );
 }
 
-/// The checked-in completions must match what the binary generates. Set
+/// The checked-in completion scripts must match what the binary prints. Set
 /// CACHECTL_UPDATE_COMPLETIONS=1 to rewrite them after changing flags.
 #[test]
 fn completions_are_current() {
@@ -123,4 +123,67 @@ fn json_output_is_never_empty() {
         );
         assert_eq!(doc["error"]["exit_code"], 1);
     }
+}
+
+/// What bash offers at TAB after `words`, through the registration script that `cachectl
+/// completions bash` prints (the shell calls the binary back for candidates).
+fn bash_offers(words: &[&str], config: &std::path::Path) -> Vec<String> {
+    let bin = assert_cmd::cargo::cargo_bin("cachectl");
+    let dir = bin.parent().unwrap().to_str().unwrap().to_string();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        "source <(cachectl completions bash)\n\
+         COMP_WORDS=({words})\n\
+         COMP_CWORD={cword}\n\
+         COMP_TYPE=9\n\
+         _clap_complete_cachectl cachectl '{current}' '{previous}'\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words = quoted.join(" "),
+        cword = words.len() - 1,
+        current = words[words.len() - 1],
+        previous = words[words.len().saturating_sub(2)],
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("PATH", format!("{dir}:{}", std::env::var("PATH").unwrap()))
+        .env("CACHECTL_CONFIG", config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `--target <TAB>` and `targets use <TAB>` offer the config file's target names, not file
+/// names; commands and flags still complete.
+#[test]
+fn target_names_complete_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "targets:\n  prod: { url: \"redis://127.0.0.1:1\" }\n  staging: { url: \"redis://127.0.0.1:2\" }\n",
+    )
+    .unwrap();
+    let names = vec!["prod".to_string(), "staging".to_string()];
+    assert_eq!(bash_offers(&["cachectl", "--target", ""], &config), names);
+    assert_eq!(
+        bash_offers(&["cachectl", "get", "k", "--target", "st"], &config),
+        vec!["staging".to_string()]
+    );
+    // A positional's empty word also offers the flags (clap's way), after the names.
+    let using = bash_offers(&["cachectl", "targets", "use", ""], &config);
+    assert_eq!(using[..2], names[..], "{using:?}");
+    assert!(!using.iter().any(|c| c.ends_with(".yaml")), "{using:?}");
+    let commands = bash_offers(&["cachectl", "invalidate"], &config);
+    assert!(
+        commands.contains(&"invalidate-pattern".to_string()),
+        "{commands:?}"
+    );
+    let flags = bash_offers(&["cachectl", "set", "k", "v", "--tt"], &config);
+    assert_eq!(flags, vec!["--ttl".to_string()]);
 }

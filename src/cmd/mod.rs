@@ -28,7 +28,6 @@ use cachectl::ops::inspect::Grouper;
 use cachectl::ops::scan::{BatchSize, MAX_FIXED_COUNT, NodeCursor, Pace};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
-use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, GlobalArgs, GroupArgs, PaceArgs};
 use crate::render::{Renderer, say};
@@ -167,9 +166,8 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
     }
     match command {
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
             let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "cachectl", &mut buf);
+            completion_registration(shell, &mut buf)?;
             ctx.out
                 .print_bytes(&buf)
                 .map(|()| exit::OK)
@@ -191,6 +189,27 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Watch(args) => watch::run(args, ctx).await,
     }
+}
+
+/// The shell code that registers cachectl's completer: the shell calls `COMPLETE=<shell>
+/// cachectl …` on TAB, so candidates come from the binary itself (target names read from the
+/// config file when asked, flags always those of the installed version).
+fn completion_registration(shell: clap_complete::Shell, buf: &mut Vec<u8>) -> io::Result<()> {
+    use clap_complete::Shell;
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        Shell::PowerShell => &Powershell,
+        other => {
+            return Err(io::Error::other(format!(
+                "no completion for the {other} shell"
+            )));
+        }
+    };
+    completer.write_registration("COMPLETE", "cachectl", "cachectl", "cachectl", buf)
 }
 
 /// The exit code for a command's result; an error is said on stderr (and as the JSON

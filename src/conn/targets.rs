@@ -131,6 +131,11 @@ impl Config {
         })
     }
 
+    /// The targets' names, in the file's order.
+    pub fn target_names(&self) -> impl Iterator<Item = &str> {
+        self.targets.keys().map(String::as_str)
+    }
+
     fn names(&self) -> String {
         if self.targets.is_empty() {
             return "it names none".into();
