@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cachectl::ops::scan::KeyType;
 use cachectl::ops::sweep::Show;
+use cachectl::scan::KeyType;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::{ArgValueCandidates, CompletionCandidate, Shell};
 

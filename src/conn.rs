@@ -1,5 +1,6 @@
 //! The one connection factory: a `Target` (URL, credentials, TLS, cluster mode, timeout)
-//! becomes a `Store`, standalone or cluster.
+//! becomes a `Dialer`, which opens `Link`s, standalone or cluster; `store` wraps them into a
+//! `Store` (this module never names one).
 //!
 //! Passwords live only inside `Target` and the redis client; nothing here formats them, and
 //! `Target`'s `Debug` redacts them, so `--verbose` and error messages cannot leak one.
@@ -15,12 +16,14 @@ use redis::{
     TlsCertificates,
 };
 
+use redis::aio::MultiplexedConnection;
+use redis::cluster_async::ClusterConnection;
+
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::retry::Backoff;
 
 mod probe;
 pub mod raw;
-pub mod replicas;
 pub mod sentinel;
 pub mod targets;
 
@@ -270,19 +273,18 @@ impl Target {
             policy: Arc::new(self.policy.clone()),
         })
     }
+}
 
-    /// Connect, detecting a cluster unless told.
-    pub async fn connect(&self) -> Result<Store> {
-        let dialer = Arc::new(self.dialer()?);
-        if self.cluster == ClusterMode::Force {
-            return dialer.open(true).await;
-        }
-        let store = dialer.clone().open(false).await?;
-        if store.reports_cluster_enabled().await? {
-            return dialer.open(true).await;
-        }
-        Ok(store)
-    }
+/// An open connection to a server or a cluster, before `store` wraps it.
+pub struct Link {
+    pub conn: LinkConn,
+    /// `host:port` of the server the connection reached (the primary, behind Sentinel).
+    pub addr: String,
+}
+
+pub enum LinkConn {
+    Standalone(MultiplexedConnection),
+    Cluster(ClusterConnection),
 }
 
 /// A resolved target: what `Store` keeps to open another connection like its own, without
@@ -352,7 +354,7 @@ impl Dialer {
 
     /// Open a connection: a cluster connection, or one to a standalone server. When it fails
     /// without a word from a Redis server, say what answers at the address instead.
-    pub(crate) async fn open(self: Arc<Self>, cluster: bool) -> Result<Store> {
+    pub(crate) async fn open(self: Arc<Self>, cluster: bool) -> Result<Link> {
         if let Some(s) = self.sentinel.clone() {
             return self.open_primary(&s).await;
         }
@@ -386,15 +388,20 @@ impl Dialer {
     /// The primary the sentinels name, once it says it is one (a promotion takes a moment
     /// to reach the promoted server itself). The store keeps this dialer, so that a reconnect
     /// asks the sentinels again.
-    async fn open_primary(self: Arc<Self>, s: &sentinel::Sentinels) -> Result<Store> {
+    async fn open_primary(self: Arc<Self>, s: &sentinel::Sentinels) -> Result<Link> {
         let deadline = std::time::Instant::now() + sentinel::PROMOTION.max(self.timeout);
+        let mut poll = Backoff::polling(Duration::from_millis(200), deadline);
+        // Connecting has no stop of its own: the one deadline bounds it.
+        let no_stop = crate::stop::Stop::new();
         loop {
             let (host, port) = s.primary(self.timeout).await?;
-            let store = Box::pin(Arc::new(self.at(&host, port)).open(false)).await?;
-            if store.is_primary().await || std::time::Instant::now() >= deadline {
-                return Ok(store.redialed(self.clone()));
+            let mut link = Box::pin(Arc::new(self.at(&host, port)).open(false)).await?;
+            let LinkConn::Standalone(conn) = &mut link.conn else {
+                return Ok(link);
+            };
+            if !sentinel::is_replica(conn).await || !poll.wait(&no_stop).await {
+                return Ok(link);
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
@@ -431,7 +438,7 @@ impl Dialer {
         }
     }
 
-    async fn open_once(self: Arc<Self>, cluster: bool) -> Result<Store> {
+    async fn open_once(self: Arc<Self>, cluster: bool) -> Result<Link> {
         let addr = self.addr.clone();
         if cluster {
             return self.connect_cluster().await;
@@ -460,10 +467,13 @@ impl Dialer {
                 classify(&addr, e)
             }
         })?;
-        Ok(Store::standalone(conn, addr, self))
+        Ok(Link {
+            conn: LinkConn::Standalone(conn),
+            addr,
+        })
     }
 
-    async fn connect_cluster(self: Arc<Self>) -> Result<Store> {
+    async fn connect_cluster(self: Arc<Self>) -> Result<Link> {
         let addr = self.addr.clone();
         if self.info.redis_settings().db() != 0 {
             return Err(cluster_db_error(&addr, self.info.redis_settings().db()));
@@ -479,7 +489,10 @@ impl Dialer {
             .await
             .map_err(|_| self.timed_out("connecting to the cluster"))?
             .map_err(|e| classify(&addr, e))?;
-        Ok(Store::cluster(conn, addr, self))
+        Ok(Link {
+            conn: LinkConn::Cluster(conn),
+            addr,
+        })
     }
 
     fn timed_out(&self, during: &'static str) -> Error {

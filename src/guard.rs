@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::stop::Stop;
-use crate::store::Store;
 
 /// The cap when neither the command line nor the target sets one.
 pub const DEFAULT_MAX_KEYS: u64 = 10_000;
@@ -253,12 +252,7 @@ impl Confirm for NoOne {
 
 /// Refuse at once on a read-only target: for commands that would write before they can
 /// count (nothing is asked of the server first).
-pub fn writable(store: &Store, what: &str) -> Result<()> {
-    refuse_readonly(store.policy(), what)
-}
-
-/// `writable` for a target not yet connected to, by its policy.
-pub fn refuse_readonly(policy: &Policy, what: &str) -> Result<()> {
+pub fn writable(policy: &Policy, what: &str) -> Result<()> {
     if policy.readonly {
         return Err(Error::Refused(format!(
             "{} is read-only ({}): {what} was refused; nothing was changed",
@@ -269,14 +263,15 @@ pub fn refuse_readonly(policy: &Policy, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Decide whether `proposal` may go ahead on `store`, and hand out the permit for it. In
+/// Decide whether `proposal` may go ahead under a target's `policy` (`Store::policy`), and
+/// hand out the permit for it. In
 /// order: a read-only target refuses; a proposal over the cap is refused whatever `--yes`
 /// says (a person at a terminal may type the count instead); `confirm: always` asks a person
 /// or refuses; `--yes` decides; a person is asked; a script is refused what is broad (the
 /// cap, or the whole keyspace) and let through the rest. A refusal is `Refused` (nothing was
 /// changed); a stop while asking is `Interrupted`.
 pub async fn authorise(
-    store: &Store,
+    policy: &Policy,
     mut proposal: Proposal,
     guards: &Guards,
     confirm: &dyn Confirm,
@@ -286,7 +281,7 @@ pub async fn authorise(
         action: proposal.action,
         keys: proposal.keys,
     };
-    match judge(store.policy(), &mut proposal, guards, confirm.can_ask())? {
+    match judge(policy, &mut proposal, guards, confirm.can_ask())? {
         Verdict::Go => Ok(permit),
         Verdict::Ask => {
             let answer = tokio::select! {
@@ -299,6 +294,37 @@ pub async fn authorise(
                 Err(Error::Refused("not confirmed; nothing was changed".into()))
             }
         }
+    }
+}
+
+/// Refuse a command, given as its verb and first argument, that is not known to only read:
+/// what changes the server needs a `Permit` (`Store::write*`, `Raw::write`). An allowlist, so
+/// that a command nobody thought of needs a permit too.
+pub(crate) fn only_reads(verb: &[u8], sub: &[u8]) -> Result<()> {
+    let (verb, sub) = (verb.to_ascii_uppercase(), sub.to_ascii_uppercase());
+    let reads = match verb.as_slice() {
+        b"GET" | b"GETRANGE" | b"STRLEN" | b"TYPE" | b"TTL" | b"PTTL" | b"EXPIRETIME"
+        | b"PEXPIRETIME" | b"EXISTS" | b"DUMP" | b"SCAN" | b"HSCAN" | b"SSCAN" | b"ZSCAN"
+        | b"HLEN" | b"SCARD" | b"ZCARD" | b"LLEN" | b"XLEN" | b"LRANGE" | b"ZRANGE"
+        | b"ZREVRANGE" | b"XRANGE" | b"XREVRANGE" | b"HGET" | b"HTTL" | b"HPTTL" | b"DBSIZE"
+        | b"INFO" | b"PING" | b"TIME" | b"ROLE" | b"ECHO" | b"LASTSAVE" | b"AUTH" | b"SELECT"
+        | b"HELLO" => true,
+        b"CONFIG" => sub == b"GET",
+        b"CLIENT" => matches!(sub.as_slice(), b"ID" | b"NO-TOUCH" | b"INFO" | b"GETNAME"),
+        b"ACL" => matches!(sub.as_slice(), b"WHOAMI" | b"DRYRUN" | b"GETUSER" | b"CAT"),
+        b"CLUSTER" => matches!(
+            sub.as_slice(),
+            b"INFO" | b"NODES" | b"SLOTS" | b"SHARDS" | b"KEYSLOT" | b"MYID"
+        ),
+        b"MEMORY" => matches!(sub.as_slice(), b"USAGE" | b"STATS"),
+        b"OBJECT" | b"COMMAND" | b"XINFO" => true,
+        _ => false,
+    };
+    match reads {
+        true => Ok(()),
+        false => Err(Error::Unpermitted(
+            String::from_utf8_lossy(&verb).into_owned(),
+        )),
     }
 }
 

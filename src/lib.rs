@@ -13,6 +13,8 @@ pub mod keys;
 pub mod ops;
 pub mod progress;
 pub mod rdb;
+pub mod retry;
+pub mod scan;
 pub mod stop;
 pub mod store;
 pub mod trail;

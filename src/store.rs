@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
@@ -19,10 +18,11 @@ use redis::cluster_routing::{
 use redis::{Cmd, FromRedisValue, Pipeline, Value};
 use tokio::sync::OnceCell;
 
-use crate::conn::Dialer;
+use crate::conn::{ClusterMode, Dialer, Link, LinkConn, Target};
 use crate::error::{Error, Result};
 use crate::guard::{Permit, Policy};
 use crate::keys::glob::Glob;
+use crate::retry::Backoff;
 use crate::stop::Stop;
 
 /// How many single commands `routed_each` keeps in flight at once.
@@ -71,35 +71,41 @@ impl Node {
     }
 }
 
+// A target becomes a store here, where `Store` lives, so that `conn` never names one.
+impl Target {
+    /// Connect, detecting a cluster unless told.
+    pub async fn connect(&self) -> Result<Store> {
+        let dialer = Arc::new(self.dialer()?);
+        if self.cluster == ClusterMode::Force {
+            return Store::open(dialer, true).await;
+        }
+        let store = Store::open(dialer.clone(), false).await?;
+        if store.reports_cluster_enabled().await? {
+            return Store::open(dialer, true).await;
+        }
+        Ok(store)
+    }
+}
+
 impl Store {
-    pub(crate) fn standalone(
-        conn: MultiplexedConnection,
-        addr: String,
-        dialer: Arc<Dialer>,
-    ) -> Self {
+    /// A store over a link `dialer` opened; it keeps the dialer to open more like it.
+    fn over(link: Link, dialer: Arc<Dialer>) -> Self {
         Store {
-            conn: Conn::Standalone(conn),
-            addr: addr.into(),
+            conn: match link.conn {
+                LinkConn::Standalone(c) => Conn::Standalone(c),
+                LinkConn::Cluster(c) => Conn::Cluster(c),
+            },
+            addr: link.addr.into(),
             delete_verb: Arc::default(),
             known: Arc::default(),
             dialer,
         }
     }
 
-    pub(crate) fn cluster(conn: ClusterConnection, addr: String, dialer: Arc<Dialer>) -> Self {
-        Store {
-            conn: Conn::Cluster(conn),
-            addr: addr.into(),
-            delete_verb: Arc::default(),
-            known: Arc::default(),
-            dialer,
-        }
-    }
-
-    /// Open further connections with `dialer` (a sentinel's, which finds the primary again).
-    pub(crate) fn redialed(mut self, dialer: Arc<Dialer>) -> Self {
-        self.dialer = dialer;
-        self
+    /// Open a connection with `dialer`: to a cluster, or to a standalone server.
+    pub(crate) async fn open(dialer: Arc<Dialer>, cluster: bool) -> Result<Store> {
+        let link = dialer.clone().open(cluster).await?;
+        Ok(Store::over(link, dialer))
     }
 
     /// Whether the server says it is a primary (`ROLE`); true when it will not say.
@@ -185,10 +191,7 @@ impl Store {
     /// A second connection to the same server or cluster, with its own socket: requests on it
     /// are not queued behind this one's.
     pub async fn another(&self) -> Result<Store> {
-        Ok(self
-            .dialer
-            .clone()
-            .open(self.is_cluster())
+        Ok(Store::open(self.dialer.clone(), self.is_cluster())
             .await?
             .sharing(self))
     }
@@ -200,7 +203,7 @@ impl Store {
         match (&self.conn, &node.route) {
             (Conn::Cluster(_), NodeRoute::Address { host, port }) => {
                 let dialer = Arc::new(self.dialer.at(host, *port));
-                Ok(dialer.open(false).await?.sharing(self))
+                Ok(Store::open(dialer, false).await?.sharing(self))
             }
             _ => Ok(self.clone()),
         }
@@ -210,7 +213,7 @@ impl Store {
     /// credentials and TLS settings, and the node it is for node-wide commands.
     pub(crate) async fn open_at(&self, host: &str, port: u16) -> Result<(Store, Node)> {
         let dialer = Arc::new(self.dialer.at(host, port));
-        let store = dialer.open(false).await?.sharing(self);
+        let store = Store::open(dialer, false).await?.sharing(self);
         let node = Node {
             addr: format!("{host}:{port}"),
             route: NodeRoute::Direct,
@@ -410,7 +413,7 @@ impl Store {
     }
 
     async fn send_routed(&self, cmd: &Cmd, retries: u32, stop: &Stop) -> Result<Value> {
-        let mut attempt = 0;
+        let mut backoff = Backoff::redis(retries);
         loop {
             let reply = match &self.conn {
                 Conn::Standalone(c) => c.clone().req_packed_command(cmd).await,
@@ -423,20 +426,13 @@ impl Store {
                     // connection finds the primary).
                     let demoted = e.code() == "READONLY";
                     let e = self.err(e.into());
-                    if demoted || !e.is_transient() || attempt >= retries || stop.is_set() {
+                    if demoted || !e.is_transient() || !backoff.wait(stop).await {
                         return Err(e);
                     }
                 }
                 Ok(v) => return Ok(v),
-                Err(e) if !e.is_transient() || attempt >= retries || stop.is_set() => {
-                    return Err(e);
-                }
+                Err(e) if !e.is_transient() || !backoff.wait(stop).await => return Err(e),
                 Err(_) => {}
-            }
-            attempt += 1;
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(100u64 << attempt.min(5))) => {}
-                () = stop.wait() => {}
             }
         }
     }
@@ -747,38 +743,9 @@ fn reads_only<'a>(cmds: impl IntoIterator<Item = &'a Cmd>) -> Result<()> {
             _ => None,
         });
         let verb = args.next().unwrap_or_default();
-        only_reads(verb, args.next().unwrap_or_default())?;
+        crate::guard::only_reads(verb, args.next().unwrap_or_default())?;
     }
     Ok(())
-}
-
-/// `reads_only` for one command given as its verb and first argument (raw connections too).
-pub(crate) fn only_reads(verb: &[u8], sub: &[u8]) -> Result<()> {
-    let (verb, sub) = (verb.to_ascii_uppercase(), sub.to_ascii_uppercase());
-    let reads = match verb.as_slice() {
-        b"GET" | b"GETRANGE" | b"STRLEN" | b"TYPE" | b"TTL" | b"PTTL" | b"EXPIRETIME"
-        | b"PEXPIRETIME" | b"EXISTS" | b"DUMP" | b"SCAN" | b"HSCAN" | b"SSCAN" | b"ZSCAN"
-        | b"HLEN" | b"SCARD" | b"ZCARD" | b"LLEN" | b"XLEN" | b"LRANGE" | b"ZRANGE"
-        | b"ZREVRANGE" | b"XRANGE" | b"XREVRANGE" | b"HGET" | b"HTTL" | b"HPTTL" | b"DBSIZE"
-        | b"INFO" | b"PING" | b"TIME" | b"ROLE" | b"ECHO" | b"LASTSAVE" | b"AUTH" | b"SELECT"
-        | b"HELLO" => true,
-        b"CONFIG" => sub == b"GET",
-        b"CLIENT" => matches!(sub.as_slice(), b"ID" | b"NO-TOUCH" | b"INFO" | b"GETNAME"),
-        b"ACL" => matches!(sub.as_slice(), b"WHOAMI" | b"DRYRUN" | b"GETUSER" | b"CAT"),
-        b"CLUSTER" => matches!(
-            sub.as_slice(),
-            b"INFO" | b"NODES" | b"SLOTS" | b"SHARDS" | b"KEYSLOT" | b"MYID"
-        ),
-        b"MEMORY" => matches!(sub.as_slice(), b"USAGE" | b"STATS"),
-        b"OBJECT" | b"COMMAND" | b"XINFO" => true,
-        _ => false,
-    };
-    match reads {
-        true => Ok(()),
-        false => Err(Error::Unpermitted(
-            String::from_utf8_lossy(&verb).into_owned(),
-        )),
-    }
 }
 
 /// The server's version from `INFO server` (Valkey's own where it says so): what a backup

@@ -112,7 +112,7 @@ impl Trail {
 
     /// Write one batch's lines and flush them.
     pub fn record<'a>(&self, entries: impl IntoIterator<Item = Entry<'a>>) -> Result<()> {
-        let time = crate::ttl::rfc3339_ms(now_ms());
+        let time = crate::clock::rfc3339_ms(now_ms());
         let mut guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let mut wrote = false;
         for e in entries {

@@ -397,9 +397,9 @@ fn resuming_by_parts_walks_each_half_of_the_table_once() {
     // exactly once between them, and neither half alone may delete everything.
     use cachectl::guard::{Guards, NoOne};
     use cachectl::keys::glob::Glob;
-    use cachectl::ops::scan::{NodeCursor, NodeIdentity, Part};
     use cachectl::ops::sweep::{SweepOptions, sweep};
     use cachectl::progress::Silent;
+    use cachectl::scan::{NodeCursor, NodeIdentity, Part};
     use cachectl::stop::Stop;
 
     let r = Redis::start();

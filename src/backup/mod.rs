@@ -17,9 +17,8 @@ use crate::clock::now_ms;
 use crate::conn::raw::{Head, Raw};
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
-use crate::ops::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
-use crate::ops::sweep::BeforeDelete;
 use crate::progress::ProgressSink;
+use crate::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 
@@ -99,7 +98,7 @@ impl Backup {
         }
         let header = Header {
             format: 1,
-            created: crate::ttl::rfc3339(now_ms()),
+            created: crate::clock::rfc3339(now_ms()),
             source: store.addr().to_string(),
             server_version: server_version(store).await,
             command: command.to_string(),
@@ -428,6 +427,18 @@ impl Backup {
         }
         Ok(out)
     }
+}
+
+/// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
+/// sweep before that batch is deleted.
+pub trait BeforeDelete: Send + Sync {
+    /// `keys` were found on `node`.
+    fn before_delete<'a>(
+        &'a self,
+        store: &'a Store,
+        node: &'a Node,
+        keys: &'a [Vec<u8>],
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 impl BeforeDelete for Backup {

@@ -23,7 +23,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
     // A read-only target refuses fixes before the audit, not after it.
     if (args.fix_missing_ttl.is_some() || args.spread.is_some()) && !args.dry_run {
-        cachectl::guard::refuse_readonly(&super::target(ctx)?.policy, "fixing TTLs")?;
+        cachectl::guard::writable(&super::target(ctx)?.policy, "fixing TTLs")?;
     }
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     // What decides the figures, for a checkpoint: the policy by its content (rules are

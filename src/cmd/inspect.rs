@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::{self, Access, InspectOptions, InspectReport};
-use cachectl::ops::scan::NodeCursor;
+use cachectl::scan::NodeCursor;
 
 use super::{
     Ctx, close_checkpoint, connect, exit, from_dump, group_settings, grouper, interrupted,

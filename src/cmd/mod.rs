@@ -25,7 +25,7 @@ use cachectl::keys::family::Grouping;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::Grouper;
-use cachectl::ops::scan::{BatchSize, MAX_FIXED_COUNT, NodeCursor, Pace};
+use cachectl::scan::{BatchSize, MAX_FIXED_COUNT, NodeCursor, Pace};
 use cachectl::stop::Stop;
 use cachectl::store::Store;
 
@@ -491,7 +491,7 @@ pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
 /// than after every retry of a READONLY. (The gate refuses both anyway: this is to say so
 /// first.)
 pub async fn connect_writer(ctx: &Ctx, what: &str) -> anyhow::Result<Store> {
-    cachectl::guard::refuse_readonly(&target(ctx)?.policy, what)?;
+    cachectl::guard::writable(&target(ctx)?.policy, what)?;
     let store = connect(ctx).await?;
     refuse_replica(&store).await?;
     Ok(store)

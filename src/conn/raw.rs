@@ -203,7 +203,7 @@ impl Raw {
     /// large one goes from the caller's buffer to the socket without a copy.
     pub async fn queue(&mut self, args: &[&[u8]]) -> Result<()> {
         let arg = |i: usize| args.get(i).copied().unwrap_or_default();
-        crate::store::only_reads(arg(0), arg(1))?;
+        crate::guard::only_reads(arg(0), arg(1))?;
         self.send(args).await
     }
 

@@ -12,19 +12,18 @@ use std::time::Duration;
 use redis::{Pipeline, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
-use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled, now_ms};
+use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
-use crate::ops::scan::{
-    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
-};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{self, DumpSummary, Scope, walk_all};
+use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;

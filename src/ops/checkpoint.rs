@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::ops::scan::{CursorSink, NodeCursor, Part};
+use crate::scan::{CursorSink, NodeCursor, Part};
 
 /// How often the file is rewritten at most while a sweep runs: a crash repeats at most this
 /// much work (deletions are idempotent).
@@ -267,7 +267,7 @@ impl Checkpoint {
             target: self.target.clone(),
             pattern: self.pattern.clone(),
             settings: self.settings.clone(),
-            updated: crate::ttl::rfc3339_ms(now_ms()),
+            updated: crate::clock::rfc3339_ms(now_ms()),
             cursors: state.cursors.values().cloned().collect(),
         };
         let mut bytes = serde_json::to_vec_pretty(&saved).map_err(|e| Error::Io {

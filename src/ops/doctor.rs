@@ -167,7 +167,7 @@ pub async fn doctor(
                 yes: true,
                 ..Guards::default()
             };
-            guard::authorise(store, proposal, &guards, confirm, stop)
+            guard::authorise(store.policy(), proposal, &guards, confirm, stop)
                 .await
                 .ok()
         }

@@ -8,18 +8,17 @@ use std::sync::Arc;
 use redis::{Pipeline, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{now_ms, rfc3339};
 use crate::error::Result;
 use crate::keys::family::Grouping;
 use crate::keys::glob::Glob;
 use crate::keys::{self, family};
 use crate::ops::checkpoint::Checkpoint;
 use crate::ops::get::{self, Data};
-use crate::ops::scan::{
-    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
-};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{DumpSummary, Scope, walk_all};
+use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::ttl::KeyTtl;
@@ -369,8 +368,6 @@ fn preview_json(data: &Data) -> serde_json::Value {
         other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
     }
 }
-
-pub use crate::clock::{now_ms, rfc3339};
 
 #[derive(Clone, Debug)]
 pub struct InspectOptions {

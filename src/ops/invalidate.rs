@@ -224,12 +224,12 @@ pub async fn invalidate(
                 ),
                 None => propose(store, &exact, resolved, options, stop, progress).await?,
             };
-            Some(guard::authorise(store, proposal, &options.guards, confirm, stop).await?)
+            Some(guard::authorise(store.policy(), proposal, &options.guards, confirm, stop).await?)
         }
     };
     // Checked before the exact keys go, so that a refusal changes nothing.
     if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
-        crate::conn::replicas::check(store).await?;
+        crate::scan::replicas::check(store).await?;
     }
     if let Some(b) = backup.filter(|_| !dry_run) {
         let keys: Vec<Vec<u8>> = exact.iter().map(|k| k.as_bytes().to_vec()).collect();

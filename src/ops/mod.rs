@@ -9,7 +9,6 @@ pub mod invalidate;
 pub mod policy;
 pub mod remediate;
 pub mod restore;
-pub mod scan;
 pub mod set;
 pub mod stats;
 pub mod sweep;

@@ -16,9 +16,9 @@ use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
 use crate::ops::policy::Policy;
-use crate::ops::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::ops::stats::{ExpiryCluster, ExpiryWindows};
 use crate::progress::ProgressSink;
+use crate::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::stop::Stop;
 use crate::store::{Node, Store, sent_elsewhere};
 use crate::trail::{Entry, Trail};
@@ -133,7 +133,7 @@ pub async fn fix(
         ));
     };
     let plan = FixPlan::from_report(report, fix);
-    let permit = guard::authorise(store, plan.proposal(), guards, confirm, stop).await?;
+    let permit = guard::authorise(store.policy(), plan.proposal(), guards, confirm, stop).await?;
     // The confirmed plan is the most that is changed: keys that began to need a fix after
     // the audit are left to the next one.
     let left = Budget {

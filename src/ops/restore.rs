@@ -116,7 +116,7 @@ pub async fn restore(
         .await;
     }
     // Refused at once on a read-only target, before the file is walked.
-    guard::writable(store, &format!("restoring {}", path.display()))?;
+    guard::writable(store.policy(), &format!("restoring {}", path.display()))?;
     let dry = RestoreOptions {
         dry_run: true,
         per_key: false,
@@ -149,7 +149,7 @@ pub async fn restore(
         _ => Action::Overwrite,
     };
     let permit = guard::authorise(
-        store,
+        store.policy(),
         Proposal::new(action, selections),
         guards,
         confirm,

@@ -131,7 +131,8 @@ pub async fn set(
             );
             let proposal = Proposal::new(Action::Write, vec![what]);
             let permit =
-                guard::authorise(store, proposal, &Guards::default(), confirm, stop).await?;
+                guard::authorise(store.policy(), proposal, &Guards::default(), confirm, stop)
+                    .await?;
             store.write_pipeline(&permit, &pipe).await?
         }
     };

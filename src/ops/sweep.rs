@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use redis::{Pipeline, Value};
 use serde::Serialize;
 
@@ -21,11 +20,9 @@ use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
-use crate::ops::scan::topology::{self, Walked};
-use crate::ops::scan::{
-    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply,
-};
 use crate::progress::ProgressSink;
+use crate::scan::topology::{self, Walked};
+use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
 use crate::store::{Node, SlotMap, Store, sent_elsewhere};
 use crate::trail::{Entry, Trail};
@@ -64,17 +61,9 @@ pub struct SweepOptions {
     pub checkpoint: Option<Arc<Checkpoint>>,
 }
 
-/// A step that runs just before each batch is deleted: backups, audit logs. An error stops the
-/// sweep before that batch is deleted.
-pub trait BeforeDelete: Send + Sync {
-    /// `keys` were found on `node`.
-    fn before_delete<'a>(
-        &'a self,
-        store: &'a Store,
-        node: &'a Node,
-        keys: &'a [Vec<u8>],
-    ) -> BoxFuture<'a, Result<()>>;
-}
+// The hook a sweep runs before each deletion lives with its one implementor, the backup, so
+// that `backup` needs nothing of `ops`.
+pub use crate::backup::BeforeDelete;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepReport {
@@ -234,7 +223,7 @@ pub async fn sweep(
         None => count(store, pattern, options, stop, progress).await?,
     };
     let proposal = Proposal::new(Action::Delete, vec![selection]);
-    let permit = guard::authorise(store, proposal, guards, confirm, stop).await?;
+    let permit = guard::authorise(store.policy(), proposal, guards, confirm, stop).await?;
     pass(store, pattern, options, stop, progress, hook, Some(&permit)).await
 }
 

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family;
 use crate::keys::glob::Glob;
-use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, now_ms};
+use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES};
+use crate::retry::Backoff;
 use crate::stop::Stop;
 use crate::store::{Node, Store};
 
@@ -122,7 +124,10 @@ pub async fn watch(
             let what = format!("notify-keyspace-events on {}", store.addr());
             let n = masters.len() as u64;
             let proposal = Proposal::new(Action::Configure, vec![Selection::of(what, n, 0, false)]);
-            Some(guard::authorise(store, proposal, &Guards::default(), confirm, stop).await?)
+            Some(
+                guard::authorise(store.policy(), proposal, &Guards::default(), confirm, stop)
+                    .await?,
+            )
         }
         false => None,
     };
@@ -296,7 +301,7 @@ fn tick(
             .then_with(|| a.family.cmp(&b.family))
     });
     Tick {
-        time: crate::ttl::rfc3339_ms(now_ms()),
+        time: crate::clock::rfc3339_ms(now_ms()),
         interval_ms: options.interval.as_millis() as u64,
         hits,
         misses,
@@ -388,7 +393,11 @@ async fn resubscribe(
     stop: &Stop,
     changed: &mut Setting,
 ) -> Result<Option<Events>> {
-    let mut attempt = 0;
+    let mut backoff = Backoff::new(
+        Duration::from_millis(200),
+        Duration::from_secs(5),
+        RESUBSCRIBE_ATTEMPTS - 1,
+    );
     loop {
         // A new connection each time: the one in hand may be to the process that went away.
         let tried = async {
@@ -400,13 +409,11 @@ async fn resubscribe(
         .await;
         match tried {
             Ok(s) => return Ok(Some(s)),
-            Err(e) if !e.is_transient() || attempt + 1 >= RESUBSCRIBE_ATTEMPTS => return Err(e),
+            Err(e) if !e.is_transient() || !backoff.can_retry() => return Err(e),
             Err(_) => {}
         }
-        attempt += 1;
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(100 << attempt)) => {}
-            () = stop.wait() => return Ok(None),
+        if !backoff.wait(stop).await {
+            return Ok(None);
         }
     }
 }

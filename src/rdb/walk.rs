@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 
 use super::{Entry, Rdb, Snapshot};
+use crate::clock::rfc3339;
 use crate::error::Result;
 use crate::keys::glob::Glob;
 use crate::progress::{ProgressSink, ProgressUpdate};
 use crate::stop::Stop;
-use crate::ttl::{KeyTtl, rfc3339};
+use crate::ttl::KeyTtl;
 
 /// Keys between progress reports and stop checks.
 const EVERY: u64 = 1 << 14;

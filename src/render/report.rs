@@ -2,10 +2,11 @@
 
 use std::io;
 
+use cachectl::clock::rfc3339;
 use cachectl::keys;
 use cachectl::keys::family::LEARNED;
 use cachectl::ops::audit::{AuditReport, Headline};
-use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES, rfc3339};
+use cachectl::ops::inspect::{InspectReport, KeyDetails, PREVIEW_BYTES};
 use cachectl::ops::remediate::{FixPlan, FixReport};
 use cachectl::ops::watch::Tick;
 use cachectl::rdb::walk::DumpSummary;
@@ -418,7 +419,7 @@ impl Renderer {
                 opt(f.ttl_median_s, human_secs),
                 opt(f.ttl_max_s, human_secs),
                 opt(f.busiest.as_ref(), |c| {
-                    format!("{} @ {}", c.keys, cachectl::ttl::short_time(c.starts_ms))
+                    format!("{} @ {}", c.keys, cachectl::clock::short_time(c.starts_ms))
                 }),
             ]);
             rows.push(row);

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::conn::Target;
 use crate::error::Result;
+use crate::stop::Stop;
 use crate::warm::plan::{Fetch, Param, Shape, Source, Step, WarmPlan};
 use crate::warm::source::http::HttpClient;
 use crate::warm::source::sql::SqlPool;
@@ -97,7 +98,7 @@ pub async fn check(
                 pools.insert(name.clone(), p);
             }),
             Source::Http(h) => match reach_http(&h.base_url).await {
-                Ok(()) => HttpClient::new(h).map(|c| {
+                Ok(()) => HttpClient::new(h, &Stop::new()).map(|c| {
                     clients.insert(name.clone(), c);
                 }),
                 Err(e) => Err(e),

@@ -140,7 +140,7 @@ pub async fn run(
             let what = format!("the keys of warm plan {}", plan.path.display());
             let proposal = crate::guard::Proposal::uncounted(crate::guard::Action::Write, what);
             let guards = crate::guard::Guards::default();
-            Some(crate::guard::authorise(store, proposal, &guards, confirm, stop).await?)
+            Some(crate::guard::authorise(store.policy(), proposal, &guards, confirm, stop).await?)
         }
     };
     let started = Instant::now();
@@ -434,7 +434,7 @@ impl<'a> Run<'a> {
             }
             (Fetch::Http(req), Source::Http(src)) => {
                 let client = self.http[&step.source]
-                    .get_or_try_init(|| async { HttpClient::new(src) })
+                    .get_or_try_init(|| async { HttpClient::new(src, self.stop) })
                     .await?;
                 // A retry's wait (or a slow response) ends at once on Ctrl-C or SIGTERM.
                 tokio::select! {

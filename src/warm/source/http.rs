@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::keys::template::Vars;
+use crate::retry::Backoff;
+use crate::stop::Stop;
 use crate::warm::plan::{HttpSource, Paginate, Request};
 use crate::warm::source::Chunk;
 
@@ -24,10 +25,12 @@ pub struct HttpClient {
     client: reqwest::Client,
     /// The plan's headers: sent only to the base URL's own origin.
     headers: reqwest::header::HeaderMap,
+    /// Ends a retry's wait at once.
+    stop: Stop,
 }
 
 impl HttpClient {
-    pub fn new(src: &HttpSource) -> Result<HttpClient> {
+    pub fn new(src: &HttpSource, stop: &Stop) -> Result<HttpClient> {
         // reqwest is built without a bundled crypto provider: use the process's (ring).
         crate::conn::install_crypto();
         let mut headers = reqwest::header::HeaderMap::new();
@@ -47,7 +50,11 @@ impl HttpClient {
             .user_agent(concat!("cachectl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Source(format!("HTTP client: {e}")))?;
-        Ok(HttpClient { client, headers })
+        Ok(HttpClient {
+            client,
+            headers,
+            stop: stop.clone(),
+        })
     }
 
     /// Fetch every page of `req` and send its items into `tx`.
@@ -209,25 +216,30 @@ impl HttpClient {
             serde_json::from_slice::<Value>(&body)
                 .map_err(|e| Attempt::Fatal(format!("{shown}: response is not JSON: {e}")))
         };
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(100))
-            .with_max_delay(Duration::from_secs(30))
-            .with_max_times(src.retries as usize);
-        attempt
-            .retry(backoff)
-            .when(|e| matches!(e, Attempt::Retry(..)))
-            // The server's Retry-After wins over our own schedule when it asks for longer.
-            .adjust(|e, planned| match (e, planned) {
-                (Attempt::Retry(_, Some(after)), Some(p)) => Some((*after).max(p)),
-                _ => planned,
-            })
-            .await
-            .map_err(|e| match e {
-                Attempt::Retry(m, _) => {
-                    Error::Source(format!("{m} (after {} retries)", src.retries))
+        // 100 ms doubling to 30 s, `retries` times; the server's Retry-After wins when it asks
+        // for longer.
+        let mut backoff = Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(30),
+            src.retries,
+        );
+        loop {
+            match attempt().await {
+                Ok(doc) => return Ok(doc),
+                Err(Attempt::Fatal(m)) => return Err(Error::Source(m)),
+                Err(Attempt::Retry(m, after)) => {
+                    if self.stop.is_set() {
+                        return Err(Error::Interrupted);
+                    }
+                    if !backoff.wait_at_least(&self.stop, after).await {
+                        return Err(match self.stop.is_set() {
+                            true => Error::Interrupted,
+                            false => Error::Source(format!("{m} (after {} retries)", src.retries)),
+                        });
+                    }
                 }
-                Attempt::Fatal(m) => Error::Source(m),
-            })
+            }
+        }
     }
 }
 

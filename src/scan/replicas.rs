@@ -6,6 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::retry::Backoff;
+use crate::stop::Stop;
 use crate::store::{Info, Node, Store};
 
 /// How long a replica may take to catch up with its master before the command gives up.
@@ -33,8 +35,10 @@ pub async fn check(store: &Store) -> Result<()> {
 /// standalone, behind Sentinel or in a cluster): the one furthest along, connected on its own
 /// socket, once it holds everything its master held when this was asked. An error when the
 /// master has none, or none is online and caught up in time.
-pub async fn replica_for(store: &Store, node: &Node) -> Result<Replica> {
-    let started = Instant::now();
+pub async fn replica_for(store: &Store, node: &Node, stop: &Stop) -> Result<Replica> {
+    let deadline = Instant::now() + CATCH_UP;
+    // Polled every 50 ms until the deadline; a stop ends the wait at once.
+    let mut poll = Backoff::polling(Duration::from_millis(50), deadline);
     let late = |what: String| {
         Error::Usage(format!(
             "--scan-replica: {}: {what} after {} s; run without --scan-replica",
@@ -62,10 +66,12 @@ pub async fn replica_for(store: &Store, node: &Node) -> Result<Replica> {
         if let Some(best) = online.into_iter().next() {
             break best;
         }
-        if started.elapsed() >= CATCH_UP {
-            return Err(late("no replica is online (still syncing?)".into()));
+        if !poll.wait(stop).await {
+            return Err(match stop.is_set() {
+                true => Error::Interrupted,
+                false => late("no replica is online (still syncing?)".into()),
+            });
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let (replica, replica_node) = store.open_at(&best.host, best.port).await?;
     loop {
@@ -82,7 +88,10 @@ pub async fn replica_for(store: &Store, node: &Node) -> Result<Replica> {
                 node: replica_node,
             });
         }
-        if started.elapsed() >= CATCH_UP {
+        if stop.is_set() {
+            return Err(Error::Interrupted);
+        }
+        if !poll.wait(stop).await && !stop.is_set() {
             return Err(late(format!(
                 "its replica {} has not caught up ({offset} of {target} bytes of the \
                  replication stream{})",
@@ -90,7 +99,6 @@ pub async fn replica_for(store: &Store, node: &Node) -> Result<Replica> {
                 if link_up { "" } else { ", link down" }
             )));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -8,6 +8,7 @@
 //! new node id, a migration a new epoch or a moving slot: those masters are walked again, from
 //! cursor 0.
 
+use crate::retry::Backoff;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -74,7 +75,7 @@ const QUIET: Duration = Duration::from_secs(1);
 /// `QUIET`; or the map as it is after `patience` (or a stop). A failover or a migration is
 /// given time to finish before the next pass.
 pub async fn settle(store: &Store, patience: Duration, stop: &Stop) -> Option<SlotMap> {
-    let until = Instant::now() + patience;
+    let mut poll = Backoff::polling(Duration::from_millis(200), Instant::now() + patience);
     let mut steady: Option<(SlotMap, Instant)> = None;
     loop {
         let map = store.topology().await.ok();
@@ -89,12 +90,8 @@ pub async fn settle(store: &Store, patience: Duration, stop: &Stop) -> Option<Sl
             },
             _ => steady = None,
         }
-        if Instant::now() >= until || stop.is_set() {
+        if !poll.wait(stop).await {
             return map;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            () = stop.wait() => {}
         }
     }
 }
@@ -102,7 +99,7 @@ pub async fn settle(store: &Store, patience: Duration, stop: &Stop) -> Option<Sl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::scan::{NodeIdentity, Part};
+    use crate::scan::{NodeIdentity, Part};
 
     fn master(id: &str, port: u16, epoch: u64, slots: &[(u16, u16)]) -> MasterView {
         MasterView {

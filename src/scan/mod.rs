@@ -12,6 +12,7 @@
 mod chain;
 mod governor;
 mod recent;
+pub mod replicas;
 mod seam;
 pub mod topology;
 
@@ -25,7 +26,6 @@ use serde::{Deserialize, Serialize};
 
 use self::chain::{Chain, scan_chain, second_chain};
 use self::seam::Seam;
-use crate::conn::replicas;
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::progress::{ProgressSink, ProgressUpdate};
@@ -479,7 +479,7 @@ where
         // A cursor walks the hash table of the server it was taken on: the replica's, when
         // the SCANs go there.
         let replica = match spec.pace.scan_replica {
-            true => Some(replicas::replica_for(spec.store, node).await?),
+            true => Some(replicas::replica_for(spec.store, node, spec.stop).await?),
             false => None,
         };
         let run_id = match &replica {
