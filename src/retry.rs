@@ -105,11 +105,18 @@ impl Backoff {
         let Some(delay) = self.next_delay() else {
             return false;
         };
-        let delay = asked.map_or(delay, |a| a.max(delay));
-        tokio::select! {
-            () = tokio::time::sleep(delay) => !stop.is_set(),
-            () = stop.wait() => false,
-        }
+        sleep(asked.map_or(delay, |a| a.max(delay)), stop).await
+    }
+}
+
+/// Sleep `delay`, or less when `stop` comes: whether the whole wait passed without one.
+pub async fn sleep(delay: Duration, stop: &Stop) -> bool {
+    if stop.is_set() {
+        return false;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(delay) => !stop.is_set(),
+        () = stop.wait() => false,
     }
 }
 

@@ -15,6 +15,7 @@ use super::seam::{Seam, SeamGuard, TWO_CHAIN_MAX_COUNT};
 use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part, ScanSpec};
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
+use crate::retry::Backoff;
 use crate::store::{Node, Store, sent_elsewhere};
 
 /// The connection for a standalone server's second chain, when two chains fit: not in a
@@ -100,417 +101,613 @@ impl<'a> Chain<'a> {
     }
 }
 
+/// Walk `chain` to its end (or a stop, or a fault it cannot retry): the job, where the chain
+/// stopped, and the fault that ended it. Whatever ends it, everything counted so far is still
+/// in the job and the cursor is where it stopped, so the caller reports them with the fault.
 pub(super) async fn scan_chain<W: BatchWork>(
     spec: &ScanSpec<'_>,
     chain: Chain<'_>,
     pace: Pace,
-    mut work: W,
+    work: W,
     counters: Arc<Counters>,
 ) -> (W, NodeCursor, Option<Error>) {
-    // The chain's store (routing by key, in a cluster) and its own connection to the node
-    // (standalone: the same), both replaced by new ones when a fault drops them.
-    let mut store = chain.store.clone();
-    // The job's leave to change the server, for every batch this chain sends.
-    let permit = work.permit().cloned();
-    let node = chain.node;
-    let opened = store.direct(node).await;
-    // The replica whose hash table the chain walks, when it is not the master's.
-    let mut scan_link = chain.scan_on.clone();
-    // The server process answering now (its run_id): it changes with a restart or a failover.
-    let mut server_run = chain.identity.run_id.clone();
-    // Transient faults retried since the last request that went through, and in all.
-    let mut attempts = 0u32;
-    let mut retried = 0u32;
-    // A batch sent again after its reply was lost: how many keys it held.
-    let mut resent: Option<u64> = None;
-    // Whether the pending batch's request has gone out (and may have been acted on).
-    let mut in_flight = false;
-    let mut unconfirmed = 0u64;
-    // The bare network round trip, measured only if the server will not time our requests.
-    let mut base: Option<Duration> = None;
-    let mut governor = Governor::new(pace, chain.part != Part::All);
-    let odd_seam = SeamGuard(chain.seam.clone().filter(|_| chain.part == Part::Odd));
-    let mut recording = odd_seam.0.is_some();
-    let mut max_server = Duration::ZERO;
-    let mut waiting = Duration::ZERO;
-    let mut cursor = chain.start;
-    // The SCAN cursors that found the keys still to be dealt with, oldest first: the batch
-    // answered but not yet worked through, the batch to send, the keys the job holds back.
-    // A walk continued from the oldest of them (`safe`) misses nothing.
-    let mut unprocessed_from: Option<u64> = None;
-    let mut pending_from: Option<u64> = None;
-    let mut held_from: Option<u64> = None;
-    let mut finished = false;
-    let mut scanned_estimate = 0u64;
-    // Ask the server to time each request with TIME before and after it, unless it refuses
-    // (an ACL without TIME); then the round trip, less the network's, is all we know.
-    let mut timed = true;
-    let mut pending: Option<Vec<Vec<u8>>> = None;
-    // A batch's job replies wait here and are worked through while the next batch is at the
-    // server: for inspect and ttl-audit that work is as long as the server's.
-    let mut unprocessed: Option<(Vec<Vec<u8>>, Vec<Value>)> = None;
-    let mut batches = 0u64;
-    let mut recent = work.counts_keys().then(Recent::new);
-    // The loop runs in a block of its own so that an error (a dropped connection, a refused
-    // command) ends it with everything counted so far still in `work` and the cursor where
-    // it stopped: the caller reports them with the error instead of losing them.
-    let result: Result<()> = async {
-        let mut link = opened?;
-        // Where the SCANs go: the master, or its replica.
-        macro_rules! scanned {
-            () => {
-                match &scan_link {
-                    Some((s, n)) => (s, n),
-                    None => (&link, node),
-                }
-            };
+    let store = chain.store.clone();
+    let opened = store.direct(chain.node).await;
+    let mut walk = Walk::new(spec, chain, pace, work, counters, store);
+    let result = match opened {
+        Ok(link) => {
+            walk.link = link;
+            walk.walk().await
         }
-        // Our connection's CLIENT ID on the scanned server: ids only grow within one server
-        // process, so a new connection with a lower one is talking to a restarted server.
-        let mut server_client = {
-            let (s, n) = scanned!();
+        Err(e) => Err(e),
+    };
+    walk.end(result)
+}
+
+/// Where one step of a walk leads.
+enum Next {
+    /// The next request.
+    Again,
+    /// The part is walked and the job has done everything it found.
+    Done,
+    /// A fault worth another try: wait, reconnect, and send the same request again.
+    Retry(Error),
+}
+
+/// A chain on its way: its connections, its cursor, the batches in hand and its counters.
+/// One request at a time: `send` builds it, `receive` awaits it while the last batch's replies
+/// are worked through, `found` takes the SCAN's keys, `record` saves where a later walk may go
+/// on; a transient fault is `retry`'d on new connections, and `detect_restart` starts the walk
+/// again on a server process that never saw its cursor.
+struct Walk<'c, 's, W: BatchWork> {
+    spec: &'c ScanSpec<'s>,
+    chain: Chain<'c>,
+    pace: Pace,
+    work: W,
+    counters: Arc<Counters>,
+    /// The job's leave to change the server, for every batch this chain sends.
+    permit: Option<crate::guard::Permit>,
+    /// The chain's store (routing by key, in a cluster) and its own connection to the node
+    /// (standalone: the same), both replaced by new ones when a fault drops them.
+    store: Store,
+    link: Store,
+    /// The replica whose hash table the chain walks, when it is not the master's.
+    scan_link: Option<(Store, Node)>,
+    /// The server process answering now (its run_id): it changes with a restart or a failover.
+    server_run: Option<String>,
+    /// Our connection's CLIENT ID on the scanned server: ids only grow within one server
+    /// process, so a new connection with a lower one is talking to a restarted server.
+    server_client: Option<u64>,
+    /// Transient faults retried since the last request that went through.
+    backoff: Backoff,
+    retried: u32,
+    /// A batch sent again after its reply was lost: how many keys it held.
+    resent: Option<u64>,
+    /// Whether the pending batch's request has gone out (and may have been acted on).
+    in_flight: bool,
+    unconfirmed: u64,
+    /// The bare network round trip, measured only if the server will not time our requests.
+    base: Option<Duration>,
+    /// Ask the server to time each request with TIME before and after it, unless it refuses
+    /// (an ACL without TIME); then the round trip, less the network's, is all we know.
+    timed: bool,
+    governor: Governor,
+    odd_seam: SeamGuard,
+    recording: bool,
+    max_server: Duration,
+    waiting: Duration,
+    cursor: u64,
+    finished: bool,
+    /// How much of the part the cursor has passed, as counted into `counters.scanned`.
+    scanned_estimate: u64,
+    /// The batch to send: keys the job admitted.
+    pending: Option<Vec<Vec<u8>>>,
+    /// A batch's job replies wait here and are worked through while the next batch is at the
+    /// server: for inspect and ttl-audit that work is as long as the server's.
+    unprocessed: Option<(Vec<Vec<u8>>, Vec<Value>)>,
+    /// The SCAN cursors that found the keys still to be dealt with, oldest first: the batch
+    /// answered but not yet worked through, the batch to send, the keys the job holds back.
+    /// A walk continued from the oldest of them misses nothing.
+    unprocessed_from: Option<u64>,
+    pending_from: Option<u64>,
+    held_from: Option<u64>,
+    batches: u64,
+    recent: Option<Recent>,
+}
+
+/// A request as `send` built it.
+struct Request {
+    pipe: redis::Pipeline,
+    /// Commands of the job's batch in `pipe` (0: none).
+    job: usize,
+    /// The SCAN, when it goes to a replica on its own.
+    scan_pipe: Option<redis::Pipeline>,
+    count: u32,
+}
+
+type Replies = Result<(Vec<Value>, Option<Duration>)>;
+
+impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
+    fn new(
+        spec: &'c ScanSpec<'s>,
+        chain: Chain<'c>,
+        pace: Pace,
+        work: W,
+        counters: Arc<Counters>,
+        store: Store,
+    ) -> Self {
+        let permit = work.permit().cloned();
+        let recent = work.counts_keys().then(Recent::new);
+        let odd_seam = SeamGuard(chain.seam.clone().filter(|_| chain.part == Part::Odd));
+        Walk {
+            spec,
+            permit,
+            link: store.clone(),
+            store,
+            scan_link: chain.scan_on.clone(),
+            server_run: chain.identity.run_id.clone(),
+            server_client: None,
+            backoff: Backoff::redis(pace.retries),
+            retried: 0,
+            resent: None,
+            in_flight: false,
+            unconfirmed: 0,
+            base: None,
+            timed: true,
+            governor: Governor::new(pace, chain.part != Part::All),
+            recording: odd_seam.0.is_some(),
+            odd_seam,
+            max_server: Duration::ZERO,
+            waiting: Duration::ZERO,
+            cursor: chain.start,
+            finished: false,
+            // A walk resumed from a checkpoint has passed its cursor already: what this run
+            // scans is what lies after it.
+            scanned_estimate: chain.part.walked(chain.start, chain.size),
+            pending: None,
+            unprocessed: None,
+            unprocessed_from: None,
+            pending_from: None,
+            held_from: None,
+            batches: 0,
+            recent,
+            chain,
+            pace,
+            work,
+            counters,
+        }
+    }
+
+    /// Where the SCANs go: the master, or its replica.
+    fn scanned(&self) -> (&Store, &Node) {
+        match &self.scan_link {
+            Some((s, n)) => (s, n),
+            None => (&self.link, self.chain.node),
+        }
+    }
+
+    async fn walk(&mut self) -> Result<()> {
+        self.server_client = {
+            let (s, n) = self.scanned();
             client_id(s, n).await
         };
-        // A transient fault: wait (a stop ends the wait), take a new connection and send the
-        // same request again: the same batch's job and the same SCAN cursor. Anything else,
-        // or too many in a row, ends the chain with the fault.
-        macro_rules! retry_or_fail {
-            ($e:expr) => {{
-                let e: Error = $e;
-                if !e.is_transient() || attempts >= pace.retries || spec.stop.is_set() {
-                    return Err(e);
-                }
-                attempts += 1;
-                retried += 1;
-                let wait = Duration::from_millis(100u64 << attempts.min(5));
-                spec.progress.retrying(&format!(
-                    "{}: {e}; retry {attempts} of {} in {} ms",
-                    node.addr(),
-                    pace.retries,
-                    wait.as_millis()
-                ));
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = spec.stop.wait() => return Err(e),
-                }
-                if let Ok(fresh) = store.another().await {
-                    store = fresh;
-                }
-                if let Some((s, n)) = &scan_link
-                    && let Ok(fresh) = s.another().await
-                {
-                    scan_link = Some((fresh, n.clone()));
-                }
-                if let Ok(fresh) = store.direct(node).await {
-                    link = fresh;
-                    // A cursor means nothing to another server process: a restarted server
-                    // is walked again from the start (deletions are idempotent).
-                    // Known by its run_id where INFO is allowed (a failover to another server
-                    // behind the same name, a restart), else by CLIENT IDs going backwards.
-                    let (s, n) = scanned!();
-                    let id = client_id(s, n).await;
-                    let run = s.run_id(n).await;
-                    let other_process = matches!((&server_run, &run), (Some(a), Some(b)) if a != b);
-                    let restarted =
-                        matches!((server_client, id), (Some(before), Some(now)) if now <= before);
-                    if other_process || restarted {
-                        cursor = chain.start;
-                        finished = false;
-                        let in_flight = pending.as_ref().map_or(0, Vec::len)
-                            + unprocessed.as_ref().map_or(0, |(k, _)| k.len());
-                        work.restarted(in_flight as u64 + unconfirmed);
-                        if let Some(r) = &mut recent {
-                            r.clear();
-                        }
-                        spec.progress.retrying(&format!(
-                            "{}: another server process answers now (a restart or a \
-                             failover); walking its keys again from the start",
-                            node.addr()
-                        ));
-                    }
-                    server_client = id.or(server_client);
-                    server_run = run.or(server_run.take());
-                }
-                // A batch whose request went out may have been done before its reply was
-                // lost; one that never left (its job's own preparation failed) was not.
-                if let (Some(keys), true) = (&pending, in_flight) {
-                    resent = Some(keys.len() as u64);
-                }
-                continue;
-            }};
-        }
         loop {
-            let scanning = !finished && !spec.stop.is_set();
-            // The walk is over: what the job held back goes out now.
-            if !scanning && pending.is_none() {
-                let held = work.held();
-                if !held.is_empty() {
-                    pending = Some(held);
-                    pending_from = held_from.take();
-                }
+            match self.step().await? {
+                Next::Again => {}
+                Next::Done => return Ok(()),
+                Next::Retry(e) => self.retry(e).await?,
             }
-            let mut pipe = redis::pipe();
-            if timed {
-                pipe.cmd("TIME");
+        }
+    }
+
+    /// One request: send it, receive its replies (working through the last batch's meanwhile),
+    /// take what the SCAN found, record where the walk is.
+    async fn step(&mut self) -> Result<Next> {
+        let scanning = !self.finished && !self.spec.stop.is_set();
+        // The walk is over: what the job held back goes out now.
+        if !scanning && self.pending.is_none() {
+            let held = self.work.held();
+            if !held.is_empty() {
+                self.pending = Some(held);
+                self.pending_from = self.held_from.take();
             }
-            let mut job = 0;
-            in_flight = false;
-            if let Some(keys) = &pending {
-                if let Err(e) = work.before_send(&store, node, keys).await {
-                    retry_or_fail!(e);
-                }
-                job = work.commands(&store, keys, &mut pipe);
+        }
+        let request = match self.send(scanning).await {
+            Ok(r) => r,
+            Err(e) => return Ok(Next::Retry(e)),
+        };
+        let previous = self.unprocessed.take();
+        if request.job == 0 && !scanning {
+            return self.last(previous).await;
+        }
+        let sent = Instant::now();
+        let (replies, late_fault) = self.receive(&request, previous).await;
+        let rtt = sent.elapsed();
+        if let Some(e) = late_fault {
+            self.count_refused(replies, scanning);
+            // A primary demoted under us (READONLY) or another passing refusal: the keys it
+            // refused wait in the job, and the walk goes on from this request's cursor over a
+            // new connection (to the new primary, through the sentinels).
+            return Ok(Next::Retry(e));
+        }
+        let (mut replies, server) = match replies {
+            Ok(r) => r,
+            Err(e) => {
+                self.count_lost(&e, request.job).await;
+                return Ok(Next::Retry(e));
             }
-            in_flight = true;
-            let count = governor.count;
-            // The SCAN rides with the job, or goes alone to the replica the chain walks.
-            let mut scan_pipe = None;
-            if scanning {
-                let mut scan = redis::cmd("SCAN");
-                scan.arg(cursor)
-                    .arg("MATCH")
-                    .arg(spec.pattern.as_bytes())
-                    .arg("COUNT")
-                    .arg(count);
-                if let Some(kind) = spec.pace.only_type {
-                    scan.arg("TYPE").arg(kind.as_str());
-                }
-                match &scan_link {
-                    None => {
-                        pipe.add_command(scan);
-                    }
-                    Some(_) => {
-                        let mut p = redis::pipe();
-                        if timed {
-                            p.cmd("TIME");
-                        }
-                        p.add_command(scan);
-                        if timed {
-                            p.cmd("TIME");
-                        }
-                        scan_pipe = Some(p);
-                    }
-                }
+        };
+        let server = match server {
+            Some(server) => server,
+            None => self.rtt_less_network(rtt).await?,
+        };
+        self.governor.observe(server, request.count);
+        self.max_server = self.max_server.max(server);
+        self.batches += 1;
+        let scan_reply = if scanning { replies.pop() } else { None };
+        // The batch's job was answered: its replies are counted whatever the SCAN says.
+        if let Some(keys) = self.pending.take() {
+            self.unprocessed = Some((keys, replies));
+            self.unprocessed_from = self.pending_from.take();
+        } else {
+            self.unprocessed_from = None;
+        }
+        // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
+        let (scan_store, scan_node) = self.scanned();
+        let scanned = match scan_reply.map(|r| scan_store.value_on::<(u64, Vec<Vec<u8>>)>(scan_node, r)) {
+            Some(Err(e)) => return Ok(Next::Retry(e)),
+            other => other.map(|r| r.unwrap_or_default()),
+        };
+        self.backoff.reset();
+        if let Some((next, keys)) = scanned {
+            self.found(next, keys, request.count).await?;
+        }
+        self.record();
+        self.spec.progress.update(&self.counters.snapshot());
+        Ok(Next::Again)
+    }
+
+    /// Build the next request: the job's commands for the pending batch, the SCAN (riding with
+    /// the job, or on its own to the replica), each bracketed by TIME when the server times
+    /// them. An error is the job's own preparation failing (its batch never left).
+    async fn send(&mut self, scanning: bool) -> Result<Request> {
+        let mut pipe = redis::pipe();
+        if self.timed {
+            pipe.cmd("TIME");
+        }
+        let mut job = 0;
+        self.in_flight = false;
+        if let Some(keys) = &self.pending {
+            self.work.before_send(&self.store, self.chain.node, keys).await?;
+            job = self.work.commands(&self.store, keys, &mut pipe);
+        }
+        self.in_flight = true;
+        let count = self.governor.count;
+        let mut scan_pipe = None;
+        if scanning {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(self.cursor)
+                .arg("MATCH")
+                .arg(self.spec.pattern.as_bytes())
+                .arg("COUNT")
+                .arg(count);
+            if let Some(kind) = self.spec.pace.only_type {
+                scan.arg("TYPE").arg(kind.as_str());
             }
-            if timed {
-                pipe.cmd("TIME");
-            }
-            let previous = unprocessed.take();
-            if job == 0 && !scanning {
-                if let Some((keys, replies)) = previous {
-                    work.replies(node, keys, replies)?;
-                }
-                // Also what a refusal left waiting, after a reconnect.
-                if let Err(e) = work.follow_up(&store, pace.retries, spec.stop).await {
-                    retry_or_fail!(e);
-                }
-                account(&work, &counters, &mut governor).await;
-                settle(&mut resent, &mut unconfirmed, &work);
-                break;
-            }
-            let sent = Instant::now();
-            // A refusal among the last batch's replies, found while this request is out: this
-            // request is still awaited and its job counted before the chain gives up.
-            let mut late_fault: Option<Error> = None;
-            // The request's future borrows the connection: it lives in this block, so that a
-            // retry can replace the connection afterwards.
-            let replies = {
-                let to_node = job > 0 || scan_pipe.is_none();
-                let mut round_trip = std::pin::pin!(exchange(
-                    to_node.then_some((&link, node, &pipe)),
-                    permit.as_ref(),
-                    scan_link.as_ref().zip(scan_pipe.as_ref()),
-                ));
-                // Queue the pipeline, then step aside so the connection's task writes it out: on our
-                // single-threaded runtime it would otherwise wait until the previous batch's replies
-                // have been worked through, and the server would wait with it.
-                let early = futures::poll!(round_trip.as_mut());
-                tokio::task::yield_now().await;
-                if let Some((keys, replies)) = previous {
-                    let answered = match work.replies(node, keys, replies) {
-                        Ok(()) => work.follow_up(&store, pace.retries, spec.stop).await,
-                        Err(e) => Err(e),
-                    };
-                    match answered {
-                        Ok(()) => {
-                            account(&work, &counters, &mut governor).await;
-                            settle(&mut resent, &mut unconfirmed, &work);
-                        }
-                        Err(e) => late_fault = Some(e),
-                    }
-                }
-                match early {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => {
-                        let wait = Instant::now();
-                        let r = round_trip.await;
-                        waiting += wait.elapsed();
-                        r
-                    }
-                }
-            };
-            let rtt = sent.elapsed();
-            let replies = replies.map(|(main, scan)| {
-                let (mut replies, mut server) = untime(main, &mut timed);
-                if let Some(scan) = scan {
-                    let (scan, spent) = untime(scan, &mut timed);
-                    replies.extend(scan);
-                    server = server.max(spent);
-                }
-                (replies, server)
-            });
-            if let Some(e) = late_fault {
-                if let (Ok((mut replies, _)), Some(keys)) = (replies, pending.take()) {
-                    if scanning {
-                        replies.pop();
-                    }
-                    // Counted; a second refusal adds nothing to the first.
-                    let _ = work.replies(node, keys, replies);
-                }
-                // A primary demoted under us (READONLY) or another passing refusal: the keys
-                // it refused wait in the job, and the walk goes on from this request's cursor
-                // over a new connection (to the new primary, through the sentinels).
-                retry_or_fail!(e);
-            }
-            let replies = match replies {
-                Ok(r) => r,
-                Err(e) => {
-                    // A request that fails for good may have run on the server all the same
-                    // (a pipeline answered in part, then redirected): its batch's keys that
-                    // are gone now are counted as unconfirmed, not lost from the report.
-                    let last = !e.is_transient() || attempts >= pace.retries || spec.stop.is_set();
-                    if last
-                        && job > 0
-                        && let Some(keys) = &pending
-                    {
-                        unconfirmed += gone(&store, keys).await;
-                    }
-                    retry_or_fail!(e)
-                }
-            };
-            let (mut replies, server) = replies;
-            let server = match server {
-                Some(server) => server,
+            match &self.scan_link {
                 None => {
-                    let base = match base {
-                        Some(b) => b,
-                        None => *base.insert(base_rtt(&link, node).await?),
-                    };
-                    rtt.saturating_sub(base)
+                    pipe.add_command(scan);
                 }
+                Some(_) => {
+                    let mut p = redis::pipe();
+                    if self.timed {
+                        p.cmd("TIME");
+                    }
+                    p.add_command(scan);
+                    if self.timed {
+                        p.cmd("TIME");
+                    }
+                    scan_pipe = Some(p);
+                }
+            }
+        }
+        if self.timed {
+            pipe.cmd("TIME");
+        }
+        Ok(Request {
+            pipe,
+            job,
+            scan_pipe,
+            count,
+        })
+    }
+
+    /// Nothing left to send: the last batch's replies are worked through, and what the job
+    /// still has to do (also what a refusal left waiting, after a reconnect) is done.
+    async fn last(&mut self, previous: Option<(Vec<Vec<u8>>, Vec<Value>)>) -> Result<Next> {
+        if let Some((keys, replies)) = previous {
+            self.work.replies(self.chain.node, keys, replies)?;
+        }
+        if let Err(e) = self
+            .work
+            .follow_up(&self.store, self.pace.retries, self.spec.stop)
+            .await
+        {
+            return Ok(Next::Retry(e));
+        }
+        account(&self.work, &self.counters, &mut self.governor).await;
+        settle(&mut self.resent, &mut self.unconfirmed, &self.work);
+        Ok(Next::Done)
+    }
+
+    /// Send `request` and await its replies, working through the last batch's replies while it
+    /// is out. The replies without their TIME brackets, with the server's time; and a refusal
+    /// found among the last batch's replies, which ends this step once its replies are in.
+    async fn receive(
+        &mut self,
+        request: &Request,
+        previous: Option<(Vec<Vec<u8>>, Vec<Value>)>,
+    ) -> (Replies, Option<Error>) {
+        let node = self.chain.node;
+        let mut late_fault = None;
+        let to_node = request.job > 0 || request.scan_pipe.is_none();
+        let mut round_trip = std::pin::pin!(exchange(
+            to_node.then_some((&self.link, node, &request.pipe)),
+            self.permit.as_ref(),
+            self.scan_link.as_ref().zip(request.scan_pipe.as_ref()),
+        ));
+        // Queue the pipeline, then step aside so the connection's task writes it out: on our
+        // single-threaded runtime it would otherwise wait until the previous batch's replies
+        // have been worked through, and the server would wait with it.
+        let early = futures::poll!(round_trip.as_mut());
+        tokio::task::yield_now().await;
+        if let Some((keys, replies)) = previous {
+            let answered = match self.work.replies(node, keys, replies) {
+                Ok(()) => {
+                    self.work
+                        .follow_up(&self.store, self.pace.retries, self.spec.stop)
+                        .await
+                }
+                Err(e) => Err(e),
             };
-            governor.observe(server, count);
-            max_server = max_server.max(server);
-            batches += 1;
-            let scan_reply = if scanning { replies.pop() } else { None };
-            // The batch's job was answered: its replies are counted whatever the SCAN says.
-            if let Some(keys) = pending.take() {
-                unprocessed = Some((keys, replies));
-                unprocessed_from = pending_from.take();
-            } else {
-                unprocessed_from = None;
+            match answered {
+                Ok(()) => {
+                    account(&self.work, &self.counters, &mut self.governor).await;
+                    settle(&mut self.resent, &mut self.unconfirmed, &self.work);
+                }
+                Err(e) => late_fault = Some(e),
             }
-            // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
-            let (scan_store, scan_node) = scanned!();
-            let scanned = match scan_reply
-                .map(|r| scan_store.value_on::<(u64, Vec<Vec<u8>>)>(scan_node, r))
-            {
-                Some(Err(e)) => retry_or_fail!(e),
-                other => other.map(|r| r.unwrap_or_default()),
-            };
-            attempts = 0;
-            if let Some((next, mut keys)) = scanned {
-                let sent_cursor = cursor;
-                cursor = next;
-                finished = chain.part.ends_at(next);
-                let estimate = if finished {
-                    chain.part.share(chain.size)
-                } else {
-                    chain.part.walked(next, chain.size)
-                };
-                let grew = estimate.saturating_sub(scanned_estimate);
-                scanned_estimate = scanned_estimate.max(estimate);
-                counters.scanned.fetch_add(grew, Ordering::Relaxed);
-                if recording && let Some(seam) = &odd_seam.0 {
-                    recording = seam.record(&keys) && !finished;
-                }
-                if finished && chain.part == Part::Even {
-                    keys = match &chain.seam {
-                        Some(seam) => seam.strip(keys).await,
-                        // Resumed: the odd chain's record of its first keys went with the run
-                        // that made it, so the odd buckets this SCAN read are walked again.
-                        None => {
-                            let (s, n) = scanned!();
-                            let odd = odd_keys_until(
-                                s,
-                                n,
-                                spec.pattern,
-                                spec.pace.only_type,
-                                next,
-                                count,
-                            )
-                            .await?;
-                            keys.retain(|k| !odd.contains(k));
-                            keys
-                        }
-                    };
-                }
-                if let Some(r) = &mut recent {
-                    r.fresh(&mut keys);
-                }
-                let n_found = keys.len() as u64;
-                let mut admitted = work.admit(keys);
-                if finished || spec.stop.is_set() {
-                    admitted.extend(work.held());
-                }
-                counters.matched.fetch_add(n_found, Ordering::Relaxed);
-                let oldest = held_from.unwrap_or(sent_cursor);
-                if !admitted.is_empty() {
-                    pending = Some(admitted);
-                    pending_from = Some(oldest);
-                    held_from = None;
-                } else if work.holding() {
-                    held_from = Some(oldest);
-                }
+        }
+        let replies = match early {
+            Poll::Ready(r) => r,
+            Poll::Pending => {
+                let wait = Instant::now();
+                let r = round_trip.await;
+                self.waiting += wait.elapsed();
+                r
             }
-            if let Some(sink) = spec.checkpoint {
-                let safe = unprocessed_from.or(pending_from).or(held_from);
-                let done = finished && safe.is_none() && unprocessed.is_none();
-                sink.record(
-                    &NodeCursor {
-                        cursor: if done { 0 } else { safe.unwrap_or(cursor) },
-                        finished: done,
-                        ..chain.cursor_at(node, 0, false)
-                    },
-                    &|| work.figures(),
-                    false,
-                );
+        };
+        let timed = &mut self.timed;
+        let replies = replies.map(|(main, scan)| {
+            let (mut replies, mut server) = untime(main, timed);
+            if let Some(scan) = scan {
+                let (scan, spent) = untime(scan, timed);
+                replies.extend(scan);
+                server = server.max(spent);
             }
-            spec.progress.update(&counters.snapshot());
+            (replies, server)
+        });
+        (replies, late_fault)
+    }
+
+    /// The pending batch's replies, when a refusal ended the step: counted (a second refusal
+    /// adds nothing to the first).
+    fn count_refused(&mut self, replies: Replies, scanning: bool) {
+        if let (Ok((mut replies, _)), Some(keys)) = (replies, self.pending.take()) {
+            if scanning {
+                replies.pop();
+            }
+            let _ = self.work.replies(self.chain.node, keys, replies);
+        }
+    }
+
+    /// A request that fails for good may have run on the server all the same (a pipeline
+    /// answered in part, then redirected): its batch's keys that are gone now are counted as
+    /// unconfirmed, not lost from the report.
+    async fn count_lost(&mut self, e: &Error, job: usize) {
+        let last = !e.is_transient() || !self.backoff.can_retry() || self.spec.stop.is_set();
+        if last
+            && job > 0
+            && let Some(keys) = &self.pending
+        {
+            self.unconfirmed += gone(&self.store, keys).await;
+        }
+    }
+
+    /// How long the request held the server when it would not time it: the round trip less
+    /// the bare network's.
+    async fn rtt_less_network(&mut self, rtt: Duration) -> Result<Duration> {
+        let base = match self.base {
+            Some(b) => b,
+            None => *self.base.insert(base_rtt(&self.link, self.chain.node).await?),
+        };
+        Ok(rtt.saturating_sub(base))
+    }
+
+    /// The SCAN answered `next` with `keys`: move the cursor, count the part walked, and hand
+    /// the keys to the job; those it admits are the next batch.
+    async fn found(&mut self, next: u64, mut keys: Vec<Vec<u8>>, count: u32) -> Result<()> {
+        let chain = &self.chain;
+        let sent_cursor = self.cursor;
+        self.cursor = next;
+        self.finished = chain.part.ends_at(next);
+        let estimate = if self.finished {
+            chain.part.share(chain.size)
+        } else {
+            chain.part.walked(next, chain.size)
+        };
+        let grew = estimate.saturating_sub(self.scanned_estimate);
+        self.scanned_estimate = self.scanned_estimate.max(estimate);
+        self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
+        if self.recording
+            && let Some(seam) = &self.odd_seam.0
+        {
+            self.recording = seam.record(&keys) && !self.finished;
+        }
+        if self.finished && chain.part == Part::Even {
+            keys = self.past_the_seam(keys, next, count).await?;
+        }
+        if let Some(r) = &mut self.recent {
+            r.fresh(&mut keys);
+        }
+        let n_found = keys.len() as u64;
+        let mut admitted = self.work.admit(keys);
+        if self.finished || self.spec.stop.is_set() {
+            admitted.extend(self.work.held());
+        }
+        self.counters.matched.fetch_add(n_found, Ordering::Relaxed);
+        let oldest = self.held_from.unwrap_or(sent_cursor);
+        if !admitted.is_empty() {
+            self.pending = Some(admitted);
+            self.pending_from = Some(oldest);
+            self.held_from = None;
+        } else if self.work.holding() {
+            self.held_from = Some(oldest);
         }
         Ok(())
     }
-    .await;
-    drop(odd_seam);
-    let mut end = NodeCursor {
-        batches,
-        count: governor.count,
-        max_batch_ms: max_server.as_secs_f64() * 1000.0,
-        waiting_ms: waiting.as_secs_f64() * 1000.0,
-        retries: retried,
-        unconfirmed,
-        ..chain.cursor_at(node, if finished { 0 } else { cursor }, finished)
-    };
-    // The process that answered last: a restart mid-walk is a new identity.
-    end.identity.run_id = server_run;
-    // A chain that ended cleanly dealt with everything it found: where it stopped is where
-    // a later walk may go on. (One that failed left its last safe cursor recorded.)
-    if result.is_ok()
-        && let Some(sink) = spec.checkpoint
-    {
-        sink.record(&end, &|| work.figures(), true);
+
+    /// The even chain's last keys, less those in odd buckets, which the odd chain walks.
+    async fn past_the_seam(
+        &self,
+        keys: Vec<Vec<u8>>,
+        next: u64,
+        count: u32,
+    ) -> Result<Vec<Vec<u8>>> {
+        match &self.chain.seam {
+            Some(seam) => Ok(seam.strip(keys).await),
+            // Resumed: the odd chain's record of its first keys went with the run that made
+            // it, so the odd buckets this SCAN read are walked again.
+            None => {
+                let (s, n) = self.scanned();
+                let odd = odd_keys_until(
+                    s,
+                    n,
+                    self.spec.pattern,
+                    self.spec.pace.only_type,
+                    next,
+                    count,
+                )
+                .await?;
+                Ok(keys.into_iter().filter(|k| !odd.contains(k)).collect())
+            }
+        }
     }
-    (work, end, result.err())
+
+    /// Tell the checkpoint the cursor from which a later walk misses nothing.
+    fn record(&self) {
+        let Some(sink) = self.spec.checkpoint else {
+            return;
+        };
+        let safe = self
+            .unprocessed_from
+            .or(self.pending_from)
+            .or(self.held_from);
+        let done = self.finished && safe.is_none() && self.unprocessed.is_none();
+        sink.record(
+            &NodeCursor {
+                cursor: if done { 0 } else { safe.unwrap_or(self.cursor) },
+                finished: done,
+                ..self.chain.cursor_at(self.chain.node, 0, false)
+            },
+            &|| self.work.figures(),
+            false,
+        );
+    }
+
+    /// After a transient fault: wait (a stop ends the wait), take new connections, and let the
+    /// next step send the same request again: the same batch's job and the same SCAN cursor.
+    /// Anything else, or too many in a row, ends the chain with the fault.
+    async fn retry(&mut self, e: Error) -> Result<()> {
+        if !e.is_transient() || self.spec.stop.is_set() {
+            return Err(e);
+        }
+        let Some(wait) = self.backoff.next_delay() else {
+            return Err(e);
+        };
+        self.retried += 1;
+        let node = self.chain.node;
+        self.spec.progress.retrying(&format!(
+            "{}: {e}; retry {} of {} in {} ms",
+            node.addr(),
+            self.backoff.attempts(),
+            self.pace.retries,
+            wait.as_millis()
+        ));
+        if !crate::retry::sleep(wait, self.spec.stop).await {
+            return Err(e);
+        }
+        if let Ok(fresh) = self.store.another().await {
+            self.store = fresh;
+        }
+        if let Some((s, n)) = &self.scan_link
+            && let Ok(fresh) = s.another().await
+        {
+            self.scan_link = Some((fresh, n.clone()));
+        }
+        if let Ok(fresh) = self.store.direct(node).await {
+            self.link = fresh;
+            self.detect_restart().await;
+        }
+        // A batch whose request went out may have been done before its reply was lost; one
+        // that never left (its job's own preparation failed) was not.
+        if let (Some(keys), true) = (&self.pending, self.in_flight) {
+            self.resent = Some(keys.len() as u64);
+        }
+        Ok(())
+    }
+
+    /// On a new connection: whether another server process answers now (known by its run_id
+    /// where INFO is allowed: a failover to another server behind the same name, a restart;
+    /// else by CLIENT IDs going backwards). A cursor means nothing to it: its part is walked
+    /// again from the very start, not from where a resumed walk began (deletions are
+    /// idempotent).
+    async fn detect_restart(&mut self) {
+        let (s, n) = self.scanned();
+        let id = client_id(s, n).await;
+        let run = s.run_id(n).await;
+        let other_process = matches!((&self.server_run, &run), (Some(a), Some(b)) if a != b);
+        let restarted =
+            matches!((self.server_client, id), (Some(before), Some(now)) if now <= before);
+        if other_process || restarted {
+            self.cursor = self.chain.part.first_cursor();
+            self.finished = false;
+            let in_flight = self.pending.as_ref().map_or(0, Vec::len)
+                + self.unprocessed.as_ref().map_or(0, |(k, _)| k.len());
+            self.work.restarted(in_flight as u64 + self.unconfirmed);
+            if let Some(r) = &mut self.recent {
+                r.clear();
+            }
+            self.spec.progress.retrying(&format!(
+                "{}: another server process answers now (a restart or a failover); walking \
+                 its keys again from the start",
+                self.chain.node.addr()
+            ));
+        }
+        self.server_client = id.or(self.server_client);
+        self.server_run = run.or(self.server_run.take());
+    }
+
+    /// The chain's end: its cursor and figures, recorded as its last word when it ended
+    /// cleanly (one that failed left its last safe cursor recorded).
+    fn end(self, result: Result<()>) -> (W, NodeCursor, Option<Error>) {
+        let Walk {
+            chain,
+            work,
+            odd_seam,
+            spec,
+            ..
+        } = self;
+        drop(odd_seam);
+        let node = chain.node;
+        let mut end = NodeCursor {
+            batches: self.batches,
+            count: self.governor.count,
+            max_batch_ms: self.max_server.as_secs_f64() * 1000.0,
+            waiting_ms: self.waiting.as_secs_f64() * 1000.0,
+            retries: self.retried,
+            unconfirmed: self.unconfirmed,
+            ..chain.cursor_at(node, if self.finished { 0 } else { self.cursor }, self.finished)
+        };
+        // The process that answered last: a restart mid-walk is a new identity.
+        end.identity.run_id = self.server_run;
+        if result.is_ok()
+            && let Some(sink) = spec.checkpoint
+        {
+            sink.record(&end, &|| work.figures(), true);
+        }
+        (work, end, result.err())
+    }
 }
 
 /// One request of a chain: its pipeline to the node (the job, and the SCAN unless it goes

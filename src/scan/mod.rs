@@ -305,6 +305,14 @@ impl std::fmt::Display for Part {
 
 impl Part {
     /// Whether a SCAN that returned `next` has walked past this part's end.
+    /// The cursor a walk of this part starts from on a server that has seen none of it.
+    fn first_cursor(self) -> u64 {
+        match self {
+            Part::Odd => 1,
+            Part::All | Part::Even => 0,
+        }
+    }
+
     fn ends_at(self, next: u64) -> bool {
         next == 0 || (self == Part::Even && next & 1 == 1)
     }
