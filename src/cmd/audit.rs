@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cachectl::Store;
 use cachectl::backup::Backup;
 use cachectl::keys::glob::Glob;
 use cachectl::ops::audit::{self, AuditOptions};
@@ -66,50 +67,11 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             .await?;
             (report, None)
         }
-        None => {
-            let store = connect(ctx).await?;
-            if args.quick {
-                let head = audit::headline(&store).await?;
-                if out.is_json() {
-                    out.json(&serde_json::json!({ "headline": head }))?;
-                } else if out.is_metrics() {
-                    return Err(cachectl::Error::Usage(
-                        "-o openmetrics needs the scan: drop --quick".into(),
-                    )
-                    .into());
-                } else {
-                    out.headline(&head)?;
-                }
-                return Ok(exit::OK);
-            }
-            let (checkpoint, resume) = open_checkpoint(
-                args.checkpoint.as_deref(),
-                "ttl-audit",
-                &store,
-                &pattern.to_string(),
-                &settings,
-                "audit",
-            )?;
-            let resumed = !resume.is_empty();
-            let resumed_options = AuditOptions {
-                resume,
-                checkpoint: checkpoint.clone(),
-                ..options.clone()
-            };
-            let report = audit::audit(
-                &store,
-                &pattern,
-                &resumed_options,
-                &ctx.stop,
-                &Bars::new("audited"),
-            )
-            .await;
-            if let Some(cp) = &checkpoint {
-                close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
-            }
-            let report = report?;
-            (report, Some(store))
-        }
+        None => match audit_live(&args, ctx, &pattern, &options, &settings).await? {
+            Some((report, store)) => (report, Some(store)),
+            // `--quick`: the headline alone, said.
+            None => return Ok(exit::OK),
+        },
     };
     let charts = match args.charts {
         Charts::Always => true,
@@ -130,36 +92,8 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         // Fix only what a whole audit found: a partial one would plan from partial figures.
         let live = store.as_ref().filter(|_| !args.dry_run && plan.total() > 0);
         if let (Some(store), true) = (live, report.complete) {
-            refuse_replica(store).await?;
-            let guards = guards(args.yes, args.max_keys);
-            if let Some(path) = &args.log {
-                fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
-            }
-            if let Some(path) = &args.backup {
-                let reason = format!("ttl-audit fixes of {pattern}");
-                fix.backup = Some(Arc::new(
-                    Backup::create(path, store, "ttl-audit", &reason).await?,
-                ));
-            }
-            let done = remediate::fix(
-                store,
-                &pattern,
-                &options,
-                &report,
-                &fix,
-                &guards,
-                &Prompt::new(),
-                &ctx.stop,
-                &Bars::new("fixed"),
-            )
-            .await;
-            if let Some(b) = &fix.backup {
-                close_backup(b, done.is_err(), " --replace")?;
-            }
-            if let (Some(log), Err(_)) = (&fix.log, &done) {
-                log.abandon();
-            }
-            let done = done?;
+            let done =
+                apply_fixes(&args, ctx, store, &pattern, &options, &report, &mut fix).await?;
             if out.is_table() {
                 out.fix_report(&done)?;
             }
@@ -182,26 +116,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             remediation: applied.as_ref(),
         })?;
     }
-    let target = match &store {
-        Some(s) => s.addr().to_string(),
-        None => (report.dumps.iter())
-            .map(|d| d.snapshot.file.clone())
-            .collect::<Vec<_>>()
-            .join(","),
-    };
-    if out.is_metrics() {
-        out.print(&crate::render::metrics::audit(&report, &target))?;
-    }
-    if let Some(path) = &args.html {
-        let meta = crate::render::html::PageMeta {
-            target: target.clone(),
-            command: crate::render::html::command_line(),
-            made_at: cachectl::clock::rfc3339(cachectl::clock::now_ms()),
-        };
-        crate::render::write_file(path, &crate::render::html::audit(&report, &meta))
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;
-        say(&format!("report page: {}", path.display()));
-    }
+    publish_files(&args, ctx, &report, store.as_ref())?;
     let fault = report
         .error
         .as_ref()
@@ -220,6 +135,132 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             exit::VIOLATIONS
         },
     )
+}
+
+/// The live audit, or with `--quick` only the headline (said here; `None`).
+async fn audit_live(
+    args: &AuditArgs,
+    ctx: &Ctx,
+    pattern: &Glob,
+    options: &AuditOptions,
+    settings: &str,
+) -> anyhow::Result<Option<(audit::AuditReport, Store)>> {
+    let out = &ctx.out;
+    let store = connect(ctx).await?;
+    if args.quick {
+        let head = audit::headline(&store).await?;
+        if out.is_json() {
+            out.json(&serde_json::json!({ "headline": head }))?;
+        } else if out.is_metrics() {
+            return Err(cachectl::Error::Usage(
+                "-o openmetrics needs the scan: drop --quick".into(),
+            )
+            .into());
+        } else {
+            out.headline(&head)?;
+        }
+        return Ok(None);
+    }
+    let (checkpoint, resume) = open_checkpoint(
+        args.checkpoint.as_deref(),
+        "ttl-audit",
+        &store,
+        &pattern.to_string(),
+        settings,
+        "audit",
+    )?;
+    let resumed = !resume.is_empty();
+    let resumed_options = AuditOptions {
+        resume,
+        checkpoint: checkpoint.clone(),
+        ..options.clone()
+    };
+    let report = audit::audit(
+        &store,
+        pattern,
+        &resumed_options,
+        &ctx.stop,
+        &Bars::new("audited"),
+    )
+    .await;
+    if let Some(cp) = &checkpoint {
+        close_checkpoint(cp, report.as_ref().ok().map(|r| r.complete), resumed)?;
+    }
+    Ok(Some((report?, store)))
+}
+
+/// The fixes of a whole audit, through the gate, with their backup and log.
+#[allow(clippy::too_many_arguments)]
+async fn apply_fixes(
+    args: &AuditArgs,
+    ctx: &Ctx,
+    store: &Store,
+    pattern: &Glob,
+    options: &AuditOptions,
+    report: &audit::AuditReport,
+    fix: &mut FixOptions,
+) -> anyhow::Result<remediate::FixReport> {
+    refuse_replica(store).await?;
+    let guards = guards(args.yes, args.max_keys);
+    if let Some(path) = &args.log {
+        fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
+    }
+    if let Some(path) = &args.backup {
+        let reason = format!("ttl-audit fixes of {pattern}");
+        fix.backup = Some(Arc::new(
+            Backup::create(path, store, "ttl-audit", &reason).await?,
+        ));
+    }
+    let done = remediate::fix(
+        store,
+        pattern,
+        options,
+        report,
+        fix,
+        &guards,
+        &Prompt::new(),
+        &ctx.stop,
+        &Bars::new("fixed"),
+    )
+    .await;
+    if let Some(b) = &fix.backup {
+        close_backup(b, done.is_err(), " --replace")?;
+    }
+    if let (Some(log), Err(_)) = (&fix.log, &done) {
+        log.abandon();
+    }
+    Ok(done?)
+}
+
+/// `-o openmetrics` and `--html`: the report for a scraper or a browser.
+fn publish_files(
+    args: &AuditArgs,
+    ctx: &Ctx,
+    report: &audit::AuditReport,
+    store: Option<&Store>,
+) -> anyhow::Result<()> {
+    let out = &ctx.out;
+    let target = match store {
+        Some(s) => s.addr().to_string(),
+        None => (report.dumps.iter())
+            .map(|d| d.snapshot.file.clone())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    if out.is_metrics() {
+        out.print(&crate::render::metrics::audit(report, &target))?;
+    }
+    if let Some(path) = &args.html {
+        let meta = crate::render::html::PageMeta {
+            target: target.clone(),
+            command: crate::render::html::command_line(),
+            made_at: cachectl::clock::rfc3339(cachectl::clock::now_ms()),
+        };
+        crate::render::write_file(path, &crate::render::html::audit(report, &meta))
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;
+        say(&format!("report page: {}", path.display()));
+    }
+    Ok(())
 }
 
 /// Violations still true after the fixes that ran: a kind the fixes covered, and finished

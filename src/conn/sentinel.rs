@@ -199,6 +199,22 @@ fn refused_auth(text: &str) -> Option<Error> {
 /// How long a new primary may still call itself a replica after the sentinels named it.
 pub const PROMOTION: Duration = Duration::from_secs(10);
 
+/// Whether the server on `conn` says it is a replica (`ROLE`, else `INFO replication`): a
+/// server the sentinels just promoted may not know it yet. False when it will not say.
+pub(crate) async fn is_replica(conn: &mut redis::aio::MultiplexedConnection) -> bool {
+    if let Ok(redis::Value::Array(v)) = redis::cmd("ROLE").query_async(conn).await {
+        return v
+            .first()
+            .and_then(|x| redis::from_redis_value_ref::<String>(x).ok())
+            .is_some_and(|role| role == "slave");
+    }
+    redis::cmd("INFO")
+        .arg("replication")
+        .query_async::<String>(conn)
+        .await
+        .is_ok_and(|info| info.lines().any(|l| l.trim_end() == "role:slave"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,20 +234,4 @@ mod tests {
         assert!(parse("redis+sentinel://s1:1").is_err());
         assert!(parse("redis+sentinel://s1:x/m").is_err());
     }
-}
-
-/// Whether the server on `conn` says it is a replica (`ROLE`, else `INFO replication`): a
-/// server the sentinels just promoted may not know it yet. False when it will not say.
-pub(crate) async fn is_replica(conn: &mut redis::aio::MultiplexedConnection) -> bool {
-    if let Ok(redis::Value::Array(v)) = redis::cmd("ROLE").query_async(conn).await {
-        return v
-            .first()
-            .and_then(|x| redis::from_redis_value_ref::<String>(x).ok())
-            .is_some_and(|role| role == "slave");
-    }
-    redis::cmd("INFO")
-        .arg("replication")
-        .query_async::<String>(conn)
-        .await
-        .is_ok_and(|info| info.lines().any(|l| l.trim_end() == "role:slave"))
 }

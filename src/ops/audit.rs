@@ -309,17 +309,105 @@ struct Ended<'a> {
     check_count: bool,
 }
 
+/// Counts of a sampled scan scaled up to the whole keyspace (1 when not sampled).
+#[derive(Clone, Copy)]
+struct Scale(f64);
+
+impl Scale {
+    fn of(sample: Option<f64>) -> Scale {
+        Scale(1.0 / sample.unwrap_or(1.0))
+    }
+
+    fn n(self, n: u64) -> u64 {
+        (n as f64 * self.0).round() as u64
+    }
+
+    fn cluster(self, c: ExpiryCluster) -> ExpiryCluster {
+        ExpiryCluster {
+            keys: self.n(c.keys),
+            span_keys: self.n(c.span_keys),
+            ..c
+        }
+    }
+}
+
 /// The report from every chain's figures.
 fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> AuditReport {
-    let Ended {
-        pattern,
+    let (window_ms, start_ms) = (ended.window_ms, ended.start_ms);
+    let groups = merged_groups(work, options, window_ms, start_ms);
+    let scale = Scale::of(options.sample);
+    let mut all = GroupAcc::new(window_ms, start_ms);
+    for acc in groups.values() {
+        all.merge_counts(acc);
+    }
+    all.windows = ExpiryWindows::union(groups.values().map(|g| &g.windows), window_ms, start_ms);
+    let families = family_rows(&groups, options, scale);
+    let (violations, unmatched) = match &options.policy {
+        Some(policy) => {
+            let unmatched = groups
+                .iter()
+                .filter(|((r, _), _)| r.is_none())
+                .map(|(_, a)| a.keys)
+                .sum();
+            let mut violations = rule_violations(&groups, policy, scale, window_ms);
+            // Only a whole, unsampled scan can say a rule matches nothing.
+            if !ended.interrupted && options.sample.is_none() {
+                violations.extend(idle_rules(&groups, policy, ended.pattern));
+            }
+            (violations, Some(scale.n(unmatched)))
+        }
+        None => (Vec::new(), None),
+    };
+    let timeline = timeline(&all, ended.now_ms, scale);
+    let audited = all.keys;
+    let head = ended.headline;
+    let info_keys: u64 = head.iter().map(|h| h.keys).sum();
+    let info_mismatch = (ended.check_count
+        && options.sample.is_none()
+        && !head.is_empty()
+        && !ended.interrupted
+        && ended.pattern.matches_everything()
+        && info_keys.abs_diff(audited) * 100 > info_keys.max(1))
+    .then(|| format!("the scan found {audited} keys, INFO keyspace counts {info_keys}"));
+    AuditReport {
+        pattern: ended.pattern.to_string(),
         headline: head,
-        headline_note,
-        window_ms,
-        start_ms,
-        interrupted,
-        ..
-    } = ended;
+        scanned: ended.scanned,
+        audited,
+        sample_rate: options.sample,
+        elapsed_ms: ended.elapsed_ms,
+        interrupted: ended.interrupted,
+        complete: ended.complete,
+        error: ended.error,
+        with_ttl: scale.n(all.ttl.count()),
+        without_ttl: scale.n(all.without_ttl),
+        ttl_histogram: all
+            .ttl
+            .buckets()
+            .into_iter()
+            .map(|(from_s, keys)| HistogramBucket {
+                from_s,
+                keys: scale.n(keys),
+            })
+            .collect(),
+        busiest: all.windows.busiest().map(|c| scale.cluster(c)),
+        timeline,
+        families,
+        violations,
+        unmatched,
+        info_mismatch,
+        headline_note: ended.headline_note,
+        dumps: Vec::new(),
+    }
+}
+
+/// Every chain's groups merged, families learned when asked, expiries folded once.
+fn merged_groups(
+    work: Vec<AuditWork>,
+    options: &AuditOptions,
+    window_ms: u64,
+    start_ms: u64,
+) -> HashMap<GroupKey, GroupAcc> {
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
     for w in work {
         for (k, acc) in w.groups {
@@ -338,24 +426,24 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
     for acc in groups.values_mut() {
         acc.windows.compact();
     }
-    let scale = 1.0 / options.sample.unwrap_or(1.0);
-    let s = |n: u64| (n as f64 * scale).round() as u64;
+    groups
+}
 
-    let mut all = GroupAcc::new(window_ms, start_ms);
-    for acc in groups.values() {
-        all.merge_counts(acc);
-    }
-    all.windows = ExpiryWindows::union(groups.values().map(|g| &g.windows), window_ms, start_ms);
+/// One row per family (and rule), most keys first.
+fn family_rows(
+    groups: &HashMap<GroupKey, GroupAcc>,
+    options: &AuditOptions,
+    scale: Scale,
+) -> Vec<FamilyAudit> {
     let rule_name =
         |i: Option<usize>| i.and_then(|i| options.policy.as_ref().map(|p| p.rules[i].name.clone()));
-
     let mut families: Vec<FamilyAudit> = groups
         .iter()
         .map(|((rule, family), acc)| FamilyAudit {
             family: family.clone(),
             rule: rule_name(*rule),
-            keys: s(acc.keys),
-            without_ttl: s(acc.without_ttl),
+            keys: scale.n(acc.keys),
+            without_ttl: scale.n(acc.without_ttl),
             ttl_min_s: acc.ttl.min(),
             ttl_median_s: acc.ttl.quantile(0.5),
             ttl_max_s: acc.ttl.max(),
@@ -364,126 +452,130 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         })
         .collect();
     families.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.family.cmp(&b.family)));
+    families
+}
 
+/// What each family breaks of the rule it falls under, in the groups' order.
+fn rule_violations(
+    groups: &HashMap<GroupKey, GroupAcc>,
+    policy: &Policy,
+    scale: Scale,
+    window_ms: u64,
+) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut unmatched = None;
-    if let Some(policy) = &options.policy {
-        unmatched = Some(s(groups
-            .iter()
-            .filter(|((r, _), _)| r.is_none())
-            .map(|(_, a)| a.keys)
-            .sum()));
-        let mut keys: Vec<&GroupKey> = groups.keys().collect();
-        keys.sort();
-        for gk in keys {
-            let (Some(ri), family) = gk else { continue };
-            let acc = &groups[gk];
-            let rule = &policy.rules[*ri];
-            let mut push = |kind, n: u64, sample: &[String], detail: String, clusters| {
-                violations.push(Violation {
-                    rule: rule.name.clone(),
-                    rule_index: *ri,
-                    family: family.clone(),
-                    kind,
-                    keys: s(n),
-                    sample: sample.to_vec(),
-                    detail,
-                    clusters,
-                });
-            };
-            if rule.require_ttl && acc.without_ttl > 0 {
-                push(
-                    ViolationKind::MissingTtl,
-                    acc.without_ttl,
-                    &acc.sample_without_ttl,
-                    "keys without TTL where the rule requires one".into(),
-                    Vec::new(),
-                );
-            }
-            if let Some(min) = rule.min_ttl
-                && acc.below_min.0 > 0
-            {
-                push(
-                    ViolationKind::TtlBelowMin,
-                    acc.below_min.0,
-                    &acc.below_min.1,
-                    format!("TTL below the minimum of {min}s"),
-                    Vec::new(),
-                );
-            }
-            if let Some(max) = rule.max_ttl
-                && acc.above_max.0 > 0
-            {
-                push(
-                    ViolationKind::TtlAboveMax,
-                    acc.above_max.0,
-                    &acc.above_max.1,
-                    format!("TTL above the maximum of {max}s"),
-                    Vec::new(),
-                );
-            }
-            if let Some(limit) = rule.max_cluster {
-                // Sampled counts are scaled, so compare the scaled window sizes with the limit.
-                let raw_limit = (limit as f64 / scale).floor() as u64;
-                let clusters = acc.windows.clusters_over(raw_limit);
-                if !clusters.is_empty() {
-                    // Every key of every stretch: what a spread must move.
-                    let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
-                    let worst = clusters.iter().map(|c| s(c.keys)).max().unwrap_or(0);
-                    let span_ms: u64 = clusters.iter().map(|c| c.until_ms - c.from_ms).sum();
-                    let scaled: Vec<ExpiryCluster> = clusters
-                        .into_iter()
-                        .map(|c| ExpiryCluster {
-                            keys: s(c.keys),
-                            span_keys: s(c.span_keys),
-                            ..c
-                        })
-                        .collect();
-                    push(
-                        ViolationKind::ExpiryCluster,
-                        n,
-                        &[],
-                        format!(
-                            "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {limit} keys (worst {worst})",
-                            scaled.len(),
-                            crate::ttl::human_ms(span_ms)
-                        ),
-                        scaled,
-                    );
-                }
-            }
+    let mut keys: Vec<&GroupKey> = groups.keys().collect();
+    keys.sort();
+    for gk in keys {
+        let (Some(ri), family) = gk else { continue };
+        let acc = &groups[gk];
+        let rule = &policy.rules[*ri];
+        let mut push = |kind, n: u64, sample: &[String], detail: String, clusters| {
+            violations.push(Violation {
+                rule: rule.name.clone(),
+                rule_index: *ri,
+                family: family.clone(),
+                kind,
+                keys: scale.n(n),
+                sample: sample.to_vec(),
+                detail,
+                clusters,
+            });
+        };
+        if rule.require_ttl && acc.without_ttl > 0 {
+            push(
+                ViolationKind::MissingTtl,
+                acc.without_ttl,
+                &acc.sample_without_ttl,
+                "keys without TTL where the rule requires one".into(),
+                Vec::new(),
+            );
         }
-        // Only a whole, unsampled scan can say a rule matches nothing.
-        if !interrupted && options.sample.is_none() {
-            let families: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
-            for (ri, rule) in policy.rules.iter().enumerate() {
-                if groups.keys().any(|(r, _)| *r == Some(ri)) {
-                    continue;
-                }
-                let hint = match &rule.selector {
-                    crate::ops::policy::Selector::Family(f) => nearest(f, &families)
-                        .map(|n| format!("; the nearest family seen is `{n}`"))
-                        .unwrap_or_default(),
-                    crate::ops::policy::Selector::Glob(_) => String::new(),
-                };
-                violations.push(Violation {
-                    rule: rule.name.clone(),
-                    rule_index: ri,
-                    family: String::new(),
-                    kind: ViolationKind::RuleMatchesNothing,
-                    keys: 0,
-                    sample: Vec::new(),
-                    detail: format!(
-                        "no key matching `{pattern}` fell under this rule (a typo, a family not cached now, or an earlier rule takes its keys){hint}"
+        if let Some(min) = rule.min_ttl
+            && acc.below_min.0 > 0
+        {
+            push(
+                ViolationKind::TtlBelowMin,
+                acc.below_min.0,
+                &acc.below_min.1,
+                format!("TTL below the minimum of {min}s"),
+                Vec::new(),
+            );
+        }
+        if let Some(max) = rule.max_ttl
+            && acc.above_max.0 > 0
+        {
+            push(
+                ViolationKind::TtlAboveMax,
+                acc.above_max.0,
+                &acc.above_max.1,
+                format!("TTL above the maximum of {max}s"),
+                Vec::new(),
+            );
+        }
+        if let Some(limit) = rule.max_cluster {
+            // Sampled counts are scaled, so compare the scaled window sizes with the limit.
+            let raw_limit = (limit as f64 / scale.0).floor() as u64;
+            let clusters = acc.windows.clusters_over(raw_limit);
+            if !clusters.is_empty() {
+                // Every key of every stretch: what a spread must move.
+                let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
+                let worst = clusters.iter().map(|c| scale.n(c.keys)).max().unwrap_or(0);
+                let span_ms: u64 = clusters.iter().map(|c| c.until_ms - c.from_ms).sum();
+                let scaled: Vec<ExpiryCluster> =
+                    clusters.into_iter().map(|c| scale.cluster(c)).collect();
+                push(
+                    ViolationKind::ExpiryCluster,
+                    n,
+                    &[],
+                    format!(
+                        "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {limit} keys (worst {worst})",
+                        scaled.len(),
+                        crate::ttl::human_ms(span_ms)
                     ),
-                    clusters: Vec::new(),
-                });
+                    scaled,
+                );
             }
         }
     }
+    violations
+}
 
-    // From the current minute through the latest expiry (within a day), whole buckets.
-    let now = ended.now_ms;
+/// The rules no key fell under: a typo, or a family not cached now.
+fn idle_rules(
+    groups: &HashMap<GroupKey, GroupAcc>,
+    policy: &Policy,
+    pattern: &Glob,
+) -> Vec<Violation> {
+    let families: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
+    let mut violations = Vec::new();
+    for (ri, rule) in policy.rules.iter().enumerate() {
+        if groups.keys().any(|(r, _)| *r == Some(ri)) {
+            continue;
+        }
+        let hint = match &rule.selector {
+            crate::ops::policy::Selector::Family(f) => nearest(f, &families)
+                .map(|n| format!("; the nearest family seen is `{n}`"))
+                .unwrap_or_default(),
+            crate::ops::policy::Selector::Glob(_) => String::new(),
+        };
+        violations.push(Violation {
+            rule: rule.name.clone(),
+            rule_index: ri,
+            family: String::new(),
+            kind: ViolationKind::RuleMatchesNothing,
+            keys: 0,
+            sample: Vec::new(),
+            detail: format!(
+                "no key matching `{pattern}` fell under this rule (a typo, a family not cached now, or an earlier rule takes its keys){hint}"
+            ),
+            clusters: Vec::new(),
+        });
+    }
+    violations
+}
+
+/// Expiries from the current minute through the latest (within a day), in whole buckets.
+fn timeline(all: &GroupAcc, now: u64, scale: Scale) -> Timeline {
     let horizon_ms = all.ttl.max().map_or(3_600_000, |s| {
         s.saturating_mul(1000).clamp(3_600_000, 24 * 3_600_000)
     });
@@ -494,58 +586,15 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
     };
     let from_ms = now - now % bucket_ms;
     let buckets = ((now + horizon_ms - from_ms) / bucket_ms + 1) as usize;
-    let timeline = Timeline {
+    Timeline {
         from_ms,
         bucket_ms,
         counts: all
             .windows
             .timeline(from_ms, bucket_ms, buckets)
             .into_iter()
-            .map(s)
+            .map(|n| scale.n(n))
             .collect(),
-    };
-    let audited = all.keys;
-    let info_keys: u64 = head.iter().map(|h| h.keys).sum();
-    let info_mismatch = (ended.check_count
-        && options.sample.is_none()
-        && !head.is_empty()
-        && !interrupted
-        && pattern.matches_everything()
-        && info_keys.abs_diff(audited) * 100 > info_keys.max(1))
-    .then(|| format!("the scan found {audited} keys, INFO keyspace counts {info_keys}"));
-    AuditReport {
-        pattern: pattern.to_string(),
-        headline: head,
-        scanned: ended.scanned,
-        audited,
-        sample_rate: options.sample,
-        elapsed_ms: ended.elapsed_ms,
-        interrupted,
-        complete: ended.complete,
-        error: ended.error,
-        with_ttl: s(all.ttl.count()),
-        without_ttl: s(all.without_ttl),
-        ttl_histogram: all
-            .ttl
-            .buckets()
-            .into_iter()
-            .map(|(from_s, keys)| HistogramBucket {
-                from_s,
-                keys: s(keys),
-            })
-            .collect(),
-        busiest: all.windows.busiest().map(|c| ExpiryCluster {
-            keys: s(c.keys),
-            span_keys: s(c.span_keys),
-            ..c
-        }),
-        timeline,
-        families,
-        violations,
-        unmatched,
-        info_mismatch,
-        headline_note,
-        dumps: Vec::new(),
     }
 }
 

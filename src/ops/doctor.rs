@@ -106,39 +106,8 @@ pub async fn doctor(
         .query::<String>(redis::cmd("ACL").arg("WHOAMI"))
         .await
         .ok();
-    let mut rtts = Vec::with_capacity(10);
-    for _ in 0..10 {
-        let t = Instant::now();
-        if store.query::<Value>(&redis::cmd("PING")).await.is_ok() {
-            rtts.push(t.elapsed());
-        }
-    }
-    rtts.sort();
-    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    let latency_ms = Latency {
-        p50: ms(rtts.get(rtts.len() / 2)),
-        max: ms(rtts.last()),
-    };
-    let info = store.info("memory").await;
-    let field = |name: &str| info.as_ref().and_then(|i| i.field(name));
-    let maxmemory_bytes = field("maxmemory").and_then(|v| v.parse().ok());
-    let eviction_policy = field("maxmemory_policy").map(String::from);
-    if info.is_none() {
-        warnings.push(
-            "INFO is not allowed: memory policy unknown, and ttl-audit has no headline".into(),
-        );
-    }
-    match (maxmemory_bytes, eviction_policy.as_deref()) {
-        (Some(0), _) => warnings.push(
-            "maxmemory is 0 (no limit): the cache grows until the machine runs out of memory"
-                .into(),
-        ),
-        (Some(_), Some("noeviction")) => warnings.push(
-            "maxmemory-policy is noeviction: a full cache refuses writes instead of evicting"
-                .into(),
-        ),
-        _ => {}
-    }
+    let latency_ms = latency(store).await;
+    let (maxmemory_bytes, eviction_policy) = memory_policy(store, &mut warnings).await;
     let notifications = match store
         .query::<Vec<String>>(
             redis::cmd("CONFIG")
@@ -188,31 +157,13 @@ pub async fn doctor(
     if let Some(p) = &permit {
         create_own(store, p, &own).await;
     }
-    let mut permissions = Vec::new();
-    for (command, needs) in NEEDS {
-        let mut missing = Vec::new();
-        for need in *needs {
-            let why = match (dryrun, user.as_deref()) {
-                (true, Some(u)) => dry_run(store, u, need, probe_key).await,
-                _ if WRITES.contains(need) => match &permit {
-                    Some(p) => probe_write(store, p, need, &own).await,
-                    None => continue,
-                },
-                _ => probe(store, need, probe_key).await,
-            };
-            if let Some(why) = why {
-                missing.push(format!("{} ({why})", need.to_lowercase()));
-            }
-        }
-        if !missing.is_empty() {
-            problems.push(format!("{command} cannot run: {}", missing.join(", ")));
-        }
-        permissions.push(Permission {
-            command,
-            ok: missing.is_empty(),
-            missing,
-        });
-    }
+    let how = Checking {
+        dryrun_as: user.as_deref().filter(|_| dryrun),
+        permit: permit.as_ref(),
+        probe_key,
+        own: &own,
+    };
+    let permissions = permissions(store, &how, &mut problems).await;
     if let Some(p) = &permit {
         remove_own(store, p, &own).await;
     }
@@ -232,6 +183,91 @@ pub async fn doctor(
         problems,
         warnings,
     }
+}
+
+/// Ten PINGs: the median and the slowest round trip.
+async fn latency(store: &Store) -> Latency {
+    let mut rtts = Vec::with_capacity(10);
+    for _ in 0..10 {
+        let t = Instant::now();
+        if store.query::<Value>(&redis::cmd("PING")).await.is_ok() {
+            rtts.push(t.elapsed());
+        }
+    }
+    rtts.sort();
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    Latency {
+        p50: ms(rtts.get(rtts.len() / 2)),
+        max: ms(rtts.last()),
+    }
+}
+
+/// `maxmemory` and the eviction policy, with what a cache should not run with.
+async fn memory_policy(store: &Store, warnings: &mut Vec<String>) -> (Option<u64>, Option<String>) {
+    let info = store.info("memory").await;
+    let field = |name: &str| info.as_ref().and_then(|i| i.field(name));
+    let maxmemory_bytes = field("maxmemory").and_then(|v| v.parse().ok());
+    let eviction_policy = field("maxmemory_policy").map(String::from);
+    if info.is_none() {
+        warnings.push(
+            "INFO is not allowed: memory policy unknown, and ttl-audit has no headline".into(),
+        );
+    }
+    match (maxmemory_bytes, eviction_policy.as_deref()) {
+        (Some(0), _) => warnings.push(
+            "maxmemory is 0 (no limit): the cache grows until the machine runs out of memory"
+                .into(),
+        ),
+        (Some(_), Some("noeviction")) => warnings.push(
+            "maxmemory-policy is noeviction: a full cache refuses writes instead of evicting"
+                .into(),
+        ),
+        _ => {}
+    }
+    (maxmemory_bytes, eviction_policy)
+}
+
+/// How the permissions are checked: `ACL DRYRUN` as a user, or by trying (the writes on the
+/// doctor's own key, under a permit).
+struct Checking<'a> {
+    dryrun_as: Option<&'a str>,
+    permit: Option<&'a Permit>,
+    probe_key: &'a str,
+    own: &'a str,
+}
+
+/// Whether each command cachectl has can run, and what it lacks.
+async fn permissions(
+    store: &Store,
+    how: &Checking<'_>,
+    problems: &mut Vec<String>,
+) -> Vec<Permission> {
+    let mut permissions = Vec::new();
+    for (command, needs) in NEEDS {
+        let mut missing = Vec::new();
+        for need in *needs {
+            let why = match how.dryrun_as {
+                Some(u) => dry_run(store, u, need, how.probe_key).await,
+                None if WRITES.contains(need) => match how.permit {
+                    Some(p) => probe_write(store, p, need, how.own).await,
+                    None => continue,
+                },
+                None => probe(store, need, how.probe_key).await,
+            };
+            if let Some(why) = why {
+                missing.push(format!("{} ({why})", need.to_lowercase()));
+            }
+        }
+        if !missing.is_empty() {
+            problems.push(format!("{command} cannot run: {}", missing.join(", ")));
+        }
+        permissions.push(Permission {
+            command,
+            ok: missing.is_empty(),
+            missing,
+        });
+    }
+    permissions
 }
 
 /// The doctor's own key near `key`: the same namespace (and hash tag), a unique name.

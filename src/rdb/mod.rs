@@ -65,6 +65,9 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// A value read: its type, encoding, memory in the server and elements (when counted).
+type ValueRead = (Kind, &'static str, u64, Option<u64>);
+
 impl Snapshot {
     /// When the dump was written (ms since the epoch); now when it does not say.
     pub fn time_ms(&self) -> i64 {
@@ -613,7 +616,7 @@ impl Rdb {
 
     /// Pass over a value of type `ty`: its kind, encoding, estimated memory, and for a
     /// collection its element count (0: empty, skipped by a server).
-    fn value(&mut self, ty: u8) -> Result<(Kind, &'static str, u64, Option<u64>)> {
+    fn value(&mut self, ty: u8) -> Result<ValueRead> {
         let (kind, encoding, memory) = match ty {
             0 => {
                 let (len, int) = self.skip_string()?;
@@ -645,27 +648,7 @@ impl Rdb {
                 let strings = self.strings(n)?;
                 return Ok((Kind::Set, "hashtable", memory::table(n, strings), Some(n)));
             }
-            3 | 5 => {
-                let n = self.count("a sorted set's size")?;
-                let mut strings = 0;
-                for _ in 0..n {
-                    strings += memory::sds(self.skip_string()?.0);
-                    if ty == 5 {
-                        self.bytes::<8>("a score")?;
-                    } else {
-                        let [len] = self.bytes::<1>("a score")?;
-                        if len < 253 {
-                            self.skip(u64::from(len), "a score")?;
-                        }
-                    }
-                }
-                return Ok((
-                    Kind::ZSet,
-                    "skiplist",
-                    memory::skiplist(n, strings),
-                    Some(n),
-                ));
-            }
+            3 | 5 => return self.skiplist(ty),
             4 => {
                 let n = self.count("a hash's size")?;
                 let strings = self.strings(n.saturating_mul(2))?;
@@ -676,63 +659,7 @@ impl Rdb {
             11 => return self.compact(ty, Kind::Set, "intset"),
             20 => return self.compact(ty, Kind::Set, "listpack"),
             12 | 17 => return self.compact(ty, Kind::ZSet, "listpack"),
-            14 | 18 => {
-                let n = self.count("a list's node count")?;
-                let (mut last, mut packed, mut elements) = (0, true, 0u64);
-                let (mut kept, mut sizes) = (0u64, 0u64);
-                for _ in 0..n {
-                    if ty == 18 {
-                        packed = match self.count("a list node's container")? {
-                            1 => false,
-                            2 => true,
-                            c => {
-                                return Err(self.error(format!(
-                                    "a list node's container is {c} (1 or 2): the dump is damaged"
-                                )));
-                            }
-                        };
-                    }
-                    // A plain node is one element; a packed one is checked as the server
-                    // checks it, and one with no element is dropped as the server drops it.
-                    let here = match packed {
-                        false => {
-                            last = self.skip_string()?.0;
-                            1
-                        }
-                        true => {
-                            last = self.read_blob()?;
-                            let check = match ty {
-                                14 => compact::ziplist(&self.blob, false, false),
-                                _ => compact::listpack(&self.blob),
-                            };
-                            check.map_err(|why| self.broken_value(why))?
-                        }
-                    };
-                    if here > 0 {
-                        kept += 1;
-                        sizes += memory::class(last);
-                    }
-                    elements += here;
-                }
-                // Since Redis 7.2 (RDB 11, and Valkey) a short list is one listpack in memory,
-                // though the dump writes it as a one-node quicklist.
-                let memory = if ty == 18
-                    && self.snapshot.rdb_version >= 11
-                    && kept == 1
-                    && packed
-                    && last <= 4096
-                {
-                    return Ok((
-                        Kind::List,
-                        "listpack",
-                        memory::compact(last),
-                        Some(elements),
-                    ));
-                } else {
-                    memory::quicklist(kept.max(1), sizes)
-                };
-                return Ok((Kind::List, "quicklist", memory, Some(elements)));
-            }
+            14 | 18 => return self.quicklist(ty),
             15 | 19 | 21 => self.stream(ty)?,
             7 => {
                 let id = self.count("a module id")?;
@@ -745,25 +672,7 @@ impl Rdb {
                     16 + memory::class(size),
                 )
             }
-            22 | 24 if !self.valkey_magic => {
-                if ty == 24 {
-                    self.bytes::<8>("a hash's next field expiry")?;
-                }
-                let n = self.count("a hash's size")?;
-                let mut strings = 0;
-                for _ in 0..n {
-                    // A field with a TTL carries it in its own allocation.
-                    let ttl = self.count("a field's TTL")?;
-                    strings += memory::sds(self.skip_string()?.0) + if ttl > 0 { 8 } else { 0 };
-                    strings += memory::sds(self.skip_string()?.0);
-                }
-                return Ok((
-                    Kind::Hash,
-                    "hashtable",
-                    memory::table(n, strings) + 40,
-                    Some(n),
-                ));
-            }
+            22 | 24 if !self.valkey_magic => return self.hash_with_ttls(ty),
             23 | 25 if !self.valkey_magic => {
                 if ty == 25 {
                     self.bytes::<8>("a hash's next field expiry")?;
@@ -780,6 +689,106 @@ impl Rdb {
             }
         };
         Ok((kind, encoding, memory, None))
+    }
+
+    /// A sorted set as a skiplist: scores as text (type 3) or as doubles (5).
+    fn skiplist(&mut self, ty: u8) -> Result<ValueRead> {
+        let n = self.count("a sorted set's size")?;
+        let mut strings = 0;
+        for _ in 0..n {
+            strings += memory::sds(self.skip_string()?.0);
+            if ty == 5 {
+                self.bytes::<8>("a score")?;
+            } else {
+                let [len] = self.bytes::<1>("a score")?;
+                if len < 253 {
+                    self.skip(u64::from(len), "a score")?;
+                }
+            }
+        }
+        Ok((
+            Kind::ZSet,
+            "skiplist",
+            memory::skiplist(n, strings),
+            Some(n),
+        ))
+    }
+
+    /// A quicklist (ziplist nodes, type 14; plain or listpack nodes, 18), each node checked as
+    /// the server checks it on load.
+    fn quicklist(&mut self, ty: u8) -> Result<ValueRead> {
+        let n = self.count("a list's node count")?;
+        let (mut last, mut packed, mut elements) = (0, true, 0u64);
+        let (mut kept, mut sizes) = (0u64, 0u64);
+        for _ in 0..n {
+            if ty == 18 {
+                packed = match self.count("a list node's container")? {
+                    1 => false,
+                    2 => true,
+                    c => {
+                        return Err(self.error(format!(
+                            "a list node's container is {c} (1 or 2): the dump is damaged"
+                        )));
+                    }
+                };
+            }
+            // A plain node is one element; a packed one is checked as the server
+            // checks it, and one with no element is dropped as the server drops it.
+            let here = match packed {
+                false => {
+                    last = self.skip_string()?.0;
+                    1
+                }
+                true => {
+                    last = self.read_blob()?;
+                    let check = match ty {
+                        14 => compact::ziplist(&self.blob, false, false),
+                        _ => compact::listpack(&self.blob),
+                    };
+                    check.map_err(|why| self.broken_value(why))?
+                }
+            };
+            if here > 0 {
+                kept += 1;
+                sizes += memory::class(last);
+            }
+            elements += here;
+        }
+        // Since Redis 7.2 (RDB 11, and Valkey) a short list is one listpack in memory,
+        // though the dump writes it as a one-node quicklist.
+        let memory =
+            if ty == 18 && self.snapshot.rdb_version >= 11 && kept == 1 && packed && last <= 4096 {
+                return Ok((
+                    Kind::List,
+                    "listpack",
+                    memory::compact(last),
+                    Some(elements),
+                ));
+            } else {
+                memory::quicklist(kept.max(1), sizes)
+            };
+        Ok((Kind::List, "quicklist", memory, Some(elements)))
+    }
+
+    /// A hash whose fields carry TTLs (Redis 7.4: type 22, 24 with the next expiry first).
+    fn hash_with_ttls(&mut self, ty: u8) -> Result<ValueRead> {
+        if ty == 24 {
+            self.bytes::<8>("a hash's next field expiry")?;
+        }
+        let n = self.count("a hash's size")?;
+        let mut strings = 0;
+        for _ in 0..n {
+            // A field with a TTL carries it in its own allocation.
+            let ttl = self.count("a field's TTL")?;
+            strings += memory::sds(self.skip_string()?.0) + if ttl > 0 { 8 } else { 0 };
+            strings += memory::sds(self.skip_string()?.0);
+        }
+        Ok((
+            Kind::Hash,
+            "hashtable",
+            memory::table(n, strings) + 40,
+            Some(n),
+        ))
     }
 
     /// A compact value (type `ty`), read whole and checked as a server checks it on load.

@@ -334,10 +334,11 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         }
         // A SCAN refused for a moment (LOADING, TRYAGAIN) is sent again.
         let (scan_store, scan_node) = self.scanned();
-        let scanned = match scan_reply.map(|r| scan_store.value_on::<(u64, Vec<Vec<u8>>)>(scan_node, r)) {
-            Some(Err(e)) => return Ok(Next::Retry(e)),
-            other => other.map(|r| r.unwrap_or_default()),
-        };
+        let scanned =
+            match scan_reply.map(|r| scan_store.value_on::<(u64, Vec<Vec<u8>>)>(scan_node, r)) {
+                Some(Err(e)) => return Ok(Next::Retry(e)),
+                other => other.map(|r| r.unwrap_or_default()),
+            };
         self.backoff.reset();
         if let Some((next, keys)) = scanned {
             self.found(next, keys, request.count).await?;
@@ -358,7 +359,9 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let mut job = 0;
         self.in_flight = false;
         if let Some(keys) = &self.pending {
-            self.work.before_send(&self.store, self.chain.node, keys).await?;
+            self.work
+                .before_send(&self.store, self.chain.node, keys)
+                .await?;
             job = self.work.commands(&self.store, keys, &mut pipe);
         }
         self.in_flight = true;
@@ -509,7 +512,9 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
     async fn rtt_less_network(&mut self, rtt: Duration) -> Result<Duration> {
         let base = match self.base {
             Some(b) => b,
-            None => *self.base.insert(base_rtt(&self.link, self.chain.node).await?),
+            None => *self
+                .base
+                .insert(base_rtt(&self.link, self.chain.node).await?),
         };
         Ok(rtt.saturating_sub(base))
     }
@@ -697,7 +702,11 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             waiting_ms: self.waiting.as_secs_f64() * 1000.0,
             retries: self.retried,
             unconfirmed: self.unconfirmed,
-            ..chain.cursor_at(node, if self.finished { 0 } else { self.cursor }, self.finished)
+            ..chain.cursor_at(
+                node,
+                if self.finished { 0 } else { self.cursor },
+                self.finished,
+            )
         };
         // The process that answered last: a restart mid-walk is a new identity.
         end.identity.run_id = self.server_run;

@@ -478,30 +478,8 @@ where
     if let (Some(kind), Some(node)) = (spec.pace.only_type, nodes.first()) {
         scan_type_known(spec.store, node, kind).await?;
     }
-    let mut sizes = Vec::with_capacity(nodes.len());
-    let mut identities = Vec::with_capacity(nodes.len());
-    let mut replicas = Vec::with_capacity(nodes.len());
-    for node in &nodes {
-        sizes.push(spec.store.dbsize(node).await?);
-        let master = map_before.as_ref().and_then(|m| m.master_at(node.addr()));
-        // A cursor walks the hash table of the server it was taken on: the replica's, when
-        // the SCANs go there.
-        let replica = match spec.pace.scan_replica {
-            true => Some(replicas::replica_for(spec.store, node, spec.stop).await?),
-            false => None,
-        };
-        let run_id = match &replica {
-            Some(r) => r.store.run_id(&r.node).await,
-            None => spec.store.run_id(node).await,
-        };
-        identities.push(NodeIdentity {
-            node_id: master.map(|m| m.id.clone()),
-            epoch: master.map(|m| m.epoch).filter(|&e| e > 0),
-            run_id,
-        });
-        replicas.push(replica);
-    }
-    let keyspace: u64 = sizes.iter().sum();
+    let surveyed = survey(spec, &nodes, map_before.as_ref()).await?;
+    let keyspace: u64 = surveyed.iter().map(|n| n.size).sum();
     spec.progress.begin(label, Some(keyspace));
     let counters = Arc::new(Counters::default());
     let mut chains = Vec::new();
@@ -517,81 +495,8 @@ where
             }
         }
     }
-    for (((node, &size), identity), replica) in
-        nodes.iter().zip(&sizes).zip(&identities).zip(&replicas)
-    {
-        // Each chain SCANs on its own socket to the replica, as to the master.
-        let scan_on = async |first: bool| match replica {
-            Some(r) if first => Some((r.store.clone(), r.node.clone())),
-            Some(r) => Some((
-                r.store.another().await.unwrap_or_else(|_| r.store.clone()),
-                r.node.clone(),
-            )),
-            None => None,
-        };
-        let (resumed, stale): (Vec<&NodeCursor>, Vec<&NodeCursor>) = spec
-            .resume
-            .iter()
-            .filter(|c| c.node == node.addr())
-            .partition(|c| c.identity.same_as(identity));
-        if !stale.is_empty() {
-            spec.progress.retrying(&format!(
-                "{}: not the node or server process the saved cursor was taken on; walking \
-                 it from the start",
-                node.addr()
-            ));
-            if let Some(sink) = spec.checkpoint {
-                sink.forget(node.addr());
-            }
-        }
-        if !resumed.is_empty() {
-            for c in resumed.iter().filter(|c| c.finished && c.figures.is_some()) {
-                walked_before.push((node, (*c).clone()));
-            }
-            // A resumed walk has lost its seam: the even chain's last batch is checked
-            // against the odd buckets walked again (`chain::odd_keys_until`).
-            let unfinished = resumed.into_iter().filter(|c| !c.finished);
-            for (i, c) in unfinished.enumerate() {
-                // Each chain on its own socket, as when the walk began.
-                let conn = match i {
-                    0 => spec.store.clone(),
-                    _ => spec
-                        .store
-                        .another()
-                        .await
-                        .unwrap_or_else(|_| spec.store.clone()),
-                };
-                chains.push(
-                    Chain::new(conn, node, identity, size, c.part, c.cursor, None)
-                        .carrying(c.figures.clone())
-                        .scanning(scan_on(i == 0).await),
-                );
-            }
-        } else if let Some(second) = second_chain(spec).await {
-            let seam = Arc::new(Seam::default());
-            let first = spec.store.clone();
-            chains.push(
-                Chain::new(
-                    first,
-                    node,
-                    identity,
-                    size,
-                    Part::Even,
-                    0,
-                    Some(seam.clone()),
-                )
-                .scanning(scan_on(true).await),
-            );
-            chains.push(
-                Chain::new(second, node, identity, size, Part::Odd, 1, Some(seam))
-                    .scanning(scan_on(false).await),
-            );
-        } else {
-            chains.push(
-                Chain::new(spec.store.clone(), node, identity, size, Part::All, 0, None)
-                    .scanning(scan_on(true).await),
-            );
-        }
+    for (node, surveyed) in nodes.iter().zip(&surveyed) {
+        chains.extend(chains_for(spec, node, surveyed, &mut walked_before).await);
     }
     // `--rate` is per master: chains on one master share it.
     let per_node: Vec<usize> = chains
@@ -634,21 +539,10 @@ where
         work.push(w);
         cursors.push(c);
     }
-    let mut map_changed = false;
-    let mut maps = None;
-    if cluster {
-        let map_after = spec.store.topology().await.ok();
-        if let Some(error) = map_fault(map_before.as_ref(), map_after.as_ref()) {
-            map_changed = true;
-            faults.push(Fault {
-                node: spec.store.addr().to_string(),
-                error,
-            });
-        }
-        if let (Some(before), Some(after)) = (map_before, map_after) {
-            maps = Some((before, after));
-        }
-    }
+    let (map_changed, maps) = match cluster {
+        true => map_changes(spec.store, map_before, &mut faults).await,
+        false => (false, None),
+    };
     Ok(ScanOutcome {
         work,
         cursors,
@@ -658,6 +552,151 @@ where
         totals: counters.snapshot(),
         elapsed: started.elapsed(),
     })
+}
+
+/// What a walk needs to know of a master before it starts.
+struct Surveyed {
+    size: u64,
+    identity: NodeIdentity,
+    replica: Option<replicas::Replica>,
+}
+
+/// Each master's size, identity (the process whose table a cursor walks: the replica's, when
+/// the SCANs go there) and replica.
+async fn survey(
+    spec: &ScanSpec<'_>,
+    nodes: &[Node],
+    map: Option<&crate::store::SlotMap>,
+) -> Result<Vec<Surveyed>> {
+    let mut surveyed = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let size = spec.store.dbsize(node).await?;
+        let master = map.and_then(|m| m.master_at(node.addr()));
+        let replica = match spec.pace.scan_replica {
+            true => Some(replicas::replica_for(spec.store, node, spec.stop).await?),
+            false => None,
+        };
+        let run_id = match &replica {
+            Some(r) => r.store.run_id(&r.node).await,
+            None => spec.store.run_id(node).await,
+        };
+        let identity = NodeIdentity {
+            node_id: master.map(|m| m.id.clone()),
+            epoch: master.map(|m| m.epoch).filter(|&e| e > 0),
+            run_id,
+        };
+        surveyed.push(Surveyed {
+            size,
+            identity,
+            replica,
+        });
+    }
+    Ok(surveyed)
+}
+
+/// The chains that walk `node`: those a checkpoint left unfinished, or two (even and odd
+/// buckets, on two sockets) where they fit, or one. Chains an earlier run finished go to
+/// `walked_before`, their figures counted in this run's report.
+async fn chains_for<'a>(
+    spec: &ScanSpec<'_>,
+    node: &'a Node,
+    surveyed: &'a Surveyed,
+    walked_before: &mut Vec<(&'a Node, NodeCursor)>,
+) -> Vec<Chain<'a>> {
+    let (size, identity) = (surveyed.size, &surveyed.identity);
+    // Each chain SCANs on its own socket to the replica, as to the master.
+    let scan_on = async |first: bool| match &surveyed.replica {
+        Some(r) if first => Some((r.store.clone(), r.node.clone())),
+        Some(r) => Some((
+            r.store.another().await.unwrap_or_else(|_| r.store.clone()),
+            r.node.clone(),
+        )),
+        None => None,
+    };
+    let mut chains = Vec::new();
+    let (resumed, stale): (Vec<&NodeCursor>, Vec<&NodeCursor>) = spec
+        .resume
+        .iter()
+        .filter(|c| c.node == node.addr())
+        .partition(|c| c.identity.same_as(identity));
+    if !stale.is_empty() {
+        spec.progress.retrying(&format!(
+            "{}: not the node or server process the saved cursor was taken on; walking \
+             it from the start",
+            node.addr()
+        ));
+        if let Some(sink) = spec.checkpoint {
+            sink.forget(node.addr());
+        }
+    }
+    if !resumed.is_empty() {
+        for c in resumed.iter().filter(|c| c.finished && c.figures.is_some()) {
+            walked_before.push((node, (*c).clone()));
+        }
+        // A resumed walk has lost its seam: the even chain's last batch is checked
+        // against the odd buckets walked again (`chain::odd_keys_until`).
+        let unfinished = resumed.into_iter().filter(|c| !c.finished);
+        for (i, c) in unfinished.enumerate() {
+            // Each chain on its own socket, as when the walk began.
+            let conn = match i {
+                0 => spec.store.clone(),
+                _ => spec
+                    .store
+                    .another()
+                    .await
+                    .unwrap_or_else(|_| spec.store.clone()),
+            };
+            chains.push(
+                Chain::new(conn, node, identity, size, c.part, c.cursor, None)
+                    .carrying(c.figures.clone())
+                    .scanning(scan_on(i == 0).await),
+            );
+        }
+    } else if let Some(second) = second_chain(spec).await {
+        let seam = Arc::new(Seam::default());
+        let first = spec.store.clone();
+        chains.push(
+            Chain::new(
+                first,
+                node,
+                identity,
+                size,
+                Part::Even,
+                0,
+                Some(seam.clone()),
+            )
+            .scanning(scan_on(true).await),
+        );
+        chains.push(
+            Chain::new(second, node, identity, size, Part::Odd, 1, Some(seam))
+                .scanning(scan_on(false).await),
+        );
+    } else {
+        chains.push(
+            Chain::new(spec.store.clone(), node, identity, size, Part::All, 0, None)
+                .scanning(scan_on(true).await),
+        );
+    }
+    chains
+}
+
+/// Whether the slot map changed under the walk (a fault naming how, in `faults`), and the
+/// maps before and after.
+async fn map_changes(
+    store: &Store,
+    before: Option<crate::store::SlotMap>,
+    faults: &mut Vec<Fault>,
+) -> (bool, Option<(crate::store::SlotMap, crate::store::SlotMap)>) {
+    let after = store.topology().await.ok();
+    let mut changed = false;
+    if let Some(error) = map_fault(before.as_ref(), after.as_ref()) {
+        changed = true;
+        faults.push(Fault {
+            node: store.addr().to_string(),
+            error,
+        });
+    }
+    (changed, before.zip(after))
 }
 
 /// `SCAN … TYPE` is asked of the server once before a walk relies on it: a server before

@@ -97,7 +97,7 @@ pub async fn check(
             Source::Sql(s) => SqlPool::connect(s, 1).await.map(|p| {
                 pools.insert(name.clone(), p);
             }),
-            Source::Http(h) => match reach_http(&h.base_url).await {
+            Source::Http(h) => match crate::warm::source::http::reach(&h.base_url).await {
                 Ok(()) => HttpClient::new(h, &Stop::new()).map(|c| {
                     clients.insert(name.clone(), c);
                 }),
@@ -191,25 +191,6 @@ async fn first_item_fields(
                 .map_or_else(Vec::new, |o| o.keys().cloned().collect())
         })
     }))
-}
-
-async fn reach_http(base: &str) -> Result<()> {
-    if let Some(dir) = base.strip_prefix("file://") {
-        return std::fs::metadata(dir)
-            .map(|_| ())
-            .map_err(|e| crate::Error::Io {
-                context: dir.to_string(),
-                error: e,
-            });
-    }
-    crate::conn::install_crypto();
-    reqwest::Client::new()
-        .get(base)
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| crate::Error::Source(format!("{base}: {e}")))
 }
 
 /// Check `step` against what it may use from above.

@@ -87,6 +87,12 @@ pub struct WarmReport {
     pub steps: Vec<StepReport>,
 }
 
+/// Why a step's writer stops before a row.
+enum Halt {
+    Stopped,
+    Failed(Error),
+}
+
 impl WarmReport {
     pub fn failed(&self) -> bool {
         self.steps.iter().any(|s| s.error.is_some() || s.errors > 0)
@@ -292,19 +298,12 @@ impl<'a> Run<'a> {
                         None => break,
                     },
                 };
-                if self.stop.is_set() {
-                    stopped = true;
-                    self.add(&step.name, |r| r.interrupted = true);
-                    break;
+                match self.halt_before(step, &mut row, rows) {
+                    Some(Halt::Stopped) => stopped = true,
+                    Some(Halt::Failed(e)) => failure = Some(e),
+                    None => {}
                 }
-                if self.aborted.load(Ordering::SeqCst) {
-                    failure = Some(Error::Source(
-                        "stopped: another step failed (--fail-fast)".into(),
-                    ));
-                    break;
-                }
-                if let Err(e) = nest_json(&mut row, &step.json_columns) {
-                    failure = Some(Error::Source(format!("row {}: {e}", rows + 1)));
+                if stopped || failure.is_some() {
                     break;
                 }
                 rows += 1;
@@ -390,7 +389,34 @@ impl<'a> Run<'a> {
             }
         }
         sink.end();
-        self.add(&step.name, |r| {
+        self.tally(&step.name, rows, &done, preview);
+        outcome.map_err(failed)
+    }
+
+    /// Why the writer stops before `row` (the `rows`+1st): a stop, another step's failure
+    /// (`--fail-fast`), or a row whose JSON columns do not parse.
+    fn halt_before(&self, step: &Step, row: &mut Value, rows: u64) -> Option<Halt> {
+        if self.stop.is_set() {
+            self.add(&step.name, |r| r.interrupted = true);
+            return Some(Halt::Stopped);
+        }
+        if self.aborted.load(Ordering::SeqCst) {
+            return Some(Halt::Failed(Error::Source(
+                "stopped: another step failed (--fail-fast)".into(),
+            )));
+        }
+        match nest_json(row, &step.json_columns) {
+            Err(e) => Some(Halt::Failed(Error::Source(format!(
+                "row {}: {e}",
+                rows + 1
+            )))),
+            Ok(()) => None,
+        }
+    }
+
+    /// A step's rows, keys, bytes and preview, added to its report.
+    fn tally(&self, name: &str, rows: u64, done: &Written, preview: Vec<PreviewKey>) {
+        self.add(name, |r| {
             r.rows += rows;
             r.keys += done.keys;
             r.bytes += done.bytes;
@@ -402,7 +428,6 @@ impl<'a> Run<'a> {
                 );
             }
         });
-        outcome.map_err(failed)
     }
 
     /// Fetch the step's rows into `tx`.

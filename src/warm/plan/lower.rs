@@ -294,25 +294,15 @@ impl Ctx<'_> {
         }
     }
 
-    fn step(
+    /// The source a step reads: its own, or its parent's.
+    fn step_source(
         &self,
         s: &StepFile,
         field: &str,
         parent_source: Option<&str>,
-        defaults: &Defaults,
         sources: &BTreeMap<String, Source>,
-        names: &mut Vec<String>,
-    ) -> Result<Step> {
-        let name = s.name.value.clone();
-        if names.contains(&name) {
-            return Err(self.fail(
-                &s.name,
-                &format!("{field}.name"),
-                format!("a step named `{name}` already exists"),
-            ));
-        }
-        names.push(name.clone());
-        let source = match (&s.source, parent_source) {
+    ) -> Result<String> {
+        Ok(match (&s.source, parent_source) {
             (Some(src), _) => {
                 if !sources.contains_key(&src.value) {
                     let known: Vec<&str> = sources.keys().map(String::as_str).collect();
@@ -336,11 +326,15 @@ impl Ctx<'_> {
                     "a top-level step needs a source",
                 ));
             }
-        };
+        })
+    }
+
+    /// What a step asks of its source: a query and its parameters, or an HTTP request.
+    fn fetch(&self, s: &StepFile, field: &str, source: &str, kind: &Source) -> Result<Fetch> {
         let template = |t: &Spanned<String>, f: &str| {
             KeyTemplate::parse(&t.value).map_err(|e| self.fail(t, &format!("{field}.{f}"), e))
         };
-        let fetch = match (&sources[&source], &s.query, &s.request) {
+        Ok(match (kind, &s.query, &s.request) {
             (Source::Sql(_), Some(q), None) => {
                 let mut params = Vec::with_capacity(s.params.len());
                 for (i, p) in s.params.iter().enumerate() {
@@ -419,23 +413,12 @@ impl Ctx<'_> {
                     format!("source `{source}` is HTTP: give a `request` (and no `query`)"),
                 ));
             }
-        };
-        let ttl = match (&s.ttl, defaults.ttl) {
-            (Some(t), _) => self.ttl(t, &format!("{field}.ttl"))?,
-            (None, Some(d)) => d,
-            (None, None) => {
-                return Err(self.fail(
-                    &s.name,
-                    &format!("{field}.ttl"),
-                    "no ttl here or in defaults: every warmed key needs one",
-                ));
-            }
-        };
-        let jitter = match &s.jitter {
-            Some(j) => self.jitter(j, &format!("{field}.jitter"))?,
-            None => defaults.jitter,
-        };
-        let shape = match &s.value {
+        })
+    }
+
+    /// What a step's keys hold: the row, a field of it, a template, or the rows collected.
+    fn shape(&self, s: &StepFile, field: &str) -> Result<Shape> {
+        Ok(match &s.value {
             None => Shape::Row,
             Some(v) => match &v.value {
                 ValueFile::Named(n) if n == "row" => Shape::Row,
@@ -453,7 +436,48 @@ impl Ctx<'_> {
                         .map_err(|e| self.fail(v, &format!("{field}.value.template"), e))?,
                 ),
             },
+        })
+    }
+
+    fn step(
+        &self,
+        s: &StepFile,
+        field: &str,
+        parent_source: Option<&str>,
+        defaults: &Defaults,
+        sources: &BTreeMap<String, Source>,
+        names: &mut Vec<String>,
+    ) -> Result<Step> {
+        let name = s.name.value.clone();
+        if names.contains(&name) {
+            return Err(self.fail(
+                &s.name,
+                &format!("{field}.name"),
+                format!("a step named `{name}` already exists"),
+            ));
+        }
+        names.push(name.clone());
+        let source = self.step_source(s, field, parent_source, sources)?;
+        let template = |t: &Spanned<String>, f: &str| {
+            KeyTemplate::parse(&t.value).map_err(|e| self.fail(t, &format!("{field}.{f}"), e))
         };
+        let fetch = self.fetch(s, field, &source, &sources[&source])?;
+        let ttl = match (&s.ttl, defaults.ttl) {
+            (Some(t), _) => self.ttl(t, &format!("{field}.ttl"))?,
+            (None, Some(d)) => d,
+            (None, None) => {
+                return Err(self.fail(
+                    &s.name,
+                    &format!("{field}.ttl"),
+                    "no ttl here or in defaults: every warmed key needs one",
+                ));
+            }
+        };
+        let jitter = match &s.jitter {
+            Some(j) => self.jitter(j, &format!("{field}.jitter"))?,
+            None => defaults.jitter,
+        };
+        let shape = self.shape(s, field)?;
         let key = template(&s.key, "key")?;
         if matches!(shape, Shape::Collect) && !s.for_each.is_empty() {
             return Err(self.fail(

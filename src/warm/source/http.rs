@@ -294,6 +294,29 @@ fn origin(url: &str) -> &str {
     }
 }
 
+/// Whether the API at `base` answers at all (any status), for `warm --check`.
+pub async fn reach(base: &str) -> Result<()> {
+    if let Some(dir) = base.strip_prefix("file://") {
+        return std::fs::metadata(dir)
+            .map(|_| ())
+            .map_err(|e| crate::Error::Io {
+                context: dir.to_string(),
+                error: e,
+            });
+    }
+    crate::conn::install_crypto();
+    reqwest::Client::new()
+        .get(base)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let e = e.without_url();
+            crate::Error::Source(format!("{}: {e}", crate::conn::redact_url(base)))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

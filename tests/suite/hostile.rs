@@ -1,0 +1,303 @@
+//! Hostile input never panics, never exhausts memory, never hangs (#18.15-17): the backup
+//! reader, the dump reader over a real server's dump, the endpoint probe against a real socket
+//! that answers garbage, and every duration parser, each fed damage of every kind.
+
+use crate::support;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use cachectl::backup::{Header, Reader, Record, Writer};
+use support::{Redis, cachectl};
+
+/// A small xorshift: the same damage on every run, so a failure reproduces.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// `good` with one kind of damage: bytes changed, cut short, junk spliced in, or a length
+    /// field set to its largest value.
+    fn damage(&mut self, good: &[u8], keep: usize) -> Vec<u8> {
+        let mut b = good.to_vec();
+        let at = keep + self.below(b.len() - keep);
+        match self.next() % 4 {
+            0 => {
+                for _ in 0..1 + self.next() % 4 {
+                    let i = keep + self.below(b.len() - keep);
+                    b[i] = self.next() as u8;
+                }
+            }
+            1 => b.truncate(at),
+            2 => {
+                let junk: Vec<u8> = (0..1 + self.next() % 32)
+                    .map(|_| self.next() as u8)
+                    .collect();
+                b.splice(at..at, junk);
+            }
+            _ => {
+                let end = (at + 4).min(b.len());
+                b[at..end].fill(0xff);
+            }
+        }
+        b
+    }
+}
+
+fn backup_bytes(dir: &Path) -> Vec<u8> {
+    let path = dir.join("good.cbk");
+    let header = Header {
+        format: 1,
+        created: "2026-12-03T00:00:00Z".into(),
+        source: "127.0.0.1:6379".into(),
+        server_version: Some("7.0.15".into()),
+        command: "backup".into(),
+        reason: "k:*".into(),
+        tool: "cachectl test".into(),
+    };
+    let mut w = Writer::create(&path, &header).unwrap();
+    for batch in 0..4u8 {
+        let records: Vec<Record> = (0..20u8)
+            .map(|i| Record {
+                key: format!("k:{batch}:{i}").into_bytes(),
+                expires_at_ms: (i % 2 == 0).then_some(1_900_000_000_000),
+                payload: vec![batch ^ i; 40 + i as usize],
+            })
+            .collect();
+        w.append(&records).unwrap();
+    }
+    w.finish(None).unwrap();
+    std::fs::read(&path).unwrap()
+}
+
+/// Every record a reader hands out, or its error; the records are counted so a damaged file
+/// can never yield more keys than the good one holds.
+fn read_backup(bytes: Vec<u8>) -> (u64, bool) {
+    let Ok(mut r) = Reader::new(std::io::Cursor::new(bytes), "fuzz") else {
+        return (0, false);
+    };
+    let mut n = 0;
+    loop {
+        match r.next_batch() {
+            Ok(Some(b)) => n += b.len() as u64,
+            Ok(None) => return (n, true),
+            Err(_) => return (n, false),
+        }
+    }
+}
+
+#[test]
+fn the_backup_reader_survives_any_damage() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let good = backup_bytes(dir.path());
+    assert_eq!(read_backup(good.clone()), (80, true));
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut whole = 0;
+    for _ in 0..5_000 {
+        let bad = noise.damage(&good, 0);
+        let (n, ended) = read_backup(bad);
+        assert!(n <= 80, "a damaged file gave {n} keys");
+        whole += u32::from(ended && n == 80);
+    }
+    // zstd's checksum catches every change inside a frame: only damage that leaves the frames
+    // as they were (none here) may read whole.
+    assert!(whole < 50, "{whole} damaged files read as whole");
+}
+
+/// A frame that is valid zstd but claims a 4 GiB key: refused, not allocated.
+#[test]
+fn a_backup_record_claiming_gigabytes_is_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let good = backup_bytes(dir.path());
+    // The magic line and header frame, then a frame of our own.
+    let magic = b"cachectl backup 1\n".len();
+    let header_end = {
+        let mut cur = std::io::Cursor::new(&good[magic..]);
+        let mut dec = zstd::stream::read::Decoder::with_buffer(&mut cur)
+            .unwrap()
+            .single_frame();
+        std::io::copy(&mut dec, &mut std::io::sink()).unwrap();
+        drop(dec);
+        magic + cur.position() as usize
+    };
+    let mut frame = Vec::new();
+    {
+        let mut enc = zstd::stream::Encoder::new(&mut frame, 3).unwrap();
+        enc.write_all(&[0x01]).unwrap();
+        enc.write_all(&u32::MAX.to_le_bytes()).unwrap();
+        enc.write_all(b"short").unwrap();
+        enc.finish().unwrap();
+    }
+    let mut bytes = good[..header_end].to_vec();
+    bytes.extend(frame);
+    let mut r = Reader::new(std::io::Cursor::new(bytes), "x").unwrap();
+    let err = r.next_batch().unwrap_err().to_string();
+    assert!(err.contains("claims") || err.contains("cut short"), "{err}");
+}
+
+#[test]
+fn the_dump_reader_survives_damage_to_a_real_dump() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let mut pipe = redis::pipe();
+    for i in 0..200 {
+        pipe.cmd("SET").arg(format!("s:{i}")).arg(i).ignore();
+        pipe.cmd("HSET")
+            .arg(format!("h:{i}"))
+            .arg("f")
+            .arg("v")
+            .ignore();
+        pipe.cmd("RPUSH")
+            .arg(format!("l:{i}"))
+            .arg("a")
+            .arg("b")
+            .ignore();
+        pipe.cmd("SADD")
+            .arg(format!("set:{i}"))
+            .arg(1)
+            .arg(2)
+            .ignore();
+        pipe.cmd("ZADD")
+            .arg(format!("z:{i}"))
+            .arg(1)
+            .arg("m")
+            .ignore();
+        pipe.cmd("EXPIRE").arg(format!("s:{i}")).arg(600).ignore();
+    }
+    pipe.cmd("SET").arg("big").arg("x".repeat(100_000)).ignore();
+    pipe.exec(&mut c).unwrap();
+    redis::cmd("SAVE").exec(&mut c).unwrap();
+    let good = std::fs::read(r.dir().join("dump.rdb")).unwrap();
+    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    for _ in 0..3_000 {
+        let bad = noise.damage(&good, 9);
+        let result = std::panic::catch_unwind(|| {
+            let Ok(mut rdb) =
+                cachectl::rdb::Rdb::from_reader("fuzz", Box::new(std::io::Cursor::new(bad)))
+            else {
+                return;
+            };
+            let mut n = 0u64;
+            while let Ok(Some(_)) = rdb.next_entry() {
+                n += 1;
+                assert!(n < 10_000, "more entries than the dump holds");
+            }
+        });
+        assert!(result.is_ok(), "the dump reader panicked");
+    }
+}
+
+/// A server that answers any connection with `reply` and hangs up.
+fn garbage_server(reply: Vec<u8>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let mut s = s;
+            let _ = s.write_all(&reply);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    port
+}
+
+#[test]
+fn the_endpoint_probe_survives_any_greeting() {
+    let mut noise = Noise(0xdead_beef_cafe_f00d);
+    let mut replies: Vec<Vec<u8>> = vec![
+        b"\xff\xff\xff\xff\x0a\xc3\x28\xff\x00".to_vec(),
+        b"\x4a\x00\x00\x00\x0a\xe2\x82".to_vec(),
+        b"HTTP/1.1 200 \xf0\x9f\r\n".to_vec(),
+        b"-ERR \xc3".to_vec(),
+        vec![0x15, 0x03],
+        Vec::new(),
+    ];
+    for n in [1, 7, 64, 300] {
+        replies.push((0..n).map(|_| noise.next() as u8).collect());
+    }
+    for reply in replies {
+        let port = garbage_server(reply.clone());
+        let out = cachectl(&format!("redis://127.0.0.1:{port}"))
+            .args(["--timeout", "2s", "get", "x"])
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert!(
+            code.is_some_and(|c| c != 0 && c != 101),
+            "greeting {reply:?}: exit {code:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn duration_parsers_are_bounded_and_never_panic() {
+    let mut noise = Noise(0x1234_5678_9abc_def1);
+    let mut inputs: Vec<String> = [
+        "",
+        " ",
+        "0",
+        "0s",
+        "-1s",
+        "1e300",
+        "1e-300",
+        "NaN",
+        "inf",
+        "584942416y",
+        "300000000000y",
+        "18446744073709551615",
+        "18446744073709551616s",
+        "1h1h",
+        "٣s",
+        "1 h",
+        "1hh",
+        "9999999999999999999999d",
+        "1ns",
+        "\u{0}",
+        "1s\u{202e}",
+    ]
+    .map(String::from)
+    .to_vec();
+    let alphabet = b"0123456789smhdyw.e- nu";
+    for _ in 0..2_000 {
+        let len = 1 + noise.below(12);
+        inputs.push(
+            (0..len)
+                .map(|_| alphabet[noise.below(alphabet.len())] as char)
+                .collect(),
+        );
+    }
+    let year = Duration::from_secs(365 * 86_400 + 86_400);
+    for s in &inputs {
+        if let Ok(d) = cachectl::ttl::parse_duration(s) {
+            assert!(!d.is_zero() && d <= year, "`{s}` → {d:?}");
+        }
+        if let Ok(secs) = cachectl::ttl::parse_seconds(s) {
+            assert!(secs > 0, "`{s}` → {secs}");
+        }
+    }
+    // The same words in a plan's HTTP timeout: an error naming the field, or a bounded value.
+    for s in ["0", "0s", "1e300", "584942416y", "-5", "1e-300", "NaN"] {
+        let text = format!(
+            "sources:\n  api:\n    http:\n      base_url: http://127.0.0.1:1\n      timeout: {s}\n\
+             steps:\n  - name: s\n    source: api\n    request: {{ path: /x }}\n    key: k\n    value: collect\n    ttl: 60\n"
+        );
+        let parsed = std::panic::catch_unwind(|| {
+            cachectl::warm::plan::WarmPlan::parse(&text, Path::new("p.yaml"), &|_| None).map(|_| ())
+        });
+        let parsed = parsed.unwrap_or_else(|_| panic!("timeout `{s}` panicked"));
+        assert!(parsed.is_err(), "timeout `{s}` was accepted");
+    }
+}

@@ -1,0 +1,197 @@
+//! A refusal changes nothing: guards run before the first write, a person confirms on a real
+//! terminal (typing the count for anything broad), and Ctrl-C or SIGTERM at the question ends
+//! the run with nothing changed.
+
+use crate::support;
+
+use std::time::Duration;
+
+use support::pty::Pty;
+use support::{Redis, cachectl, dbsize, exists, json_of, load};
+
+fn users(c: &mut redis::Connection, n: usize) {
+    load(c, (0..n).map(|i| format!("user_{i}_posts:page_1")), 600);
+}
+
+#[test]
+fn a_refused_invalidation_deletes_not_even_its_exact_keys() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    users(&mut c, 20_000);
+    load(&mut c, ["victim".to_string()], 600);
+    cachectl(&r.url())
+        .args(["invalidate", "victim", "--pattern", "user_*"])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("more than --max-keys 10000"))
+        .stderr(predicates::str::contains("nothing was changed"));
+    assert!(exists(&mut c, "victim"), "the refusal deleted `victim`");
+    assert_eq!(dbsize(&mut c), 20_001);
+    // Match-all: refused before anything, however few keys there are.
+    cachectl(&r.url())
+        .args([
+            "invalidate",
+            "victim",
+            "--pattern",
+            "*",
+            "--max-keys",
+            "1000000",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("matches every key"));
+    assert!(exists(&mut c, "victim"));
+    // With --yes both go.
+    cachectl(&r.url())
+        .args([
+            "invalidate",
+            "victim",
+            "--pattern",
+            "user_*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+        ])
+        .assert()
+        .success();
+    assert_eq!(dbsize(&mut c), 0);
+}
+
+#[test]
+fn a_person_confirms_a_small_deletion_with_y() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    users(&mut c, 30);
+    // Other keys too: a selection of (nearly) the whole keyspace is broad, and asks more.
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
+    let mut pty = Pty::cachectl(&r.url(), &["invalidate-pattern", "user_*"]);
+    pty.expect("Go ahead? [y/N]", 20);
+    let screen = pty.screen();
+    assert!(screen.contains("About to delete 30 keys"), "{screen}");
+    assert!(
+        screen.contains("e.g. user_"),
+        "the prompt shows sample keys:\n{screen}"
+    );
+    pty.type_line("y");
+    assert_eq!(pty.wait(20), 0, "{}", pty.screen());
+    assert_eq!(dbsize(&mut c), 10);
+}
+
+#[test]
+fn a_broad_deletion_needs_the_count_typed_not_y() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    users(&mut c, 500);
+    load(&mut c, (0..7).map(|i| format!("user_{i}_profile")), 600);
+    let args = ["invalidate-pattern", "user_*", "--max-keys", "100"];
+    let mut pty = Pty::cachectl(&r.url(), &args);
+    pty.expect("Type the number of keys (507)", 20);
+    let screen = pty.screen();
+    // Exact groups: every key is in a group that says how many.
+    assert!(
+        screen.contains("user_{n}_posts") && screen.contains("500"),
+        "{screen}"
+    );
+    assert!(screen.contains("user_{n}_profile"), "{screen}");
+    pty.type_line("y");
+    assert_eq!(pty.wait(20), 3, "`y` is not enough:\n{}", pty.screen());
+    assert_eq!(dbsize(&mut c), 507, "a refusal deletes nothing");
+
+    let mut pty = Pty::cachectl(&r.url(), &args);
+    pty.expect("Type the number of keys (507)", 20);
+    pty.type_line("507");
+    assert_eq!(pty.wait(30), 0, "{}", pty.screen());
+    assert_eq!(dbsize(&mut c), 0);
+}
+
+#[test]
+fn ctrl_c_or_sigterm_at_the_prompt_cancels_and_changes_nothing() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    users(&mut c, 40);
+    load(&mut c, ["victim".to_string()], 600);
+    load(&mut c, (0..10).map(|i| format!("keep:{i}")), 600);
+    // Several times: the signal must win whenever it comes while the question waits.
+    for (signal, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGINT, 130),
+    ] {
+        let mut pty = Pty::cachectl(&r.url(), &["invalidate", "victim", "--pattern", "user_*"]);
+        pty.expect("Go ahead? [y/N]", 20);
+        pty.signal(signal);
+        assert_eq!(pty.wait(10), code, "{}", pty.screen());
+        assert_eq!(dbsize(&mut c), 51, "a cancelled prompt deleted keys");
+        assert!(exists(&mut c, "victim"));
+    }
+}
+
+#[test]
+fn scripts_without_yes_are_refused_a_broad_remediation() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..50 {
+        redis::cmd("SET")
+            .arg(format!("sess:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - name: sessions\n    match: 'sess:*'\n    require_ttl: true\n",
+    )
+    .unwrap();
+    let out = cachectl(&r.url())
+        .args(["ttl-audit", "--policy"])
+        .arg(&policy)
+        .args(["--fix-missing-ttl", "1h", "--max-keys", "10", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ttl: i64 = redis::cmd("TTL").arg("sess:1").query(&mut c).unwrap();
+    assert_eq!(ttl, -1, "a refused remediation changed a TTL");
+}
+
+#[test]
+fn sigterm_during_a_sweep_reports_what_was_deleted() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20_000).map(|i| format!("slow:{i}")), 600);
+    for _ in 0..2 {
+        let before = dbsize(&mut c);
+        let args = [
+            "invalidate-pattern",
+            "slow:*",
+            "--yes",
+            "--max-keys",
+            "100000000",
+            "--rate",
+            "2000",
+            "-o",
+            "json",
+        ];
+        let out = support::signalled(&r.url(), &args, Duration::from_millis(1200), libc::SIGTERM);
+        assert_eq!(
+            out.status.code(),
+            Some(143),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc = json_of(&out);
+        assert_eq!(doc["interrupted"], true);
+        let after = dbsize(&mut c);
+        assert!(
+            after > 0,
+            "the sweep finished before the signal; slow it down"
+        );
+        assert_eq!(doc["deleted"].as_u64().unwrap(), before - after, "{doc}");
+    }
+}
