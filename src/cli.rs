@@ -883,10 +883,10 @@ impl RestoreArgs {
 /// `$CACHECTL_CONFIG`, else the default path. An unreadable file offers nothing.
 fn target_names() -> Vec<CompletionCandidate> {
     let explicit = std::env::var_os("CACHECTL_CONFIG").map(std::path::PathBuf::from);
-    let Some(path) = cachectl::conn::targets::config_path(explicit.as_deref()) else {
+    let Some(path) = cachectl::conn::named::config_path(explicit.as_deref()) else {
         return Vec::new();
     };
-    match cachectl::conn::targets::Config::load(&path, false) {
+    match cachectl::conn::named::Config::load(&path, false) {
         Ok(config) => config
             .target_names()
             .map(CompletionCandidate::new)

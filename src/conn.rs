@@ -22,10 +22,10 @@ use redis::cluster_async::ClusterConnection;
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
 
+pub mod named;
 mod probe;
 pub mod raw;
 pub mod sentinel;
-pub mod targets;
 
 /// Whether to talk to the server as a Redis Cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

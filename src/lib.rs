@@ -10,6 +10,7 @@ pub mod conn;
 pub mod error;
 pub mod guard;
 pub mod keys;
+pub mod log;
 pub mod ops;
 pub mod progress;
 pub mod rdb;
@@ -17,7 +18,6 @@ pub mod retry;
 pub mod scan;
 pub mod stop;
 pub mod store;
-pub mod trail;
 pub mod ttl;
 pub mod warm;
 

@@ -1,5 +1,5 @@
 //! How long-running operations report progress. The library never knows a terminal exists:
-//! the binary implements this with progress bars, tests with a recorder.
+//! the binary implements this with progress bars; a caller that wants none passes `Silent`.
 
 /// Counters of a running scan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

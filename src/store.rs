@@ -343,7 +343,7 @@ impl Store {
                     views.push(parse_cluster_nodes(&text));
                 }
             }
-            Err(e) if refused(&e) => {
+            Err(e) if not_allowed(&e) => {
                 for (node, reply) in self
                     .on_masters(&redis::cmd("CLUSTER").arg("SLOTS").clone())
                     .await?
@@ -452,7 +452,7 @@ impl Store {
             {
                 return Ok(false);
             }
-            Err(e) if !refused(&e) => return Err(e),
+            Err(e) if !not_allowed(&e) => return Err(e),
             Err(_) => {}
         }
         match self
@@ -460,7 +460,7 @@ impl Store {
             .await
         {
             Ok(info) => Ok(info.lines().any(|l| l.trim() == "cluster_enabled:1")),
-            Err(e) if refused(&e) => Ok(false),
+            Err(e) if not_allowed(&e) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -633,7 +633,7 @@ impl Store {
                     .await
                 {
                     Ok(v) => v,
-                    Err(e) if refused(&e) => return Ok("UNLINK"),
+                    Err(e) if not_allowed(&e) => return Ok("UNLINK"),
                     Err(e) => return Err(e),
                 };
                 let known =
@@ -916,11 +916,12 @@ fn slot_map(node: &Node, reply: Value) -> Result<Vec<MasterView>> {
     Ok(out)
 }
 
-/// A refusal in a pipeline's replies that is no verdict on the command: the key lives
+/// A refusal in a pipeline's replies that is no verdict on the command, so the command is
+/// worth sending again: the key lives
 /// elsewhere now (MOVED, ASK), or the server asks to be asked again (TRYAGAIN, LOADING,
 /// CLUSTERDOWN, MASTERDOWN, BUSY), or this server is a replica now (READONLY, after a
 /// failover: a new connection finds the primary). The command is worth sending again.
-pub fn sent_elsewhere(e: &redis::ServerError) -> bool {
+pub fn worth_resending(e: &redis::ServerError) -> bool {
     matches!(
         e.code(),
         "MOVED"
@@ -934,11 +935,26 @@ pub fn sent_elsewhere(e: &redis::ServerError) -> bool {
     )
 }
 
-/// The server refused a command (an ACL without it, a renamed or unknown command): something to
-/// work around, not a failure of the connection.
-pub fn refused(e: &Error) -> bool {
-    matches!(e, Error::Redis { error, .. }
-        if matches!(error.code(), Some("NOPERM" | "ERR")) || error.to_string().contains("unknown command"))
+/// The server will not run this command here: an ACL without it (NOPERM), a renamed or
+/// unknown command or subcommand, a command the server's config disallows (DEBUG, MODULE) or a
+/// feature it has off. Something to work around, not a failure of the connection; any other
+/// ERR (a wrong argument, a wrong type) is not this.
+pub fn not_allowed(e: &Error) -> bool {
+    let Error::Redis { error, .. } = e else {
+        return false;
+    };
+    let text = error.to_string().to_ascii_lowercase();
+    error.code() == Some("NOPERM")
+        || (error.code() == Some("ERR")
+            && [
+                "unknown command",
+                "unknown subcommand",
+                "not allowed",
+                "disabled",
+                "no permissions",
+            ]
+            .iter()
+            .any(|w| text.contains(w)))
 }
 
 fn node_at(addr: &str) -> Option<Node> {

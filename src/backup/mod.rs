@@ -20,7 +20,7 @@ use crate::keys::glob::Glob;
 use crate::progress::ProgressSink;
 use crate::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
 use crate::stop::Stop;
-use crate::store::{Node, Store, sent_elsewhere};
+use crate::store::{Node, Store, worth_resending};
 
 /// Keys per DUMP request: about half a millisecond of server time for small cache values.
 const DUMP_CHUNK: usize = 100;
@@ -195,7 +195,7 @@ impl Backup {
                 Head::Bulk(n) => n,
                 // Gone since the scan found it: nothing to back up, nothing to delete.
                 Head::Value(Value::Nil) => continue,
-                Head::Value(Value::ServerError(e)) if sent_elsewhere(&e) => {
+                Head::Value(Value::ServerError(e)) if worth_resending(&e) => {
                     elsewhere.push(key.clone());
                     continue;
                 }
@@ -217,7 +217,7 @@ impl Backup {
                     no_expiretime = true;
                     None
                 }
-                Value::ServerError(e) if sent_elsewhere(e) => None,
+                Value::ServerError(e) if worth_resending(e) => None,
                 Value::ServerError(e) => return Err(Error::redis(raw.addr(), e.clone().into())),
                 v => Some(redis::from_redis_value_ref::<i64>(v).unwrap_or(-2)),
             };

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use cachectl::Store;
 use cachectl::backup::Backup;
 use cachectl::keys::glob::Glob;
+use cachectl::log::Log;
 use cachectl::ops::audit::{self, AuditOptions};
 use cachectl::ops::policy::Policy;
 use cachectl::ops::remediate::{self, FixOptions, FixPlan};
-use cachectl::trail::Trail;
 use serde::Serialize;
 
 use super::{
@@ -24,7 +24,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let out = &ctx.out;
     // A read-only target refuses fixes before the audit, not after it.
     if (args.fix_missing_ttl.is_some() || args.spread.is_some()) && !args.dry_run {
-        cachectl::guard::writable(&super::target(ctx)?.policy, "fixing TTLs")?;
+        cachectl::guard::writable(&ctx.target()?.policy, "fixing TTLs")?;
     }
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     // What decides the figures, for a checkpoint: the policy by its content (rules are
@@ -203,7 +203,7 @@ async fn apply_fixes(
     refuse_replica(store).await?;
     let guards = guards(args.yes, args.max_keys);
     if let Some(path) = &args.log {
-        fix.log = Some(Arc::new(Trail::open(path, "ttl-audit")?));
+        fix.log = Some(Arc::new(Log::open(path, "ttl-audit")?));
     }
     if let Some(path) = &args.backup {
         let reason = format!("ttl-audit fixes of {pattern}");

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use cachectl::backup;
 use cachectl::keys::glob::Glob;
+use cachectl::log::Log;
 use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
-use cachectl::trail::Trail;
 
 use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace};
 use crate::cli::{BackupArgs, RestoreArgs};
@@ -66,7 +66,7 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         pattern: args.only().map(Glob::new),
         per_key: ctx.out.is_json(),
         log: match &args.log {
-            Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, "restore")?)),
+            Some(path) if !args.dry_run => Some(Arc::new(Log::open(path, "restore")?)),
             _ => None,
         },
     };

@@ -4,7 +4,7 @@ use cachectl::conn::redact_url;
 use cachectl::ops::doctor::{self, DoctorReport};
 use serde::Serialize;
 
-use super::{Ctx, connect, exit, target};
+use super::{Ctx, connect, exit};
 use crate::cli::DoctorArgs;
 use crate::render::prompt::Prompt;
 use crate::render::say;
@@ -26,7 +26,7 @@ struct Doc<'a> {
 }
 
 pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
-    let t = target(ctx)?;
+    let t = ctx.target()?;
     let url = redact_url(&t.url);
     let tls = t.url.starts_with("rediss://");
     let named = ctx.named.as_ref().map(|n| n.name.as_str());

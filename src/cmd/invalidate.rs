@@ -9,11 +9,11 @@ use anyhow::Context;
 use cachectl::Error;
 use cachectl::backup::Backup;
 use cachectl::keys::glob::Glob;
+use cachectl::log::Log;
 use cachectl::ops::invalidate::{
     self, InvalidateOptions, InvalidateReport, InvalidateRequest, Resolved,
 };
 use cachectl::ops::sweep::{SweepOptions, SweepReport};
-use cachectl::trail::Trail;
 
 use super::{
     Ctx, close_backup, close_checkpoint, connect, connect_writer, exit, guards, interrupted,
@@ -95,7 +95,7 @@ async fn invalidate_and_report(
         connect_writer(ctx, &format!("`{command}`")).await?
     };
     let log = match &args.log {
-        Some(path) if !args.dry_run => Some(Arc::new(Trail::open(path, command)?)),
+        Some(path) if !args.dry_run => Some(Arc::new(Log::open(path, command)?)),
         _ => None,
     };
     let (checkpoint, resume) = match &args.checkpoint {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use cachectl::Error;
-use cachectl::conn::targets::{self as named, Config, ConfirmPolicy, NamedTarget};
+use cachectl::conn::named::{self as named, Config, ConfirmPolicy, NamedTarget};
 use cachectl::conn::{self, ClusterMode, Target};
 use cachectl::guard::{Guards, Policy};
 use cachectl::keys::family::Grouping;
@@ -139,7 +139,7 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 pub async fn run(cli: Cli) -> u8 {
     crate::render::progress::VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
-    let named = named_target(&cli.global);
+    let named = chosen_named(&cli.global);
     let ctx = Ctx {
         out: Renderer::new(
             cli.global.output.unwrap_or(crate::cli::Output::Table),
@@ -359,7 +359,7 @@ pub struct Named {
 
 /// The named target this run uses: `--target`/`CACHECTL_TARGET`, or the config's default
 /// when no URL is given either.
-fn named_target(global: &GlobalArgs) -> anyhow::Result<Option<Named>> {
+fn chosen_named(global: &GlobalArgs) -> anyhow::Result<Option<Named>> {
     let Some(path) = named::config_path(global.config.as_deref()) else {
         return Ok(None);
     };
@@ -379,7 +379,7 @@ fn named_target(global: &GlobalArgs) -> anyhow::Result<Option<Named>> {
 
 /// Where to connect and how: flags, then the named target's settings, then `REDIS_URL`, then
 /// the local default.
-pub fn target_of(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<Target> {
+pub fn resolve_target(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<Target> {
     let t = named.map(|n| &n.target);
     let url = global
         .url
@@ -432,8 +432,11 @@ pub fn target_of(global: &GlobalArgs, named: Option<&Named>) -> anyhow::Result<T
     })
 }
 
-pub fn target(ctx: &Ctx) -> anyhow::Result<Target> {
-    target_of(&ctx.global, ctx.named.as_ref())
+impl Ctx {
+    /// The target this run connects to.
+    pub fn target(&self) -> anyhow::Result<Target> {
+        resolve_target(&self.global, self.named.as_ref())
+    }
 }
 
 /// The caller's decision for a command that changes keys (`--yes`, `--max-keys`); the
@@ -460,7 +463,7 @@ fn policy_of(named: Option<&Named>) -> anyhow::Result<Policy> {
 
 pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
     let global = &ctx.global;
-    let target = target(ctx)?;
+    let target = ctx.target()?;
     if global.verbose
         && let Some(n) = &ctx.named
     {
@@ -491,7 +494,7 @@ pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
 /// than after every retry of a READONLY. (The gate refuses both anyway: this is to say so
 /// first.)
 pub async fn connect_writer(ctx: &Ctx, what: &str) -> anyhow::Result<Store> {
-    cachectl::guard::writable(&target(ctx)?.policy, what)?;
+    cachectl::guard::writable(&ctx.target()?.policy, what)?;
     let store = connect(ctx).await?;
     refuse_replica(&store).await?;
     Ok(store)

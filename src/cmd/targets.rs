@@ -1,7 +1,7 @@
 //! `cachectl targets`: the named targets of the config file, without secrets.
 
+use cachectl::conn::named::{self, Config};
 use cachectl::conn::redact_url;
-use cachectl::conn::targets::{self, Config};
 use serde::Serialize;
 
 use super::{Ctx, exit};
@@ -16,11 +16,11 @@ struct Row<'a> {
     /// the path can pose as the server.
     tls_insecure: bool,
     #[serde(flatten)]
-    settings: &'a targets::NamedTarget,
+    settings: &'a named::NamedTarget,
 }
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
-    let Some(path) = targets::config_path(ctx.global.config.as_deref()) else {
+    let Some(path) = named::config_path(ctx.global.config.as_deref()) else {
         anyhow::bail!("no config file: give --config FILE or set CACHECTL_CONFIG");
     };
     let config = Config::load(&path, ctx.global.config.is_some())?;
@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
 /// `targets use NAME`: the config file's `default:` line says NAME (added when it has none);
 /// the rest of the file, comments included, is left as written.
 pub fn use_default(name: &str, ctx: &Ctx) -> anyhow::Result<u8> {
-    let Some(path) = targets::config_path(ctx.global.config.as_deref()) else {
+    let Some(path) = named::config_path(ctx.global.config.as_deref()) else {
         anyhow::bail!("no config file: give --config FILE or set CACHECTL_CONFIG");
     };
     let config = Config::load(&path, true)?;

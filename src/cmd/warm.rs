@@ -2,7 +2,7 @@
 
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
-use super::{Ctx, connect_writer, exit, interrupted, target};
+use super::{Ctx, connect_writer, exit, interrupted};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
 use crate::render::prompt::Prompt;
@@ -13,7 +13,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let vars = args.var.into_iter().collect();
     let out = &ctx.out;
     if args.check {
-        let report = check::check(&plan, args.offline, &vars, &target(ctx)?).await?;
+        let report = check::check(&plan, args.offline, &vars, &ctx.target()?).await?;
         if out.is_json() {
             out.json(&report)?;
         } else {

@@ -30,7 +30,7 @@ impl TickSink for Printer<'_> {
 pub async fn run(args: WatchArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if args.enable_events {
         cachectl::guard::writable(
-            &super::target(ctx)?.policy,
+            &ctx.target()?.policy,
             "--enable-events (CONFIG SET notify-keyspace-events)",
         )?;
     }

@@ -17,15 +17,15 @@ use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
+use crate::ops::distributions::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
-use crate::ops::stats::{ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{self, DumpSummary, Scope, walk_all};
 use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
-use crate::store::{Node, Store, sent_elsewhere};
+use crate::store::{Node, Store, worth_resending};
 use crate::ttl::KeyTtl;
 
 const SAMPLE_KEYS: usize = 5;
@@ -240,8 +240,32 @@ fn push_sample(into: &mut Vec<String>, key: &[u8]) {
     }
 }
 
-/// A family under the policy rule its keys fell under.
-pub(crate) type GroupKey = (Option<usize>, String);
+/// A family under the policy rule its keys fell under (by index; `None`: no rule). Saved in
+/// checkpoints as the pair it was before it had names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(Option<usize>, String)", into = "(Option<usize>, String)")]
+pub(crate) struct GroupKey {
+    pub rule: Option<usize>,
+    pub family: String,
+}
+
+impl GroupKey {
+    pub fn new(rule: Option<usize>, family: String) -> GroupKey {
+        GroupKey { rule, family }
+    }
+}
+
+impl From<(Option<usize>, String)> for GroupKey {
+    fn from((rule, family): (Option<usize>, String)) -> Self {
+        GroupKey { rule, family }
+    }
+}
+
+impl From<GroupKey> for (Option<usize>, String) {
+    fn from(k: GroupKey) -> Self {
+        (k.rule, k.family)
+    }
+}
 
 /// Audit the TTLs of the keys matching `pattern`.
 pub async fn audit(
@@ -255,7 +279,9 @@ pub async fn audit(
     // itself needs only SCAN and PTTL, so it goes on without it and says so.
     let (head, headline_note) = match headline(store).await {
         Ok(h) => (h, None),
-        Err(e) if crate::store::refused(&e) => (Vec::new(), Some(format!("no INFO headline: {e}"))),
+        Err(e) if crate::store::not_allowed(&e) => {
+            (Vec::new(), Some(format!("no INFO headline: {e}")))
+        }
         Err(e) => return Err(e),
     };
     let window_ms = (options.window.as_millis() as u64).max(1);
@@ -346,7 +372,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         Some(policy) => {
             let unmatched = groups
                 .iter()
-                .filter(|((r, _), _)| r.is_none())
+                .filter(|(k, _)| k.rule.is_none())
                 .map(|(_, a)| a.keys)
                 .sum();
             let mut violations = rule_violations(&groups, policy, scale, window_ms);
@@ -439,9 +465,9 @@ fn family_rows(
         |i: Option<usize>| i.and_then(|i| options.policy.as_ref().map(|p| p.rules[i].name.clone()));
     let mut families: Vec<FamilyAudit> = groups
         .iter()
-        .map(|((rule, family), acc)| FamilyAudit {
-            family: family.clone(),
-            rule: rule_name(*rule),
+        .map(|(k, acc)| FamilyAudit {
+            family: k.family.clone(),
+            rule: rule_name(k.rule),
             keys: scale.n(acc.keys),
             without_ttl: scale.n(acc.without_ttl),
             ttl_min_s: acc.ttl.min(),
@@ -466,7 +492,13 @@ fn rule_violations(
     let mut keys: Vec<&GroupKey> = groups.keys().collect();
     keys.sort();
     for gk in keys {
-        let (Some(ri), family) = gk else { continue };
+        let GroupKey {
+            rule: Some(ri),
+            family,
+        } = gk
+        else {
+            continue;
+        };
         let acc = &groups[gk];
         let rule = &policy.rules[*ri];
         let mut push = |kind, n: u64, sample: &[String], detail: String, clusters| {
@@ -546,10 +578,10 @@ fn idle_rules(
     policy: &Policy,
     pattern: &Glob,
 ) -> Vec<Violation> {
-    let families: Vec<&str> = groups.keys().map(|(_, f)| f.as_str()).collect();
+    let families: Vec<&str> = groups.keys().map(|k| k.family.as_str()).collect();
     let mut violations = Vec::new();
     for (ri, rule) in policy.rules.iter().enumerate() {
-        if groups.keys().any(|(r, _)| *r == Some(ri)) {
+        if groups.keys().any(|k| k.rule == Some(ri)) {
             continue;
         }
         let hint = match &rule.selector {
@@ -707,7 +739,9 @@ impl AuditWork<'_> {
             .as_ref()
             .and_then(|p| p.rule_for(key, &family));
         let family = if self.groups.len() >= MAX_FAMILIES
-            && !self.groups.contains_key(&(rule, family.clone()))
+            && !self
+                .groups
+                .contains_key(&GroupKey::new(rule, family.clone()))
         {
             OTHER_FAMILIES.to_string()
         } else {
@@ -716,7 +750,7 @@ impl AuditWork<'_> {
         let (window_ms, start_ms) = (self.window_ms, self.start_ms);
         let acc = self
             .groups
-            .entry((rule, family))
+            .entry(GroupKey::new(rule, family))
             .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
         acc.keys += 1;
         self.last += 1;
@@ -767,7 +801,7 @@ impl BatchWork for AuditWork<'_> {
         let now = now_ms();
         self.last = 0;
         for (key, r) in keys.into_iter().zip(&replies) {
-            if matches!(r, Value::ServerError(e) if sent_elsewhere(e)) {
+            if matches!(r, Value::ServerError(e) if worth_resending(e)) {
                 self.again.push(key);
                 continue;
             }
@@ -834,14 +868,17 @@ fn learn_families(
     window_ms: u64,
     start_ms: u64,
 ) -> HashMap<GroupKey, GroupAcc> {
-    let renames = crate::keys::family::learn(groups.keys().map(|(_, f)| f.as_str()));
+    let renames = crate::keys::family::learn(groups.keys().map(|k| k.family.as_str()));
     if renames.is_empty() {
         return groups;
     }
     let mut folded: HashMap<GroupKey, Vec<GroupAcc>> = HashMap::new();
-    for ((rule, family), acc) in groups {
+    for (GroupKey { rule, family }, acc) in groups {
         let family = renames.get(&family).cloned().unwrap_or(family);
-        folded.entry((rule, family)).or_default().push(acc);
+        folded
+            .entry(GroupKey::new(rule, family))
+            .or_default()
+            .push(acc);
     }
     folded
         .into_iter()

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::stop::Stop;
 use crate::store::server_version;
-use crate::store::{Store, refused};
+use crate::store::{Store, not_allowed};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DoctorReport {
@@ -380,7 +380,7 @@ fn verdict(reply: crate::error::Result<Value>) -> Option<String> {
         {
             None
         }
-        Err(e) if refused(&e) => Some(
+        Err(e) if not_allowed(&e) => Some(
             match &e {
                 Error::Redis { error, .. } => error.code().unwrap_or("refused").to_string(),
                 _ => "refused".into(),

@@ -20,7 +20,7 @@ use crate::rdb::Rdb;
 use crate::rdb::walk::{DumpSummary, Scope, walk_all};
 use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
-use crate::store::{Node, Store, sent_elsewhere};
+use crate::store::{Node, Store, worth_resending};
 use crate::ttl::KeyTtl;
 
 /// Families tracked one by one before the rest are folded together.
@@ -468,13 +468,13 @@ pub struct InspectReport {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct FamilyAcc {
     keys: u64,
-    memory: crate::ops::stats::LogHistogram,
+    memory: crate::ops::distributions::LogHistogram,
     biggest: Option<(u64, String)>,
     without_ttl: u64,
-    ttl: crate::ops::stats::LogHistogram,
+    ttl: crate::ops::distributions::LogHistogram,
     types: BTreeMap<String, u64>,
-    idle: crate::ops::stats::LogHistogram,
-    frequency: crate::ops::stats::LogHistogram,
+    idle: crate::ops::distributions::LogHistogram,
+    frequency: crate::ops::distributions::LogHistogram,
     cold: u64,
     #[serde(default)]
     examples: Vec<String>,
@@ -968,7 +968,7 @@ impl BatchWork for InspectWork<'_> {
         let n = self.per_key();
         for (key, r) in keys.into_iter().zip(replies.chunks_exact(n)) {
             if r.iter()
-                .any(|v| matches!(v, Value::ServerError(e) if sent_elsewhere(e)))
+                .any(|v| matches!(v, Value::ServerError(e) if worth_resending(e)))
             {
                 self.again.push(key);
                 continue;

@@ -12,11 +12,11 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::template::KeyTemplate;
+use crate::log::{Entry, Log};
 use crate::ops::sweep::{self, BackedUp, BeforeDelete, SweepOptions, SweepReport};
 use crate::progress::ProgressSink;
 use crate::stop::Stop;
 use crate::store::Store;
-use crate::trail::{Entry, Trail};
 
 #[derive(Clone, Debug, Default)]
 pub struct InvalidateRequest {
@@ -94,7 +94,7 @@ pub async fn delete_keys(
     store: &Store,
     keys: &[String],
     permit: Option<&Permit>,
-    log: Option<&Trail>,
+    log: Option<&Log>,
 ) -> Result<Vec<KeyDeletion>> {
     let verb = match permit {
         Some(_) => store.delete_verb().await?,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod checkpoint;
+pub mod distributions;
 pub mod doctor;
 pub mod get;
 pub mod inspect;
@@ -10,6 +11,5 @@ pub mod policy;
 pub mod remediate;
 pub mod restore;
 pub mod set;
-pub mod stats;
 pub mod sweep;
 pub mod watch;

@@ -14,14 +14,14 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::Glob;
+use crate::log::{Entry, Log};
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
+use crate::ops::distributions::{ExpiryCluster, ExpiryWindows};
 use crate::ops::policy::Policy;
-use crate::ops::stats::{ExpiryCluster, ExpiryWindows};
 use crate::progress::ProgressSink;
 use crate::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::stop::Stop;
-use crate::store::{Node, Store, sent_elsewhere};
-use crate::trail::{Entry, Trail};
+use crate::store::{Node, Store, worth_resending};
 use crate::ttl::{Jitter, KeyTtl};
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ pub struct FixOptions {
     /// Back up each batch's keys before their TTLs change (`--backup`).
     pub backup: Option<Arc<Backup>>,
     /// Record every key changed (`--log`).
-    pub log: Option<Arc<Trail>>,
+    pub log: Option<Arc<Log>>,
 }
 
 /// Keys a remediation would touch, from an audit: nothing is asked of the server.
@@ -147,7 +147,7 @@ pub async fn fix(
         .filter(|v| v.kind == ViolationKind::ExpiryCluster)
     {
         clusters
-            .entry((Some(v.rule_index), v.family.clone()))
+            .entry(GroupKey::new(Some(v.rule_index), v.family.clone()))
             .or_default()
             .extend(v.clusters.iter().cloned());
     }
@@ -272,14 +272,14 @@ impl FixWork<'_> {
 
     fn requires_ttl(&self, group: &GroupKey) -> bool {
         group
-            .0
+            .rule
             .and_then(|r| self.policy.rules.get(r))
             .is_some_and(|r| r.require_ttl)
     }
 
     fn group(&self, key: &[u8]) -> GroupKey {
         let family = self.options.grouper.group(key);
-        (self.policy.rule_for(key, &family), family)
+        GroupKey::new(self.policy.rule_for(key, &family), family)
     }
 }
 
@@ -291,12 +291,14 @@ impl BatchWork for FixWork<'_> {
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keys.into_iter()
             .filter(|k| {
-                let (rule, family) = self.group(k);
+                let GroupKey { rule, family } = self.group(k);
                 let Some(rule) = rule else { return false };
                 let r = &self.policy.rules[rule];
                 (self.fix.missing_ttl.is_some() && r.require_ttl)
                     || (self.fix.spread.is_some()
-                        && self.clusters.contains_key(&(Some(rule), family)))
+                        && self
+                            .clusters
+                            .contains_key(&GroupKey::new(Some(rule), family)))
             })
             .collect()
     }
@@ -374,7 +376,7 @@ impl BatchWork for FixWork<'_> {
                 continue;
             };
             let Some(r) = replies.next() else { break };
-            if matches!(&r, Value::ServerError(e) if sent_elsewhere(e)) {
+            if matches!(&r, Value::ServerError(e) if worth_resending(e)) {
                 self.again.push((key, change));
                 continue;
             }

@@ -10,10 +10,10 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::{self, glob::Glob};
+use crate::log::{Entry, Log};
 use crate::progress::{ProgressSink, ProgressUpdate};
 use crate::stop::Stop;
 use crate::store::Store;
-use crate::trail::{Entry, Trail};
 use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
@@ -27,7 +27,7 @@ pub struct RestoreOptions {
     /// Keep each key's outcome in the report.
     pub per_key: bool,
     /// Record every key restored (`--log`).
-    pub log: Option<Arc<Trail>>,
+    pub log: Option<Arc<Log>>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -415,7 +415,7 @@ async fn restore_raw(
     }
     let reply = raw.write(permit, &args).await?;
     Ok(match &reply {
-        redis::Value::ServerError(e) if crate::store::sent_elsewhere(e) => None,
+        redis::Value::ServerError(e) if crate::store::worth_resending(e) => None,
         _ => Some(reply),
     })
 }

@@ -19,13 +19,13 @@ use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
+use crate::log::{Entry, Log};
 use crate::ops::checkpoint::Checkpoint;
 use crate::progress::ProgressSink;
 use crate::scan::topology::{self, Walked};
 use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
 use crate::stop::Stop;
-use crate::store::{Node, SlotMap, Store, sent_elsewhere};
-use crate::trail::{Entry, Trail};
+use crate::store::{Node, SlotMap, Store, worth_resending};
 
 /// Distinct groups a dry run tallies before folding the rest into one line.
 const MAX_GROUPS: usize = 10_000;
@@ -56,7 +56,7 @@ pub struct SweepOptions {
     /// Continue an interrupted sweep from these per-master cursors.
     pub resume: Vec<NodeCursor>,
     /// Record every key deleted here (`--log`).
-    pub log: Option<Arc<Trail>>,
+    pub log: Option<Arc<Log>>,
     /// Keep each chain's safe cursor here, for a later run to continue from (`--checkpoint`).
     pub checkpoint: Option<Arc<Checkpoint>>,
 }
@@ -815,7 +815,7 @@ impl BatchWork for SweepWork<'_> {
                         logged.extend(groups.get(g).and_then(|gr| gr.first()).copied());
                     }
                 }
-                Value::ServerError(e) if sent_elsewhere(e) => {
+                Value::ServerError(e) if worth_resending(e) => {
                     let groups = groups.get_or_insert_with(|| self.groups(&keys));
                     if let Some(group) = groups.get(g) {
                         self.again.extend(group.iter().map(|&i| keys[i].clone()));

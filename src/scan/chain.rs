@@ -16,7 +16,7 @@ use super::{BatchSize, BatchWork, Counters, NodeCursor, NodeIdentity, Pace, Part
 use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::retry::Backoff;
-use crate::store::{Node, Store, sent_elsewhere};
+use crate::store::{Node, Store, worth_resending};
 
 /// The connection for a standalone server's second chain, when two chains fit: not in a
 /// cluster (where a cursor's low bits may name a slot, not a bucket), not under `--rate` (which
@@ -825,7 +825,7 @@ fn untime(mut replies: Vec<Value>, timed: &mut bool) -> (Vec<Value>, Option<Dura
     }
     let after = replies.pop().unwrap_or(Value::Nil);
     let before = replies.remove(0);
-    let passing = |v: &Value| matches!(v, Value::ServerError(e) if sent_elsewhere(e));
+    let passing = |v: &Value| matches!(v, Value::ServerError(e) if worth_resending(e));
     match (server_time(&before), server_time(&after)) {
         (Some(a), Some(b)) => (replies, Some(b.saturating_sub(a))),
         // Refused for the moment (BUSY, LOADING): this request is timed by its round trip.

@@ -168,7 +168,7 @@ pub trait BatchWork: Send {
     fn replies(&mut self, node: &Node, keys: Vec<Vec<u8>>, replies: Vec<Value>) -> Result<()>;
 
     /// Sends again, key by key and to wherever each key lives now, the commands the last
-    /// batch's replies refused for the moment or redirected (`store::sent_elsewhere`): the
+    /// batch's replies refused for the moment or redirected (`store::worth_resending`): the
     /// cluster client follows a redirection for one command, not inside a pipeline. Runs
     /// after `replies`; what it does counts with that batch. The default has nothing to send.
     fn follow_up(

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["conn"],
     &["store"],
     &["scan"],
-    &["ops", "warm", "backup", "rdb", "trail"],
+    &["ops", "warm", "backup", "rdb", "log"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

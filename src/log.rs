@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 
 /// Where the lines go: a file (appended to) or standard error.
-pub struct Trail {
+pub struct Log {
     /// Opened at the first line: a run refused before its first change leaves no file.
     out: Mutex<Option<BufWriter<Box<dyn Write + Send>>>>,
     /// The file to open then (`None`: standard error).
@@ -28,9 +28,9 @@ pub struct Trail {
     wrote: std::sync::atomic::AtomicBool,
 }
 
-impl fmt::Debug for Trail {
+impl fmt::Debug for Log {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Trail({})", self.name)
+        write!(f, "Log({})", self.name)
     }
 }
 
@@ -59,7 +59,7 @@ struct Line<'a> {
     command: &'a str,
 }
 
-impl Trail {
+impl Log {
     /// A log appended to `path` (created `0600` at the first line, so that a run that
     /// changes nothing leaves no file), or standard error for `-`.
     pub fn open(path: &Path, command: &str) -> Result<Self> {
@@ -72,7 +72,7 @@ impl Trail {
         }
         let out: Option<BufWriter<Box<dyn Write + Send>>> =
             stderr.then(|| BufWriter::new(Box::new(io::stderr()) as Box<dyn Write + Send>));
-        Ok(Trail {
+        Ok(Log {
             out: Mutex::new(out),
             path: (!stderr).then(|| path.to_path_buf()),
             name: match stderr {
