@@ -6,13 +6,12 @@ use std::sync::Arc;
 use cachectl::backup;
 use cachectl::keys::glob::Glob;
 use cachectl::log::Log;
-use cachectl::ops::restore::{self, RestoreOptions, RestoreReport};
+use cachectl::ops::restore::{self, RestoreOptions};
 
 use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
-use crate::render::report::keys;
 use crate::render::say;
 
 pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -31,15 +30,7 @@ pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
     } else {
-        ctx.out.print(&format!(
-            "{} matching `{}` backed up to {} ({} walked, {:.1} s){}\n",
-            keys(report.keys),
-            report.pattern,
-            report.file,
-            keys(report.scanned),
-            report.elapsed_ms as f64 / 1000.0,
-            if report.complete { "" } else { ": incomplete" },
-        ))?;
+        ctx.out.backup_done(&report)?;
     }
     Ok(if report.interrupted {
         interrupted()
@@ -88,7 +79,7 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
     } else {
-        ctx.out.print(&summary(&report))?;
+        ctx.out.restore_summary(&report)?;
     }
     Ok(if report.interrupted {
         interrupted()
@@ -114,35 +105,4 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
-}
-
-fn summary(r: &RestoreReport) -> String {
-    let verb = if r.dry_run {
-        "would be restored"
-    } else {
-        "restored"
-    };
-    let mut out = format!(
-        "{}: {} {verb}, {} left as they are (they exist{}), {} expired since the backup",
-        r.file,
-        keys(r.restored),
-        keys(r.exists),
-        if r.replace {
-            ""
-        } else {
-            "; --replace overwrites"
-        },
-        keys(r.expired),
-    );
-    if r.filtered > 0 {
-        out.push_str(&format!(", {} not matching --pattern", keys(r.filtered)));
-    }
-    if r.failed > 0 {
-        out.push_str(&format!(", {} failed", keys(r.failed)));
-    }
-    out.push_str(&format!(
-        "\nbackup of {} by `{}` ({}), {}\n",
-        r.header.source, r.header.command, r.header.reason, r.header.created
-    ));
-    out
 }

@@ -50,7 +50,7 @@ pub fn close_backup(
         let path = backup.path().display();
         say(&format!(
             "backup: {} in {path} (undo with: cachectl restore {path}{restore})",
-            crate::render::report::keys(n)
+            crate::render::cells::keys(n)
         ));
     }
     Ok(())

@@ -5,19 +5,7 @@ use cachectl::conn::redact_url;
 use serde::Serialize;
 
 use super::{Ctx, exit};
-
-#[derive(Serialize)]
-struct Row<'a> {
-    name: &'a str,
-    default: bool,
-    /// The URL without its password.
-    url: String,
-    /// The server's certificate and name go unchecked (`tls: {insecure: true}`): anyone on
-    /// the path can pose as the server.
-    tls_insecure: bool,
-    #[serde(flatten)]
-    settings: &'a named::NamedTarget,
-}
+use crate::render::targets::Row;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
     let Some(path) = named::config_path(ctx.global.config.as_deref()) else {
@@ -47,52 +35,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
         })?;
         return Ok(exit::OK);
     }
-    if rows.is_empty() {
-        ctx.out
-            .print(&format!("{}: no targets\n", path.display()))?;
-        return Ok(exit::OK);
-    }
-    let mut out = String::new();
-    for r in &rows {
-        let t = r.settings;
-        let mut notes = Vec::new();
-        if t.cluster {
-            notes.push("cluster".to_string());
-        }
-        if let Some(u) = &t.user {
-            notes.push(format!("user {u}"));
-        }
-        if let Some(p) = &t.password_env {
-            notes.push(format!("password from ${p}"));
-        }
-        if t.readonly {
-            notes.push("read-only".into());
-        }
-        if r.tls_insecure {
-            notes.push("TLS INSECURE: certificate not checked".into());
-        }
-        if !t.protect.is_empty() {
-            notes.push(format!("protects {}", t.protect.join(" ")));
-        }
-        if t.confirm.is_some() {
-            notes.push("confirm always".into());
-        }
-        if let Some(m) = t.max_keys {
-            notes.push(format!("max-keys {m}"));
-        }
-        out.push_str(&format!(
-            "{} {:<12} {}{}\n",
-            if r.default { "*" } else { " " },
-            r.name,
-            r.url,
-            if notes.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", notes.join(", "))
-            }
-        ));
-    }
-    ctx.out.print(&out)?;
+    ctx.out.targets(&path.display().to_string(), &rows)?;
     Ok(exit::OK)
 }
 

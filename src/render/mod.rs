@@ -1,13 +1,23 @@
 //! Everything the binary shows: tables and JSON on stdout, progress and prompts on stderr.
 
+pub mod audit;
+pub mod backup;
+pub mod cells;
 pub mod charts;
+pub mod doctor;
+pub mod get;
 pub mod html;
+pub mod inspect;
+pub mod invalidate;
 pub mod json;
 pub mod metrics;
 pub mod progress;
 pub mod prompt;
-pub mod report;
+pub mod set;
 pub mod table;
+pub mod targets;
+pub mod warm;
+pub mod watch;
 
 use std::io::{self, IsTerminal, Write};
 
