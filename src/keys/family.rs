@@ -240,16 +240,36 @@ pub fn falls_under(family: &str, template: &str) -> bool {
 /// values of names that fold together.
 pub fn fold_learned<A>(
     map: HashMap<String, A>,
-    mut merge: impl FnMut(&mut A, A),
+    merge: impl FnMut(&mut A, A),
 ) -> HashMap<String, A> {
-    let renames = learn(map.keys().map(String::as_str));
+    fold_learned_by(map, |name| name, |_, learned| learned, merge)
+}
+
+/// `fold_learned` for keys that carry a family name among other things (a policy rule and a
+/// family): `name` reads it, `renamed` makes the key with the learned family.
+pub fn fold_learned_by<K, A>(
+    map: HashMap<K, A>,
+    name: impl Fn(&K) -> &str,
+    renamed: impl Fn(K, String) -> K,
+    mut merge: impl FnMut(&mut A, A),
+) -> HashMap<K, A>
+where
+    K: Eq + std::hash::Hash,
+{
+    let renames = learn(map.keys().map(&name));
     if renames.is_empty() {
         return map;
     }
-    let mut out: HashMap<String, A> = HashMap::with_capacity(map.len());
-    for (name, value) in map {
-        let name = renames.get(&name).cloned().unwrap_or(name);
-        match out.entry(name) {
+    let mut out: HashMap<K, A> = HashMap::with_capacity(map.len());
+    for (key, value) in map {
+        let key = match renames.get(name(&key)) {
+            Some(learned) => {
+                let learned = learned.clone();
+                renamed(key, learned)
+            }
+            None => key,
+        };
+        match out.entry(key) {
             std::collections::hash_map::Entry::Occupied(mut e) => merge(e.get_mut(), value),
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(value);

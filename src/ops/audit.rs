@@ -360,7 +360,7 @@ impl Scale {
 /// The report from every chain's figures.
 fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> AuditReport {
     let (window_ms, start_ms) = (ended.window_ms, ended.start_ms);
-    let groups = merged_groups(work, options, window_ms, start_ms);
+    let groups = merged_groups(work, options);
     let scale = Scale::of(options.sample);
     let mut all = GroupAcc::new(window_ms, start_ms);
     for acc in groups.values() {
@@ -428,12 +428,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
 }
 
 /// Every chain's groups merged, families learned when asked, expiries folded once.
-fn merged_groups(
-    work: Vec<AuditWork>,
-    options: &AuditOptions,
-    window_ms: u64,
-    start_ms: u64,
-) -> HashMap<GroupKey, GroupAcc> {
+fn merged_groups(work: Vec<AuditWork>, options: &AuditOptions) -> HashMap<GroupKey, GroupAcc> {
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
     for w in work {
         for (k, acc) in w.groups {
@@ -446,7 +441,7 @@ fn merged_groups(
         }
     }
     if options.grouper.learns() {
-        groups = learn_families(groups, window_ms, start_ms);
+        groups = learn_families(groups);
     }
     // Fold every group's buffered expiries once, so that nothing below copies them.
     for acc in groups.values_mut() {
@@ -862,39 +857,14 @@ impl BatchWork for AuditWork<'_> {
 }
 
 /// Groups whose families differ only where a word varies (a user name) as one family, rule by
-/// rule (`family::learn`); the expiry windows of a family's groups are united in one go.
-fn learn_families(
-    groups: HashMap<GroupKey, GroupAcc>,
-    window_ms: u64,
-    start_ms: u64,
-) -> HashMap<GroupKey, GroupAcc> {
-    let renames = crate::keys::family::learn(groups.keys().map(|k| k.family.as_str()));
-    if renames.is_empty() {
-        return groups;
-    }
-    let mut folded: HashMap<GroupKey, Vec<GroupAcc>> = HashMap::new();
-    for (GroupKey { rule, family }, acc) in groups {
-        let family = renames.get(&family).cloned().unwrap_or(family);
-        folded
-            .entry(GroupKey::new(rule, family))
-            .or_default()
-            .push(acc);
-    }
-    folded
-        .into_iter()
-        .map(|(key, mut parts)| {
-            if parts.len() == 1 {
-                return (key, parts.remove(0));
-            }
-            let mut acc = GroupAcc::new(window_ms, start_ms);
-            for p in &parts {
-                acc.merge_counts(p);
-            }
-            acc.windows =
-                ExpiryWindows::union(parts.iter().map(|p| &p.windows), window_ms, start_ms);
-            (key, acc)
-        })
-        .collect()
+/// rule: `family::fold_learned`, as inspect folds its families.
+fn learn_families(groups: HashMap<GroupKey, GroupAcc>) -> HashMap<GroupKey, GroupAcc> {
+    crate::keys::family::fold_learned_by(
+        groups,
+        |k| k.family.as_str(),
+        |k, family| GroupKey { family, ..k },
+        |acc, other| acc.merge(&other),
+    )
 }
 
 /// The name in `names` closest to `wanted` (edit distance), when it is close enough to be
