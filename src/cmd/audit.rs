@@ -11,9 +11,10 @@ use cachectl::ops::policy::Policy;
 use cachectl::ops::remediate::{self, FixOptions, FixPlan};
 use serde::Serialize;
 
+use super::ended::{Audited, exit_for};
 use super::{
     Ctx, close_backup, close_checkpoint, connect, exit, from_dump, group_settings, grouper, guards,
-    interrupted, open_checkpoint, open_dump, pace, refuse_replica,
+    open_checkpoint, open_dump, pace, refuse_replica,
 };
 use crate::cli::{AuditArgs, Charts};
 use crate::render::progress::Bars;
@@ -117,24 +118,11 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         })?;
     }
     publish_files(&args, ctx, &report, store.as_ref())?;
-    let fault = report
-        .error
-        .as_ref()
-        .or(applied.as_ref().and_then(|a| a.error.as_ref()));
-    Ok(
-        if report.interrupted || applied.as_ref().is_some_and(|a| a.interrupted) {
-            interrupted()
-        } else if let Some(e) = fault {
-            say(&format!("error: {}: {}", e.node, e.error));
-            exit::FAILED
-        } else if remaining(&report, &fix, applied.as_ref()) == 0 {
-            // Exit by what is true now: violations the fixes cleared are gone, so
-            // `ttl-audit --fix-… --yes && deploy` goes on after a fix that did its job.
-            exit::OK
-        } else {
-            exit::VIOLATIONS
-        },
-    )
+    Ok(exit_for(&Audited {
+        report: &report,
+        applied: applied.as_ref(),
+        remaining: remaining(&report, &fix, applied.as_ref()),
+    }))
 }
 
 /// The live audit, or with `--quick` only the headline (said here; `None`).

@@ -8,11 +8,11 @@ use cachectl::keys::glob::Glob;
 use cachectl::log::Log;
 use cachectl::ops::restore::{self, RestoreOptions};
 
-use super::{Ctx, connect, connect_writer, exit, guards, interrupted, pace};
+use super::ended::exit_for;
+use super::{Ctx, connect, connect_writer, guards, pace};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::render::progress::Bars;
 use crate::render::prompt::Prompt;
-use crate::render::say;
 
 pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let (pattern, file) = args.pattern_and_file().map_err(cachectl::Error::Usage)?;
@@ -32,17 +32,7 @@ pub async fn run_backup(args: BackupArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     } else {
         ctx.out.backup_done(&report)?;
     }
-    Ok(if report.interrupted {
-        interrupted()
-    } else if let Some(e) = &report.error {
-        say(&format!(
-            "error: {}: {} (the file holds the keys read before it)",
-            e.node, e.error
-        ));
-        exit::FAILED
-    } else {
-        exit::OK
-    })
+    Ok(exit_for(&report))
 }
 
 pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
@@ -81,28 +71,5 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     } else {
         ctx.out.restore_summary(&report)?;
     }
-    Ok(if report.interrupted {
-        interrupted()
-    } else if !report.complete {
-        if let Some(why) = &report.backup_incomplete {
-            say(&format!(
-                "error: the backup is incomplete ({why}): it holds only the keys read before"
-            ));
-        }
-        if let Some(e) = &report.error {
-            say(&format!(
-                "error: {e} (the keys before it were restored as counted)"
-            ));
-        }
-        for k in report.keys.iter().filter(|k| k.error.is_some()).take(5) {
-            say(&format!(
-                "error: {}: {}",
-                k.key,
-                k.error.as_deref().unwrap_or("")
-            ));
-        }
-        exit::FAILED
-    } else {
-        exit::OK
-    })
+    Ok(exit_for(&report))
 }

@@ -7,9 +7,10 @@ use cachectl::ops::checkpoint::Checkpoint;
 use cachectl::ops::inspect::{self, Access, InspectOptions, InspectReport};
 use cachectl::scan::NodeCursor;
 
+use super::ended::exit_for;
 use super::{
-    Ctx, close_checkpoint, connect, exit, from_dump, group_settings, grouper, interrupted,
-    open_checkpoint, open_dump, pace,
+    Ctx, close_checkpoint, connect, exit, from_dump, group_settings, grouper, open_checkpoint,
+    open_dump, pace,
 };
 use crate::cli::InspectArgs;
 use crate::render::progress::Bars;
@@ -142,15 +143,5 @@ fn render(out: &Renderer, report: &InspectReport, target: &str) -> anyhow::Resul
     } else {
         out.inspect_report(report)?;
     }
-    Ok(if report.interrupted {
-        interrupted()
-    } else if let Some(e) = &report.error {
-        say(&format!(
-            "error: {}: {} (the figures cover the keys walked before it)",
-            e.node, e.error
-        ));
-        exit::FAILED
-    } else {
-        exit::OK
-    })
+    Ok(exit_for(report))
 }

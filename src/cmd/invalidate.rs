@@ -15,9 +15,9 @@ use cachectl::ops::invalidate::{
 };
 use cachectl::ops::sweep::{SweepOptions, SweepReport};
 
+use super::ended::exit_for;
 use super::{
-    Ctx, close_backup, close_checkpoint, connect, connect_writer, exit, guards, interrupted,
-    open_checkpoint, pace,
+    Ctx, close_backup, close_checkpoint, connect, connect_writer, guards, open_checkpoint, pace,
 };
 use crate::cli::{InvalidateArgs, InvalidatePatternArgs, SweepArgs};
 use crate::render::progress::Bars;
@@ -188,23 +188,7 @@ async fn invalidate_and_report(
 
 /// 0 only when the job is done; the report has been printed either way.
 fn code(report: &InvalidateReport) -> u8 {
-    if report.interrupted() {
-        interrupted()
-    } else if !report.complete {
-        for p in report
-            .patterns
-            .iter()
-            .filter_map(|p| p.error.as_ref().map(|e| (p, e)))
-        {
-            say(&format!(
-                "error: `{}`: {}: {}",
-                p.0.pattern, p.1.node, p.1.error
-            ));
-        }
-        exit::FAILED
-    } else {
-        exit::OK
-    }
+    exit_for(report)
 }
 
 /// `invalidate -`: keys one per line on stdin (blank lines skipped), as Unix tools pass them.

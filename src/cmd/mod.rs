@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod backup;
 pub mod doctor;
+pub mod ended;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;

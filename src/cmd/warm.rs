@@ -2,7 +2,8 @@
 
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
-use super::{Ctx, connect_writer, exit, interrupted};
+use super::ended::exit_for;
+use super::{Ctx, connect_writer, exit};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
 use crate::render::prompt::Prompt;
@@ -73,18 +74,5 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             ));
         }
     }
-    for s in report.steps.iter().filter(|s| s.error.is_some()) {
-        say(&format!(
-            "error: step `{}`: {}",
-            s.step,
-            s.error.as_deref().unwrap_or("")
-        ));
-    }
-    Ok(if report.interrupted {
-        interrupted()
-    } else if report.failed() {
-        exit::FAILED
-    } else {
-        exit::OK
-    })
+    Ok(exit_for(&report))
 }
