@@ -8,7 +8,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-use base64::Engine;
 use serde::Serialize;
 
 use crate::clock::now_ms;
@@ -49,10 +48,9 @@ pub struct Entry<'a> {
 #[derive(Serialize)]
 struct Line<'a> {
     time: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_base64: Option<String>,
+    /// As everywhere in cachectl's output: plain text as it is, any other key quoted with
+    /// escapes (`keys::display`, as redis-cli writes it).
+    key: String,
     op: &'a str,
     node: &'a str,
     reason: &'a str,
@@ -120,14 +118,9 @@ impl Log {
                 Some(out) => out,
                 None => guard.insert(self.create()?),
             };
-            let text = std::str::from_utf8(e.key).ok();
             let line = Line {
                 time: &time,
-                key: text,
-                key_base64: match text {
-                    Some(_) => None,
-                    None => Some(base64::engine::general_purpose::STANDARD.encode(e.key)),
-                },
+                key: crate::keys::display(e.key),
                 op: e.op,
                 node: e.node,
                 reason: e.reason,
