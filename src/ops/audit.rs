@@ -23,7 +23,9 @@ use crate::ops::policy::Policy;
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{self, DumpSummary, Scope, walk_all};
-use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::scan::{
+    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, WalkEnd, check_reply,
+};
 use crate::stop::Stop;
 use crate::store::{Node, Store, worth_resending};
 use crate::ttl::KeyTtl;
@@ -304,11 +306,7 @@ pub async fn audit(
         pattern,
         headline: head,
         headline_note,
-        scanned: outcome.totals.scanned,
-        elapsed_ms: outcome.elapsed.as_millis() as u64,
-        interrupted: outcome.interrupted(),
-        complete: outcome.complete(),
-        error: outcome.first_fault(),
+        walk: outcome.end(),
         window_ms,
         start_ms,
         now_ms: now_ms(),
@@ -323,11 +321,7 @@ struct Ended<'a> {
     pattern: &'a Glob,
     headline: Vec<Headline>,
     headline_note: Option<String>,
-    scanned: u64,
-    elapsed_ms: u64,
-    interrupted: bool,
-    complete: bool,
-    error: Option<Fault>,
+    walk: WalkEnd,
     window_ms: u64,
     start_ms: u64,
     /// TTLs are as of this moment; the timeline starts from it.
@@ -377,7 +371,7 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
                 .sum();
             let mut violations = rule_violations(&groups, policy, scale, window_ms);
             // Only a whole, unsampled scan can say a rule matches nothing.
-            if !ended.interrupted && options.sample.is_none() {
+            if !ended.walk.interrupted && options.sample.is_none() {
                 violations.extend(idle_rules(&groups, policy, ended.pattern));
             }
             (violations, Some(scale.n(unmatched)))
@@ -391,20 +385,20 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
     let info_mismatch = (ended.check_count
         && options.sample.is_none()
         && !head.is_empty()
-        && !ended.interrupted
+        && !ended.walk.interrupted
         && ended.pattern.matches_everything()
         && info_keys.abs_diff(audited) * 100 > info_keys.max(1))
     .then(|| format!("the scan found {audited} keys, INFO keyspace counts {info_keys}"));
     AuditReport {
         pattern: ended.pattern.to_string(),
         headline: head,
-        scanned: ended.scanned,
+        scanned: ended.walk.scanned,
         audited,
         sample_rate: options.sample,
-        elapsed_ms: ended.elapsed_ms,
-        interrupted: ended.interrupted,
-        complete: ended.complete,
-        error: ended.error,
+        elapsed_ms: ended.walk.elapsed_ms,
+        interrupted: ended.walk.interrupted,
+        complete: ended.walk.complete,
+        error: ended.walk.error,
         with_ttl: scale.n(all.ttl.count()),
         without_ttl: scale.n(all.without_ttl),
         ttl_histogram: all
@@ -649,7 +643,7 @@ pub fn audit_rdb(
         again: Vec::new(),
     };
     progress.begin("auditing", None);
-    let (works, walked) = walk_all(
+    let (works, mut walked) = walk_all(
         rdbs,
         pattern,
         &scope,
@@ -687,14 +681,7 @@ pub fn audit_rdb(
         pattern,
         headline,
         headline_note: None,
-        scanned: walked.read,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: walked.interrupted,
-        complete: walked.complete,
-        error: walked.error.map(|(file, e)| Fault {
-            node: file,
-            error: e.without_origin(),
-        }),
+        walk: walked.end(started),
         window_ms,
         start_ms: start,
         now_ms: start,
@@ -814,14 +801,11 @@ impl BatchWork for AuditWork<'_> {
             return Ok(());
         }
         let keys = std::mem::take(&mut self.again);
-        let cmds = keys
-            .iter()
-            .map(|k| redis::cmd("PTTL").arg(k).clone())
-            .collect();
-        let replies = store.routed_each(cmds, retries, stop).await;
+        let pttl = |k: &[u8]| vec![redis::cmd("PTTL").arg(k).clone()];
+        let answers = scan::ask_again(store, keys, pttl, retries, stop).await?;
         let now = now_ms();
-        for (key, r) in keys.into_iter().zip(replies) {
-            let pttl: i64 = store.decode(r?)?;
+        for (key, mut r) in answers {
+            let pttl: i64 = store.decode(r.pop().unwrap_or(Value::Nil))?;
             self.record(key, pttl, now);
         }
         Ok(())

@@ -18,7 +18,9 @@ use crate::ops::get::{self, Data};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{DumpSummary, Scope, walk_all};
-use crate::scan::{self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, check_reply};
+use crate::scan::{
+    self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, WalkEnd, check_reply,
+};
 use crate::stop::Stop;
 use crate::store::{Node, Store, worth_resending};
 use crate::ttl::KeyTtl;
@@ -564,11 +566,7 @@ pub async fn inspect_pattern(
     .await?;
     let ended = Ended {
         pattern: pattern.to_string(),
-        scanned: outcome.totals.scanned,
-        elapsed_ms: outcome.elapsed.as_millis() as u64,
-        interrupted: outcome.interrupted(),
-        complete: outcome.complete(),
-        error: outcome.first_fault(),
+        walk: outcome.end(),
         lfu,
     };
     Ok(summarise(outcome.work, options, ended))
@@ -577,11 +575,7 @@ pub async fn inspect_pattern(
 /// How a walk over the keys ended, for its report.
 struct Ended {
     pattern: String,
-    scanned: u64,
-    elapsed_ms: u64,
-    interrupted: bool,
-    complete: bool,
-    error: Option<Fault>,
+    walk: WalkEnd,
     lfu: bool,
 }
 
@@ -629,13 +623,13 @@ fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> 
     }
     InspectReport {
         pattern: ended.pattern,
-        scanned: ended.scanned,
+        scanned: ended.walk.scanned,
         inspected: total.keys,
         sample_rate: options.sample,
-        elapsed_ms: ended.elapsed_ms,
-        interrupted: ended.interrupted,
-        complete: ended.complete,
-        error: ended.error,
+        elapsed_ms: ended.walk.elapsed_ms,
+        interrupted: ended.walk.interrupted,
+        complete: ended.walk.complete,
+        error: ended.walk.error,
         total: total.report("(all)".to_string(), scale, access),
         families: shown,
         access: options.access.map(|_| if lfu { "lfu" } else { "idle" }),
@@ -666,7 +660,7 @@ pub fn inspect_rdb(
         hot: Vec::new(),
     };
     progress.begin("inspecting", None);
-    let (works, walked) = walk_all(
+    let (works, mut walked) = walk_all(
         rdbs,
         pattern,
         &scope,
@@ -698,14 +692,7 @@ pub fn inspect_rdb(
     });
     let ended = Ended {
         pattern: pattern.to_string(),
-        scanned: walked.read,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        interrupted: walked.interrupted,
-        complete: walked.complete,
-        error: walked.error.map(|(file, e)| Fault {
-            node: file,
-            error: e.without_origin(),
-        }),
+        walk: walked.end(started),
         lfu,
     };
     let mut report = summarise(works, options, ended);
@@ -989,12 +976,9 @@ impl BatchWork for InspectWork<'_> {
             return Ok(());
         }
         let keys = std::mem::take(&mut self.again);
-        let n = self.per_key();
-        let cmds = keys.iter().flat_map(|k| self.questions(k)).collect();
-        let replies = store.routed_each(cmds, retries, stop).await;
-        let replies: Vec<Value> = replies.into_iter().collect::<Result<_>>()?;
-        for (key, r) in keys.into_iter().zip(replies.chunks_exact(n)) {
-            self.record(key, r);
+        let answers = scan::ask_again(store, keys, |k| self.questions(k), retries, stop).await?;
+        for (key, r) in answers {
+            self.record(key, &r);
         }
         Ok(())
     }

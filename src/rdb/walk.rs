@@ -186,6 +186,22 @@ pub struct Walked {
     pub dumps: Vec<DumpSummary>,
 }
 
+impl Walked {
+    /// How this walk over dumps ended, begun at `started`: the fault names the dump file.
+    pub fn end(&mut self, started: std::time::Instant) -> crate::scan::WalkEnd {
+        crate::scan::WalkEnd {
+            scanned: self.read,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            interrupted: self.interrupted,
+            complete: self.complete,
+            error: self.error.take().map(|(file, e)| crate::scan::Fault {
+                node: file,
+                error: e.without_origin(),
+            }),
+        }
+    }
+}
+
 /// The moment TTLs are read as of in the earliest of `rdbs`.
 pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
     rdbs.iter()

@@ -431,6 +431,55 @@ pub struct ScanOutcome<W> {
     pub elapsed: Duration,
 }
 
+/// Ask again, key by key and routed by slot, about the keys a batch's reply refused for a moment
+/// (a job's `again`, in its `follow_up`): `questions` are the reads for one key, the same
+/// number for each. Each key with its replies, in order; the first error ends it.
+pub async fn ask_again(
+    store: &Store,
+    keys: Vec<Vec<u8>>,
+    questions: impl Fn(&[u8]) -> Vec<redis::Cmd>,
+    retries: u32,
+    stop: &Stop,
+) -> Result<Vec<(Vec<u8>, Vec<Value>)>> {
+    let asked: Vec<Vec<redis::Cmd>> = keys.iter().map(|k| questions(k)).collect();
+    let per_key: Vec<usize> = asked.iter().map(Vec::len).collect();
+    let replies = store
+        .routed_each(asked.into_iter().flatten().collect(), retries, stop)
+        .await;
+    let mut replies = replies.into_iter();
+    let mut out = Vec::with_capacity(keys.len());
+    for (key, n) in keys.into_iter().zip(per_key) {
+        let answers = replies.by_ref().take(n).collect::<Result<Vec<Value>>>()?;
+        out.push((key, answers));
+    }
+    Ok(out)
+}
+
+/// How a walk over keys ended, live or through dumps: the core every report of a walk shares
+/// (inspect, ttl-audit), before each adds its own figures.
+#[derive(Clone, Debug)]
+pub struct WalkEnd {
+    pub scanned: u64,
+    pub elapsed_ms: u64,
+    pub interrupted: bool,
+    pub complete: bool,
+    /// The first fault (a node, or a dump file).
+    pub error: Option<Fault>,
+}
+
+impl<W> ScanOutcome<W> {
+    /// How this scan ended.
+    pub fn end(&self) -> WalkEnd {
+        WalkEnd {
+            scanned: self.totals.scanned,
+            elapsed_ms: self.elapsed.as_millis() as u64,
+            interrupted: self.interrupted(),
+            complete: self.complete(),
+            error: self.first_fault(),
+        }
+    }
+}
+
 /// Why a chain of a scan ended before its part of the keyspace was walked.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Fault {
