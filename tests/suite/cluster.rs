@@ -71,7 +71,7 @@ fn hash_tag_pattern_scans_only_the_owning_master() {
     let cluster = Cluster::shared();
     set_keys(cluster, (0..50).map(|i| format!("{{tag42}}:post:{i}")));
     set_keys(cluster, (0..50).map(|i| format!("tag42:post:{i}")));
-    let out = cachectl(&cluster.url())
+    let doc = cachectl(&cluster.url())
         .args([
             "invalidate-pattern",
             "{tag42}:post:*",
@@ -81,9 +81,7 @@ fn hash_tag_pattern_scans_only_the_owning_master() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["deleted"], 50);
     let cursors = doc["cursors"].as_array().unwrap();
     assert_eq!(cursors.len(), 1, "pruned to one master: {cursors:?}");
@@ -160,8 +158,7 @@ fn get_set_and_invalidate_route_by_slot() {
     let mut args = vec!["invalidate".to_string(), "-o".into(), "json".into()];
     args.extend((0..20).map(|i| format!("gs1:post_cache:{i}")));
     args.push("gs1:missing".into());
-    let out = cachectl(&url).args(&args).output().unwrap();
-    let doc = json_of(&out);
+    let doc = cachectl(&url).args(&args).json();
     assert_eq!(doc["deleted"], 20);
     let keys = doc["keys"].as_array().unwrap();
     assert_eq!(keys.last().unwrap()["existed"], false);

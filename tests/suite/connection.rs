@@ -102,11 +102,7 @@ fn dead_url_is_a_clear_error() {
     let port = support::free_port();
     cachectl(&format!("redis://127.0.0.1:{port}"))
         .args(["get", "x", "--timeout", "1s"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(format!(
-            "cannot connect to 127.0.0.1:{port}"
-        )));
+        .fails_with(1, &format!("cannot connect to 127.0.0.1:{port}"));
 }
 
 #[test]
@@ -117,9 +113,7 @@ fn unresponsive_server_times_out_naming_host_and_port() {
     let started = std::time::Instant::now();
     cachectl(&format!("redis://127.0.0.1:{port}"))
         .args(["get", "x", "--timeout", "300ms"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(format!("127.0.0.1:{port}")));
+        .fails_with(1, &format!("127.0.0.1:{port}"));
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     drop(listener);
 }

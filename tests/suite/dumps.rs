@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{cachectl, free_port, json_of};
+use support::{Run, cachectl, free_port, json_of};
 
 /// No server: offline commands must not need one.
 const NO_SERVER: &str = "redis://127.0.0.1:1";
@@ -341,7 +341,7 @@ fn a_key_expiring_at_the_moment_asked_is_still_there() {
     body.extend(before);
     let path = dir.path().join("e.rdb");
     std::fs::write(&path, dump("0010", &body)).unwrap();
-    let out = cachectl(NO_SERVER)
+    let doc = cachectl(NO_SERVER)
         .args([
             "inspect",
             "-o",
@@ -351,9 +351,7 @@ fn a_key_expiring_at_the_moment_asked_is_still_there() {
             "--rdb",
         ])
         .arg(&path)
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["total"]["keys"], 1, "{doc}");
     assert_eq!(doc["dumps"][0]["expired"], 1, "{doc}");
 }

@@ -293,7 +293,7 @@ fn a_fix_does_exactly_what_its_plan_listed() {
         "rules:\n  - match: \"must:*\"\n    require_ttl: true\n  - match: \"free:*\"\n    max_cluster: 2\n",
     )
     .unwrap();
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["ttl-audit", "--policy", policy.to_str().unwrap()])
         .args([
             "--fix-missing-ttl",
@@ -304,9 +304,7 @@ fn a_fix_does_exactly_what_its_plan_listed() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["remediation_plan"]["missing_ttl"], 2, "{doc}");
     assert_eq!(doc["remediation"]["ttl_set"], 2, "{doc}");
     assert!(ttl(&mut c, "must:1") > 0 && ttl(&mut c, "must:2") > 0);
@@ -694,11 +692,9 @@ fn an_unchecked_certificate_is_flagged() {
         .assert()
         .success()
         .stdout(predicate::str::contains("TLS INSECURE"));
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["--tls-insecure", "doctor", "-o", "json"])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["tls_insecure"], true, "{doc}");
     cachectl(&r.url())
         .args(["--tls-insecure", "doctor"])

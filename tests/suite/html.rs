@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::{Redis, cachectl, json_of, load};
+use support::{Redis, Run, cachectl, json_of, load};
 
 /// Chromium's rendering of `page`, with every request sent to a proxy that counts them; `None`
 /// without chromium, which CI (`CI=true`) must have.
@@ -155,14 +155,13 @@ fn the_page_shows_the_reports_figures_and_nothing_runs_or_loads() {
     assert!(text.contains("default-src 'none'"));
 
     let page = r.dir().join("audit.html");
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["ttl-audit", "--policy"])
         .arg(&policy)
         .args(["-o", "json", "--html"])
         .arg(&page)
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        // The policy's violations: exit 4.
+        .json_exiting(4);
     let (dom, requests) = render(&page).expect("chromium was there a moment ago");
     assert_eq!(requests, 0);
     assert!(dom.contains(&format!(

@@ -311,11 +311,9 @@ fn cold_and_hot_keys_per_family() {
     for _ in 0..50 {
         redis::cmd("GET").arg("k:3").exec(&mut c).unwrap();
     }
-    let out = cachectl(&lfu.url())
+    let d = cachectl(&lfu.url())
         .args(["inspect", "--pattern", "*", "--hot", "1", "-o", "json"])
-        .output()
-        .unwrap();
-    let d = json_of(&out);
+        .json();
     assert_eq!(d["access"], "lfu");
     assert_eq!(d["hot"][0]["key"], "k:3");
     assert!(d["hot"][0]["frequency"].as_u64().unwrap() > 1);
@@ -417,7 +415,7 @@ fn families_are_learned_from_the_variety_of_user_names() {
     assert_eq!(a, b);
 
     // A dry run's groups fold the same way.
-    let out = cachectl(&r.url())
+    let dry = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "*_post_cache:*",
@@ -425,9 +423,7 @@ fn families_are_learned_from_the_variety_of_user_names() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let dry = json_of(&out);
+        .json();
     assert_eq!(dry["matched"], 1200);
     assert_eq!(
         entry(&dry, "groups", "group", "{s}_post_cache")["keys"],

@@ -145,7 +145,7 @@ fn pattern_guards_apply_to_invalidate_too() {
         ])
         .assert()
         .code(3);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate",
             "--pattern",
@@ -158,9 +158,7 @@ fn pattern_guards_apply_to_invalidate_too() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["patterns"][0]["protected"], 30);
     assert_eq!(dbsize(&mut c), 30);
 }

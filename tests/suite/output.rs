@@ -8,7 +8,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 use support::pty::Pty;
-use support::{Redis, cachectl, entry, json_of, load};
+use support::{Redis, Run, cachectl, entry, json_of, load};
 
 fn cmd(c: &mut redis::Connection, args: &[&str]) -> redis::Value {
     redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap()
@@ -55,11 +55,9 @@ fn binary_keys_and_escaped_text_do_not_look_alike() {
         .arg("2")
         .exec(&mut c)
         .unwrap();
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["invalidate-pattern", "bin:*", "--dry-run", "-o", "json"])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     let mut sample: Vec<String> = doc["sample"]
         .as_array()
         .unwrap()
@@ -233,11 +231,9 @@ fn groups_are_exact_however_many_there_are() {
         600,
     );
     load(&mut c, (0..10).map(|i| format!("user_{i}_profile")), 600);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["invalidate-pattern", "user_*", "--dry-run", "-o", "json"])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["matched"], 90_010);
     assert_eq!(
         entry(&doc, "groups", "group", "user_{n}_posts")["keys"],
@@ -253,11 +249,9 @@ fn groups_are_exact_however_many_there_are() {
         "{}",
         doc["groups"]
     );
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["inspect", "--group-by", "prefix", "-o", "json"])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(
         entry(&doc, "families", "family", "user_{n}_posts")["keys"],
         90_000
@@ -293,11 +287,9 @@ fn set_says_what_happened_to_the_ttl() {
         .success()
         .stdout(predicate::str::contains("new key without TTL"));
     cmd(&mut c, &["EXPIRE", "k", "500"]);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["set", "k", "x", "--keep-ttl", "-o", "json"])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["ttl_change"], "kept");
     assert!(doc["ttl_ms"].as_u64().unwrap() > 490_000);
     cachectl(&r.url())

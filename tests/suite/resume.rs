@@ -338,11 +338,9 @@ fn a_stopped_inspection_continues_and_reports_the_whole_keyspace() {
     let r = Redis::start();
     let mut c = r.conn();
     let total = families_keyspace(&mut c);
-    let out = cachectl(&r.url())
+    let mut whole = cachectl(&r.url())
         .args(["inspect", "-o", "json", "--top", "100"])
-        .output()
-        .unwrap();
-    let mut whole = json_of(&out);
+        .json();
     assert_eq!(whole["inspected"], total);
     whole["code"] = 0.into();
     stopped_and_resumed(&r, &["inspect", "--top", "100"], &whole, 143, "inspected");
@@ -468,9 +466,7 @@ fn a_stopped_cluster_inspection_keeps_the_figures_of_masters_it_finished() {
         finished, 2,
         "two masters were done before the stop: {saved}"
     );
-    let out = cachectl(&cluster.url()).args(args(true)).output().unwrap();
-    assert!(out.status.success());
-    let doc = json_of(&out);
+    let doc = cachectl(&cluster.url()).args(args(true)).json();
     assert_eq!(doc["inspected"], 8_900, "{doc}");
     assert_eq!(families(&doc), families(&whole));
     assert!(!cp.exists());

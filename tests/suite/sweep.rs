@@ -25,7 +25,7 @@ fn blog_keyspace(r: &Redis) -> redis::Connection {
 fn deletes_only_matching_keys_and_reports_json() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "user_*",
@@ -35,10 +35,7 @@ fn deletes_only_matching_keys_and_reports_json() {
             "--output",
             "json",
         ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["pattern"], "user_*");
     assert_eq!(doc["matched"], 20);
     assert_eq!(doc["deleted"], 20);
@@ -52,7 +49,7 @@ fn deletes_only_matching_keys_and_reports_json() {
 fn several_patterns_give_one_report_and_each() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "user_1_*",
@@ -63,9 +60,7 @@ fn several_patterns_give_one_report_and_each() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     // One shape for one pattern or several: the sum, and each pattern's report.
     assert_eq!(doc["deleted"], 11);
     let arr = doc["patterns"].as_array().expect("each pattern's report");
@@ -122,7 +117,7 @@ fn glob_syntax_matches_the_server() {
 fn exclude_keeps_keys_out() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "post_cache:*",
@@ -134,9 +129,7 @@ fn exclude_keeps_keys_out() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     // post_cache:1, 10..19 stay.
     assert_eq!(doc["excluded"], 11);
     assert_eq!(doc["deleted"], 39);
@@ -148,7 +141,7 @@ fn exclude_keeps_keys_out() {
 fn protected_namespaces_survive_any_pattern() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "*",
@@ -162,9 +155,7 @@ fn protected_namespaces_survive_any_pattern() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["protected"], 8);
     assert_eq!(doc["deleted"], 70);
     assert_eq!(dbsize(&mut c), 8);
@@ -208,7 +199,7 @@ fn max_keys_is_refused_without_yes() {
 fn dry_run_counts_samples_and_groups_without_deleting() {
     let r = Redis::start();
     let mut c = blog_keyspace(&r);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "*",
@@ -218,10 +209,7 @@ fn dry_run_counts_samples_and_groups_without_deleting() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "a dry run needs no --yes");
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["dry_run"], true);
     assert_eq!(doc["matched"], 78);
     assert_eq!(doc["deleted"], 0);
@@ -348,7 +336,7 @@ fn two_chains_meet_without_counting_a_key_twice() {
     load(&mut c, (0..30_000).map(|i| format!("page:{i}")), 600);
     load(&mut c, (0..3_000).map(|i| format!("other:{i}")), 600);
     for count in ["37", "500", "4000"] {
-        let out = cachectl(&r.url())
+        let doc = cachectl(&r.url())
             .args([
                 "invalidate-pattern",
                 "page:*",
@@ -357,9 +345,7 @@ fn two_chains_meet_without_counting_a_key_twice() {
                 count,
             ])
             .args(["-o", "json"])
-            .output()
-            .unwrap();
-        let doc = json_of(&out);
+            .json();
         assert_eq!(doc["matched"], 30_000, "--count {count}");
         let parts: Vec<&str> = doc["cursors"]
             .as_array()
@@ -369,7 +355,7 @@ fn two_chains_meet_without_counting_a_key_twice() {
             .collect();
         assert_eq!(parts, ["even", "odd"]);
     }
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args([
             "invalidate-pattern",
             "page:*",
@@ -379,9 +365,7 @@ fn two_chains_meet_without_counting_a_key_twice() {
             "-o",
             "json",
         ])
-        .output()
-        .unwrap();
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["matched"], 30_000);
     assert_eq!(doc["deleted"], 30_000);
     assert_eq!(doc["scanned"], 33_000);

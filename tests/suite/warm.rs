@@ -145,13 +145,10 @@ fn demo_plan_writes_the_three_warmers() {
 fn dry_run_and_check_touch_nothing() {
     let r = Redis::start();
     let (_dir, plan) = demo_copy();
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["warm", "--dry-run", "-o", "json"])
         .arg(&plan)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc = json_of(&out);
+        .json();
     assert_eq!(doc["dry_run"], true);
     let countries = &doc["steps"][0];
     assert_eq!(countries["keys"], 10);
