@@ -4,7 +4,7 @@
 use crate::support;
 
 use predicates::prelude::*;
-use support::{Redis, cachectl, json_of};
+use support::{Redis, Run, cachectl, json_of};
 
 #[test]
 fn global_flags_before_or_after_the_subcommand() {
@@ -107,13 +107,10 @@ fn json_output_is_never_empty() {
         vec!["invalidate-pattern", "x*", "--yes", "-o", "json"],
         vec!["ttl-audit", "-o", "json"],
     ] {
-        let out = cachectl(&format!("redis://127.0.0.1:{port}"))
+        let doc = cachectl(&format!("redis://127.0.0.1:{port}"))
             .args(&args)
             .args(["--timeout", "1s"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let doc = json_of(&out);
+            .json_exiting(1);
         assert_eq!(doc["complete"], false, "{args:?}: {doc}");
         assert!(
             doc["error"]["message"]

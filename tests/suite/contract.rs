@@ -220,12 +220,9 @@ fn exit_codes_follow_the_table() {
         .assert()
         .code(1);
     // A usage error under -o json is still one JSON document.
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["get", "-o", "json", "--no-such-flag", "k"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let doc = json_of(&out);
+        .json_exiting(2);
     assert_eq!(doc["error"]["exit_code"], 2);
     assert!(
         doc["error"]["message"]

@@ -132,12 +132,9 @@ fn nx_xx_keep_ttl_and_dry_run() {
         .args(["set", "k", "one", "--ttl", "100", "--nx"])
         .assert()
         .success();
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["set", "k", "two", "--ttl", "100", "--nx", "-o", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     assert_eq!(doc["written"], false);
     assert_eq!(doc["reason"], "key exists (--nx)");
     cachectl(&r.url())

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::{Redis, Run, cachectl, json_of, load};
+use support::{Redis, Run, cachectl, load};
 
 /// Chromium's rendering of `page`, with every request sent to a proxy that counts them; `None`
 /// without chromium, which CI (`CI=true`) must have.
@@ -111,13 +111,10 @@ fn the_page_shows_the_reports_figures_and_nothing_runs_or_loads() {
     )
     .unwrap();
     let page = r.dir().join("inspect.html");
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["inspect", "--pattern", "*", "-o", "json", "--html"])
         .arg(&page)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let doc = json_of(&out);
+        .json();
     let Some((dom, requests)) = render(&page) else {
         return;
     };

@@ -415,17 +415,14 @@ fn a_cut_or_damaged_dump_is_an_error() {
     // With several dumps, the damaged one is named and the others are read whole.
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     let (_, good) = run(NO_SERVER, &rdb_args(&dump, &["inspect", "-o", "json"]));
-    let out = cachectl(NO_SERVER)
+    let doc = cachectl(NO_SERVER)
         .args(["inspect", "-o", "json", "--rdb"])
         .arg(&dump)
         .arg("--rdb")
         .arg(&bad)
         .arg("--rdb")
         .arg(&dump)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     assert_eq!(doc["complete"], false);
     assert_eq!(doc["error"]["node"], bad.to_str().unwrap());
     let whole = good["inspected"].as_u64().unwrap();

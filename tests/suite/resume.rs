@@ -358,12 +358,9 @@ fn a_stopped_audit_continues_and_finds_the_same_violations() {
     )
     .unwrap();
     let policy = policy.display().to_string();
-    let out = cachectl(&r.url())
+    let mut whole = cachectl(&r.url())
         .args(["ttl-audit", "-o", "json", "--policy", &policy])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4), "the policy is broken");
-    let mut whole = json_of(&out);
+        .json_exiting(4);
     assert_eq!(whole["audited"], total);
     whole["code"] = 4.into();
     let command = ["ttl-audit", "--policy", &policy];

@@ -481,14 +481,11 @@ steps:
             url = server.url()
         ),
     );
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["warm", "-o", "json"])
         .arg(&plan)
         .env("API_TOKEN", "s3cret")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "the slow step fails");
-    let doc = json_of(&out);
+        .json_exiting(1);
     let step = |name: &str| entry(&doc, "steps", "step", name);
     assert_eq!(step("pages")["keys"], 15);
     assert_eq!(step("cursor")["keys"], 3);
@@ -740,13 +737,10 @@ fn jitter_is_independent_for_every_child_run() {
 fn check_fails_when_redis_is_unreachable_or_a_step_goes_unchecked() {
     let (_dir, plan) = demo_copy();
     let dead = format!("redis://127.0.0.1:{}", support::free_port());
-    let out = cachectl(&dead)
+    let doc = cachectl(&dead)
         .args(["warm", "--check", "-o", "json", "--timeout", "1s"])
         .arg(&plan)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     assert_eq!(doc["redis"]["reachable"], false, "{doc}");
     // Offline is syntax only, and says so.
     let out = cachectl(&dead)
@@ -906,13 +900,10 @@ fn a_collect_whose_source_fails_keeps_the_old_value() {
         server.url()
     );
     let plan = write_plan(dir.path(), &yaml);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["warm", "-o", "json"])
         .arg(&plan)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     let step = entry(&doc, "steps", "step", "feed");
     assert!(
         step["error"].as_str().unwrap().contains("HTTP 500"),
@@ -970,13 +961,10 @@ fn a_step_stopped_part_way_counts_what_it_wrote() {
     );
     let yaml = "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: docs\n    source: db\n    query: SELECT id, doc FROM t ORDER BY id\n    key: \"doc:{id}\"\n    json_columns: [doc]\n    batch: 100\n    ttl: 60\n";
     let plan = write_plan(dir.path(), yaml);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["warm", "-o", "json"])
         .arg(&plan)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     let step = entry(&doc, "steps", "step", "docs");
     let written: Vec<String> = redis::cmd("KEYS").arg("doc:*").query(&mut c).unwrap();
     assert!(
@@ -1006,13 +994,10 @@ fn a_step_stopped_part_way_counts_what_it_wrote() {
         server.url()
     );
     let plan = write_plan(dir.path(), &yaml);
-    let out = cachectl(&r.url())
+    let doc = cachectl(&r.url())
         .args(["warm", "--fail-fast", "-o", "json"])
         .arg(&plan)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+        .json_exiting(1);
     let rows = entry(&doc, "steps", "step", "rows");
     let written: Vec<String> = redis::cmd("KEYS").arg("row:*").query(&mut c).unwrap();
     assert_eq!(rows["keys"], written.len(), "{rows}");
