@@ -22,7 +22,7 @@ use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
-use crate::rdb::walk::{self, DumpSummary, Scope, walk_all};
+use crate::rdb::walk::{self, DumpSummary, Scope, walk_for_report};
 use crate::scan::{
     self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, WalkEnd, check_reply,
 };
@@ -630,7 +630,6 @@ pub fn audit_rdb(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> AuditReport {
-    let started = std::time::Instant::now();
     let window_ms = (options.window.as_millis() as u64).max(1);
     // Expiry windows count from the earliest dump's moment, shared by all of them.
     let start = walk::earliest(rdbs, &scope).max(0) as u64;
@@ -642,13 +641,13 @@ pub fn audit_rdb(
         last: 0,
         again: Vec::new(),
     };
-    progress.begin("auditing", None);
-    let (works, mut walked) = walk_all(
+    let walked = walk_for_report(
         rdbs,
         pattern,
         &scope,
         stop,
         progress,
+        "auditing",
         make,
         |work, entry, ttl, at| {
             if !crate::ops::inspect::sampled(entry.key, options.sample) {
@@ -658,7 +657,6 @@ pub fn audit_rdb(
             true
         },
     );
-    progress.end();
     // What each dump announced per database stands in for INFO keyspace.
     let headline = walked
         .dumps
@@ -681,14 +679,14 @@ pub fn audit_rdb(
         pattern,
         headline,
         headline_note: None,
-        walk: walked.end(started),
+        walk: walked.end,
         window_ms,
         start_ms: start,
         now_ms: start,
         // The announced sizes count keys already expired, which the audit does not.
         check_count: false,
     };
-    let mut report = summarise(works, options, done);
+    let mut report = summarise(walked.works, options, done);
     report.dumps = walked.dumps;
     report
 }

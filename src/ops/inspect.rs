@@ -17,7 +17,7 @@ use crate::ops::checkpoint::Checkpoint;
 use crate::ops::get::{self, Data};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
-use crate::rdb::walk::{DumpSummary, Scope, walk_all};
+use crate::rdb::walk::{DumpSummary, Scope, walk_for_report};
 use crate::scan::{
     self, BatchWork, CursorSink, Fault, NodeCursor, Pace, ScanSpec, WalkEnd, check_reply,
 };
@@ -650,7 +650,6 @@ pub fn inspect_rdb(
     stop: &Stop,
     progress: &dyn ProgressSink,
 ) -> InspectReport {
-    let started = std::time::Instant::now();
     let make = || InspectWork {
         options,
         families: Families::new(options.grouper.learns()),
@@ -659,13 +658,13 @@ pub fn inspect_rdb(
         lfu: false,
         hot: Vec::new(),
     };
-    progress.begin("inspecting", None);
-    let (works, mut walked) = walk_all(
+    let walked = walk_for_report(
         rdbs,
         pattern,
         &scope,
         stop,
         progress,
+        "inspecting",
         make,
         |work, entry, ttl, _| {
             if !sampled(entry.key, options.sample) {
@@ -682,7 +681,7 @@ pub fn inspect_rdb(
             true
         },
     );
-    progress.end();
+    let works = walked.works;
     let lfu = works.iter().any(|w| w.lfu);
     let with_access = works.iter().any(|w| {
         w.families
@@ -692,7 +691,7 @@ pub fn inspect_rdb(
     });
     let ended = Ended {
         pattern: pattern.to_string(),
-        walk: walked.end(started),
+        walk: walked.end,
         lfu,
     };
     let mut report = summarise(works, options, ended);

@@ -202,6 +202,37 @@ impl Walked {
     }
 }
 
+/// What a report's walk over dumps gives: each thread's job, how the walk ended, the dumps.
+pub struct ReportWalk<W> {
+    pub works: Vec<W>,
+    pub end: crate::scan::WalkEnd,
+    pub dumps: Vec<DumpSummary>,
+}
+
+/// `walk_all` for a report (inspect, ttl-audit): progress shown under `label`, the walk timed,
+/// and its end in the shape a live scan's has.
+#[allow(clippy::too_many_arguments)]
+pub fn walk_for_report<W: Send>(
+    rdbs: &mut [Rdb],
+    pattern: &Glob,
+    scope: &Scope,
+    stop: &Stop,
+    progress: &dyn ProgressSink,
+    label: &str,
+    make: impl Fn() -> W + Sync,
+    each: impl Fn(&mut W, &Entry, KeyTtl, i64) -> bool + Sync,
+) -> ReportWalk<W> {
+    let started = std::time::Instant::now();
+    progress.begin(label, None);
+    let (works, mut walked) = walk_all(rdbs, pattern, scope, stop, progress, make, each);
+    progress.end();
+    ReportWalk {
+        works,
+        end: walked.end(started),
+        dumps: walked.dumps,
+    }
+}
+
 /// The moment TTLs are read as of in the earliest of `rdbs`.
 pub fn earliest(rdbs: &[Rdb], scope: &Scope) -> i64 {
     rdbs.iter()
