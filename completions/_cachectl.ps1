@@ -2,8 +2,8 @@
 Register-ArgumentCompleter -Native -CommandName cachectl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
-    $prev = $env:COMPLETE;
-    $env:COMPLETE = "powershell";
+    $prev = $env:CACHECTL_COMPLETE;
+    $env:CACHECTL_COMPLETE = "powershell";
 
     $args = $commandAst.Extent.Text
     $args = $args.Substring(0, [math]::Min($cursorPosition, $args.Length));
@@ -15,9 +15,9 @@ Register-ArgumentCompleter -Native -CommandName cachectl -ScriptBlock {
 & cachectl -- $args
 "@;
     if ($null -eq $prev) {
-        Remove-Item Env:\COMPLETE;
+        Remove-Item Env:\CACHECTL_COMPLETE;
     } else {
-        $env:COMPLETE = $prev;
+        $env:CACHECTL_COMPLETE = $prev;
     }
     $results | ForEach-Object {
         $split = $_.Split("`t");

@@ -220,7 +220,7 @@ Policy file (YAML): rules, the first that matches a key's name (match: GLOB) or 
   cachectl completions zsh > \"${fpath[1]}/_cachectl\"
   cachectl completions fish > ~/.config/fish/completions/cachectl.fish
 
-The code asks cachectl itself for candidates as you type (COMPLETE=<shell> cachectl …), so
+The code asks cachectl itself for candidates as you type (CACHECTL_COMPLETE=<shell> cachectl …), so
 --target <TAB> offers the names in the config file ($CACHECTL_CONFIG, else the default path)."
     )]
     Completions {

@@ -17,8 +17,12 @@ use crate::cli::Cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // `COMPLETE=<shell> cachectl …`: the shell asking for candidates (see `completions`).
-    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
+    // `CACHECTL_COMPLETE=<shell> cachectl …`: the shell asking for candidates (see
+    // `completions`). A variable of our own: clap's default, `COMPLETE`, is generic enough to
+    // be set for something else, and would turn any run into a completion that exits 0.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(cmd::COMPLETE_VAR)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

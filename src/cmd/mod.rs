@@ -192,7 +192,10 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
     }
 }
 
-/// The shell code that registers cachectl's completer: the shell calls `COMPLETE=<shell>
+/// The variable through which a shell asks cachectl for completions.
+pub const COMPLETE_VAR: &str = "CACHECTL_COMPLETE";
+
+/// The shell code that registers cachectl's completer: the shell calls `CACHECTL_COMPLETE=<shell>
 /// cachectl …` on TAB, so candidates come from the binary itself (target names read from the
 /// config file when asked, flags always those of the installed version).
 fn completion_registration(shell: clap_complete::Shell, buf: &mut Vec<u8>) -> io::Result<()> {
@@ -210,7 +213,7 @@ fn completion_registration(shell: clap_complete::Shell, buf: &mut Vec<u8>) -> io
             )));
         }
     };
-    completer.write_registration("COMPLETE", "cachectl", "cachectl", "cachectl", buf)
+    completer.write_registration(COMPLETE_VAR, "cachectl", "cachectl", "cachectl", buf)
 }
 
 /// The exit code for a command's result; an error is said on stderr (and as the JSON

@@ -183,4 +183,17 @@ fn target_names_complete_from_the_config_file() {
     );
     let flags = bash_offers(&["cachectl", "set", "k", "v", "--tt"], &config);
     assert_eq!(flags, vec!["--ttl".to_string()]);
+    // A `COMPLETE` set for some other tool is not a completion request: the command runs.
+    for value in ["bash", "1"] {
+        let out = cachectl("redis://127.0.0.1:1")
+            .arg("--version")
+            .env("COMPLETE", value)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "COMPLETE={value}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("cachectl "),
+            "COMPLETE={value}: {out:?}"
+        );
+    }
 }
