@@ -3,7 +3,7 @@
 use cachectl::warm::{self, check, plan::WarmPlan, run::WarmOptions};
 
 use super::ended::exit_for;
-use super::{Ctx, connect_writer, exit};
+use super::{Ctx, connect_writer, exit, interrupted};
 use crate::cli::WarmArgs;
 use crate::render::progress::StepBars;
 use crate::render::prompt::Prompt;
@@ -14,13 +14,18 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let vars = args.var.into_iter().collect();
     let out = &ctx.out;
     if args.check {
-        let report = check::check(&plan, args.offline, &vars, &ctx.target()?).await?;
+        let report = check::check(&plan, args.offline, &vars, &ctx.target()?, &ctx.stop).await?;
         if out.is_json() {
             out.json(&report)?;
         } else {
             out.warm_check(&report)?;
         }
-        return Ok(if report.ok() { exit::OK } else { exit::FAILED });
+        return Ok(match (ctx.stop.is_set(), report.ok()) {
+            // A stop ended a source's retries: the check is not done.
+            (true, _) => interrupted(),
+            (false, true) => exit::OK,
+            (false, false) => exit::FAILED,
+        });
     }
     let store = if args.dry_run {
         None

@@ -69,12 +69,14 @@ impl CheckReport {
     }
 }
 
-/// Check `plan`; `redis` is where a run would write (not contacted with `offline`).
+/// Check `plan`; `redis` is where a run would write (not contacted with `offline`). A stop
+/// ends an HTTP source's retries.
 pub async fn check(
     plan: &WarmPlan,
     offline: bool,
     vars: &BTreeMap<String, String>,
     redis: &Target,
+    stop: &Stop,
 ) -> Result<CheckReport> {
     let redis = if offline {
         None
@@ -98,7 +100,7 @@ pub async fn check(
                 pools.insert(name.clone(), p);
             }),
             Source::Http(h) => match crate::warm::source::http::reach(&h.base_url).await {
-                Ok(()) => HttpClient::new(h, &Stop::new()).map(|c| {
+                Ok(()) => HttpClient::new(h, stop).map(|c| {
                     clients.insert(name.clone(), c);
                 }),
                 Err(e) => Err(e),

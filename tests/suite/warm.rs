@@ -1050,6 +1050,25 @@ fn retry_after_is_capped_and_every_wait_ends_on_a_signal() {
         "SIGTERM waited out the Retry-After"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+    // `warm --check` asks the API too, through the same retries: a stop ends them as well.
+    let args = ["warm", "--check", plan.to_str().unwrap()];
+    let started = std::time::Instant::now();
+    let out = support::signalled(
+        &r.url(),
+        &args,
+        std::time::Duration::from_millis(800),
+        libc::SIGTERM,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "SIGTERM waited out the check's Retry-After"
+    );
 }
 
 /// PostgreSQL over TLS: `sslmode=require` encrypts (the server says so for our connection),
