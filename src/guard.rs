@@ -6,6 +6,8 @@
 //! without one (`Store::write*`; every other path refuses such a command). A refusal, a "no"
 //! or a stop while asking all happen before anything is written, so they change nothing.
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use serde::Serialize;
 
@@ -23,7 +25,7 @@ const EVERYTHING_PERCENT: u64 = 90;
 /// A target's standing rules: they travel with every `Store` opened for it, so that every
 /// command and every library caller meets them. A target given by URL alone has the default,
 /// permissive policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// Whose rules these are, for messages: ``target `prod` ``.
     pub origin: Option<String>,
@@ -214,9 +216,24 @@ impl Proposal {
 pub struct Permit {
     action: Action,
     keys: u64,
+    /// The rules it was judged under: a write goes only to a target with these rules, so a
+    /// permit made under another policy (say, a permissive default) opens nothing.
+    policy: Arc<Policy>,
 }
 
 impl Permit {
+    /// Whether this permit holds for a connection under `policy`; the write is refused
+    /// unsent when it does not.
+    pub(crate) fn holds_under(&self, policy: &Policy, verb: &str) -> Result<()> {
+        match *self.policy == *policy {
+            true => Ok(()),
+            false => Err(Error::Unpermitted(format!(
+                "{verb} (its permit was given under other rules than {}'s)",
+                policy.origin()
+            ))),
+        }
+    }
+
     pub fn action(&self) -> Action {
         self.action
     }
@@ -280,6 +297,7 @@ pub async fn authorise(
     let permit = Permit {
         action: proposal.action,
         keys: proposal.keys,
+        policy: Arc::new(policy.clone()),
     };
     match judge(policy, &mut proposal, guards, confirm.can_ask())? {
         Verdict::Go => Ok(permit),

@@ -279,8 +279,14 @@ impl Store {
         self.send(cmd).await
     }
 
+    /// A permit holds here only if it was judged under this target's own rules.
+    fn permitted(&self, permit: &Permit) -> Result<()> {
+        permit.holds_under(self.policy(), "a write")
+    }
+
     /// One command that changes the server, routed by its key, under a permit.
-    pub async fn write<T: FromRedisValue>(&self, _permit: &Permit, cmd: &Cmd) -> Result<T> {
+    pub async fn write<T: FromRedisValue>(&self, permit: &Permit, cmd: &Cmd) -> Result<T> {
+        self.permitted(permit)?;
         self.send(cmd).await
     }
 
@@ -301,7 +307,8 @@ impl Store {
     }
 
     /// `query_pipeline` for a pipeline that changes the server, under a permit.
-    pub async fn write_pipeline(&self, _permit: &Permit, pipe: &Pipeline) -> Result<Vec<Value>> {
+    pub async fn write_pipeline(&self, permit: &Permit, pipe: &Pipeline) -> Result<Vec<Value>> {
+        self.permitted(permit)?;
         self.send_pipeline(pipe).await
     }
 
@@ -382,11 +389,15 @@ impl Store {
     /// `routed_each` for commands that change the server, under a permit.
     pub async fn write_routed_each(
         &self,
-        _permit: &Permit,
+        permit: &Permit,
         cmds: Vec<Cmd>,
         retries: u32,
         stop: &Stop,
     ) -> Vec<Result<Value>> {
+        if self.permitted(permit).is_err() {
+            let refused = || self.permitted(permit).map(|()| Value::Nil);
+            return cmds.iter().map(|_| refused()).collect();
+        }
         self.send_routed_each(cmds, retries, stop).await
     }
 
@@ -593,10 +604,11 @@ impl Store {
     /// `node_pipeline` for a pipeline that changes the server, under a permit.
     pub async fn write_node_pipeline(
         &self,
-        _permit: &Permit,
+        permit: &Permit,
         node: &Node,
         pipe: &Pipeline,
     ) -> Result<Vec<Value>> {
+        self.permitted(permit)?;
         self.send_node_pipeline(node, pipe).await
     }
 
@@ -676,9 +688,10 @@ impl Store {
     /// `per_key` for commands that change the server, under a permit.
     pub async fn write_per_key(
         &self,
-        _permit: &Permit,
+        permit: &Permit,
         cmds: Vec<(Vec<u8>, Cmd)>,
     ) -> Result<Vec<Value>> {
+        self.permitted(permit)?;
         self.send_per_key(cmds).await
     }
 

@@ -20,6 +20,8 @@ pub struct Raw {
     io: BufStream<Box<dyn Stream>>,
     addr: String,
     timeout: Duration,
+    /// The target's rules, which a write's permit must have been judged under.
+    policy: Arc<crate::guard::Policy>,
 }
 
 /// The start of a reply that may be a large bulk string: its length, to be read in pieces,
@@ -70,6 +72,7 @@ impl Dialer {
             io: BufStream::new(stream),
             addr,
             timeout: self.timeout,
+            policy: self.policy.clone(),
         };
         let settings = self.info.redis_settings();
         if let Some(password) = settings.password() {
@@ -208,7 +211,8 @@ impl Raw {
     }
 
     /// `call` for a command that changes the server, under a permit.
-    pub async fn write(&mut self, _permit: &crate::guard::Permit, args: &[&[u8]]) -> Result<Value> {
+    pub async fn write(&mut self, permit: &crate::guard::Permit, args: &[&[u8]]) -> Result<Value> {
+        permit.holds_under(&self.policy, "a write")?;
         self.send(args).await?;
         self.flush().await?;
         self.value().await

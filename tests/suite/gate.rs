@@ -745,3 +745,67 @@ fn files_with_keys_in_them_are_private() {
         assert_eq!(mode, 0o600, "{}: {mode:o}", f.display());
     }
 }
+
+/// A library caller cannot lift a target's rules by asking the gate under other ones: a
+/// permit judged under a permissive policy opens no write on a read-only target's store.
+#[test]
+fn a_permit_holds_only_under_the_rules_it_was_judged_by() {
+    use cachectl::guard::{self, Action, Guards, NoOne, Policy, Proposal, Selection};
+    let r = Redis::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let readonly = Policy {
+        readonly: true,
+        ..Policy::default()
+    };
+    let store = runtime
+        .block_on(
+            cachectl::Target {
+                url: r.url(),
+                policy: readonly,
+                ..cachectl::Target::default()
+            }
+            .connect(),
+        )
+        .unwrap();
+    let stop = cachectl::stop::Stop::new();
+    let proposal = || {
+        Proposal::new(
+            Action::Write,
+            vec![Selection::of("key `k`".into(), 1, 0, false)],
+        )
+    };
+    let yes = Guards {
+        yes: true,
+        ..Guards::default()
+    };
+    // Under its own rules the gate refuses.
+    let own = runtime.block_on(guard::authorise(
+        store.policy(),
+        proposal(),
+        &yes,
+        &NoOne,
+        &stop,
+    ));
+    assert!(own.is_err(), "a read-only target gave a permit");
+    // Under a permissive policy it gives one, which this store refuses, unsent.
+    let elsewhere = runtime
+        .block_on(guard::authorise(
+            &Policy::default(),
+            proposal(),
+            &yes,
+            &NoOne,
+            &stop,
+        ))
+        .unwrap();
+    let mut set = redis::cmd("SET");
+    set.arg("k").arg("v");
+    let written = runtime.block_on(store.write::<redis::Value>(&elsewhere, &set));
+    assert!(
+        matches!(written, Err(cachectl::Error::Unpermitted(_))),
+        "{written:?}"
+    );
+    assert!(!exists(&mut r.conn(), "k"), "the write went through");
+}
