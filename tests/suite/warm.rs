@@ -1031,44 +1031,33 @@ fn retry_after_is_capped_and_every_wait_ends_on_a_signal() {
         .timeout(std::time::Duration::from_secs(20))
         .fails_with(1, "more than max_retry_wait");
     let plan = plan_for("/half-minute");
-    let args = ["warm", plan.to_str().unwrap()];
-    let started = std::time::Instant::now();
-    let out = support::signalled(
-        &r.url(),
-        &args,
-        std::time::Duration::from_millis(800),
-        libc::SIGTERM,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "SIGTERM waited out the Retry-After"
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
-    // `warm --check` asks the API too, through the same retries: a stop ends them as well.
-    let args = ["warm", "--check", plan.to_str().unwrap()];
-    let started = std::time::Instant::now();
-    let out = support::signalled(
-        &r.url(),
-        &args,
-        std::time::Duration::from_millis(800),
-        libc::SIGTERM,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "SIGTERM waited out the check's Retry-After"
-    );
+    // The run, and `warm --check`, which asks the API through the same retries.
+    for check in [false, true] {
+        let mut args = vec!["warm", plan.to_str().unwrap()];
+        if check {
+            args.insert(1, "--check");
+        }
+        let started = std::time::Instant::now();
+        let out = support::signalled(
+            &r.url(),
+            &args,
+            std::time::Duration::from_millis(800),
+            libc::SIGTERM,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(143),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{args:?}: SIGTERM waited out the Retry-After"
+        );
+        if !check {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+        }
+    }
 }
 
 /// PostgreSQL over TLS: `sslmode=require` encrypts (the server says so for our connection),
