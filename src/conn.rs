@@ -37,7 +37,7 @@ pub enum ClusterMode {
     Force,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Target {
     pub url: String,
     /// ACL user, overriding the URL's.
@@ -49,7 +49,7 @@ pub struct Target {
     /// Accept any server certificate and host name (`rediss://` only).
     pub tls_insecure: bool,
     pub cluster: ClusterMode,
-    /// Applies to connecting and to every command.
+    /// Applies to connecting and to every command (default 5 s, as the CLI's `--timeout`).
     pub timeout: Duration,
     /// The sentinels' own ACL user and password, for `redis+sentinel://` URLs.
     pub sentinel_user: Option<String>,
@@ -272,6 +272,27 @@ impl Target {
             sentinel,
             policy: Arc::new(self.policy.clone()),
         })
+    }
+}
+
+/// The CLI's default `--timeout`, and a library caller's who gives none: a zero timeout would
+/// fail every command at once.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            url: String::new(),
+            user: None,
+            password: None,
+            tls_ca: None,
+            tls_insecure: false,
+            cluster: ClusterMode::default(),
+            timeout: DEFAULT_TIMEOUT,
+            sentinel_user: None,
+            sentinel_password: None,
+            policy: crate::guard::Policy::default(),
+        }
     }
 }
 

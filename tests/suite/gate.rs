@@ -765,7 +765,6 @@ fn a_permit_holds_only_under_the_rules_it_was_judged_by() {
             cachectl::Target {
                 url: r.url(),
                 policy: readonly,
-                timeout: Duration::from_secs(5),
                 ..cachectl::Target::default()
             }
             .connect(),
