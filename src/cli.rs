@@ -353,9 +353,11 @@ pub struct InvalidatePatternArgs {
 /// Flags of the sweep engine, shared by invalidate and invalidate-pattern.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Skip the safety guards and the confirmation prompt. Without it, everything is counted
-    /// first: a person at a terminal confirms (typing the number of keys when the pattern
-    /// matches every key or more than --max-keys); a script is refused such a deletion
+    /// Confirm in advance: delete whatever matches, up to --max-keys, without asking. It never
+    /// lifts the cap, a read-only target or `confirm: always`. Without it, everything is
+    /// counted first: a person at a terminal confirms the count (typing it when the pattern
+    /// matches every key or more than --max-keys), and the sweep stops at that count; a script
+    /// is refused a broad deletion
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -473,7 +475,8 @@ pub struct RestoreArgs {
     #[arg(long, short = 'p', value_name = "GLOB")]
     pub pattern: Option<String>,
 
-    /// With --replace: skip the count and the confirmation
+    /// Confirm in advance, without asking. It never lifts --max-keys, a read-only target or
+    /// `confirm: always`
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -716,7 +719,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// With --fix-missing-ttl/--spread: skip the confirmation and the --max-keys guard
+    /// With --fix-missing-ttl/--spread: confirm in advance, without asking. It never lifts
+    /// --max-keys, a read-only target or `confirm: always`
     #[arg(long, short = 'y')]
     pub yes: bool,
 

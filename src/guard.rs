@@ -7,6 +7,7 @@
 //! or a stop while asking all happen before anything is written, so they change nothing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -150,6 +151,17 @@ pub struct Selection {
     /// The selection is (nearly) the whole keyspace: by its count against DBSIZE, or a
     /// pattern with no literal part at all.
     pub matches_everything: bool,
+    /// The keyspace the count was measured against (0: not measured), so that several
+    /// patterns are judged as their union.
+    #[serde(skip)]
+    pub keyspace: u64,
+    /// Keys the write will send: the count, or for keys named one by one, every name (a
+    /// named key that appears after the count is still what the person asked for).
+    #[serde(skip)]
+    pub sends: u64,
+    /// The pattern that selected the keys, when one did: a permit covers only these.
+    #[serde(skip)]
+    pub pattern: Option<String>,
 }
 
 impl Selection {
@@ -163,6 +175,22 @@ impl Selection {
             groups: Vec::new(),
             sample: Vec::new(),
             matches_everything: everything || (keyspace > 0 && keys > 0 && share),
+            keyspace,
+            sends: keys,
+            pattern: None,
+        }
+    }
+
+    /// A pattern's matches: `pattern `P`` with the pattern kept for the permit.
+    pub fn of_pattern(pattern: &Glob, keys: u64, keyspace: u64) -> Self {
+        Selection {
+            pattern: Some(pattern.to_string()),
+            ..Selection::of(
+                format!("pattern `{pattern}`"),
+                keys,
+                keyspace,
+                pattern.matches_everything(),
+            )
         }
     }
 }
@@ -179,6 +207,9 @@ pub struct Proposal {
     /// The keys cannot be counted before the job runs (a warm plan's rows): `keys` means
     /// nothing, and no cap applies; read-only and `confirm: always` still do.
     pub uncounted: bool,
+    /// The database the keys are in: the permit holds only there.
+    #[serde(skip)]
+    pub db: Option<i64>,
 }
 
 impl Proposal {
@@ -190,7 +221,33 @@ impl Proposal {
             selections,
             broad: None,
             uncounted: false,
+            db: None,
         }
+    }
+
+    /// The same proposal, for the keys of database `db`.
+    pub fn in_db(self, db: i64) -> Self {
+        Proposal {
+            db: Some(db),
+            ..self
+        }
+    }
+
+    /// Keys the write sends if it does what was counted.
+    fn sends(&self) -> u64 {
+        (self.selections.iter()).fold(0u64, |n, s| n.saturating_add(s.sends.max(s.keys)))
+    }
+
+    /// The patterns' matches taken together (they were counted without overlap) against the
+    /// keyspace, when measured: several patterns that each match half select everything.
+    fn union_is_everything(&self) -> bool {
+        let patterns = || self.selections.iter().filter(|s| s.pattern.is_some());
+        let keyspace = patterns().map(|s| s.keyspace).max().unwrap_or(0);
+        let keys = patterns().fold(0u64, |n, s| n.saturating_add(s.keys));
+        patterns().count() > 1
+            && keyspace > 0
+            && keys > 0
+            && keys.saturating_mul(100) >= keyspace.saturating_mul(EVERYTHING_PERCENT)
     }
 
     /// A change whose size is known only as it runs, described by `what`.
@@ -211,7 +268,7 @@ impl Proposal {
 
 /// Leave to change the server, as far as a proposal said: only `authorise` makes one, so an
 /// operation that skipped the gate has none to hand to `Store::write*`. A copy is the same
-/// leave, for the connections of one job.
+/// leave, for the connections of one job: they share one key budget.
 #[derive(Clone, Debug)]
 pub struct Permit {
     action: Action,
@@ -219,6 +276,24 @@ pub struct Permit {
     /// The rules it was judged under: a write goes only to a target with these rules, so a
     /// permit made under another policy (say, a permissive default) opens nothing.
     policy: Arc<Policy>,
+    /// The database it was given for, when the proposal named one.
+    db: Option<i64>,
+    /// The patterns whose matches were approved: a sweep of any other is refused.
+    patterns: Arc<Vec<String>>,
+    budget: Arc<Budget>,
+}
+
+/// How many keys a permit lets a job send, and how many it has sent: the approved count
+/// (what a person saw, or what was counted when nobody was asked), or with `--yes` the cap
+/// (`--yes` accepts whatever matches within it). Keys that appear while a job runs never
+/// pass it: the job stops there and says what it left.
+#[derive(Debug, Default)]
+struct Budget {
+    /// `None`: the proposal could not be counted (a warm plan), and no key cap applies.
+    limit: Option<u64>,
+    spent: AtomicU64,
+    /// Keys asked for past the limit (and not sent).
+    refused: AtomicU64,
 }
 
 impl Permit {
@@ -241,6 +316,74 @@ impl Permit {
     /// How many keys (or servers) the permit was given for.
     pub fn keys(&self) -> u64 {
         self.keys
+    }
+
+    /// The most keys the permit lets the job send (`None`: no key budget, for a job that
+    /// could not be counted).
+    pub fn budget(&self) -> Option<u64> {
+        self.budget.limit
+    }
+
+    /// Take up to `want` keys from the budget, for one batch about to be sent: how many may
+    /// go. Called once per batch (a batch sent again after a lost reply has spent already);
+    /// what is refused is counted, and ends every walk under this permit (`exhausted`).
+    pub fn spend(&self, want: u64) -> u64 {
+        let Some(limit) = self.budget.limit else {
+            self.budget.spent.fetch_add(want, Ordering::Relaxed);
+            return want;
+        };
+        let mut granted = 0;
+        let _ = (self.budget.spent).fetch_update(Ordering::AcqRel, Ordering::Acquire, |spent| {
+            granted = want.min(limit.saturating_sub(spent));
+            Some(spent + granted)
+        });
+        if granted < want {
+            (self.budget.refused).fetch_add(want - granted, Ordering::Relaxed);
+        }
+        granted
+    }
+
+    /// Keys sent under this permit so far.
+    pub fn spent(&self) -> u64 {
+        self.budget.spent.load(Ordering::Acquire)
+    }
+
+    /// Keys a job asked to send past the budget, which were left alone.
+    pub fn refused(&self) -> u64 {
+        self.budget.refused.load(Ordering::Acquire)
+    }
+
+    /// The budget turned keys away: every walk under this permit ends.
+    pub fn exhausted(&self) -> bool {
+        self.refused() > 0
+    }
+
+    /// Whether the permit covers a sweep of `pattern`.
+    pub fn covers(&self, pattern: &Glob) -> bool {
+        let p = pattern.to_string();
+        self.patterns.iter().any(|q| *q == p)
+    }
+
+    /// Whether the permit holds in database `db`.
+    pub(crate) fn holds_in(&self, db: i64) -> Result<()> {
+        match self.db {
+            Some(d) if d != db => Err(Error::Unpermitted(format!(
+                "a write to database {db} (its permit was given for database {d})"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Why a job stopped at the budget, for its report.
+    pub fn exhausted_note(&self) -> Option<String> {
+        let limit = self.budget.limit?;
+        self.exhausted().then(|| {
+            format!(
+                "stopped at the approved budget of {limit} {}: {} more matched while the job                  ran (they appeared after the count) and were left alone; count again and                  confirm, or raise --max-keys, to go on",
+                plural(limit, "key", "keys"),
+                self.refused()
+            )
+        })
     }
 }
 
@@ -294,12 +437,33 @@ pub async fn authorise(
     confirm: &dyn Confirm,
     stop: &Stop,
 ) -> Result<Permit> {
+    let verdict = judge(policy, &mut proposal, guards, confirm.can_ask())?;
+    let sends = proposal.sends();
+    // What a person saw is what they approved; `--yes` accepts whatever matches within the
+    // cap; without either, what was counted.
+    let limit = match (&verdict, proposal.uncounted) {
+        (_, true) => None,
+        (Verdict::Go, false) if guards.yes && !policy.confirm_always => {
+            Some(guards.cap(policy).max(sends))
+        }
+        _ => Some(sends),
+    };
     let permit = Permit {
         action: proposal.action,
         keys: proposal.keys,
         policy: Arc::new(policy.clone()),
+        db: proposal.db,
+        patterns: Arc::new(
+            (proposal.selections.iter())
+                .filter_map(|s| s.pattern.clone())
+                .collect(),
+        ),
+        budget: Arc::new(Budget {
+            limit,
+            ..Budget::default()
+        }),
     };
-    match judge(policy, &mut proposal, guards, confirm.can_ask())? {
+    match verdict {
         Verdict::Go => Ok(permit),
         Verdict::Ask => {
             let answer = tokio::select! {
@@ -368,6 +532,8 @@ fn judge(
             policy.setting("readonly: true"),
         )));
     }
+    // Nothing to approve: the permit's budget is then nothing, so keys that appear while
+    // the job runs are left alone, also under `confirm: always`.
     if n == 0 && !proposal.uncounted {
         return Ok(Verdict::Go);
     }
@@ -377,6 +543,10 @@ fn judge(
         Some(format!(
             "{} {n} {unit}, more than --max-keys {cap}",
             proposal.what()
+        ))
+    } else if proposal.union_is_everything() {
+        Some(format!(
+            "the patterns together match every key, or nearly ({n} {unit})"
         ))
     } else {
         proposal

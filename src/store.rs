@@ -280,8 +280,10 @@ impl Store {
     }
 
     /// A permit holds here only if it was judged under this target's own rules.
+    /// And in the database it was given for.
     fn permitted(&self, permit: &Permit) -> Result<()> {
-        permit.holds_under(self.policy(), "a write")
+        permit.holds_under(self.policy(), "a write")?;
+        permit.holds_in(self.db())
     }
 
     /// One command that changes the server, routed by its key, under a permit.

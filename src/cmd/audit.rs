@@ -212,7 +212,7 @@ async fn apply_fixes(
     )
     .await;
     if let Some(b) = &fix.backup {
-        close_backup(b, done.is_err(), " --replace")?;
+        close_backup(b, done.is_err(), " --replace", store)?;
     }
     if let (Some(log), Err(_)) = (&fix.log, &done) {
         log.abandon();

@@ -24,6 +24,11 @@ pub trait Ended {
     fn done_code(&self) -> u8 {
         exit::OK
     }
+    /// The job stopped at its permit's budget (keys appeared past what was approved): a
+    /// guard's refusal, exit 3, though what came before it was done.
+    fn over_budget(&self) -> bool {
+        false
+    }
 }
 
 /// The exit code for `report`, its faults said on stderr.
@@ -35,9 +40,10 @@ pub fn exit_for(report: &impl Ended) -> u8 {
     for f in &faults {
         say(&format!("error: {f}"));
     }
-    match faults.is_empty() {
-        true => report.done_code(),
-        false => exit::FAILED,
+    match (faults.is_empty(), report.over_budget()) {
+        (true, _) => report.done_code(),
+        (false, true) => exit::REFUSED,
+        (false, false) => exit::FAILED,
     }
 }
 
@@ -108,6 +114,10 @@ impl Ended for InvalidateReport {
         InvalidateReport::interrupted(self)
     }
 
+    fn over_budget(&self) -> bool {
+        InvalidateReport::over_budget(self) > 0
+    }
+
     fn faults(&self) -> Vec<String> {
         if self.complete {
             return Vec::new();
@@ -118,6 +128,14 @@ impl Ended for InvalidateReport {
             .filter_map(|p| p.error.as_ref().map(|e| (p, e)))
             .map(|(p, e)| format!("`{}`: {}: {}", p.pattern, e.node, e.error))
             .collect();
+        let named = InvalidateReport::over_budget(self)
+            - self.patterns.iter().map(|p| p.over_budget).sum::<u64>();
+        if named > 0 {
+            faults.push(format!(
+                "{named} named {} past the approved budget and not sent",
+                cachectl::guard::plural(named, "key was", "keys were")
+            ));
+        }
         if faults.is_empty() {
             faults.push("the deletion did not complete".into());
         }

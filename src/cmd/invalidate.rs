@@ -98,6 +98,9 @@ async fn invalidate_and_report(
         Some(path) if !args.dry_run => Some(Arc::new(Log::open(path, command)?)),
         _ => None,
     };
+    // A checkpoint already there is an earlier run of this sweep, also one stopped before it
+    // saved a cursor: its backup is continued, not refused as someone else's file.
+    let continued = !args.dry_run && args.checkpoint.as_ref().is_some_and(|p| p.exists());
     let (checkpoint, resume) = match &args.checkpoint {
         Some(path) if !args.dry_run => {
             let [pattern] = resolved.patterns.as_slice() else {
@@ -112,12 +115,17 @@ async fn invalidate_and_report(
                 )
                 .into());
             }
+            // What else decides which keys go: a run with other filters is another sweep.
+            let mut filters = Vec::new();
+            filters.extend(args.exclude.iter().map(|e| format!("exclude={e}")));
+            filters.extend(args.protect.iter().map(|p| format!("protect={p}")));
+            filters.extend(args.pace.only_type.iter().map(|t| format!("type={t:?}")));
             open_checkpoint(
                 Some(path),
                 command,
                 &store,
                 &pattern.to_string(),
-                "",
+                &filters.join(" "),
                 "sweep",
             )?
         }
@@ -147,7 +155,7 @@ async fn invalidate_and_report(
                 .collect::<Vec<_>>()
                 .join(" ");
             // A sweep continued from its checkpoint continues its backup too.
-            Some(Backup::open(path, &store, command, &reason, resumed).await?)
+            Some(Backup::open(path, &store, command, &reason, resumed || continued).await?)
         }
         _ => None,
     };
@@ -163,7 +171,7 @@ async fn invalidate_and_report(
     .await;
     // The backup is closed whatever happened: what was deleted before a fault is in it.
     if let Some(b) = &backup {
-        close_backup(b, result.is_err(), "")?;
+        close_backup(b, result.is_err(), "", &store)?;
     }
     if let (Some(log), Err(_)) = (&log, &result) {
         log.abandon();

@@ -39,6 +39,7 @@ pub fn close_backup(
     backup: &cachectl::backup::Backup,
     failed: bool,
     restore: &str,
+    store: &Store,
 ) -> anyhow::Result<()> {
     if failed && backup.abandon() {
         return Ok(());
@@ -48,13 +49,41 @@ pub fn close_backup(
     if n == 0 && failed {
         let _ = std::fs::remove_file(backup.path());
     } else {
-        let path = backup.path().display();
         say(&format!(
-            "backup: {} in {path} (undo with: cachectl restore {path}{restore})",
-            crate::render::cells::keys(n)
+            "backup: {} in {}; to undo, run: {}",
+            crate::render::cells::keys(n),
+            backup.path().display(),
+            undo_command(backup.path(), n, restore, store)
         ));
     }
     Ok(())
+}
+
+/// The restore that undoes a backup of `n` keys, as it must be typed to work: the path
+/// quoted for a shell, the target named as it was, and a cap that lets all `n` through.
+fn undo_command(path: &std::path::Path, n: u64, flags: &str, store: &Store) -> String {
+    let cap = (store.policy().max_keys).unwrap_or(cachectl::guard::DEFAULT_MAX_KEYS);
+    let mut cmd = format!(
+        "cachectl restore {}{flags}",
+        shell_word(&path.display().to_string())
+    );
+    if let Some(target) = &store.policy().origin {
+        let name = target.trim_start_matches("target `").trim_end_matches('`');
+        cmd.push_str(&format!(" --target {}", shell_word(name)));
+    }
+    if n > cap {
+        cmd.push_str(&format!(" --max-keys {n}"));
+    }
+    cmd
+}
+
+/// `word` as one shell word: bare when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c);
+    match !word.is_empty() && word.chars().all(plain) {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
+    }
 }
 
 /// `--checkpoint FILE` opened for `command` over `pattern` (and `settings`, what else decides
@@ -70,7 +99,9 @@ pub fn open_checkpoint(
     let Some(path) = path else {
         return Ok((None, Vec::new()));
     };
-    let (cp, resume) = Checkpoint::open(path, command, store.addr(), pattern, settings)?;
+    // The database is part of the target: a walk of /0 is no walk of /3.
+    let target = format!("{}/{}", store.addr(), store.db());
+    let (cp, resume) = Checkpoint::open(path, command, &target, pattern, settings)?;
     if !resume.is_empty() {
         say(&format!(
             "checkpoint: continuing the {what} saved in {}",

@@ -22,6 +22,8 @@ pub struct Raw {
     timeout: Duration,
     /// The target's rules, which a write's permit must have been judged under.
     policy: Arc<crate::guard::Policy>,
+    /// The database it SELECTed: a write's permit must have been given for it.
+    db: i64,
 }
 
 /// The start of a reply that may be a large bulk string: its length, to be read in pieces,
@@ -73,6 +75,7 @@ impl Dialer {
             addr,
             timeout: self.timeout,
             policy: self.policy.clone(),
+            db: self.info.redis_settings().db(),
         };
         let settings = self.info.redis_settings();
         if let Some(password) = settings.password() {
@@ -213,6 +216,7 @@ impl Raw {
     /// `call` for a command that changes the server, under a permit.
     pub async fn write(&mut self, permit: &crate::guard::Permit, args: &[&[u8]]) -> Result<Value> {
         permit.holds_under(&self.policy, "a write")?;
+        permit.holds_in(self.db)?;
         self.send(args).await?;
         self.flush().await?;
         self.value().await

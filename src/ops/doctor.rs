@@ -55,10 +55,15 @@ pub struct Latency {
 #[derive(Clone, Debug, Serialize)]
 pub struct Permission {
     pub command: &'static str,
+    /// Every Redis command it needs was checked and is allowed.
     pub ok: bool,
     /// Redis commands the user may not run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// Redis commands it needs that were not checked (writes, on a target cachectl may not
+    /// write to, where the server has no ACL DRYRUN): neither allowed nor refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
 }
 
 /// cachectl's commands and the Redis commands each needs, as tried by `probe`.
@@ -244,13 +249,16 @@ async fn permissions(
 ) -> Vec<Permission> {
     let mut permissions = Vec::new();
     for (command, needs) in NEEDS {
-        let mut missing = Vec::new();
+        let (mut missing, mut unchecked) = (Vec::new(), Vec::new());
         for need in *needs {
             let why = match how.dryrun_as {
                 Some(u) => dry_run(store, u, need, how.probe_key).await,
                 None if WRITES.contains(need) => match how.permit {
                     Some(p) => probe_write(store, p, need, how.own).await,
-                    None => continue,
+                    None => {
+                        unchecked.push(need.to_lowercase());
+                        continue;
+                    }
                 },
                 None => probe(store, need, how.probe_key).await,
             };
@@ -263,8 +271,9 @@ async fn permissions(
         }
         permissions.push(Permission {
             command,
-            ok: missing.is_empty(),
+            ok: missing.is_empty() && unchecked.is_empty(),
             missing,
+            unchecked,
         });
     }
     permissions
@@ -288,7 +297,9 @@ fn command_on(command: &str, key: &str) -> redis::Cmd {
     match command {
         "SCAN" => cmd.arg(0).arg("COUNT").arg(1),
         "DBSIZE" => &mut cmd,
-        "SET" => cmd.arg(key).arg("probe").arg("XX"),
+        // KEEPTTL: the probe key keeps the TTL it was made with, so a user who may not delete
+        // it leaves nothing behind for long.
+        "SET" => cmd.arg(key).arg("probe").arg("XX").arg("KEEPTTL"),
         "EXPIRE" | "PEXPIRE" => cmd.arg(key).arg(60_000),
         "RESTORE" => cmd.arg(key).arg(0).arg("not a payload"),
         _ => cmd.arg(key),

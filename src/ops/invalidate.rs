@@ -80,7 +80,8 @@ pub struct KeyDeletion {
     pub existed: bool,
     pub deleted: bool,
     /// Why the key was left alone, when it was: `protected` (`--protect`, or the target's
-    /// `protect`) or `excluded` (`--exclude`). Such a key is not even asked about.
+    /// `protect`), `excluded` (`--exclude`), or `over budget` (past what was approved).
+    /// Such a key is not even asked about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
 }
@@ -102,6 +103,9 @@ pub async fn delete_keys(
     };
     let mut out = Vec::with_capacity(keys.len());
     for batch in keys.chunks(KEYS_PER_BATCH) {
+        // Each batch spends its keys from the permit once; those past it are not sent.
+        let granted = permit.map_or(batch.len(), |p| p.spend(batch.len() as u64) as usize);
+        let (batch, refused) = batch.split_at(granted);
         let cmds = batch
             .iter()
             .map(|k| {
@@ -111,6 +115,7 @@ pub async fn delete_keys(
             })
             .collect();
         let replies = match permit {
+            _ if batch.is_empty() => Vec::new(),
             Some(p) => store.write_per_key(p, cmds).await?,
             None => store.per_key(cmds).await?,
         };
@@ -133,6 +138,12 @@ pub async fn delete_keys(
                 reason: "key",
             }))?;
         }
+        out.extend(refused.iter().map(|k| KeyDeletion {
+            key: k.clone(),
+            existed: false,
+            deleted: false,
+            skipped: Some(OVER_BUDGET),
+        }));
     }
     Ok(out)
 }
@@ -197,7 +208,17 @@ impl InvalidateReport {
     pub fn interrupted(&self) -> bool {
         self.patterns.iter().any(|p| p.interrupted)
     }
+
+    /// Keys left because they were past the permit's budget: named keys not sent, and
+    /// pattern matches that appeared after the count.
+    pub fn over_budget(&self) -> u64 {
+        let named = self.keys.iter().filter(|k| k.skipped == Some(OVER_BUDGET));
+        named.count() as u64 + self.patterns.iter().map(|p| p.over_budget).sum::<u64>()
+    }
 }
+
+/// Why a named key was not sent: past what the permit allows.
+const OVER_BUDGET: &str = "over budget";
 
 /// Delete `resolved`'s exact keys and sweep its patterns, after the guards. Unless
 /// `guards.yes`, everything is counted first (EXISTS for the keys, a dry sweep per pattern),
@@ -218,12 +239,16 @@ pub async fn invalidate(
         true => None,
         false => {
             let proposal = match sweep::uncounted(store, &options.guards).await? {
-                Some(keyspace) => Proposal::new(
-                    Action::Delete,
-                    vec![Selection::of("the keyspace".into(), keyspace, 0, false)],
-                ),
+                // The keyspace is within the cap and `--yes` accepted the rest: every
+                // pattern is covered, the budget is the cap.
+                Some(keyspace) => {
+                    let mut all = vec![Selection::of("the keyspace".into(), keyspace, 0, false)];
+                    all.extend((resolved.patterns.iter()).map(|p| Selection::of_pattern(p, 0, 0)));
+                    Proposal::new(Action::Delete, all)
+                }
                 None => propose(store, &exact, resolved, options, stop, progress).await?,
-            };
+            }
+            .in_db(store.db());
             Some(guard::authorise(store.policy(), proposal, &options.guards, confirm, stop).await?)
         }
     };
@@ -284,11 +309,12 @@ pub async fn invalidate(
     }
     let deleted = keys.iter().filter(|d| d.deleted).count() as u64
         + patterns.iter().map(|s| s.deleted).sum::<u64>();
+    let all_keys = !keys.iter().any(|k| k.skipped == Some(OVER_BUDGET));
     Ok(InvalidateReport {
         keys,
         deleted,
         dry_run,
-        complete: patterns.iter().all(|p| p.complete),
+        complete: all_keys && patterns.iter().all(|p| p.complete),
         patterns,
         backup: backup.map(|b| BackedUp {
             file: b.path().display().to_string(),
@@ -314,14 +340,26 @@ async fn propose(
             .filter(|k| k.existed)
             .map(|k| k.key)
             .collect();
-        // Keys named one by one are what the person meant, whatever share they are.
+        // Keys named one by one are what the person meant, whatever share they are; each
+        // name is sent, so each is in the budget.
         selections.push(Selection {
             sample: existing.iter().take(PROPOSAL_SAMPLE).cloned().collect(),
+            sends: exact.len() as u64,
             ..Selection::of("keys".into(), existing.len() as u64, 0, false)
         });
     }
-    for pattern in &resolved.patterns {
-        selections.push(sweep::count(store, pattern, &options.sweep, stop, progress).await?);
+    // The patterns are judged as their union: each is counted without the keys an earlier
+    // one matched, so a key two of them match counts once, and patterns that split the
+    // keyspace between them are seen to select all of it.
+    for (i, pattern) in resolved.patterns.iter().enumerate() {
+        let apart = SweepOptions {
+            exclude: (options.sweep.exclude.iter())
+                .chain(&resolved.patterns[..i])
+                .cloned()
+                .collect(),
+            ..options.sweep.clone()
+        };
+        selections.push(sweep::count(store, pattern, &apart, stop, progress).await?);
     }
     Ok(Proposal::new(Action::Delete, selections))
 }

@@ -82,6 +82,10 @@ pub struct FixReport {
     pub ttl_set: u64,
     /// Keys whose expiry moved later (PEXPIRE ... GT).
     pub spread: u64,
+    /// Changes of a batch whose reply was lost with a connection and that were sent again:
+    /// those the second sending found made already (by the lost request, or by the
+    /// application meanwhile). Zero unless a connection failed mid-batch.
+    pub unconfirmed: u64,
     pub interrupted: bool,
     pub complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,13 +101,7 @@ impl FixPlan {
             ("expiry clusters", self.spread),
         ] {
             if keys > 0 {
-                selections.push(Selection {
-                    what: what.into(),
-                    keys,
-                    groups: Vec::new(),
-                    sample: Vec::new(),
-                    matches_everything: false,
-                });
+                selections.push(Selection::of(what.into(), keys, 0, false));
             }
         }
         Proposal::new(Action::ChangeTtl, selections)
@@ -133,7 +131,8 @@ pub async fn fix(
         ));
     };
     let plan = FixPlan::from_report(report, fix);
-    let permit = guard::authorise(store.policy(), plan.proposal(), guards, confirm, stop).await?;
+    let proposal = plan.proposal().in_db(store.db());
+    let permit = guard::authorise(store.policy(), proposal, guards, confirm, stop).await?;
     // The confirmed plan is the most that is changed: keys that began to need a fix after
     // the audit are left to the next one.
     let left = Budget {
@@ -157,6 +156,7 @@ pub async fn fix(
     let root = Mutex::new(Jitter::from_os());
     let outcome = scan::scan(&spec, "fixing", |_| FixWork {
         permit: &permit,
+        protect: &store.policy().protect,
         left: &left,
         options,
         policy,
@@ -175,6 +175,7 @@ pub async fn fix(
         interrupted: outcome.interrupted(),
         complete: outcome.complete(),
         error: outcome.first_fault(),
+        unconfirmed: outcome.cursors.iter().map(|c| c.unconfirmed).sum(),
         ..FixReport::default()
     };
     for w in outcome.work {
@@ -207,10 +208,24 @@ impl Budget {
         left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_ok()
     }
+
+    /// Give back what `take` took for changes that will not be sent after all.
+    fn give_back(&self, changes: &[Change]) {
+        for c in changes {
+            let left = match c {
+                Change::SetTtl(0) => continue,
+                Change::SetTtl(_) => &self.set,
+                Change::ExtendTo(_) => &self.spread,
+            };
+            left.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 struct FixWork<'a> {
     permit: &'a Permit,
+    /// The target's protected namespaces: never changed, whatever the policy asks.
+    protect: &'a [Glob],
     left: &'a Budget,
     options: &'a AuditOptions,
     policy: &'a Policy,
@@ -290,6 +305,7 @@ impl BatchWork for FixWork<'_> {
 
     fn admit(&mut self, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         keys.into_iter()
+            .filter(|k| !crate::keys::glob::any_match(self.protect, k))
             .filter(|k| {
                 let GroupKey { rule, family } = self.group(k);
                 let Some(rule) = rule else { return false };
@@ -346,7 +362,11 @@ impl BatchWork for FixWork<'_> {
                 .filter(|(_, c)| !matches!(c, Change::SetTtl(0)))
                 .map(|(k, _)| k.clone())
                 .collect();
-            backup.save(store, Some(node), &changing).await?;
+            // Not sent, so not spent: the batch is prepared again on the next try.
+            if let Err(e) = backup.save(store, Some(node), &changing).await {
+                self.left.give_back(&planned);
+                return Err(e);
+            }
         }
         self.planned.push_back(planned);
         Ok(())
@@ -409,5 +429,12 @@ impl BatchWork for FixWork<'_> {
 
     fn acted(&self) -> u64 {
         self.last
+    }
+
+    /// The changes planned for the pending batch (the last one prepared).
+    fn acting_on(&self, _keys: &[Vec<u8>]) -> u64 {
+        let planned = self.planned.back().map_or(&[][..], Vec::as_slice);
+        let changes = planned.iter().filter(|c| !matches!(c, Change::SetTtl(0)));
+        changes.count() as u64
     }
 }

@@ -150,7 +150,7 @@ pub async fn restore(
     };
     let permit = guard::authorise(
         store.policy(),
-        Proposal::new(action, selections),
+        Proposal::new(action, selections).in_db(store.db()),
         guards,
         confirm,
         stop,
@@ -290,7 +290,7 @@ fn restore_cmd(r: &Record, replace: bool) -> redis::Cmd {
 /// Restore (or with `dry_run`, look up) one batch's keys.
 async fn apply(
     store: &Store,
-    todo: Vec<Record>,
+    mut todo: Vec<Record>,
     options: &RestoreOptions,
     permit: Option<&Permit>,
     report: &mut RestoreReport,
@@ -303,6 +303,15 @@ async fn apply(
         (true, None) => None,
         (false, None) => return Err(Error::Unpermitted("RESTORE".into())),
     };
+    // The file was counted before it was approved; whatever it holds beyond that now (it
+    // changed in between) is not written.
+    if let Some(p) = permit.filter(|_| !options.dry_run) {
+        let granted = p.spend(todo.len() as u64) as usize;
+        for r in todo.split_off(granted.min(todo.len())) {
+            let why = "past the approved budget: the file holds more than was counted";
+            note(report, options, &r.key, Outcome::Failed, Some(why.into()));
+        }
+    }
     // Each record gives way to its command as it is built; a large value goes over a raw
     // connection straight from the record (the client would copy it into its command, and
     // that into its write buffer), so a 100 MB value is held once.

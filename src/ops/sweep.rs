@@ -88,6 +88,9 @@ pub struct SweepReport {
     pub excluded: u64,
     /// Matched, but in a protected namespace: skipped.
     pub protected: u64,
+    /// Matched past the permit's budget (keys that appeared after the count, beyond what was
+    /// approved): left in place, and the sweep stopped there.
+    pub over_budget: u64,
     pub interrupted: bool,
     /// Every master's keyspace was walked to the end and every batch answered: `deleted` is
     /// then every key that matched and existed for the whole run.
@@ -131,6 +134,7 @@ impl SweepReport {
             all.rescanned.extend(r.rescanned.iter().cloned());
             all.excluded += r.excluded;
             all.protected += r.protected;
+            all.over_budget += r.over_budget;
             all.interrupted |= r.interrupted;
             all.complete &= r.complete;
             if all.error.is_none() {
@@ -159,6 +163,7 @@ impl SweepReport {
         self.elapsed_ms += next.elapsed_ms;
         self.excluded += next.excluded;
         self.protected += next.protected;
+        self.over_budget += next.over_budget;
         self.interrupted = next.interrupted;
         self.complete = next.complete;
         self.error = next.error.or(self.error.take().filter(|_| !next.complete));
@@ -183,6 +188,7 @@ impl SweepReport {
             dry_run,
             excluded: 0,
             protected: 0,
+            over_budget: 0,
             interrupted: false,
             complete: false,
             error: Some(Fault {
@@ -219,10 +225,10 @@ pub async fn sweep(
         return pass(store, pattern, options, stop, progress, hook, None).await;
     }
     let selection = match uncounted(store, guards).await? {
-        Some(keyspace) => Selection::of(format!("pattern `{pattern}`"), keyspace, 0, false),
+        Some(keyspace) => Selection::of_pattern(pattern, keyspace, 0),
         None => count(store, pattern, options, stop, progress).await?,
     };
-    let proposal = Proposal::new(Action::Delete, vec![selection]);
+    let proposal = Proposal::new(Action::Delete, vec![selection]).in_db(store.db());
     let permit = guard::authorise(store.policy(), proposal, guards, confirm, stop).await?;
     pass(store, pattern, options, stop, progress, hook, Some(&permit)).await
 }
@@ -270,12 +276,7 @@ pub(crate) async fn count(
     Ok(Selection {
         groups: count.groups,
         sample: count.sample,
-        ..Selection::of(
-            format!("pattern `{pattern}`"),
-            count.matched,
-            keyspace,
-            pattern.matches_everything(),
-        )
+        ..Selection::of_pattern(pattern, count.matched, keyspace)
     })
 }
 
@@ -306,7 +307,12 @@ pub(crate) async fn pass(
             let w = walk(store, pattern, options, stop, progress, hook, None, None).await?;
             return Ok(w.report);
         }
-        (false, Some(p)) => p,
+        (false, Some(p)) if p.covers(pattern) => p,
+        (false, Some(_)) => {
+            return Err(Error::Unpermitted(format!(
+                "UNLINK of `{pattern}`'s matches (its permit was given for other patterns)"
+            )));
+        }
         (false, None) => return Err(Error::Unpermitted("UNLINK".into())),
     };
     if !store.is_cluster() {
@@ -552,8 +558,15 @@ async fn walk(
     })
     .await?;
     let interrupted = outcome.interrupted();
-    let complete = outcome.complete();
-    let error = outcome.first_fault();
+    // Keys turned away by the budget are keys left: the job is not done, whoever found them.
+    let over = permit.and_then(|p| p.exhausted_note());
+    let complete = outcome.complete() && over.is_none();
+    let error = outcome.first_fault().or_else(|| {
+        over.map(|why| Fault {
+            node: store.addr().to_string(),
+            error: Error::Refused(why).to_string(),
+        })
+    });
     let mut total = Tally::new();
     for w in outcome.work {
         total.merge(w.tally);
@@ -574,6 +587,7 @@ async fn walk(
         dry_run: options.dry_run,
         excluded: total.excluded,
         protected: total.protected,
+        over_budget: total.over_budget,
         interrupted,
         complete,
         error,
@@ -669,6 +683,7 @@ struct Tally {
     deleted: u64,
     excluded: u64,
     protected: u64,
+    over_budget: u64,
     sample: Vec<String>,
     groups: Groups,
 }
@@ -686,6 +701,7 @@ impl Tally {
         self.deleted += other.deleted;
         self.excluded += other.excluded;
         self.protected += other.protected;
+        self.over_budget += other.over_budget;
         self.sample.extend(other.sample);
         self.groups.merge(other.groups);
     }
@@ -757,6 +773,16 @@ impl BatchWork for SweepWork<'_> {
                 keep.push(key);
             }
         }
+        // The permit's budget is spent here, once per SCAN reply (a batch sent again after a
+        // lost reply spends nothing more): keys past it are left, and every chain stops.
+        if let Some(permit) = self.permit {
+            let granted = permit.spend(keep.len() as u64) as usize;
+            if granted < keep.len() {
+                self.tally.over_budget += (keep.len() - granted) as u64;
+                self.tally.matched -= (keep.len() - granted) as u64;
+                keep.truncate(granted);
+            }
+        }
         // A backup costs a round trip and a flush to disk per batch: with one, matches are
         // gathered into batches of a useful size (a selective pattern finds a few per SCAN).
         if self.hook.is_some() {
@@ -771,6 +797,10 @@ impl BatchWork for SweepWork<'_> {
 
     fn holding(&self) -> bool {
         !self.held.is_empty()
+    }
+
+    fn halted(&self) -> Option<String> {
+        self.permit.and_then(Permit::exhausted_note)
     }
 
     fn held(&mut self) -> Vec<Vec<u8>> {

@@ -87,13 +87,21 @@ impl Renderer {
             for p in &r.permissions {
                 out.push_str(&format!(
                     "  {} {:<20}{}\n",
-                    if p.ok { "ok " } else { "NO " },
+                    match (p.ok, p.missing.is_empty()) {
+                        (true, _) => "ok ",
+                        (false, true) => "?  ",
+                        (false, false) => "NO ",
+                    },
                     p.command,
-                    if p.missing.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" missing: {}", p.missing.join(", "))
-                    }
+                    [
+                        (!p.missing.is_empty())
+                            .then(|| format!(" missing: {}", p.missing.join(", "))),
+                        (!p.unchecked.is_empty())
+                            .then(|| format!(" not checked: {}", p.unchecked.join(", "))),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<String>()
                 ));
             }
             for w in &r.warnings {

@@ -165,6 +165,9 @@ struct Walk<'c, 's, W: BatchWork> {
     resent: Option<u64>,
     /// Whether the pending batch's request has gone out (and may have been acted on).
     in_flight: bool,
+    /// Whether the job has prepared the pending batch (`before_send`: its plan, its backup,
+    /// its budget): a batch sent again after a lost reply is not prepared twice.
+    prepared: bool,
     unconfirmed: u64,
     /// The bare network round trip, measured only if the server will not time our requests.
     base: Option<Duration>,
@@ -231,6 +234,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             retried: 0,
             resent: None,
             in_flight: false,
+            prepared: false,
             unconfirmed: 0,
             base: None,
             timed: true,
@@ -274,7 +278,13 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         loop {
             match self.step().await? {
                 Next::Again => {}
-                Next::Done => return Ok(()),
+                // What the job could not do is the walk's fault, not a stop's.
+                Next::Done => {
+                    return self
+                        .work
+                        .halted()
+                        .map_or(Ok(()), |why| Err(Error::Refused(why)));
+                }
                 Next::Retry(e) => self.retry(e).await?,
             }
         }
@@ -283,12 +293,13 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
     /// One request: send it, receive its replies (working through the last batch's meanwhile),
     /// take what the SCAN found, record where the walk is.
     async fn step(&mut self) -> Result<Next> {
-        let scanning = !self.finished && !self.spec.stop.is_set();
+        let scanning = !self.finished && !self.spec.stop.is_set() && self.work.halted().is_none();
         // The walk is over: what the job held back goes out now.
         if !scanning && self.pending.is_none() {
             let held = self.work.held();
             if !held.is_empty() {
                 self.pending = Some(held);
+                self.prepared = false;
                 self.pending_from = self.held_from.take();
             }
         }
@@ -359,9 +370,12 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let mut job = 0;
         self.in_flight = false;
         if let Some(keys) = &self.pending {
-            self.work
-                .before_send(&self.store, self.chain.node, keys)
-                .await?;
+            if !self.prepared {
+                self.work
+                    .before_send(&self.store, self.chain.node, keys)
+                    .await?;
+                self.prepared = true;
+            }
             job = self.work.commands(&self.store, keys, &mut pipe);
         }
         self.in_flight = true;
@@ -554,6 +568,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let oldest = self.held_from.unwrap_or(sent_cursor);
         if !admitted.is_empty() {
             self.pending = Some(admitted);
+            self.prepared = false;
             self.pending_from = Some(oldest);
             self.held_from = None;
         } else if self.work.holding() {
@@ -647,7 +662,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         // A batch whose request went out may have been done before its reply was lost; one
         // that never left (its job's own preparation failed) was not.
         if let (Some(keys), true) = (&self.pending, self.in_flight) {
-            self.resent = Some(keys.len() as u64);
+            self.resent = Some(self.work.acting_on(keys));
         }
         Ok(())
     }

@@ -144,13 +144,22 @@ pub trait BatchWork: Send {
         false
     }
 
+    /// Why the job can do no more, when it cannot (its permit's budget turned keys away):
+    /// the walk stops scanning, sends what it holds, and ends with this as its fault, its
+    /// cursor kept.
+    fn halted(&self) -> Option<String> {
+        None
+    }
+
     /// Keys `admit` held back to send with a larger batch, asked for when the walk ends (or
     /// stops): they go out with the last batch. The default holds none.
     fn held(&mut self) -> Vec<Vec<u8>> {
         Vec::new()
     }
 
-    /// Runs just before the batch's commands are sent (backups, audit logs). The default does
+    /// Runs once per batch, before its commands are first sent (backups, plans, budgets): a
+    /// batch sent again after its reply was lost is not prepared again. An error leaves the
+    /// batch unprepared (and unsent), so it must leave nothing half-done. The default does
     /// nothing.
     fn before_send(
         &mut self,
@@ -188,6 +197,13 @@ pub trait BatchWork: Send {
 
     /// How many keys the last `replies` acted on (for `--rate` and progress).
     fn acted(&self) -> u64;
+
+    /// How many of the pending batch's keys its commands act on, at most (what `acted` can
+    /// reach): for a batch sent again after a lost reply, what it could not confirm is this
+    /// less what the second sending acted on. The default: every key.
+    fn acting_on(&self, keys: &[Vec<u8>]) -> u64 {
+        keys.len() as u64
+    }
 
     /// What the job has counted so far, for a checkpoint to carry into a later run that goes
     /// on from this chain's cursor (`inspect`, `ttl-audit`). The default: nothing to carry (a

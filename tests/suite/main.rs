@@ -22,6 +22,7 @@ mod inspect;
 mod invalidate;
 mod metrics;
 mod output;
+mod permit;
 mod rdb;
 mod replica;
 mod resume;
