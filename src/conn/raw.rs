@@ -16,6 +16,20 @@ use crate::error::{Error, Result};
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
+/// The longest reply `Raw::value` reads whole.
+const SMALL_REPLY: usize = 1 << 20;
+
+/// The longest first line of a reply (a status, an error, a length) `Raw::head` reads.
+const LINE_LIMIT: u64 = 64 * 1024;
+
+/// Read up to and including the next `\n` from `io`.
+async fn read_line(
+    mut io: impl tokio::io::AsyncBufRead + Unpin,
+    line: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    io.read_until(b'\n', line).await
+}
+
 pub struct Raw {
     io: BufStream<Box<dyn Stream>>,
     addr: String,
@@ -262,10 +276,19 @@ impl Raw {
         }
     }
 
-    /// The next reply, whole (bulk strings read into memory: for small replies).
+    /// The next reply, whole: for small replies (a status, a number, a short string). A bulk
+    /// string longer than `SMALL_REPLY` is refused, its bytes never allocated: the length is
+    /// the peer's claim, not ours to trust.
     pub async fn value(&mut self) -> Result<Value> {
         match self.head().await? {
             Head::Value(v) => Ok(v),
+            Head::Bulk(n) if n > SMALL_REPLY => Err(Error::Protocol {
+                addr: self.addr.clone(),
+                command: "raw reply",
+                detail: format!(
+                    "a reply of {n} bytes where a short one was expected (at most {SMALL_REPLY})"
+                ),
+            }),
             Head::Bulk(n) => {
                 let mut buf = vec![0u8; n];
                 self.read_exact(&mut buf).await?;
@@ -275,13 +298,22 @@ impl Raw {
         }
     }
 
-    /// The start of the next reply: a bulk string's length, or any other reply whole.
+    /// The start of the next reply: a bulk string's length, or any other reply whole. Its
+    /// first line is read up to `LINE_LIMIT` bytes: a peer that never ends it is refused.
     pub async fn head(&mut self) -> Result<Head> {
         let mut line = Vec::new();
-        let read = within(self.timeout, self.io.read_until(b'\n', &mut line)).await;
+        let limited = (&mut self.io).take(LINE_LIMIT);
+        let read = within(self.timeout, read_line(limited, &mut line)).await;
         read.map_err(|e| self.io_err(e))?;
         if line.is_empty() {
             return Err(self.io_err(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        if line.last() != Some(&b'\n') {
+            return Err(Error::Protocol {
+                addr: self.addr.clone(),
+                command: "raw reply",
+                detail: format!("a reply line longer than {LINE_LIMIT} bytes"),
+            });
         }
         if line[0] == b'$' {
             let n: i64 = std::str::from_utf8(&line[1..])

@@ -130,12 +130,17 @@ pub async fn restore(
         return Err(Error::Interrupted);
     }
     let fresh = count.restored - count.overwrites;
-    let mut selections = vec![Selection::of(
-        format!("keys {} would restore", path.display()),
-        fresh,
-        0,
-        false,
-    )];
+    // Every record is sent; one whose key exists is refused by the server (BUSYKEY) unless
+    // --replace, so the budget covers those too.
+    let mut selections = vec![Selection {
+        sends: fresh + count.exists,
+        ..Selection::of(
+            format!("keys {} would restore", path.display()),
+            fresh,
+            0,
+            false,
+        )
+    }];
     if count.overwrites > 0 {
         selections.push(Selection::of(
             format!("existing keys {} would overwrite", path.display()),

@@ -599,3 +599,118 @@ fn dropped_connections_with_a_backup_are_retried_and_the_backup_is_whole() {
         cli(r.port, &["FLUSHALL"]);
     }
 }
+
+/// #29: a fix whose batch is sent again after a lost reply (a killed connection, a server
+/// asleep or paused past `--timeout`) plans it once: exit 0 means every key the policy wants a
+/// TTL for has one, `ttl_set` plus `unconfirmed` is what the server changed, and the `--log`
+/// names only keys that were fixed, never the `ok:*` keys that had their TTL all along.
+#[test]
+fn a_fix_after_a_lost_reply_plans_its_batch_once() {
+    let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+    let policy = r.dir().join("fix-policy.yaml");
+    std::fs::write(&policy, "rules:\n  - match: \"*\"\n    require_ttl: true\n").unwrap();
+    let faults: [&[&str]; 3] = [
+        &["CLIENT", "KILL", "TYPE", "normal"],
+        &["DEBUG", "SLEEP", "2"],
+        &["CLIENT", "PAUSE", "2000", "WRITE"],
+    ];
+    for (round, fault) in faults.iter().enumerate() {
+        // A new connection each round: the last round's CLIENT KILL closed the old one.
+        let mut c = r.conn();
+        let mut pipe = redis::pipe();
+        for i in 0..8000 {
+            pipe.cmd("SET").arg(format!("nottl:{i}")).arg("v").ignore();
+        }
+        pipe.exec(&mut c).unwrap();
+        load(&mut c, (0..8000).map(|i| format!("ok:{i}")), 3600);
+        redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut c).unwrap();
+        let log = r.dir().join(format!("fix{round}.log"));
+        let child = start_sweep(
+            &r.url(),
+            &[
+                "ttl-audit",
+                "--pattern",
+                "*",
+                "--policy",
+                policy.to_str().unwrap(),
+                "--fix-missing-ttl",
+                "1h",
+                "--yes",
+                "--max-keys",
+                "100000000",
+                "--rate",
+                "3000",
+                "--timeout",
+                "1s",
+                "--log",
+                log.to_str().unwrap(),
+                "-o",
+                "json",
+            ],
+        );
+        // The fault lands once the fix has begun to change keys.
+        let port = r.port;
+        let mut watch = r.conn();
+        let until = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < until {
+            let stats: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query(&mut watch)
+                .unwrap();
+            if stats.contains("cmdstat_expire:") {
+                break;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        thread::sleep(Duration::from_millis(300));
+        let fixed_before: u64 = cli(
+            port,
+            &["EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do if redis.call('TTL', k) > 0 then n = n + 1 end end return n", "0"],
+        )
+        .trim()
+        .parse()
+        .unwrap_or(0);
+        assert!(
+            fixed_before > 0 && fixed_before < 8000,
+            "round {round}: the fault must land mid-fix ({fixed_before} fixed)"
+        );
+        cli(port, fault);
+        let out = finish(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut c = r.conn();
+        let fixed: i64 = redis::cmd("EVAL")
+            .arg(
+                "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do \
+                 if redis.call('TTL', k) > 0 then n = n + 1 end end return n",
+            )
+            .arg(0)
+            .query(&mut c)
+            .unwrap();
+        let doc = json_of(&out);
+        let fix = &doc["remediation"];
+        if out.status.success() {
+            assert_eq!(
+                fixed, 8000,
+                "round {round}: exit 0 with keys left without TTL: {fix}\n{stderr}"
+            );
+        }
+        assert_eq!(
+            fix["ttl_set"].as_u64().unwrap() + fix["unconfirmed"].as_u64().unwrap(),
+            fixed as u64,
+            "round {round}: the report must account for every TTL set: {fix}\n{stderr}"
+        );
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let wrong = logged.lines().filter(|l| l.contains("\"ok:")).count();
+        assert_eq!(
+            wrong, 0,
+            "round {round}: keys that had a TTL logged as fixed"
+        );
+        let named = logged.lines().filter(|l| l.contains("\"nottl:")).count() as u64;
+        assert_eq!(
+            named,
+            fix["ttl_set"].as_u64().unwrap(),
+            "round {round}: {fix}"
+        );
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    }
+}
