@@ -123,30 +123,72 @@ fn check_port(url: &str) -> std::result::Result<(), String> {
 }
 
 /// The URL with any password replaced by `***`, for messages: Redis, Sentinel, SQL and HTTP
-/// URLs alike. A password may hold `/`, `?`, `#` or `@` without being percent-encoded, so the
-/// credentials run to the last `@` (a `@` later in a path or query hides more than it must,
-/// never less).
+/// URLs alike, with or without a scheme (`:pw@host:6379`), and secrets given as query
+/// parameters (`unix:///run/redis.sock?pass=…`, `postgres://db/test?password=…`). A password
+/// may hold `/`, `?`, `#` or `@` without being percent-encoded, so the credentials run to the
+/// last `@` (a `@` later in a path or query hides more than it must, never less).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
     };
-    match rest.rfind('@') {
+    let rest = match rest.rfind('@') {
         Some(at) => {
             let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
             // A user name holds none of these; past one, it is a password that does.
             let user_end = userinfo
                 .find([':', '/', '?', '#'])
                 .unwrap_or(userinfo.len());
+            // Without a scheme, `user@host` is no URL's credentials unless a `:` says so.
+            if scheme.is_none() && !userinfo.contains(':') {
+                return redact_query(url);
+            }
             let user = &userinfo[..user_end];
             let hidden = if user_end < userinfo.len() {
                 ":***"
             } else {
                 ""
             };
-            format!("{scheme}://{user}{hidden}@{host}")
+            format!("{user}{hidden}@{host}")
         }
-        None => url.to_string(),
+        None => rest.to_string(),
+    };
+    let rest = redact_query(&rest);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{rest}"),
+        None => rest,
     }
+}
+
+/// Query parameters that carry a secret, by name (as Redis, SQL and HTTP URLs spell them).
+const SECRET_PARAMS: [&str; 9] = [
+    "pass",
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "secret",
+    "access_token",
+    "api_key",
+    "apikey",
+];
+
+/// `text` with the value of every secret query parameter replaced by `***`.
+fn redact_query(text: &str) -> String {
+    let Some(q) = text.find('?') else {
+        return text.to_string();
+    };
+    let (head, query) = text.split_at(q + 1);
+    let shown: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) => {
+                format!("{name}=***")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{head}{}", shown.join("&"))
 }
 
 impl Target {
@@ -652,6 +694,23 @@ mod tests {
         assert_eq!(
             redact_url("redis://app:pa/ss@cache:6379/0"),
             "redis://app:***@cache:6379/0"
+        ); // Without a scheme, and secrets in the query string.
+        for (url, secret) in [
+            (":pw1@cache:6379", "pw1"),
+            ("app:pw2@cache:6379/1", "pw2"),
+            ("unix:///run/redis.sock?db=1&pass=pw3", "pw3"),
+            ("postgres://db:5432/test?user=app&password=pw4", "pw4"),
+            ("mysql://root@db/test?sslmode=off&PASSWORD=pw5", "pw5"),
+            ("https://api.example/v1?access_token=pw6", "pw6"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(secret), "{url} shown as {shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        assert_eq!(redact_url("app@cache"), "app@cache");
+        assert_eq!(
+            redact_url("unix:///run/redis.sock?db=1&pass=x"),
+            "unix:///run/redis.sock?db=1&pass=***"
         );
     }
 

@@ -44,26 +44,51 @@ pub fn command_line() -> String {
     redacted(std::env::args())
 }
 
-/// `args` with every URL's password hidden: one with a scheme, and the value of `-u`/`--url`,
-/// which may be written without one (`app:secret@cache:6379`).
+/// `args` with every URL's password hidden, however the flag was written: `-u URL`,
+/// `--url=URL`, `-u=URL`, `-uURL`, `-vu URL`, and URLs with or without a scheme
+/// (`app:secret@cache:6379`).
 fn redacted(args: impl Iterator<Item = String>) -> String {
     let mut out = Vec::new();
     let mut url_next = false;
     for a in args {
-        let shown = if let Some(v) = a.strip_prefix("--url=") {
-            format!(
-                "--url={}",
-                cachectl::conn::redact_url(&cachectl::conn::normalise_url(v))
-            )
-        } else if url_next || a.contains("://") {
-            cachectl::conn::redact_url(&cachectl::conn::normalise_url(&a))
+        let shown = if url_next {
+            cachectl::conn::redact_url(&a)
         } else {
-            a.clone()
+            match url_flag_value(&a) {
+                Some((flag, v)) if !v.is_empty() => {
+                    format!("{flag}{}", cachectl::conn::redact_url(v))
+                }
+                _ => cachectl::conn::redact_url(&a),
+            }
         };
-        url_next = a == "-u" || a == "--url";
+        url_next = url_flag_value(&a).is_some_and(|(_, v)| v.is_empty());
         out.push(shown);
     }
     out.join(" ")
+}
+
+/// An argument that gives `-u`/`--url`: the flag as written, and the value glued to it
+/// (empty when the value is the next argument). Short flags combine (`-vu`).
+fn url_flag_value(arg: &str) -> Option<(&str, &str)> {
+    if let Some(v) = arg.strip_prefix("--url") {
+        return match v.strip_prefix('=') {
+            Some(v) => Some((&arg[..6], v)),
+            None if v.is_empty() => Some((arg, "")),
+            None => None,
+        };
+    }
+    let shorts = arg.strip_prefix('-').filter(|s| !s.starts_with('-'))?;
+    let u = shorts.find('u')?;
+    // Flags before `u` take no value (`-v`, `-q`), so `u` and what follows it is the URL.
+    if !shorts[..u].chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let split = 1 + u + 1;
+    let value = &arg[split..];
+    Some((
+        &arg[..split + usize::from(value.starts_with('='))],
+        value.trim_start_matches('='),
+    ))
 }
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}\
@@ -426,6 +451,26 @@ fn timeline(report: &AuditReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_glued_to_their_flag_are_hidden() {
+        for args in [
+            vec!["cachectl", "-uUSER:pw1@cache:6379", "inspect"],
+            vec!["cachectl", "-u=:pw1@cache:6379", "inspect"],
+            vec!["cachectl", "-vu", "app:pw1@cache", "inspect"],
+            vec!["cachectl", "-u", "unix:///s.sock?pass=pw1", "inspect"],
+            vec!["cachectl", "--url", "redis://x:pw1@h", "get", "k"],
+        ] {
+            let shown = redacted(args.iter().map(|s| s.to_string()));
+            assert!(!shown.contains("pw1"), "{args:?} shown as {shown}");
+        }
+        let shown = redacted(
+            ["cachectl", "-vu", "a:b@h", "-o", "json"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        assert_eq!(shown, "cachectl -vu a:***@h -o json");
+    }
 
     #[test]
     fn passwords_on_the_command_line_are_hidden() {

@@ -409,6 +409,75 @@ fn secrets_with_url_syntax_in_them_are_never_printed() {
     }
 }
 
+/// #29.4: passwords in a query string (a Unix socket's `?pass=`, a SQL URL's `?password=`) and
+/// in a URL written without a scheme are hidden wherever a URL is shown.
+#[test]
+fn secrets_in_query_strings_and_scheme_less_urls_are_never_printed() {
+    let r = Redis::start();
+    let port = support::free_port();
+    let cfg = r.dir().join("q.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "targets:
+  sock: {{ url: \"unix://{}/none.sock?pass=pwq1\" }}
+               bare: {{ url: \":pwq2@127.0.0.1:{port}\" }}
+",
+            r.dir().display()
+        ),
+    )
+    .unwrap();
+    let runs: [&[&str]; 6] = [
+        &["targets"],
+        &["targets", "-o", "json"],
+        &["--target", "sock", "-v", "doctor"],
+        &["--target", "bare", "-v", "get", "k"],
+        &["--target", "bare", "-o", "json", "get", "k"],
+        &["--target", "sock", "-v", "-o", "json", "doctor"],
+    ];
+    for args in runs {
+        let out = cachectl(&r.url())
+            .env("CACHECTL_CONFIG", &cfg)
+            .args(args)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !all.contains("pwq1") && !all.contains("pwq2"),
+            "{args:?}:\n{all}"
+        );
+    }
+    let plan = r.dir().join("qplan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "sources:\n  db:\n    url: \"postgres://app@127.0.0.1:{port}/test?sslmode=disable&password=pwq3\"\n\
+             steps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{{id}}\"\n    ttl: 60\n"
+        ),
+    )
+    .unwrap();
+    for extra in [&[][..], &["--check", "-o", "json"][..]] {
+        let out = cachectl(&r.url())
+            .arg("warm")
+            .arg(&plan)
+            .args(extra)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains(&format!("127.0.0.1:{port}")), "{all}");
+        assert!(!all.contains("pwq3"), "{extra:?}: {all}");
+    }
+}
+
 #[test]
 fn a_sql_url_is_shown_expanded_and_redacted() {
     let r = Redis::start();
