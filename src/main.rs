@@ -75,7 +75,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
             .join(" ");
         // The one shape of a failed run's document, `"schema"` first as in every other.
         let error = serde_json::json!({ "message": message, "exit_code": cmd::exit::USAGE });
-        println!(
+        // A closed stdout (`| true`) is no reason to panic: the exit code says it all.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stdout(),
             "{{\n  \"schema\": {},\n  \"complete\": false,\n  \"error\": {error}\n}}",
             render::json::SCHEMA
         );

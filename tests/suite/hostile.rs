@@ -301,3 +301,38 @@ fn duration_parsers_are_bounded_and_never_panic() {
         assert!(parsed.is_err(), "timeout `{s}` was accepted");
     }
 }
+
+/// #29.3: a plan's batch size is bounded before anything is allocated for it, and a usage
+/// error under `-o json` into a closed pipe ends with its exit code, not a panic.
+#[test]
+fn a_huge_batch_and_a_closed_pipe_end_with_an_error_not_a_panic() {
+    let r = Redis::start();
+    let plan = r.dir().join("batch.yaml");
+    std::fs::write(
+        &plan,
+        "sources:\n  db:\n    url: sqlite:///nonexistent/x.db\n\
+         steps:\n  - name: s\n    source: db\n    query: SELECT 1 AS id\n    key: \"k:{id}\"\n    ttl: 60\n    batch: 18446744073709551615\n",
+    )
+    .unwrap();
+    cachectl(&r.url())
+        .arg("warm")
+        .arg(&plan)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "batch: 18446744073709551615 is more than",
+        ));
+    let bin = assert_cmd::cargo::cargo_bin("cachectl");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' -o json get --nosuchflag | true; echo \"rc=${{PIPESTATUS[0]}}\"",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("rc=2"), "{stdout}{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

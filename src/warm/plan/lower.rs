@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 use crate::keys::template::{KeyTemplate, ValueTemplate};
 use crate::ttl;
 
+/// The most keys one batch of a step holds: a batch is held in memory and sent as one
+/// pipeline, so a plan cannot ask for more than a bounded one.
+const MAX_BATCH: usize = 100_000;
+
 impl WarmPlan {
     pub fn load(path: &Path) -> Result<WarmPlan> {
         // A file the command line names and that cannot be read is the command line's
@@ -53,7 +57,14 @@ impl WarmPlan {
                 .map(|j| ctx.jitter(j, "defaults.jitter"))
                 .transpose()?
                 .unwrap_or(0.0),
-            batch: file.defaults.batch.unwrap_or(1000).max(1),
+            batch: match file.defaults.batch.unwrap_or(1000) {
+                n if n > MAX_BATCH => {
+                    return Err(Error::Plan(format!(
+                        "{origin}: defaults.batch: {n} is more than {MAX_BATCH} keys a batch"
+                    )));
+                }
+                n => n.max(1),
+            },
             concurrency: file.defaults.concurrency.unwrap_or(4).max(1),
         };
         let mut sources = BTreeMap::new();
@@ -497,6 +508,11 @@ impl Ctx<'_> {
                 names,
             )?);
         }
+        let batch = s.batch.unwrap_or(defaults.batch);
+        if batch > MAX_BATCH {
+            let why = format!("{batch} is more than {MAX_BATCH} keys a batch");
+            return Err(self.fail(&s.name, "batch", why));
+        }
         Ok(Step {
             name,
             source,
@@ -506,7 +522,7 @@ impl Ctx<'_> {
             jitter,
             shape,
             json_columns: s.json_columns.clone(),
-            batch: s.batch.unwrap_or(defaults.batch).max(1),
+            batch: batch.max(1),
             children,
             at: self.at(&s.name),
         })
