@@ -361,7 +361,7 @@ impl Permit {
     /// Whether the permit covers a sweep of `pattern`.
     pub fn covers(&self, pattern: &Glob) -> bool {
         let p = pattern.to_string();
-        self.patterns.iter().any(|q| *q == p)
+        self.patterns.contains(&p)
     }
 
     /// Whether the permit holds in database `db`.
