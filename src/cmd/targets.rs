@@ -82,8 +82,20 @@ pub fn use_default(name: &str, ctx: &Ctx) -> anyhow::Result<u8> {
         path.display()
     );
     let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, &new)?;
-    // The file may hold credentials: the new one keeps the old one's permissions.
+    // The file may hold credentials: the new one is 0600 from its first byte, then takes
+    // the old one's permissions.
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(new.as_bytes())?;
+        f.sync_data()?;
+    }
     std::fs::set_permissions(&tmp, std::fs::metadata(&path)?.permissions())?;
     std::fs::rename(&tmp, &path)?;
     crate::render::say(&format!("default target: {name} ({})", path.display()));

@@ -600,6 +600,10 @@ fn dropped_connections_with_a_backup_are_retried_and_the_backup_is_whole() {
     }
 }
 
+/// How many `nottl:*` keys have a TTL now.
+const WITH_TTL: &str = "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do \
+                        if redis.call('TTL', k) > 0 then n = n + 1 end end return n";
+
 /// #29: a fix whose batch is sent again after a lost reply (a killed connection, a server
 /// asleep or paused past `--timeout`) plans it once: exit 0 means every key the policy wants a
 /// TTL for has one, `ttl_set` plus `unconfirmed` is what the server changed, and the `--log`
@@ -663,13 +667,10 @@ fn a_fix_after_a_lost_reply_plans_its_batch_once() {
             thread::sleep(Duration::from_millis(2));
         }
         thread::sleep(Duration::from_millis(300));
-        let fixed_before: u64 = cli(
-            port,
-            &["EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do if redis.call('TTL', k) > 0 then n = n + 1 end end return n", "0"],
-        )
-        .trim()
-        .parse()
-        .unwrap_or(0);
+        let fixed_before: u64 = cli(port, &["EVAL", WITH_TTL, "0"])
+            .trim()
+            .parse()
+            .unwrap_or(0);
         assert!(
             fixed_before > 0 && fixed_before < 8000,
             "round {round}: the fault must land mid-fix ({fixed_before} fixed)"
@@ -679,10 +680,7 @@ fn a_fix_after_a_lost_reply_plans_its_batch_once() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let mut c = r.conn();
         let fixed: i64 = redis::cmd("EVAL")
-            .arg(
-                "local n = 0 for _, k in ipairs(redis.call('KEYS', 'nottl:*')) do \
-                 if redis.call('TTL', k) > 0 then n = n + 1 end end return n",
-            )
+            .arg(WITH_TTL)
             .arg(0)
             .query(&mut c)
             .unwrap();

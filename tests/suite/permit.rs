@@ -35,6 +35,16 @@ fn count(c: &mut redis::Connection, pattern: &str) -> u64 {
     }
 }
 
+/// Delete the keys matching `pattern`, between rounds.
+fn delete_matching(c: &mut redis::Connection, pattern: &str) {
+    redis::cmd("EVAL")
+        .arg("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end")
+        .arg(0)
+        .arg(pattern)
+        .exec(c)
+        .unwrap();
+}
+
 /// Write `n` keys named `prefix{i}` in one pipeline.
 fn write_keys(c: &mut redis::Connection, prefix: &str, n: u64) {
     let mut pipe = redis::pipe();
@@ -127,11 +137,7 @@ fn keys_that_appear_mid_sweep_never_pass_confirm_always() {
         assert_eq!(out.status.code(), Some(3), "round {round}: {stderr}");
         assert_eq!(doc["complete"], false, "{doc}");
         assert!(stderr.contains("approved budget of 0 keys"), "{stderr}");
-        redis::cmd("EVAL")
-            .arg("for _, k in ipairs(redis.call('KEYS', 'fresh:*')) do redis.call('DEL', k) end")
-            .arg(0)
-            .exec(&mut c)
-            .unwrap();
+        delete_matching(&mut c, "fresh:*");
     }
 }
 
@@ -163,11 +169,7 @@ fn keys_that_appear_mid_sweep_never_pass_the_cap() {
         assert!(doc["over_budget"].as_u64().unwrap() > 0, "{doc}");
         assert_eq!(out.status.code(), Some(3), "round {round}: {stderr}");
         assert!(stderr.contains("approved budget of 100 keys"), "{stderr}");
-        redis::cmd("EVAL")
-            .arg("for _, k in ipairs(redis.call('KEYS', 'grow:*')) do redis.call('DEL', k) end")
-            .arg(0)
-            .exec(&mut c)
-            .unwrap();
+        delete_matching(&mut c, "grow:*");
     }
 }
 
