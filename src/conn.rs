@@ -22,10 +22,12 @@ use redis::cluster_async::ClusterConnection;
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
 
+pub mod bounded;
 pub mod named;
 mod probe;
 pub mod raw;
 pub mod sentinel;
+mod stream;
 
 /// Whether to talk to the server as a Redis Cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -347,7 +349,66 @@ pub struct Link {
 
 pub enum LinkConn {
     Standalone(MultiplexedConnection),
-    Cluster(ClusterConnection),
+    Cluster(ClusterConnection<Node>),
+}
+
+/// A connection whose replies pass the bounded reader, to a standalone server or (as `Node`)
+/// to one node of a cluster. The driver runs until the last handle is dropped.
+async fn bounded_connection(
+    info: &ConnectionInfo,
+    ca: Option<&[u8]>,
+    timeout: Duration,
+    config: AsyncConnectionConfig,
+) -> redis::RedisResult<MultiplexedConnection> {
+    let io = stream::open(info.addr(), ca, timeout).await?;
+    let io = bounded::Bounded::new(io, bounded::Bounds::DEFAULT);
+    let (conn, driver) =
+        MultiplexedConnection::new_with_config(info.redis_settings(), io, config).await?;
+    tokio::spawn(driver);
+    Ok(conn)
+}
+
+/// One cluster node's connection, opened by the client library as nodes are discovered.
+#[derive(Clone)]
+pub struct Node(MultiplexedConnection);
+
+impl redis::cluster_async::Connect for Node {
+    fn connect_with_config<'a, T>(
+        info: T,
+        config: AsyncConnectionConfig,
+    ) -> redis::RedisFuture<'a, Self>
+    where
+        T: IntoConnectionInfo + Send + 'a,
+    {
+        Box::pin(async move {
+            let info = info.into_connection_info()?;
+            let (ca, timeout) = stream::cluster_node();
+            let conn = bounded_connection(&info, ca.as_deref(), timeout, config).await?;
+            Ok(Node(conn))
+        })
+    }
+}
+
+impl redis::aio::ConnectionLike for Node {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        self.0.req_packed_command(cmd)
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        self.0.req_packed_commands(cmd, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
 }
 
 /// A resolved target: what `Store` keeps to open another connection like its own, without
@@ -506,17 +567,13 @@ impl Dialer {
         if cluster {
             return self.connect_cluster().await;
         }
-        let client = match &self.certs {
-            Some(c) => Client::build_with_tls(self.info.clone(), c.clone()),
-            None => Client::open(self.info.clone()),
-        }
-        .map_err(|e| classify(&addr, e))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout));
+        let ca = self.certs.as_ref().and_then(|c| c.root_cert.as_deref());
         let conn = tokio::time::timeout(
             self.timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
+            bounded_connection(&self.info, ca, self.timeout, config),
         )
         .await
         .map_err(|_| self.timed_out("connecting"))?
@@ -548,7 +605,11 @@ impl Dialer {
             builder = builder.certs(c.clone());
         }
         let client = builder.build().map_err(|e| classify(&addr, e))?;
-        let conn = tokio::time::timeout(self.timeout, client.get_async_connection())
+        stream::set_cluster_node(
+            self.certs.as_ref().and_then(|c| c.root_cert.as_deref()),
+            self.timeout,
+        );
+        let conn = tokio::time::timeout(self.timeout, client.get_async_generic_connection())
             .await
             .map_err(|_| self.timed_out("connecting to the cluster"))?
             .map_err(|e| classify(&addr, e))?;
@@ -631,6 +692,9 @@ fn address_of(info: &ConnectionInfo) -> String {
 /// Turn a client error at connect time into one that says what went wrong and where.
 pub(crate) fn classify(addr: &str, e: redis::RedisError) -> Error {
     let text = e.to_string();
+    if text.contains(bounded::PAST_BOUND) {
+        return Error::redis(addr, e);
+    }
     let lower = text.to_ascii_lowercase();
     if lower.contains("wrongpass")
         || lower.contains("noauth")

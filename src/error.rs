@@ -132,6 +132,24 @@ impl Error {
     }
 
     pub fn redis(addr: &str, error: redis::RedisError) -> Self {
+        use crate::conn::bounded::{PAST_BOUND, refusal_seen};
+        let text = error.to_string();
+        let why = match text.find(PAST_BOUND) {
+            Some(at) => Some(text[at..].to_string()),
+            None if error.is_io_error() || error.is_connection_dropped() => refusal_seen(),
+            None => None,
+        };
+        if let Some(why) = why {
+            // Not a dropped connection: the same claim would come again on a new one.
+            return Error::Protocol {
+                addr: addr.to_string(),
+                command: "a command",
+                detail: format!(
+                    "{why} (a server that claims this much is not to be trusted, or the value is \
+                     too large to read in one reply)"
+                ),
+            };
+        }
         Error::Redis {
             addr: addr.to_string(),
             error,

@@ -45,7 +45,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Conn {
     Standalone(MultiplexedConnection),
-    Cluster(ClusterConnection),
+    Cluster(ClusterConnection<crate::conn::Node>),
 }
 
 /// One master that node-wide commands (SCAN, DBSIZE, INFO) are sent to.

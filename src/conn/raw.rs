@@ -7,14 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{ConnectionAddr, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 
 use super::Dialer;
+use super::stream::{self, Stream, within};
 use crate::error::{Error, Result};
-
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// The longest reply `Raw::value` reads whole.
 const SMALL_REPLY: usize = 1 << 20;
@@ -56,34 +53,28 @@ impl Dialer {
             addr: addr.clone(),
             error: e,
         };
-        let tls = match self.info.addr() {
-            ConnectionAddr::Tcp(..) => None,
-            ConnectionAddr::TcpTls { insecure, .. } => Some(*insecure),
+        let at = match self.info.addr() {
+            ConnectionAddr::Tcp(..) => ConnectionAddr::Tcp(host.to_string(), port),
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => ConnectionAddr::TcpTls {
+                host: host.to_string(),
+                port,
+                insecure: *insecure,
+                tls_params: tls_params.clone(),
+            },
             _ => return Ok(None),
         };
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect((host, port)))
+        let ca = self.certs.as_ref().and_then(|c| c.root_cert.as_deref());
+        let stream = stream::open(&at, ca, self.timeout)
             .await
-            .map_err(|_| self.timed_out("connecting"))?
-            .map_err(io_err)?;
-        let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = match tls {
-            None => Box::new(tcp),
-            Some(insecure) => {
-                let config = tls_config(
-                    self.certs.as_ref().and_then(|c| c.root_cert.as_deref()),
-                    insecure,
-                )
-                .map_err(|e| Error::Usage(format!("{addr}: TLS: {e}")))?;
-                let name = rustls_pki_types::ServerName::try_from(host.to_string())
-                    .map_err(|e| Error::Usage(format!("{addr}: TLS: {e}")))?;
-                let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-                let tls = tokio::time::timeout(self.timeout, connector.connect(name, tcp))
-                    .await
-                    .map_err(|_| self.timed_out("the TLS handshake"))?
-                    .map_err(io_err)?;
-                Box::new(tls)
-            }
-        };
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::TimedOut => self.timed_out("connecting"),
+                std::io::ErrorKind::InvalidInput => Error::Usage(format!("{addr}: {e}")),
+                _ => io_err(e),
+            })?;
         let mut raw = Raw {
             io: BufStream::new(stream),
             addr,
@@ -121,90 +112,6 @@ impl Dialer {
         };
         self.raw(&host, port).await
     }
-}
-
-/// The TLS settings redis-rs uses for the same URL: the CA file's certificates, or the
-/// system's; no verification at all with `--tls-insecure`.
-fn tls_config(
-    ca_pem: Option<&[u8]>,
-    insecure: bool,
-) -> std::result::Result<rustls::ClientConfig, String> {
-    use rustls_pki_types::pem::PemObject;
-    super::install_crypto();
-    let builder = rustls::ClientConfig::builder();
-    if insecure {
-        return Ok(builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate))
-            .with_no_client_auth());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_pem {
-        Some(pem) => {
-            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
-                roots
-                    .add(cert.map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        None => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
-    }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
-}
-
-/// `--tls-insecure`: any certificate, any name.
-#[derive(Debug)]
-struct AnyCertificate;
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &[rustls_pki_types::CertificateDer<'_>],
-        _: &rustls_pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls_pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `fut`, or a timeout error once `timeout` has passed.
-async fn within<T>(
-    timeout: Duration,
-    fut: impl std::future::Future<Output = std::io::Result<T>>,
-) -> std::io::Result<T> {
-    tokio::time::timeout(timeout, fut)
-        .await
-        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
 impl Raw {

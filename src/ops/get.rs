@@ -110,11 +110,13 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
     let (length, value) = match kind.as_str() {
         "string" => {
             let len: u64 = store.query(redis::cmd("STRLEN").arg(key)).await?;
-            if len as usize <= limits.bytes {
+            if len as usize <= limits.bytes.min(PIECE) {
                 let v: Vec<u8> = store.query(redis::cmd("GET").arg(key)).await?;
                 (v.len() as u64, Data::String(v))
             } else {
-                (len, Data::String(start_of(store, key, limits.bytes).await?))
+                // In pieces: no one reply is larger than a piece, whatever was asked for.
+                let want = limits.bytes.min(len as usize);
+                (len, Data::String(start_of(store, key, want, len).await?))
             }
         }
         "list" => {
@@ -205,8 +207,8 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
 
 /// The first `n` bytes of a string, read in pieces, cut back to whole UTF-8 characters when
 /// the value is text (so a truncated JSON value still shows as text).
-async fn start_of(store: &Store, key: &str, n: usize) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(n);
+async fn start_of(store: &Store, key: &str, n: usize, len: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(n.min(PIECE));
     while out.len() < n {
         let from = out.len();
         let to = n.min(from + PIECE) - 1;
@@ -218,7 +220,9 @@ async fn start_of(store: &Store, key: &str, n: usize) -> Result<Vec<u8>> {
         }
         out.extend_from_slice(&piece);
     }
-    if let Err(e) = std::str::from_utf8(&out)
+    // A start cut mid-character ends before it; a value read whole is left as it is.
+    if (out.len() as u64) < len
+        && let Err(e) = std::str::from_utf8(&out)
         && e.error_len().is_none()
     {
         out.truncate(e.valid_up_to());

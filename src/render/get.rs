@@ -8,6 +8,24 @@ use cachectl::ttl::human_ms;
 
 use super::{Renderer, Style};
 
+/// The most of one element a table cell shows: a table lays out every cell before printing,
+/// and a cell of megabytes would take minutes to wrap (`-o json` gives it whole).
+const CELL_BYTES: usize = 4096;
+
+fn cell(bytes: &[u8]) -> String {
+    if bytes.len() <= CELL_BYTES {
+        return keys::display(bytes);
+    }
+    let mut cut = &bytes[..CELL_BYTES];
+    // Not in the middle of a character.
+    if let Err(e) = std::str::from_utf8(cut)
+        && e.error_len().is_none()
+    {
+        cut = &cut[..e.valid_up_to()];
+    }
+    format!("{}… ({} bytes)", keys::display(cut), bytes.len())
+}
+
 impl Renderer {
     /// `get`: strings as they are (JSON pretty on a terminal unless --raw), collections as
     /// tables.
@@ -29,7 +47,7 @@ impl Renderer {
     }
 
     fn value(&self, kv: &KeyValue, pretty: bool) -> io::Result<()> {
-        let text = |b: &[u8]| keys::display(b);
+        let text = |b: &[u8]| cell(b);
         match &kv.value {
             Data::String(bytes) => {
                 if pretty

@@ -336,3 +336,125 @@ fn a_huge_batch_and_a_closed_pipe_end_with_an_error_not_a_panic() {
     assert!(stdout.contains("rc=2"), "{stdout}{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A peer that speaks RESP for the handshake and the small questions, and answers the one
+/// command `hostile` names with a claim it then streams, up to 1.5 GB (a reader that believes
+/// the claim holds that much; the bounded one stops at the header).
+fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'static [u8]) -> u16 {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = s.try_clone().unwrap();
+                let mut rd = BufReader::new(s);
+                loop {
+                    // One command: `*N`, then N `$len` + bytes.
+                    let mut line = String::new();
+                    if rd.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let n: usize = line.trim().trim_start_matches('*').parse().unwrap_or(0);
+                    let mut args = Vec::new();
+                    for _ in 0..n {
+                        line.clear();
+                        let _ = rd.read_line(&mut line);
+                        let len: usize = line.trim().trim_start_matches('$').parse().unwrap_or(0);
+                        let mut arg = vec![0; len + 2];
+                        let _ = rd.read_exact(&mut arg);
+                        arg.truncate(len);
+                        args.push(String::from_utf8_lossy(&arg).to_uppercase());
+                    }
+                    let name = args.first().cloned().unwrap_or_default();
+                    let reply: &[u8] = match name.as_str() {
+                        c if c == hostile => {
+                            let _ = out.write_all(claim);
+                            let chunk = element.repeat((1 << 20) / element.len());
+                            for _ in 0..1500 {
+                                if out.write_all(&chunk).is_err() {
+                                    return;
+                                }
+                            }
+                            std::thread::sleep(Duration::from_secs(60));
+                            return;
+                        }
+                        "PING" => b"+PONG\r\n",
+                        "TYPE" => b"+string\r\n",
+                        "PTTL" | "PEXPIRETIME" => b":-1\r\n",
+                        "STRLEN" => b":5\r\n",
+                        "DBSIZE" => b":10\r\n",
+                        "INFO" => b"$44\r\n# Server\r\nredis_version:7.2.4\r\nrole:master\r\n\r\n",
+                        "CLIENT" | "SELECT" | "AUTH" => b"+OK\r\n",
+                        _ => b"-ERR unknown command\r\n",
+                    };
+                    if out.write_all(reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Run cachectl to its end, sampling its peak resident memory (`VmHWM`) as it runs.
+fn peak_rss_mb(port: u16, args: &[&str]) -> (Option<i32>, u64, String) {
+    let mut child = support::spawn(&format!("redis://127.0.0.1:{port}"), args);
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    (code, peak_kb / 1024, err)
+}
+
+/// #29.3: a peer's claimed lengths decide nothing we allocate. A bulk string of 5 GB, a SCAN
+/// page of 4e9 keys, an INFO reply that never ends: each refused at its header, the command
+/// ends non-zero within its timeout, and memory stays far below 300 MB.
+#[test]
+fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
+    let cases: [(&str, &[u8], &[u8], &[&str]); 3] = [
+        ("GET", b"$5000000000\r\n", b"a", &["get", "k"]),
+        (
+            "SCAN",
+            b"*2\r\n$1\r\n0\r\n*4000000000\r\n",
+            b"$1\r\na\r\n",
+            &["inspect", "--pattern", "*"],
+        ),
+        ("INFO", b"$3000000000\r\n", b"x", &["ttl-audit", "--quick"]),
+    ];
+    for (command, claim, element, args) in cases {
+        let port = claiming_server(command, claim, element);
+        let mut all = vec!["--timeout", "5s"];
+        all.extend_from_slice(args);
+        let (code, peak, err) = peak_rss_mb(port, &all);
+        assert!(
+            code.is_some_and(|c| c != 0 && c < 100),
+            "{command}: exit {code:?}, {err}"
+        );
+        assert!(peak < 300, "{command}: peak RSS {peak} MB\n{err}");
+        assert!(err.contains("bound"), "{command}: {err}");
+    }
+}
