@@ -9,6 +9,7 @@ use cachectl::log::Log;
 use cachectl::ops::audit::{self, AuditOptions};
 use cachectl::ops::policy::Policy;
 use cachectl::ops::remediate::{self, FixOptions, FixPlan};
+use cachectl::scan::Fault;
 use serde::Serialize;
 
 use super::ended::{Audited, exit_for};
@@ -211,13 +212,24 @@ async fn apply_fixes(
         &Bars::new("fixed"),
     )
     .await;
-    if let Some(b) = &fix.backup {
-        close_backup(b, done.is_err(), " --replace", store)?;
-    }
+    let closed = match &fix.backup {
+        Some(b) => close_backup(b, done.is_err(), " --replace", store)
+            .map_err(|e| (b.path().display().to_string(), format!("{e:#}"))),
+        None => Ok(()),
+    };
     if let (Some(log), Err(_)) = (&fix.log, &done) {
         log.abandon();
     }
-    Ok(done?)
+    let mut done = done?;
+    // A close that fails (a full disk) is told with the report, never instead of it.
+    if let Err((file, error)) = closed {
+        done.complete = false;
+        done.error.get_or_insert(Fault {
+            node: format!("backup {file}"),
+            error,
+        });
+    }
+    Ok(done)
 }
 
 /// `-o openmetrics` and `--html`: the report for a scraper or a browser.

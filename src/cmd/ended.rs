@@ -128,6 +128,11 @@ impl Ended for InvalidateReport {
             .filter_map(|p| p.error.as_ref().map(|e| (p, e)))
             .map(|(p, e)| format!("`{}`: {}: {}", p.pattern, e.node, e.error))
             .collect();
+        faults.extend(
+            self.error
+                .iter()
+                .map(|e| format!("{}: {}", e.node, e.error)),
+        );
         let named = InvalidateReport::over_budget(self)
             - self.patterns.iter().map(|p| p.over_budget).sum::<u64>();
         if named > 0 {

@@ -75,6 +75,10 @@ pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Res
         let mut doc = serde_json::to_value(SweepReport::combined(&report.patterns))?;
         if let Some(obj) = doc.as_object_mut() {
             obj.insert("patterns".into(), serde_json::to_value(&report.patterns)?);
+            if let Some(e) = &report.error {
+                obj.insert("complete".into(), false.into());
+                obj.entry("error").or_insert(serde_json::to_value(e)?);
+            }
         }
         ctx.out.json(&doc)?;
     } else {
@@ -169,10 +173,13 @@ async fn invalidate_and_report(
         backup.as_ref(),
     )
     .await;
-    // The backup is closed whatever happened: what was deleted before a fault is in it.
-    if let Some(b) = &backup {
-        close_backup(b, result.is_err(), "", &store)?;
-    }
+    // The backup is closed whatever happened: what was deleted before a fault is in it. A
+    // close that fails (a full disk) is told with the report, never instead of it.
+    let closed = match &backup {
+        Some(b) => close_backup(b, result.is_err(), "", &store)
+            .map_err(|e| (b.path().display().to_string(), format!("{e:#}"))),
+        None => Ok(()),
+    };
     if let (Some(log), Err(_)) = (&log, &result) {
         log.abandon();
     }
@@ -180,7 +187,10 @@ async fn invalidate_and_report(
         // Refused or failed before the sweep began: a refusal leaves nothing behind.
         close_checkpoint(cp, result.as_ref().ok().map(|r| r.complete), resumed)?;
     }
-    let report = result?;
+    let mut report = result?;
+    if let Err((file, why)) = closed {
+        report.failed_after(&format!("backup {file}"), why);
+    }
     if ctx.global.verbose {
         for r in &report.patterns {
             for c in &r.cursors {

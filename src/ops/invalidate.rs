@@ -202,9 +202,23 @@ pub struct InvalidateReport {
     /// The backup of everything deleted, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackedUp>,
+    /// What failed after the keys were dealt with (the backup's closing), when something did:
+    /// the counts above stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::scan::Fault>,
 }
 
 impl InvalidateReport {
+    /// Something failed after the deletions (closing the backup on a full disk): the report
+    /// keeps its counts and says so, and the run is not complete.
+    pub fn failed_after(&mut self, node: &str, error: String) {
+        self.complete = false;
+        self.error = Some(crate::scan::Fault {
+            node: node.to_string(),
+            error,
+        });
+    }
+
     pub fn interrupted(&self) -> bool {
         self.patterns.iter().any(|p| p.interrupted)
     }
@@ -320,6 +334,7 @@ pub async fn invalidate(
             file: b.path().display().to_string(),
             keys: b.keys(),
         }),
+        error: None,
     })
 }
 

@@ -501,41 +501,6 @@ fn the_log_names_every_key_deleted_or_changed() {
     assert!(lines.iter().all(|l| l["op"] == "restore"));
 }
 
-/// A run of cachectl and the most memory it held (VmHWM, read while it runs), in KiB.
-fn peak_kib(url: &str, args: &[&str]) -> (std::process::Output, u64) {
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
-        .args(args)
-        .env_remove("REDIS_URL")
-        .env("CACHECTL_URL", url)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let (peak, done) = (peak.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Ok(text) = std::fs::read_to_string(&status)
-                    && let Some(kib) = text
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmHWM:"))
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                {
-                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-        })
-    };
-    let out = child.wait_with_output().unwrap();
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    watcher.join().unwrap();
-    (out, peak.load(std::sync::atomic::Ordering::Relaxed))
-}
-
 /// `n` bytes that do not compress, the same each time.
 fn noise(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -569,7 +534,7 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
         .exec(&mut c)
         .unwrap();
     let file = r.dir().join("big.cbk");
-    let (out, backup_peak) = peak_kib(
+    let (out, backup_peak) = support::peak_kib(
         &r.url(),
         &["backup", "--pattern", "big:*", file.to_str().unwrap()],
     );
@@ -585,7 +550,7 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
         .arg("big:small")
         .exec(&mut c)
         .unwrap();
-    let (out, restore_peak) = peak_kib(
+    let (out, restore_peak) = support::peak_kib(
         &r.url(),
         &[
             "restore",
@@ -610,7 +575,7 @@ fn a_100_mb_value_goes_through_backup_and_restore_held_at_most_once() {
 
     // A sweep's backup streams it too, before the key goes.
     let swept = r.dir().join("swept.cbk");
-    let (out, sweep_peak) = peak_kib(
+    let (out, sweep_peak) = support::peak_kib(
         &r.url(),
         &[
             "invalidate-pattern",
@@ -710,5 +675,48 @@ fn large_values_cross_a_cluster() {
     for (k, v) in &values {
         let back: Vec<u8> = c.get(k).unwrap();
         assert!(back == *v, "{k}");
+    }
+}
+
+/// #29.2: a disk that fills under `--backup` (the file may not grow past 64 KiB: the kernel's
+/// own limit, EFBIG) ends the sweep with its report: the keys deleted before the fault are
+/// counted exactly, the run is not complete, the exit is 1; twice.
+#[test]
+fn a_full_disk_under_a_backup_keeps_the_report() {
+    use std::os::unix::process::CommandExt;
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    for round in 0..2 {
+        support::load(&mut c, (0..30_000).map(|i| format!("full:{i}")), 3600);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.cbk");
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachectl"));
+        cmd.args(["-o", "json", "invalidate-pattern", "full:*", "--yes"])
+            .args(["--max-keys", "100000", "--backup"])
+            .arg(&file)
+            .env_remove("REDIS_URL")
+            .env("CACHECTL_URL", redis.url());
+        // SAFETY: async-signal-safe calls only, in the child before exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: 64 << 10,
+                    rlim_max: 64 << 10,
+                };
+                libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        let doc = json_of(&out);
+        let left = dbsize(&mut c);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "round {round}: {err}");
+        assert!(left > 0 && left < 30_000, "round {round}: {left} left");
+        assert_eq!(doc["deleted"].as_u64(), Some(30_000 - left), "{doc}");
+        assert_eq!(doc["complete"], false, "{doc}");
+        assert!(doc["error"]["error"].is_string(), "{doc}");
+        let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
     }
 }

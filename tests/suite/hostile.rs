@@ -398,38 +398,6 @@ fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'stati
     port
 }
 
-/// Run cachectl to its end, sampling its peak resident memory (`VmHWM`) as it runs.
-fn peak_rss_mb(port: u16, args: &[&str]) -> (Option<i32>, u64, String) {
-    let mut child = support::spawn(&format!("redis://127.0.0.1:{port}"), args);
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let started = std::time::Instant::now();
-    let code = loop {
-        if let Ok(text) = std::fs::read_to_string(&status) {
-            if let Some(kb) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                peak_kb = peak_kb.max(kb);
-            }
-        }
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let mut err = String::new();
-    use std::io::Read;
-    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-    (code, peak_kb / 1024, err)
-}
-
 /// #29.3: a peer's claimed lengths decide nothing we allocate. A bulk string of 5 GB, a SCAN
 /// page of 4e9 keys, an INFO reply that never ends: each refused at its header, the command
 /// ends non-zero within its timeout, and memory stays far below 300 MB.
@@ -449,12 +417,13 @@ fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
         let port = claiming_server(command, claim, element);
         let mut all = vec!["--timeout", "5s"];
         all.extend_from_slice(args);
-        let (code, peak, err) = peak_rss_mb(port, &all);
+        let (out, peak) = support::peak_kib(&format!("redis://127.0.0.1:{port}"), &all);
+        let (code, err) = (out.status.code(), String::from_utf8_lossy(&out.stderr));
         assert!(
             code.is_some_and(|c| c != 0 && c < 100),
             "{command}: exit {code:?}, {err}"
         );
-        assert!(peak < 300, "{command}: peak RSS {peak} MB\n{err}");
+        assert!(peak < 300 << 10, "{command}: peak RSS {peak} KiB\n{err}");
         assert!(err.contains("bound"), "{command}: {err}");
     }
 }

@@ -709,6 +709,34 @@ pub fn spawn(url: &str, args: &[&str]) -> Child {
         .expect("spawn cachectl")
 }
 
+/// A run of cachectl and the most memory it held (VmHWM, read while it runs), in KiB.
+pub fn peak_kib(url: &str, args: &[&str]) -> (std::process::Output, u64) {
+    let child = spawn(url, args);
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&status)
+                    && let Some(kib) = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                {
+                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    (out, peak.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// A library `Store` for `url`, and the runtime to drive it, for tests of the library API.
 pub fn library_store(url: &str) -> (tokio::runtime::Runtime, cachectl::Store) {
     let runtime = tokio::runtime::Builder::new_current_thread()
