@@ -36,6 +36,19 @@ impl Renderer {
         }
         Self::right_align(&mut t, 1..=4);
         self.print_table(&t)?;
+        for s in r.steps.iter().filter(|s| s.unconfirmed > 0) {
+            self.print(&format!(
+                "{}\n",
+                self.paint(
+                    &format!(
+                        "{}: {} more sent without a reply: written or not, only the server knows",
+                        s.step,
+                        self.count(s.unconfirmed)
+                    ),
+                    Style::Warn
+                )
+            ))?;
+        }
         for s in r.steps.iter().filter(|s| !s.preview.is_empty()) {
             self.print(&format!(
                 "{}\n",

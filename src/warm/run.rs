@@ -63,6 +63,10 @@ pub struct StepReport {
     /// Keys written (with --dry-run: keys that would be).
     pub keys: u64,
     pub bytes: u64,
+    /// Keys sent whose replies never came (the connection failed past its retries): written
+    /// or not, the server knows; `keys` counts only the confirmed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unconfirmed: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -420,6 +424,7 @@ impl<'a> Run<'a> {
             r.rows += rows;
             r.keys += done.keys;
             r.bytes += done.bytes;
+            r.unconfirmed += done.unconfirmed;
             if r.preview.len() < self.opts.preview {
                 r.preview.extend(
                     preview
@@ -529,25 +534,37 @@ impl<'a> Run<'a> {
     fn write(&self, batch: Vec<Entry>) -> Job<'a> {
         let store = self.store;
         let dry_run = self.opts.dry_run;
+        let stop = self.stop;
         Box::pin(async move {
             let sizes: Vec<u64> = batch.iter().map(|e| e.value.len() as u64).collect();
             let Some((store, permit)) = store.filter(|_| !dry_run) else {
                 return Batch {
                     keys: sizes.len() as u64,
                     bytes: sizes.iter().sum(),
-                    error: None,
+                    ..Batch::default()
                 };
             };
-            let cmds = batch
-                .into_iter()
-                .map(|e| {
+            // Built for each send: a command copies its arguments in either way.
+            let cmds = || {
+                let set = |e: &Entry| {
                     let mut c = redis::cmd("SET");
-                    c.arg(&e.key).arg(e.value).arg("EX").arg(e.ttl);
-                    (e.key, c)
-                })
-                .collect();
+                    c.arg(&e.key).arg(&e.value).arg("EX").arg(e.ttl);
+                    (e.key.clone(), c)
+                };
+                batch.iter().map(set).collect()
+            };
             let mut done = Batch::default();
-            match store.write_per_key(permit, cmds).await {
+            let sent = sizes.len() as u64;
+            // A SET with its value and TTL is the same write sent twice: a batch whose replies
+            // were lost (a timeout, a moment of LOADING) is sent again, and counted once.
+            let mut backoff = crate::retry::Backoff::redis(WRITE_RETRIES);
+            let answered = loop {
+                match store.write_per_key(permit, cmds()).await {
+                    Err(e) if e.is_transient() && backoff.wait(stop).await => continue,
+                    other => break other,
+                }
+            };
+            match answered {
                 Ok(replies) => {
                     for (reply, size) in replies.into_iter().zip(sizes) {
                         match reply {
@@ -562,12 +579,23 @@ impl<'a> Run<'a> {
                         }
                     }
                 }
-                // Nothing is known of a batch whose replies never came: none is counted.
-                Err(e) => done.error = Some(e),
+                // Nothing is known of a batch whose replies never came: none is counted as
+                // written, all as unconfirmed.
+                Err(e) => {
+                    done.unconfirmed = sent;
+                    done.error = Some(e);
+                }
             }
             done
         })
     }
+}
+
+/// Times a batch is sent again after its replies were lost.
+const WRITE_RETRIES: u32 = 5;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What one SET batch did, counted from its replies.
@@ -575,6 +603,7 @@ impl<'a> Run<'a> {
 struct Batch {
     keys: u64,
     bytes: u64,
+    unconfirmed: u64,
     error: Option<Error>,
 }
 
@@ -583,6 +612,7 @@ struct Batch {
 struct Written {
     keys: u64,
     bytes: u64,
+    unconfirmed: u64,
 }
 
 impl Written {
@@ -590,6 +620,7 @@ impl Written {
     fn add(&mut self, batch: Batch) -> Result<()> {
         self.keys += batch.keys;
         self.bytes += batch.bytes;
+        self.unconfirmed += batch.unconfirmed;
         batch.error.map_or(Ok(()), Err)
     }
 }

@@ -712,3 +712,85 @@ fn a_fix_after_a_lost_reply_plans_its_batch_once() {
         redis::cmd("FLUSHALL").exec(&mut c).unwrap();
     }
 }
+
+/// #29.2: warm's batches under a lost reply. A server asleep past `--timeout` answers late: the
+/// batch is sent again (a SET with its value and TTL is the same write twice), exit 0 and the
+/// report's keys are exactly the server's. A killed connection: exit 1, and the report's
+/// `keys` (confirmed) and `unconfirmed` (sent, unanswered) bracket what the server holds.
+#[test]
+fn warm_under_a_lost_reply_counts_exactly_what_it_knows() {
+    let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+    let rows = 150_000;
+    let db = r.dir().join("warm.db");
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)'); \
+             c.execute('INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n \
+             WHERE i < ' + sys.argv[2] + ') SELECT i, \"value\" FROM n'); c.commit()",
+        )
+        .arg(&db)
+        .arg(rows.to_string())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let plan = r.dir().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "sources:\n  db:\n    sqlite: {}\nsteps:\n  - name: rows\n    source: db\n    query: SELECT id, v FROM t\n    key: \"w:{{id}}\"\n    ttl: 3600\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let faults: [(&[&str], i32); 2] = [
+        (&["DEBUG", "SLEEP", "3"], 0),
+        (&["CLIENT", "KILL", "TYPE", "normal"], 1),
+    ];
+    for round in 0..2 {
+        for (fault, code) in faults {
+            cli(r.port, &["FLUSHALL"]);
+            let mut child = start_sweep(
+                &r.url(),
+                &[
+                    "warm",
+                    plan.to_str().unwrap(),
+                    "--timeout",
+                    "1s",
+                    "-o",
+                    "json",
+                ],
+            );
+            while cli(r.port, &["DBSIZE"]).trim().parse::<u64>().unwrap_or(0) < 20_000 {
+                if child.try_wait().unwrap().is_some() {
+                    let out = finish(child);
+                    panic!("warm ended early: {}", String::from_utf8_lossy(&out.stderr));
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+            cli(r.port, fault);
+            let out = finish(child);
+            let doc = json_of(&out);
+            let held: u64 = cli(r.port, &["DBSIZE"]).trim().parse().unwrap();
+            let step = &doc["steps"][0];
+            let keys = step["keys"].as_u64().unwrap();
+            let unconfirmed = step["unconfirmed"].as_u64().unwrap_or(0);
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{fault:?} round {round}: {doc}"
+            );
+            if code == 0 {
+                assert_eq!((keys, unconfirmed, held), (rows, 0, rows), "round {round}");
+            } else {
+                assert!(held < rows, "{fault:?}: the fault landed after the run");
+                assert!(
+                    keys <= held && held <= keys + unconfirmed,
+                    "{fault:?} round {round}: {keys} confirmed + {unconfirmed} unconfirmed, \
+                     the server holds {held}"
+                );
+            }
+        }
+    }
+}
