@@ -28,6 +28,16 @@ pub enum TemplateError {
     NullField { template: String, field: String },
     #[error("template `{template}`: field `{field}` is not a scalar (object or array)")]
     NotScalar { template: String, field: String },
+    /// A URL parser reads `..` (also written `%2E%2E`) as "up one": a row's value would
+    /// choose another path than the template's.
+    #[error(
+        "template `{template}`: field `{field}` is `{value}`, which a URL reads as a path step, not a segment: the row is refused"
+    )]
+    PathStep {
+        template: String,
+        field: String,
+        value: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +158,18 @@ impl KeyTemplate {
     /// Fill the template as a URL path: each value percent-encoded as one path segment (a
     /// row's `../admin` stays a segment of its own), the template's own text as written.
     pub fn render_path(&self, vars: &dyn Vars) -> Result<String, TemplateError> {
+        for p in &self.parts {
+            if let Part::Field(name) = p
+                && let Some(FieldValue::Text(v)) = vars.field(name)
+                && matches!(&*v, "" | "." | "..")
+            {
+                return Err(TemplateError::PathStep {
+                    template: self.source.clone(),
+                    field: name.clone(),
+                    value: v.into_owned(),
+                });
+            }
+        }
         self.render_with(vars, |s, out| {
             for b in s.bytes() {
                 match b {
@@ -338,6 +360,18 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_path_value_fills_one_segment_or_is_refused() {
+        let t = KeyTemplate::parse("/api/users/{id}/posts").unwrap();
+        let path = |id: &str| t.render_path(&vars(&[("id", id)]));
+        assert_eq!(path("a/b?c").unwrap(), "/api/users/a%2Fb%3Fc/posts");
+        assert_eq!(path("v1.2").unwrap(), "/api/users/v1%2E2/posts");
+        for step in ["..", ".", ""] {
+            let e = path(step).unwrap_err();
+            assert!(matches!(e, TemplateError::PathStep { .. }), "{step}: {e}");
+        }
     }
 
     #[test]

@@ -567,6 +567,87 @@ fn http_headers_stay_with_their_origin_and_paths_are_encoded() {
     );
 }
 
+/// #29.4: a base URL's login goes to its own origin only (a next link `@host:port/…` once
+/// moved the host and took the login with it), and a row's `..` or `.` never becomes a path
+/// step (`%2E%2E` is `..` to a URL parser): the row is refused, the request never made.
+#[test]
+fn a_login_stays_with_its_origin_and_a_row_never_climbs_the_path() {
+    let elsewhere = HttpServer::start(|req| {
+        let id = match req.headers.contains_key("authorization") {
+            true => "leaked",
+            false => "clean",
+        };
+        Response::json(serde_json::json!({"items": [{"id": id}]}))
+    });
+    let other = elsewhere.port;
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = paths.clone();
+    let api = HttpServer::start(move |req| {
+        seen.lock().unwrap().push(req.path.clone());
+        let logged_in =
+            req.headers.get("authorization").map(String::as_str) == Some("Basic dXNlcjpodW50ZXIy");
+        match req.path.as_str() {
+            "/api/first" if logged_in => Response::json(serde_json::json!({
+                "items": [{"id": "a"}],
+                "next": format!("@127.0.0.1:{other}/steal"),
+            })),
+            "/api/first" => Response::status(401),
+            "/api/posts" => Response::json(serde_json::json!([{"id": "admin-only"}])),
+            _ => Response::json(serde_json::json!({"items": [{"id": "x"}]})),
+        }
+    });
+    let r = Redis::start();
+    let mut c = r.conn();
+    let dir = r.dir();
+    let db = dir.join("t.db");
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(\"CREATE TABLE u(id TEXT); INSERT INTO u VALUES ('..'), ('.'), ('7');\"); c.commit()")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let plan = dir.join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "sources:\n  db:\n    sqlite: t.db\n  api:\n    http:\n      base_url: http://user:hunter2@127.0.0.1:{}/api\n      retries: 0\n\
+             steps:\n  - name: pages\n    source: api\n    request: {{ path: /first, items: /items, paginate: {{ next_link: {{ from: /next }} }} }}\n    key: \"p:{{id}}\"\n    ttl: 60\n\
+             \x20 - name: users\n    source: db\n    query: SELECT id FROM u\n    key: \"u:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: posts\n        source: api\n        request:\n          path: /users/{{id}}/posts\n        key: \"posts:{{id}}\"\n        value: collect\n        ttl: 60\n",
+            api.port
+        ),
+    )
+    .unwrap();
+    let out = cachectl(&r.url()).arg("warm").arg(&plan).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the refused rows fail the run: {err}"
+    );
+    assert!(
+        exists(&mut c, "p:a"),
+        "the first page was not fetched: {err}"
+    );
+    assert!(
+        !exists(&mut c, "p:leaked"),
+        "the login went to another host"
+    );
+    assert_eq!(elsewhere.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(exists(&mut c, "posts:7"), "{err}");
+    let paths = paths.lock().unwrap().clone();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p == "/api/posts" || p == "/api/users/posts"),
+        "{paths:?}"
+    );
+    assert!(
+        err.contains("path step") && !err.contains("hunter2"),
+        "{err}"
+    );
+}
+
 #[test]
 fn durations_are_bounded_and_huge_windows_end() {
     let r = Redis::start();

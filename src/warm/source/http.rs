@@ -83,7 +83,9 @@ impl HttpClient {
             let _ = tx.send(items(&doc, req.items.as_deref(), &file)?).await;
             return Ok(());
         }
-        let mut url = format!("{}{path}", src.base_url);
+        let (base, login) = split_login(&src.base_url)?;
+        let mut url = parse_url(&format!("{base}{path}"))?;
+        let base = parse_url(&base)?;
         let mut page = match &req.paginate {
             Some(Paginate::Page { start, .. }) => *start,
             _ => 0,
@@ -108,10 +110,16 @@ impl HttpClient {
                 }
                 _ => {}
             }
+            let to = To {
+                url: &url,
+                base: &base,
+                login: login.as_ref(),
+            };
             let doc = self
-                .get_json(src, &req.method, &url, &q, req.body.as_ref())
+                .get_json(src, &req.method, to, &q, req.body.as_ref())
                 .await?;
-            let page_items = items(&doc, req.items.as_deref(), &crate::conn::redact_url(&url))?;
+            let shown = crate::conn::redact_url(url.as_str());
+            let page_items = items(&doc, req.items.as_deref(), &shown)?;
             let empty = page_items.is_empty();
             if !empty && tx.send(page_items).await.is_err() {
                 return Ok(());
@@ -131,16 +139,17 @@ impl HttpClient {
                 },
                 Some(Paginate::NextLink { from, .. }) => match doc.pointer(from) {
                     Some(Value::String(next)) if !next.is_empty() => {
-                        url = if next.starts_with("http://") || next.starts_with("https://") {
-                            next.clone()
-                        } else {
-                            format!("{}{next}", origin(&src.base_url))
-                        };
-                        if src.base_url.starts_with("https://") && url.starts_with("http://") {
+                        // Resolved as a browser would, against the page that gave it: a link
+                        // is never pasted after the origin (`@evil.example/` would move the
+                        // host, and the plan's login with it).
+                        url = url.join(next).map_err(|e| {
+                            Error::Source(format!("{url}: the next link {next:?}: {e}"))
+                        })?;
+                        if base.scheme() == "https" && url.scheme() != "https" {
                             return Err(Error::Source(format!(
-                                "{}: the next link {} would go from https to http: refused",
-                                crate::conn::redact_url(&src.base_url),
-                                crate::conn::redact_url(&url)
+                                "{base}: the next link {} would go from https to {}: refused",
+                                crate::conn::redact_url(url.as_str()),
+                                url.scheme()
                             )));
                         }
                         query.clear();
@@ -156,21 +165,28 @@ impl HttpClient {
         &self,
         src: &HttpSource,
         method: &str,
-        url: &str,
+        to: To<'_>,
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<Value> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::Source(format!("`{method}` is not an HTTP method")))?;
-        // The plan's headers go to the base URL's origin alone: a next link elsewhere gets
-        // none of them (a token for one API is no one else's business).
-        let own = origin(url).eq_ignore_ascii_case(origin(&src.base_url));
-        let shown = crate::conn::redact_url(url);
+        // The plan's headers and the base URL's login go to its origin alone (scheme, host
+        // and port, as parsed): a next link elsewhere gets none of them (a token for one API
+        // is no one else's business).
+        let own = to.url.origin() == to.base.origin();
+        let shown = crate::conn::redact_url(to.url.as_str());
         let shown = &shown;
         let attempt = || async {
-            let mut rb = self.client.request(method.clone(), url).query(query);
+            let mut rb = self
+                .client
+                .request(method.clone(), to.url.clone())
+                .query(query);
             if own {
                 rb = rb.headers(self.headers.clone());
+                if let Some((user, password)) = to.login {
+                    rb = rb.basic_auth(user, password.as_ref());
+                }
             }
             if let Some(b) = body {
                 rb = rb.json(b);
@@ -285,13 +301,65 @@ fn items(doc: &Value, pointer: Option<&str>, origin: &str) -> Result<Vec<Value>>
     })
 }
 
-/// `scheme://host:port` of a URL, for resolving a relative next link.
-fn origin(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(i) => &url[..after_scheme + i],
-        None => url,
+/// Where a request goes: its URL, the base URL it is judged against, and the base URL's login.
+#[derive(Clone, Copy)]
+struct To<'a> {
+    url: &'a reqwest::Url,
+    base: &'a reqwest::Url,
+    login: Option<&'a Login>,
+}
+
+/// A base URL's `user:password@`, sent as basic auth to its own origin only.
+type Login = (String, Option<String>);
+
+fn parse_url(text: &str) -> Result<reqwest::Url> {
+    reqwest::Url::parse(text)
+        .map_err(|e| Error::Source(format!("{}: not a URL: {e}", crate::conn::redact_url(text))))
+}
+
+/// The base URL without its login, and the login.
+fn split_login(base: &str) -> Result<(String, Option<Login>)> {
+    let mut url = parse_url(base)?;
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok((base.to_string(), None));
     }
+    let login = (
+        percent_decode(url.username()),
+        url.password().map(percent_decode),
+    );
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    // Url adds a `/` to a bare origin; the base URL's own text is kept otherwise.
+    let mut text = url.to_string();
+    if !base.ends_with('/') && text.ends_with('/') && url.path() == "/" {
+        text.pop();
+    }
+    Ok((text, Some(login)))
+}
+
+/// `%XX` escapes of a URL's login, undone.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether the API at `base` answers at all (any status), for `warm --check`.
@@ -330,8 +398,29 @@ mod tests {
     }
 
     #[test]
-    fn origins() {
-        assert_eq!(origin("http://h:1/api/v1"), "http://h:1");
-        assert_eq!(origin("http://h:1"), "http://h:1");
+    fn a_login_is_taken_out_of_the_base_url() {
+        let (base, login) = split_login("http://u%40x:p%3Aw@h:1/api/v1").unwrap();
+        assert_eq!(base, "http://h:1/api/v1");
+        assert_eq!(login, Some(("u@x".into(), Some("p:w".into()))));
+        let (base, login) = split_login("http://h:1").unwrap();
+        assert_eq!((base.as_str(), login), ("http://h:1", None));
+        let (base, _) = split_login("https://u:p@h").unwrap();
+        assert_eq!(base, "https://h");
+    }
+
+    #[test]
+    fn next_links_resolve_as_a_browser_would() {
+        let page = parse_url("http://h:1/api/v1/users?page=1").unwrap();
+        let next = |n: &str| page.join(n).unwrap().to_string();
+        assert_eq!(
+            next("/api/v1/users?page=2"),
+            "http://h:1/api/v1/users?page=2"
+        );
+        assert_eq!(next("?page=2"), "http://h:1/api/v1/users?page=2");
+        // Never pasted after the origin: the host stays.
+        assert_eq!(
+            parse_url(&next("@evil.example/x")).unwrap().host_str(),
+            Some("h")
+        );
     }
 }
