@@ -193,7 +193,19 @@ fn redact_query(text: &str) -> String {
     format!("{head}{}", shown.join("&"))
 }
 
+/// Whether a URL asks for TLS without checking the server's certificate: `#insecure` at its
+/// end, which the client library honours as `--tls-insecure`.
+pub fn url_skips_tls_check(url: &str) -> bool {
+    url.starts_with("rediss://") && url.split_once('#').is_some_and(|(_, f)| f == "insecure")
+}
+
 impl Target {
+    /// TLS without a certificate check, however it was asked for (`--tls-insecure`, a
+    /// target's `tls: {insecure: true}`, or the URL's `#insecure`).
+    pub fn tls_unchecked(&self) -> bool {
+        self.tls_insecure || url_skips_tls_check(&self.url)
+    }
+
     /// `host:port` of the seed node, for messages.
     pub fn address(&self) -> String {
         match self.connection_info() {

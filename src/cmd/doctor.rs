@@ -44,7 +44,7 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             target: url,
             named_target: named,
             tls,
-            tls_insecure: t.tls_insecure,
+            tls_insecure: t.tls_unchecked(),
             ok,
             report: report.as_ref(),
             error,
@@ -54,7 +54,7 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             url: &url,
             named,
             tls,
-            tls_insecure: t.tls_insecure,
+            tls_insecure: t.tls_unchecked(),
         };
         ctx.out
             .doctor(&reached, report.as_ref(), error.as_deref())?;

@@ -19,7 +19,8 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
             name,
             default: config.default.as_deref() == Some(name.as_str()),
             url: redact_url(&t.url),
-            tls_insecure: t.tls.as_ref().is_some_and(|s| s.insecure),
+            tls_insecure: t.tls.as_ref().is_some_and(|s| s.insecure)
+                || cachectl::conn::url_skips_tls_check(&t.url),
             settings: t,
         })
         .collect();

@@ -847,6 +847,17 @@ fn an_unchecked_certificate_is_flagged() {
         .args(["--tls-insecure", "doctor"])
         .assert()
         .stdout(predicate::str::contains("WITHOUT CERTIFICATE CHECK"));
+    // #29.4: the URL's own `#insecure` is the same lack of a check, and said the same way.
+    let fragment = format!("{}#insecure", r.url());
+    let doc = cachectl(&fragment).args(["doctor", "-o", "json"]).json();
+    assert_eq!(doc["tls_insecure"], true, "{doc}");
+    std::fs::write(&cfg, format!("targets:\n  t: {{ url: \"{fragment}\" }}\n")).unwrap();
+    cachectl(&r.url())
+        .env("CACHECTL_CONFIG", &cfg)
+        .arg("targets")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TLS INSECURE"));
 }
 
 /// #18.21: an HTTP body past `max_body` is refused, not read without bound.
