@@ -22,9 +22,6 @@ pub struct Log {
     name: String,
     /// The command that acts, as the lines name it (`invalidate-pattern`, `ttl-audit`…).
     command: String,
-    /// The file, when this run created it: a run refused before its first line removes it.
-    created: Option<std::path::PathBuf>,
-    wrote: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Log {
@@ -78,8 +75,6 @@ impl Log {
                 false => path.display().to_string(),
             },
             command: command.to_string(),
-            created: None,
-            wrote: Default::default(),
         })
     }
 
@@ -96,16 +91,6 @@ impl Log {
                 error: e,
             })?;
         Ok(BufWriter::new(Box::new(file)))
-    }
-
-    /// The run changed nothing (refused, or failed before its first change): a log file it
-    /// created, still empty, goes again.
-    pub fn abandon(&self) {
-        if !self.wrote.load(std::sync::atomic::Ordering::Relaxed)
-            && let Some(path) = &self.created
-        {
-            let _ = std::fs::remove_file(path);
-        }
     }
 
     /// Write one batch's lines and flush them.
@@ -131,7 +116,6 @@ impl Log {
             wrote = true;
         }
         if let (true, Some(out)) = (wrote, &mut *guard) {
-            self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
             out.flush().map_err(|e| self.err(e))?;
         }
         Ok(())

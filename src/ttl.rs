@@ -17,9 +17,10 @@ pub enum Ttl {
     Persist,
 }
 
-/// The longest duration a flag or a plan may give (a timeout, an interval, a window): a year.
-/// Anything longer is a typo, and would overflow the arithmetic done with it.
-pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+/// The longest duration a flag or a plan may give (a timeout, an interval, a window): a year,
+/// as `1y` is read (365.25 days), so that what the message offers is taken. Anything longer is
+/// a typo, and would overflow the arithmetic done with it.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(31_557_600);
 
 /// The longest TTL a flag may give: 100 years (the server takes more, nobody means it).
 pub const MAX_TTL_SECS: u64 = 100 * 365 * 24 * 3600;
@@ -165,6 +166,13 @@ pub fn human_ms(ms: u64) -> String {
 mod tests {
     use super::*;
     use crate::clock::{rfc3339, short_time};
+
+    #[test]
+    fn a_year_is_at_most_a_year() {
+        assert_eq!(parse_duration("1y"), Ok(MAX_DURATION));
+        assert!(parse_duration("1y 1s").is_err());
+        assert!(parse_duration("365d").is_ok());
+    }
 
     #[test]
     fn durations_read_like_people_write_them() {

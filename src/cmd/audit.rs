@@ -217,9 +217,6 @@ async fn apply_fixes(
             .map_err(|e| (b.path().display().to_string(), format!("{e:#}"))),
         None => Ok(()),
     };
-    if let (Some(log), Err(_)) = (&fix.log, &done) {
-        log.abandon();
-    }
     let mut done = done?;
     // A close that fails (a full disk) is told with the report, never instead of it.
     if let Err((file, error)) = closed {

@@ -62,9 +62,6 @@ pub async fn run_restore(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         &Bars::new("restored"),
     )
     .await;
-    if let (Some(log), Err(_)) = (&options.log, &report) {
-        log.abandon();
-    }
     let report = report?;
     if ctx.out.is_json() {
         ctx.out.json(&report)?;

@@ -38,7 +38,10 @@ pub async fn run(args: GetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
     let mut code = exit::OK;
     for l in &lookups {
         if let Lookup::Missing(key) = l {
-            say(&format!("error: key `{key}` does not exist"));
+            say(&format!(
+                "error: {}",
+                super::missing_key(key, "inspect --pattern")
+            ));
             code = exit::FAILED;
         }
         if let Lookup::Found(kv) = l

@@ -57,7 +57,10 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         let mut code = exit::OK;
         for (key, d) in args.keys.iter().zip(&found) {
             if d.is_none() {
-                say(&format!("error: key `{key}` does not exist"));
+                say(&format!(
+                    "error: {}",
+                    super::missing_key(key, "inspect --pattern")
+                ));
                 code = exit::FAILED;
             }
         }

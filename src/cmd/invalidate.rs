@@ -61,6 +61,18 @@ pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         ctx.out.deletions(&report.keys, report.dry_run)?;
         ctx.out.sweeps(&report.patterns)?;
     }
+    for k in report
+        .keys
+        .iter()
+        .filter(|k| !k.existed && k.skipped.is_none())
+    {
+        if k.key.contains(['*', '?', '[']) {
+            say(&format!(
+                "note: {}",
+                super::missing_key(&k.key, "invalidate-pattern")
+            ));
+        }
+    }
     Ok(code(&report))
 }
 
@@ -180,9 +192,6 @@ async fn invalidate_and_report(
             .map_err(|e| (b.path().display().to_string(), format!("{e:#}"))),
         None => Ok(()),
     };
-    if let (Some(log), Err(_)) = (&log, &result) {
-        log.abandon();
-    }
     if let Some(cp) = &checkpoint {
         // Refused or failed before the sweep began: a refusal leaves nothing behind.
         close_checkpoint(cp, result.as_ref().ok().map(|r| r.complete), resumed)?;

@@ -77,6 +77,23 @@ fn undo_command(path: &std::path::Path, n: u64, flags: &str, store: &Store) -> S
     cmd
 }
 
+/// A key that was not there, said so; when it looks like a pattern (`user_*`), what was meant
+/// is likely the command that takes one, and that is said too: `*` is literal in a key name.
+pub fn missing_key(key: &str, with_pattern: &str) -> String {
+    let mut line = format!(
+        "key `{}` does not exist",
+        cachectl::keys::display(key.as_bytes())
+    );
+    if key.contains(['*', '?', '[']) {
+        line.push_str(&format!(
+            " (`*`, `?` and `[` are literal in a key name; to match keys by pattern, run: \
+             cachectl {with_pattern} {})",
+            shell_word(key)
+        ));
+    }
+    line
+}
+
 /// `word` as one shell word: bare when it is plain, else in single quotes.
 fn shell_word(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c);

@@ -248,17 +248,17 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         }
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &polled {
-            if let Err(why) = this.scanner.feed(&buf.filled()[before..]) {
-                // The bytes are withheld: the parser never sees the claim.
-                buf.set_filled(before);
-                let err = refusal(&why);
-                if let Ok(mut last) = LAST_REFUSAL.lock() {
-                    *last = Some(why.clone());
-                }
-                this.failed = Some(why);
-                return Poll::Ready(Err(err));
+        if let Poll::Ready(Ok(())) = &polled
+            && let Err(why) = this.scanner.feed(&buf.filled()[before..])
+        {
+            // The bytes are withheld: the parser never sees the claim.
+            buf.set_filled(before);
+            let err = refusal(&why);
+            if let Ok(mut last) = LAST_REFUSAL.lock() {
+                *last = Some(why.clone());
             }
+            this.failed = Some(why);
+            return Poll::Ready(Err(err));
         }
         polled
     }

@@ -94,10 +94,10 @@ static CONFIGS: Mutex<Vec<(ConfigKey, Arc<rustls::ClientConfig>)>> = Mutex::new(
 
 fn client_config(ca: Option<&[u8]>, insecure: bool) -> Result<Arc<rustls::ClientConfig>, String> {
     let key = (ca.map(<[u8]>::to_vec), insecure);
-    if let Ok(held) = CONFIGS.lock() {
-        if let Some((_, config)) = held.iter().find(|(k, _)| *k == key) {
-            return Ok(config.clone());
-        }
+    if let Ok(held) = CONFIGS.lock()
+        && let Some((_, config)) = held.iter().find(|(k, _)| *k == key)
+    {
+        return Ok(config.clone());
     }
     let config = Arc::new(tls_config(ca, insecure)?);
     if let Ok(mut held) = CONFIGS.lock() {

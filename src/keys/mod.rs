@@ -38,11 +38,21 @@ pub fn printable(value: &[u8]) -> String {
     escape(value, false)
 }
 
-/// C0 and C1 control characters and DEL, which a terminal may act on, and the bidi controls,
-/// which reorder what is shown around them (a key that reads as another).
-fn needs_escape(c: char) -> bool {
+/// C0 and C1 control characters and DEL, which a terminal may act on; the bidi controls,
+/// which reorder what is shown around them (a key that reads as another); and the invisible
+/// ones (zero-width space and joiners, the byte-order mark, the line and paragraph
+/// separators, which break a line in JavaScript, some terminals and editors): each would make
+/// two different keys look alike.
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{61c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 fn escape(bytes: &[u8], quoted: bool) -> String {
@@ -96,5 +106,10 @@ mod tests {
         assert!(!printable("a\u{9b}2J".as_bytes()).contains('\u{9b}'));
         assert!(!printable("abc\u{202e}txt.exe".as_bytes()).contains('\u{202e}'));
         assert!(!display("user:\u{2067}1".as_bytes()).contains('\u{2067}'));
+        for invisible in ['\u{200b}', '\u{2028}', '\u{feff}'] {
+            let key = format!("user:{invisible}1");
+            assert_ne!(display(key.as_bytes()), "user:1");
+            assert!(!display(key.as_bytes()).contains(invisible));
+        }
     }
 }

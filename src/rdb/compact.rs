@@ -211,7 +211,8 @@ pub fn zipmap(b: &[u8]) -> Result<u64, Broken> {
             .ok_or(bad)?;
         pairs += 1;
     }
-    if at != b.len() - 1 || (announced < 254 && u64::from(announced) != pairs) {
+    // 254 says "count them" (ZIPMAP_BIGLEN); 255 is never written, so it is damage.
+    if at != b.len() - 1 || announced == 255 || (announced < 254 && u64::from(announced) != pairs) {
         return Err(bad);
     }
     Ok(pairs * 2)
@@ -220,6 +221,15 @@ pub fn zipmap(b: &[u8]) -> Result<u64, Broken> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zipmap_count_of_255_is_damage() {
+        let one = |count: u8| [count, 1, b'f', 1, 0, b'v', 0xFF];
+        assert_eq!(zipmap(&one(1)), Ok(2));
+        assert_eq!(zipmap(&one(254)), Ok(2));
+        assert!(zipmap(&one(255)).is_err());
+        assert!(zipmap(&one(2)).is_err());
+    }
 
     /// A ziplist of the given string entries, as a server writes it.
     fn zl(entries: &[&[u8]]) -> Vec<u8> {

@@ -15,12 +15,14 @@ impl Renderer {
         }
         let mut t = self.table(&["key", "result"]);
         for k in keys {
-            let result = match (k.existed, dry_run) {
-                (true, true) => self.paint("would delete", Style::Warn),
-                (true, false) => self.paint("deleted", Style::Good),
-                (false, _) => self.paint("not found", Style::Dim),
+            let result = match (k.skipped, k.existed, dry_run) {
+                // Left alone by a rule: whether it exists was never asked.
+                (Some(why), _, _) => self.paint(why, Style::Warn),
+                (None, true, true) => self.paint("would delete", Style::Warn),
+                (None, true, false) => self.paint("deleted", Style::Good),
+                (None, false, _) => self.paint("not found", Style::Dim),
             };
-            t.add_row(vec![k.key.clone(), result]);
+            t.add_row(vec![cachectl::keys::display(k.key.as_bytes()), result]);
         }
         self.print_table(&t)
     }

@@ -403,7 +403,9 @@ fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'stati
 /// ends non-zero within its timeout, and memory stays far below 300 MB.
 #[test]
 fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
-    let cases: [(&str, &[u8], &[u8], &[&str]); 3] = [
+    /// The command answered with a claim, the claim, what then streams, and what is run.
+    type Case<'a> = (&'a str, &'a [u8], &'a [u8], &'a [&'a str]);
+    let cases: [Case; 3] = [
         ("GET", b"$5000000000\r\n", b"a", &["get", "k"]),
         (
             "SCAN",

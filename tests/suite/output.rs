@@ -304,3 +304,75 @@ fn set_says_what_happened_to_the_ttl() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_of(&out)["ttl_change"], "unchanged");
 }
+
+/// #29.5, the smaller truths: a key a rule protects is said to be protected, not "not found";
+/// characters a terminal obeys or hides (C1 controls, bidi overrides, zero-width and line
+/// separators) never reach stdout raw, in JSON (as `\u` escapes, the same string) or in a
+/// table; `1y` is taken where the message offers "at most a year".
+#[test]
+fn protected_keys_invisible_characters_and_a_year_are_told_truly() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    cmd(&mut c, &["SET", "keep:1", "v"]);
+    let out = cachectl(&r.url())
+        .args(["invalidate", "keep:1", "--protect", "keep:*"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("protected") && !text.contains("not found"),
+        "{text}"
+    );
+    assert!(support::exists(&mut c, "keep:1"));
+
+    let key = "k:\u{9b}2J\u{202e}gpj.exe\u{200b}\u{2028}";
+    cmd(&mut c, &["SET", key, "v"]);
+    let raw = ['\u{9b}', '\u{202e}', '\u{200b}', '\u{2028}'];
+    for args in [
+        &["-o", "json", "inspect", "--pattern", "k:*"][..],
+        &["-o", "json", "get", key],
+        &["inspect", "--pattern", "k:*"],
+    ] {
+        let out = cachectl(&r.url()).args(args).output().unwrap();
+        let text = String::from_utf8(out.stdout.clone()).unwrap();
+        assert!(out.status.success(), "{args:?}: {text}");
+        assert!(!text.contains(raw), "{args:?} printed raw: {text:?}");
+        if args[0] == "-o" && args[2] == "get" {
+            assert_eq!(
+                json_of(&out)["keys"][0]["key"],
+                key,
+                "the escape means the same"
+            );
+        }
+    }
+
+    cachectl(&r.url())
+        .args(["--timeout", "1y", "get", "keep:1"])
+        .assert()
+        .success();
+
+    // A glob where a key is expected: the `*` is literal there, and the command that takes a
+    // pattern is named, quoted for the shell.
+    for (args, names) in [
+        (
+            &["get", "keep:*"][..],
+            "cachectl inspect --pattern 'keep:*'",
+        ),
+        (
+            &["inspect", "keep:*"],
+            "cachectl inspect --pattern 'keep:*'",
+        ),
+        (
+            &["invalidate", "keep:*"],
+            "cachectl invalidate-pattern 'keep:*'",
+        ),
+    ] {
+        let out = cachectl(&r.url()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("literal") && err.contains(names),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(support::exists(&mut c, "keep:1"));
+}
