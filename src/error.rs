@@ -95,6 +95,26 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Words every refusal of the bounded reader (`conn::bounded`) carries, so that it is told
+/// apart from a dropped connection (which a retry may cure; a reply past a bound would only
+/// come again).
+pub const PAST_BOUND: &str = "a reply past cachectl's bound";
+
+/// The last such refusal in this process. The client library ends a connection after a read
+/// error, and a pipeline waiting on it hears only "connection closed": its error is read here,
+/// so the user is told why, and it is not retried as a dropped connection would be.
+static LAST_REFUSAL: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+pub(crate) fn note_refusal(why: &str) {
+    if let Ok(mut last) = LAST_REFUSAL.lock() {
+        *last = Some(why.to_string());
+    }
+}
+
+fn refusal_seen() -> Option<String> {
+    LAST_REFUSAL.lock().ok().and_then(|r| r.clone())
+}
+
 impl Error {
     /// A fault that a new connection, or a moment's wait, may cure: a dropped or refused
     /// connection, a timeout, a server that is loading, failing over or migrating a slot.
@@ -132,7 +152,6 @@ impl Error {
     }
 
     pub fn redis(addr: &str, error: redis::RedisError) -> Self {
-        use crate::conn::bounded::{PAST_BOUND, refusal_seen};
         let text = error.to_string();
         let why = match text.find(PAST_BOUND) {
             Some(at) => Some(text[at..].to_string()),

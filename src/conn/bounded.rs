@@ -35,19 +35,7 @@ impl Bounds {
     };
 }
 
-/// Words every refusal carries, so that it is told apart from a dropped connection (which a
-/// retry may cure; a reply past a bound would only come again).
-pub const PAST_BOUND: &str = "a reply past cachectl's bound";
-
-/// The last refusal in this process. The client library ends a connection after a read
-/// error, and a pipeline waiting on it hears only "connection closed": its error is read here,
-/// so the user is told why, and it is not retried as a dropped connection would be.
-static LAST_REFUSAL: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-/// Why a connection of this process was ended at a bound, if one was.
-pub fn refusal_seen() -> Option<String> {
-    LAST_REFUSAL.lock().ok().and_then(|r| r.clone())
-}
+pub use crate::error::PAST_BOUND;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum At {
@@ -254,9 +242,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             // The bytes are withheld: the parser never sees the claim.
             buf.set_filled(before);
             let err = refusal(&why);
-            if let Ok(mut last) = LAST_REFUSAL.lock() {
-                *last = Some(why.clone());
-            }
+            crate::error::note_refusal(&why);
             this.failed = Some(why);
             return Poll::Ready(Err(err));
         }
