@@ -18,6 +18,7 @@ use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
 use crate::ops::distributions::{ExpiryCluster, ExpiryWindows, LogHistogram};
+use crate::ops::fields::{self, FieldAcc, FieldSummary, FieldTtls};
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
 use crate::progress::ProgressSink;
@@ -42,6 +43,14 @@ pub struct Headline {
     pub expires: u64,
     /// The server's own estimate of the average TTL (ms); 0 when it has none.
     pub avg_ttl_ms: u64,
+    /// Keys with hash fields that expire (Redis `subexpiry`, Valkey
+    /// `keys_with_volatile_items`); absent where the server counts none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub keys_with_field_ttls: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The keyspace headline at no scan cost.
@@ -71,6 +80,7 @@ pub async fn headline(store: &Store) -> Result<Vec<Headline>> {
                 keys: field("keys"),
                 expires: field("expires"),
                 avg_ttl_ms: field("avg_ttl"),
+                keys_with_field_ttls: fields::keys_with_field_ttls(fields),
             });
         }
     }
@@ -120,6 +130,9 @@ pub struct FamilyAudit {
     pub busiest: Option<ExpiryCluster>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample_without_ttl: Vec<String>,
+    /// The family's hashes whose fields expire (Redis 7.4+, Valkey 9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldSummary>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash)]
@@ -132,6 +145,13 @@ pub enum ViolationKind {
     TtlBelowMin,
     TtlAboveMax,
     ExpiryCluster,
+    /// A hash without a TTL of its own with a field that never expires, where the rule's
+    /// `require_field_ttl` wants every field to.
+    MissingFieldTtl,
+    FieldTtlBelowMin,
+    FieldTtlAboveMax,
+    /// Many fields expiring within one window: the same miss storm as many keys.
+    FieldExpiryCluster,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -168,7 +188,14 @@ pub struct AuditReport {
     pub ttl_histogram: Vec<HistogramBucket>,
     /// The most keys of the whole keyspace expiring within one window.
     pub busiest: Option<ExpiryCluster>,
+    /// Keys and hash fields expiring per bucket.
     pub timeline: Timeline,
+    /// Hashes whose fields expire, over everything audited: present where any was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldSummary>,
+    /// The fields' TTLs, as `ttl_histogram` for keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_ttl_histogram: Vec<HistogramBucket>,
     pub families: Vec<FamilyAudit>,
     pub violations: Vec<Violation>,
     /// With a policy: keys no rule matched.
@@ -193,6 +220,9 @@ struct GroupAcc {
     sample_without_ttl: Vec<String>,
     below_min: (u64, Vec<String>),
     above_max: (u64, Vec<String>),
+    /// Hashes without a TTL of their own whose fields were read.
+    #[serde(default)]
+    fields: FieldAcc,
 }
 
 impl GroupAcc {
@@ -206,6 +236,7 @@ impl GroupAcc {
             sample_without_ttl: Vec::new(),
             below_min: (0, Vec::new()),
             above_max: (0, Vec::new()),
+            fields: FieldAcc::default(),
         }
     }
 
@@ -224,6 +255,7 @@ impl GroupAcc {
         extend_sample(&mut self.below_min.1, &o.below_min.1);
         self.above_max.0 += o.above_max.0;
         extend_sample(&mut self.above_max.1, &o.above_max.1);
+        self.fields.merge(&o.fields);
     }
 }
 
@@ -288,6 +320,7 @@ pub async fn audit(
     };
     let window_ms = (options.window.as_millis() as u64).max(1);
     let start_ms = now_ms();
+    let read_fields = fields_to_read(store, &head, headline_note.is_some(), options).await;
     let spec = ScanSpec {
         resume: &options.resume,
         checkpoint: options.checkpoint.as_deref().map(|c| c as &dyn CursorSink),
@@ -300,6 +333,8 @@ pub async fn audit(
         groups: HashMap::new(),
         last: 0,
         again: Vec::new(),
+        read_fields,
+        no_ttl: Vec::new(),
     })
     .await?;
     let ended = Ended {
@@ -314,6 +349,26 @@ pub async fn audit(
         check_count: true,
     };
     Ok(summarise(outcome.work, options, ended))
+}
+
+/// Whether keys without a TTL are looked into for hash fields that expire: where the server
+/// counts keys with such fields (INFO keyspace), or a rule asks about fields, or (INFO refused)
+/// the server knows the command. Elsewhere nothing extra is sent.
+async fn fields_to_read(
+    store: &Store,
+    head: &[Headline],
+    no_headline: bool,
+    options: &AuditOptions,
+) -> bool {
+    let asked = options.policy.as_ref().is_some_and(|p| {
+        p.rules
+            .iter()
+            .any(|r| r.require_field_ttl || r.field_min_ttl.is_some() || r.field_max_ttl.is_some())
+    });
+    if asked || head.iter().any(|h| h.keys_with_field_ttls > 0) {
+        return true;
+    }
+    no_headline && fields::supported(store).await
 }
 
 /// How a walk over the keys went, for its report.
@@ -361,6 +416,13 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         all.merge_counts(acc);
     }
     all.windows = ExpiryWindows::union(groups.values().map(|g| &g.windows), window_ms, start_ms);
+    // Fields expiring are misses as keys expiring are: the timeline shows both.
+    let both = ExpiryWindows::union(
+        (groups.values().map(|g| &g.windows))
+            .chain(groups.values().filter_map(|g| g.fields.windows.as_ref())),
+        window_ms,
+        start_ms,
+    );
     let families = family_rows(&groups, options, scale);
     let (violations, unmatched) = match &options.policy {
         Some(policy) => {
@@ -378,7 +440,8 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         }
         None => (Vec::new(), None),
     };
-    let timeline = timeline(&all, ended.now_ms, scale);
+    let horizon_s = all.ttl.max().max(all.fields.ttl.max());
+    let timeline = timeline(&both, horizon_s, ended.now_ms, scale);
     let audited = all.keys;
     let head = ended.headline;
     let info_keys: u64 = head.iter().map(|h| h.keys).sum();
@@ -412,6 +475,17 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
             .collect(),
         busiest: all.windows.busiest().map(|c| scale.cluster(c)),
         timeline,
+        fields: (!all.fields.is_empty()).then(|| all.fields.summary(|n| scale.n(n))),
+        field_ttl_histogram: all
+            .fields
+            .ttl
+            .buckets()
+            .into_iter()
+            .map(|(from_s, keys)| HistogramBucket {
+                from_s,
+                keys: scale.n(keys),
+            })
+            .collect(),
         families,
         violations,
         unmatched,
@@ -464,6 +538,7 @@ fn family_rows(
             ttl_max_s: acc.ttl.max(),
             busiest: acc.windows.busiest(),
             sample_without_ttl: acc.sample_without_ttl.clone(),
+            fields: (!acc.fields.is_empty()).then(|| acc.fields.summary(|n| scale.n(n))),
         })
         .collect();
     families.sort_by(|a, b| b.keys.cmp(&a.keys).then_with(|| a.family.cmp(&b.family)));
@@ -557,6 +632,56 @@ fn rule_violations(
                 );
             }
         }
+        let f = &acc.fields;
+        for (kind, (n, sample), detail) in [
+            (
+                ViolationKind::MissingFieldTtl,
+                &f.missing,
+                "hashes without a TTL of their own with a field that never expires".to_string(),
+            ),
+            (
+                ViolationKind::FieldTtlBelowMin,
+                &f.below_min,
+                format!(
+                    "fields with a TTL below the minimum of {}s",
+                    rule.field_min_ttl.unwrap_or(0)
+                ),
+            ),
+            (
+                ViolationKind::FieldTtlAboveMax,
+                &f.above_max,
+                format!(
+                    "fields with a TTL above the maximum of {}s",
+                    rule.field_max_ttl.unwrap_or(0)
+                ),
+            ),
+        ] {
+            if *n > 0 {
+                push(kind, *n, sample, detail, Vec::new());
+            }
+        }
+        if let (Some(limit), Some(windows)) = (rule.max_cluster, &f.windows) {
+            let raw_limit = (limit as f64 / scale.0).floor() as u64;
+            let clusters = windows.clusters_over(raw_limit);
+            if !clusters.is_empty() {
+                let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
+                let worst = clusters.iter().map(|c| scale.n(c.keys)).max().unwrap_or(0);
+                let first = clusters.first().map_or(0, |c| c.from_ms);
+                let scaled: Vec<ExpiryCluster> =
+                    clusters.into_iter().map(|c| scale.cluster(c)).collect();
+                push(
+                    ViolationKind::FieldExpiryCluster,
+                    n,
+                    &[],
+                    format!(
+                        "{} stretch(es) from {} in which windows of {window_ms} ms hold more than {limit} expiring hash fields (worst {worst})",
+                        scaled.len(),
+                        crate::clock::rfc3339_ms(first)
+                    ),
+                    scaled,
+                );
+            }
+        }
     }
     violations
 }
@@ -596,8 +721,8 @@ fn idle_rules(
 }
 
 /// Expiries from the current minute through the latest (within a day), in whole buckets.
-fn timeline(all: &GroupAcc, now: u64, scale: Scale) -> Timeline {
-    let horizon_ms = all.ttl.max().map_or(3_600_000, |s| {
+fn timeline(windows: &ExpiryWindows, horizon_s: Option<u64>, now: u64, scale: Scale) -> Timeline {
+    let horizon_ms = horizon_s.map_or(3_600_000, |s| {
         s.saturating_mul(1000).clamp(3_600_000, 24 * 3_600_000)
     });
     let bucket_ms = if horizon_ms <= 6 * 3_600_000 {
@@ -610,8 +735,7 @@ fn timeline(all: &GroupAcc, now: u64, scale: Scale) -> Timeline {
     Timeline {
         from_ms,
         bucket_ms,
-        counts: all
-            .windows
+        counts: windows
             .timeline(from_ms, bucket_ms, buckets)
             .into_iter()
             .map(|n| scale.n(n))
@@ -640,6 +764,8 @@ pub fn audit_rdb(
         groups: HashMap::new(),
         last: 0,
         again: Vec::new(),
+        read_fields: false,
+        no_ttl: Vec::new(),
     };
     let walked = walk_for_report(
         rdbs,
@@ -672,6 +798,7 @@ pub fn audit_rdb(
                     keys: s.keys,
                     expires: s.expires,
                     avg_ttl_ms: 0,
+                    keys_with_field_ttls: 0,
                 })
         })
         .collect();
@@ -699,19 +826,59 @@ struct AuditWork<'a> {
     last: u64,
     /// Keys whose PTTL the server sent elsewhere, for `follow_up`.
     again: Vec<Vec<u8>>,
+    /// Whether keys without TTL are looked into for fields that expire.
+    read_fields: bool,
+    /// Keys without TTL of this batch, whose fields `follow_up` reads.
+    no_ttl: Vec<Vec<u8>>,
 }
 
 impl AuditWork<'_> {
-    /// One key's PTTL into its family's figures.
+    /// One key's PTTL into its family's figures; a key without TTL waits for its fields to
+    /// be read, where they are.
     fn record(&mut self, key: Vec<u8>, pttl: i64, now: u64) {
-        self.add(&key, KeyTtl::from_pttl(pttl), now);
-    }
-
-    /// One key's TTL as of `now`, whether the server answered it or a dump.
-    fn add(&mut self, key: &[u8], ttl: KeyTtl, now: u64) {
-        if ttl == KeyTtl::Missing {
+        let ttl = KeyTtl::from_pttl(pttl);
+        if ttl == KeyTtl::Never && self.read_fields {
+            self.no_ttl.push(key);
             return;
         }
+        self.add(&key, ttl, now);
+    }
+
+    /// The fields of this batch's keys without TTL, read, and the keys added with them: a
+    /// hash whose every field expires goes with its last field, so that is its TTL.
+    async fn add_no_ttl(&mut self, store: &Store) -> Result<()> {
+        if self.no_ttl.is_empty() {
+            return Ok(());
+        }
+        let keys = std::mem::take(&mut self.no_ttl);
+        let read = fields::read(store, &keys, true).await?;
+        let now = now_ms();
+        for (key, f) in keys.into_iter().zip(read) {
+            self.add_with_fields(&key, KeyTtl::Never, f.as_ref(), now);
+        }
+        Ok(())
+    }
+
+    /// A key with its fields' expirations (for a hash without TTL of its own).
+    fn add_with_fields(&mut self, key: &[u8], ttl: KeyTtl, f: Option<&FieldTtls>, now: u64) {
+        let through_fields = f.and_then(|f| f.effective_ms);
+        match (ttl, through_fields) {
+            (KeyTtl::Never, Some(ms)) => self.add(key, KeyTtl::Expires(ms), now),
+            _ => self.add(key, ttl, now),
+        }
+        let Some(f) = f.filter(|f| f.read > 0) else {
+            return;
+        };
+        let (group, rule) = self.group_of(key);
+        let rule = rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]));
+        let (window_ms, start_ms) = (self.window_ms, self.start_ms);
+        if let Some(acc) = self.groups.get_mut(&group) {
+            acc.fields.add(key, f, rule, now, (window_ms, start_ms));
+        }
+    }
+
+    /// The group a key's figures go to, and its rule.
+    fn group_of(&self, key: &[u8]) -> (GroupKey, Option<usize>) {
         let family = self.options.grouper.group(key);
         let rule = self
             .options
@@ -727,10 +894,19 @@ impl AuditWork<'_> {
         } else {
             family
         };
+        (GroupKey::new(rule, family), rule)
+    }
+
+    /// One key's TTL as of `now`, whether the server answered it or a dump.
+    fn add(&mut self, key: &[u8], ttl: KeyTtl, now: u64) {
+        if ttl == KeyTtl::Missing {
+            return;
+        }
+        let (group, rule) = self.group_of(key);
         let (window_ms, start_ms) = (self.window_ms, self.start_ms);
         let acc = self
             .groups
-            .entry(GroupKey::new(rule, family))
+            .entry(group)
             .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
         acc.keys += 1;
         self.last += 1;
@@ -793,10 +969,11 @@ impl BatchWork for AuditWork<'_> {
         Ok(())
     }
 
-    /// PTTL asked again, key by key, where each key lives now.
+    /// PTTL asked again, key by key, where each key lives now; then the fields of the keys
+    /// without TTL.
     async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
         if self.again.is_empty() {
-            return Ok(());
+            return self.add_no_ttl(store).await;
         }
         let keys = std::mem::take(&mut self.again);
         let pttl = |k: &[u8]| vec![redis::cmd("PTTL").arg(k).clone()];
@@ -806,7 +983,7 @@ impl BatchWork for AuditWork<'_> {
             let pttl: i64 = store.decode(r.pop().unwrap_or(Value::Nil))?;
             self.record(key, pttl, now);
         }
-        Ok(())
+        self.add_no_ttl(store).await
     }
 
     fn restarted(&mut self, _carried: u64) {

@@ -58,6 +58,10 @@ pub struct KeyValue {
     /// A string value that is JSON (read whole), parsed: scripts need not parse it twice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_json: Option<serde_json::Value>,
+    /// A hash's field expirations (Redis 7.4+, Valkey 9), when any field expires; each field
+    /// shown has its own TTL in `per_field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_ttls: Option<Box<crate::ops::fields::FieldTtls>>,
 }
 
 /// Outcome of reading one key.
@@ -191,6 +195,10 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
         Data::String(b) if read == length => serde_json::from_slice(b).ok(),
         _ => None,
     };
+    let field_ttls = match &value {
+        Data::Hash(pairs) => hash_field_ttls(store, key, pairs).await?.map(Box::new),
+        _ => None,
+    };
     Ok(Lookup::Found(KeyValue {
         value_json,
         key: key.to_string(),
@@ -202,7 +210,29 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
         length,
         truncated: read < length,
         value,
+        field_ttls,
     }))
+}
+
+/// A hash's field expirations, when any field expires: counted over the hash (bounded), each
+/// field shown given its own.
+async fn hash_field_ttls(
+    store: &Store,
+    key: &str,
+    shown: &[(Vec<u8>, Vec<u8>)],
+) -> Result<Option<crate::ops::fields::FieldTtls>> {
+    let read = crate::ops::fields::read(store, &[key.as_bytes().to_vec()], true).await?;
+    let Some(mut f) = read.into_iter().next().flatten().filter(|f| f.with_ttl > 0) else {
+        return Ok(None);
+    };
+    let ttl_of: std::collections::HashMap<Vec<u8>, Option<u64>> =
+        std::mem::take(&mut f.per_field).into_iter().collect();
+    // A shown field past the fields read (a hash past the bound) is left out, not guessed.
+    f.per_field = shown
+        .iter()
+        .filter_map(|(name, _)| ttl_of.get(name).map(|t| (name.clone(), *t)))
+        .collect();
+    Ok(Some(f))
 }
 
 /// The first `n` bytes of a string, read in pieces, cut back to whole UTF-8 characters when

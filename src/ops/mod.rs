@@ -4,6 +4,7 @@ pub mod audit;
 pub mod checkpoint;
 pub mod distributions;
 pub mod doctor;
+pub mod fields;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;

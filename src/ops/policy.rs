@@ -8,6 +8,9 @@
 //!     max_cluster: 500               # keys of this rule expiring within one --window
 //!   - family: "user_{n}_posts:page_{n}"
 //!     require_ttl: true
+//!   - match: "session:*"             # hashes whose fields expire one by one (Redis 7.4+)
+//!     require_field_ttl: true        # every field of a hash without its own TTL
+//!     field_ttl: { min: 1m, max: 1d }
 //! ```
 
 use std::path::Path;
@@ -35,6 +38,9 @@ struct RuleFile {
     #[serde(default)]
     require_ttl: bool,
     max_cluster: Option<u64>,
+    field_ttl: Option<TtlBoundsFile>,
+    #[serde(default)]
+    require_field_ttl: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +74,11 @@ pub struct Rule {
     pub max_ttl: Option<u64>,
     pub require_ttl: bool,
     pub max_cluster: Option<u64>,
+    /// Bounds on the TTLs of hash fields, seconds.
+    pub field_min_ttl: Option<u64>,
+    pub field_max_ttl: Option<u64>,
+    /// Every field of a hash without a TTL of its own must expire.
+    pub require_field_ttl: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -100,26 +111,8 @@ impl Policy {
                     )));
                 }
             };
-            let seconds = |d: Option<DurationText>, field: &str| -> Result<Option<u64>> {
-                match d {
-                    None => Ok(None),
-                    Some(DurationText::Seconds(s)) => Ok(Some(s)),
-                    Some(DurationText::Text(t)) => ttl::parse_seconds(&t)
-                        .map(Some)
-                        .map_err(|e| Error::Usage(format!("{here}.ttl.{field}: {e}"))),
-                }
-            };
-            let (min_ttl, max_ttl) = match r.ttl {
-                Some(b) => (seconds(b.min, "min")?, seconds(b.max, "max")?),
-                None => (None, None),
-            };
-            if let (Some(lo), Some(hi)) = (min_ttl, max_ttl)
-                && lo > hi
-            {
-                return Err(Error::Usage(format!(
-                    "{here}.ttl: min {lo} is above max {hi}"
-                )));
-            }
+            let (min_ttl, max_ttl) = bounds(r.ttl, &format!("{here}.ttl"))?;
+            let (field_min_ttl, field_max_ttl) = bounds(r.field_ttl, &format!("{here}.field_ttl"))?;
             let name = r.name.unwrap_or_else(|| match &selector {
                 Selector::Glob(g) => g.to_string(),
                 Selector::Family(f) => format!("family {f}"),
@@ -131,6 +124,9 @@ impl Policy {
                 max_ttl,
                 require_ttl: r.require_ttl,
                 max_cluster: r.max_cluster,
+                field_min_ttl,
+                field_max_ttl,
+                require_field_ttl: r.require_field_ttl,
             });
         }
         Ok(Policy { rules })
@@ -145,6 +141,29 @@ impl Policy {
     }
 }
 
+/// `ttl:` or `field_ttl:` bounds in seconds, `here` naming them in errors.
+fn bounds(b: Option<TtlBoundsFile>, here: &str) -> Result<(Option<u64>, Option<u64>)> {
+    let seconds = |d: Option<DurationText>, field: &str| -> Result<Option<u64>> {
+        match d {
+            None => Ok(None),
+            Some(DurationText::Seconds(s)) => Ok(Some(s)),
+            Some(DurationText::Text(t)) => ttl::parse_seconds(&t)
+                .map(Some)
+                .map_err(|e| Error::Usage(format!("{here}.{field}: {e}"))),
+        }
+    };
+    let (lo, hi) = match b {
+        Some(b) => (seconds(b.min, "min")?, seconds(b.max, "max")?),
+        None => (None, None),
+    };
+    if let (Some(lo), Some(hi)) = (lo, hi)
+        && lo > hi
+    {
+        return Err(Error::Usage(format!("{here}: min {lo} is above max {hi}")));
+    }
+    Ok((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +176,9 @@ rules:
     max_cluster: 100
   - family: "user_{n}_posts:page_{n}"
     require_ttl: true
+  - match: "session:*"
+    require_field_ttl: true
+    field_ttl: { min: 1m, max: 1d }
   - match: "*"
     name: everything else
 "#;
@@ -164,15 +186,20 @@ rules:
     #[test]
     fn parses_and_matches_first_rule() {
         let p = Policy::parse(POLICY, "p.yaml").unwrap();
-        assert_eq!(p.rules.len(), 3);
+        assert_eq!(p.rules.len(), 4);
+        assert_eq!(
+            (p.rules[2].field_min_ttl, p.rules[2].field_max_ttl),
+            (Some(60), Some(86_400))
+        );
+        assert!(p.rules[2].require_field_ttl && !p.rules[2].require_ttl);
         assert_eq!(p.rules[0].max_ttl, Some(3600));
         assert_eq!(p.rule_for(b"post_cache:42", "post_cache:{n}"), Some(0));
-        assert_eq!(p.rule_for(b"post_cache:x", "post_cache:x"), Some(2));
+        assert_eq!(p.rule_for(b"post_cache:x", "post_cache:x"), Some(3));
         assert_eq!(
             p.rule_for(b"user_7_posts:page_1", "user_{n}_posts:page_{n}"),
             Some(1)
         );
-        assert_eq!(p.rules[2].name, "everything else");
+        assert_eq!(p.rules[3].name, "everything else");
     }
 
     #[test]

@@ -169,6 +169,8 @@ pub async fn fix(
         report: FixReport::default(),
         last: 0,
         again: Vec::new(),
+        read_fields: report.fields.is_some()
+            || report.headline.iter().any(|h| h.keys_with_field_ttls > 0),
     })
     .await?;
     let mut total = FixReport {
@@ -239,6 +241,9 @@ struct FixWork<'a> {
     last: u64,
     /// Changes the server sent elsewhere, for `follow_up`.
     again: Vec<(Vec<u8>, Change)>,
+    /// Whether keys without TTL may be hashes whose fields expire (the audit saw some, or
+    /// the server counts some): read before a TTL is given.
+    read_fields: bool,
 }
 
 impl Change {
@@ -253,6 +258,29 @@ impl Change {
 }
 
 impl FixWork<'_> {
+    /// The field expirations of the keys without TTL (`None` for the others, or where no key
+    /// can have any).
+    async fn fields_of_keys_without_ttl(
+        &self,
+        store: &Store,
+        keys: &[Vec<u8>],
+        pttls: &[i64],
+    ) -> Result<Vec<Option<crate::ops::fields::FieldTtls>>> {
+        let mut out = vec![None; keys.len()];
+        if !self.read_fields || self.fix.missing_ttl.is_none() {
+            return Ok(out);
+        }
+        let at: Vec<usize> = (0..keys.len()).filter(|&i| pttls[i] == -1).collect();
+        let asked: Vec<Vec<u8>> = at.iter().map(|&i| keys[i].clone()).collect();
+        for (i, f) in at
+            .into_iter()
+            .zip(crate::ops::fields::read(store, &asked, false).await?)
+        {
+            out[i] = f;
+        }
+        Ok(out)
+    }
+
     /// A change the server made (it answers 1) counted; whether it made it.
     fn count(&mut self, change: Change, reply: &Value) -> bool {
         if !matches!(reply, Value::Int(1)) {
@@ -328,16 +356,25 @@ impl BatchWork for FixWork<'_> {
         }
         let replies = store.node_pipeline(node, &pipe).await?;
         let now = now_ms();
+        let mut pttls = Vec::with_capacity(keys.len());
+        for r in replies {
+            pttls.push(store.value_on::<i64>(node, r)?);
+        }
+        let fields = self.fields_of_keys_without_ttl(store, keys, &pttls).await?;
         let mut planned = Vec::with_capacity(keys.len());
-        for (key, r) in keys.iter().zip(replies) {
-            let pttl: i64 = store.value_on(node, r)?;
+        for ((key, pttl), fields) in keys.iter().zip(pttls).zip(fields) {
             let group = self.group(key);
             let change = match KeyTtl::from_pttl(pttl) {
+                // A hash whose every field expires goes with its last field: it has a TTL.
+                KeyTtl::Never if fields.as_ref().is_some_and(|f| f.all_expire()) => None,
                 // Up to 10% longer, at random: keys fixed together must not expire together.
                 // Only a rule that requires a TTL gives one, whatever brought the key here.
+                // Never shorter than a field's life: a key TTL ends every field with it.
                 KeyTtl::Never if !self.requires_ttl(&group) => None,
                 KeyTtl::Never => self.fix.missing_ttl.map(|secs| {
-                    Change::SetTtl(secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64)
+                    let jittered = secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64;
+                    let last_field = fields.as_ref().and_then(|f| f.max_ms).unwrap_or(0);
+                    Change::SetTtl(jittered.max(last_field.div_ceil(1000)))
                 }),
                 KeyTtl::Expires(ms) => match (self.fix.spread, self.clusters.get(&group)) {
                     (Some(p), Some(cs))

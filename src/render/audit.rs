@@ -10,6 +10,46 @@ use super::cells::*;
 use super::charts::{self, human_secs};
 use super::{Renderer, Style};
 
+/// Hash fields that expire, in a sentence: how many, in how many hashes, how many hashes go
+/// with their last field (and so are not keys without TTL), and when the most expire at once.
+pub fn fields_line(f: &cachectl::ops::fields::FieldSummary) -> String {
+    let mut line = format!(
+        "hash fields: {} expire in {} hash{} without a TTL of their own ({} {} with {} last field), {} never expire",
+        f.fields_with_ttl,
+        f.hashes,
+        if f.hashes == 1 { "" } else { "es" },
+        f.expire_with_fields,
+        if f.expire_with_fields == 1 {
+            "goes"
+        } else {
+            "go"
+        },
+        if f.expire_with_fields == 1 {
+            "its"
+        } else {
+            "their"
+        },
+        f.fields_without_ttl
+    );
+    if let Some(c) = &f.busiest {
+        line.push_str(&format!(
+            "; busiest {} window: {} fields at {}",
+            cachectl::ttl::human_ms(c.window_ms),
+            c.keys,
+            rfc3339(c.starts_ms)
+        ));
+    }
+    if f.sampled_hashes > 0 {
+        line.push_str(&format!(
+            "; {} hash{} read in part (over {} fields)",
+            f.sampled_hashes,
+            if f.sampled_hashes == 1 { "" } else { "es" },
+            cachectl::ops::fields::MAX_FIELDS_READ
+        ));
+    }
+    line
+}
+
 impl Renderer {
     pub fn headline(&self, head: &[Headline]) -> io::Result<()> {
         let mut t = self.table(&["node", "db", "keys", "with expiry", "without", "avg TTL"]);
@@ -104,6 +144,9 @@ impl Renderer {
             ));
         }
         self.print(&format!("{}\n", self.paint(&summary, Style::Dim)))?;
+        if let Some(f) = &r.fields {
+            self.print(&format!("{}\n", self.paint(&fields_line(f), Style::Dim)))?;
+        }
         for d in &r.dumps {
             self.dump_line(d, false)?;
         }

@@ -26,6 +26,31 @@ fn cell(bytes: &[u8]) -> String {
     format!("{}… ({} bytes)", keys::display(cut), bytes.len())
 }
 
+/// `2 of 3 fields expire, the soonest in 1d, the last in 5d`: and whether the hash goes
+/// with them.
+pub fn field_summary(f: &cachectl::ops::fields::FieldTtls) -> String {
+    let mut line = format!(
+        "{} of {} fields expire",
+        f.with_ttl,
+        if f.sampled {
+            format!("{} read (of {})", f.read, f.fields)
+        } else {
+            f.fields.to_string()
+        }
+    );
+    if let (Some(min), Some(max)) = (f.min_ms, f.max_ms) {
+        line.push_str(&format!(
+            ", the soonest in {}, the last in {}",
+            human_ms(min),
+            human_ms(max)
+        ));
+    }
+    if f.all_expire() {
+        line.push_str(": the hash goes with its last field");
+    }
+    line
+}
+
 impl Renderer {
     /// `get`: strings as they are (JSON pretty on a terminal unless --raw), collections as
     /// tables.
@@ -35,9 +60,12 @@ impl Renderer {
             let Lookup::Found(kv) = l else { continue };
             let pretty = self.stdout_tty && !raw;
             if pretty || several {
-                let ttl = kv.ttl_ms.map_or("no expiry".to_string(), |ms| {
-                    format!("ttl {}", human_ms(ms))
-                });
+                let through_fields = kv.field_ttls.as_ref().and_then(|f| f.effective_ms);
+                let ttl = match (kv.ttl_ms, through_fields) {
+                    (Some(ms), _) => format!("ttl {}", human_ms(ms)),
+                    (None, Some(ms)) => format!("goes with its last field in {}", human_ms(ms)),
+                    (None, None) => "no expiry".to_string(),
+                };
                 let header = format!("{}  {}  {}", keys::display(kv.key.as_bytes()), kv.kind, ttl);
                 self.print(&format!("{}\n", self.paint(&header, Style::Dim)))?;
             }
@@ -67,13 +95,36 @@ impl Renderer {
                 out.write_all(b"\n")?;
                 return out.flush();
             }
-            Data::Hash(pairs) => {
-                let mut t = self.table(&["field", "value"]);
-                for (f, v) in pairs {
-                    t.add_row(vec![text(f), text(v)]);
+            Data::Hash(pairs) => match &kv.field_ttls {
+                None => {
+                    let mut t = self.table(&["field", "value"]);
+                    for (f, v) in pairs {
+                        t.add_row(vec![text(f), text(v)]);
+                    }
+                    self.print_table(&t)?;
                 }
-                self.print_table(&t)?;
-            }
+                Some(fields) => {
+                    let ttl_of: std::collections::HashMap<&[u8], Option<u64>> = fields
+                        .per_field
+                        .iter()
+                        .map(|(f, t)| (f.as_slice(), *t))
+                        .collect();
+                    let mut t = self.table(&["field", "value", "ttl"]);
+                    for (f, v) in pairs {
+                        let ttl = match ttl_of.get(f.as_slice()) {
+                            Some(Some(ms)) => human_ms(*ms),
+                            Some(None) => "no expiry".into(),
+                            None => "?".into(),
+                        };
+                        t.add_row(vec![text(f), text(v), ttl]);
+                    }
+                    self.print_table(&t)?;
+                    self.print(&format!(
+                        "{}\n",
+                        self.paint(&field_summary(fields), Style::Dim)
+                    ))?;
+                }
+            },
             Data::List(items) => {
                 let mut t = self.table(&["index", "value"]);
                 for (i, v) in items.iter().enumerate() {
