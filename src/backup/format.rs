@@ -59,6 +59,13 @@ pub struct Record {
 impl Record {
     /// The RDB version the payload was serialised with (its last 10 bytes are the version,
     /// little-endian, and a CRC64).
+    /// The value is a hash whose fields carry their own expiry (the DUMP's type byte: 24 and
+    /// 25 on Redis 7.4+, 22 and 23 on its release candidates and 22 on Valkey 9): one whose
+    /// fields have all expired is dropped by the server as soon as it is restored.
+    pub fn has_field_expiry(&self) -> bool {
+        matches!(self.payload.first(), Some(22..=25))
+    }
+
     pub fn rdb_version(&self) -> Option<u16> {
         let n = self.payload.len();
         let v = self.payload.get(n.checked_sub(10)?..n - 8)?;

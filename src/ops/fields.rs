@@ -70,6 +70,25 @@ impl FieldTtls {
         self.fields > 0 && !self.sampled && self.with_ttl == self.fields
     }
 
+    /// A hash of `fields` fields, of which `read` were read with their TTLs (ms; `None`:
+    /// no expiry).
+    pub fn of(fields: u64, read: impl IntoIterator<Item = (Vec<u8>, Option<u64>)>) -> FieldTtls {
+        let mut f = FieldTtls {
+            fields,
+            ..FieldTtls::default()
+        };
+        for (name, ttl) in read {
+            f.add(name, ttl, false);
+        }
+        f.finish();
+        f
+    }
+
+    fn finish(&mut self) {
+        self.sampled = self.read < self.fields;
+        self.effective_ms = self.all_expire().then_some(self.max_ms).flatten();
+    }
+
     fn add(&mut self, field: Vec<u8>, ttl: Option<u64>, keep: bool) {
         self.read += 1;
         if let Some(ms) = ttl {
@@ -321,8 +340,7 @@ pub async fn read(
         pages = next;
     }
     for f in out.iter_mut().flatten() {
-        f.sampled = f.read < f.fields;
-        f.effective_ms = f.all_expire().then_some(f.max_ms).flatten();
+        f.finish();
     }
     Ok(out)
 }

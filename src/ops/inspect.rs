@@ -110,14 +110,7 @@ pub struct KeyDetails {
     pub field_ttls: Option<FieldTtls>,
 }
 
-/// Per-field TTLs of a hash, over the fields looked at.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct FieldTtls {
-    pub fields: u64,
-    pub with_ttl: u64,
-    pub min_ms: Option<u64>,
-    pub max_ms: Option<u64>,
-}
+pub use crate::ops::fields::FieldTtls;
 
 /// Fields whose TTLs `inspect KEY` reads at most.
 const FIELD_TTL_FIELDS: usize = 1000;
@@ -130,14 +123,15 @@ async fn field_ttls(store: &Store, key: &str) -> Result<Option<FieldTtls>> {
     }
     let mut pipe = redis::pipe();
     pipe.cmd("CLIENT").arg("NO-TOUCH").arg("ON");
+    pipe.cmd("HLEN").arg(key);
     pipe.cmd("HSCAN")
         .arg(key)
         .arg(0)
         .arg("COUNT")
         .arg(FIELD_TTL_FIELDS);
     let mut r = store.key_pipeline(key.as_bytes(), &pipe).await?.into_iter();
-    let page = r.nth(1).unwrap_or(Value::Nil);
-    let (_, flat): (u64, Vec<Vec<u8>>) = store.decode(page)?;
+    let total: u64 = store.decode(r.nth(1).unwrap_or(Value::Nil))?;
+    let (_, flat): (u64, Vec<Vec<u8>>) = store.decode(r.next().unwrap_or(Value::Nil))?;
     let fields: Vec<Vec<u8>> = pairs(flat).map(|(f, _)| f).take(FIELD_TTL_FIELDS).collect();
     let mut pipe = redis::pipe();
     if !fields.is_empty() {
@@ -153,13 +147,13 @@ async fn field_ttls(store: &Store, key: &str) -> Result<Option<FieldTtls>> {
         true => Vec::new(),
         false => store.decode(r.next().unwrap_or(Value::Nil))?,
     };
-    let live: Vec<u64> = ttls.iter().filter_map(|&t| u64::try_from(t).ok()).collect();
-    Ok(Some(FieldTtls {
-        fields: fields.len() as u64,
-        with_ttl: live.len() as u64,
-        min_ms: live.iter().min().copied(),
-        max_ms: live.iter().max().copied(),
-    }))
+    // -2: the field went between the reads; -1: it never expires.
+    let read = fields
+        .into_iter()
+        .zip(ttls)
+        .filter(|(_, t)| *t != -2)
+        .map(|(f, t)| (f, u64::try_from(t).ok()));
+    Ok(Some(FieldTtls::of(total, read)))
 }
 
 /// Elements and bytes a preview holds at most: enough to recognise a value, never a flood.

@@ -330,7 +330,7 @@ async fn apply(
             if reply.is_none() {
                 cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
             }
-            sent.push((r.rdb_version(), r.key));
+            sent.push((r.rdb_version(), r.has_field_expiry(), r.key));
             continue;
         }
         let cmd = if options.dry_run {
@@ -340,7 +340,7 @@ async fn apply(
         };
         cmds.push((r.key.clone(), cmd));
         direct.push(None);
-        sent.push((r.rdb_version(), r.key));
+        sent.push((r.rdb_version(), r.has_field_expiry(), r.key));
     }
     let mut through_client = match (cmds.is_empty(), permit) {
         (true, _) => Vec::new(),
@@ -355,8 +355,8 @@ async fn apply(
                 .unwrap_or(redis::Value::Nil)
         })
         .collect();
-    let mut restored = Vec::new();
-    for ((version, key), reply) in sent.iter().zip(replies) {
+    let mut outcomes = Vec::with_capacity(sent.len());
+    for ((version, _, _), reply) in sent.iter().zip(replies) {
         let (outcome, error) = match reply {
             redis::Value::Int(n) if options.dry_run => {
                 if n > 0 && !options.replace {
@@ -395,6 +395,11 @@ async fn apply(
             ),
             other => (Outcome::Failed, Some(format!("unexpected reply {other:?}"))),
         };
+        outcomes.push((outcome, error));
+    }
+    gone_with_their_fields(store, &sent, &mut outcomes, options.dry_run).await?;
+    let mut restored = Vec::new();
+    for ((_, _, key), (outcome, error)) in sent.iter().zip(outcomes) {
         if outcome == Outcome::Restored && !options.dry_run {
             restored.push(key);
         }
@@ -407,6 +412,37 @@ async fn apply(
             node: store.addr(),
             reason: &report.file,
         }))?;
+    }
+    Ok(())
+}
+
+/// Hashes whose fields expire that the server dropped as they were restored (every field's
+/// time had passed): expired, not restored.
+async fn gone_with_their_fields(
+    store: &Store,
+    sent: &[(Option<u16>, bool, Vec<u8>)],
+    outcomes: &mut [(Outcome, Option<String>)],
+    dry_run: bool,
+) -> Result<()> {
+    let at: Vec<usize> = (0..sent.len())
+        .filter(|&i| !dry_run && sent[i].1 && outcomes[i].0 == Outcome::Restored)
+        .collect();
+    if at.is_empty() {
+        return Ok(());
+    }
+    let cmds = at
+        .iter()
+        .map(|&i| {
+            (
+                sent[i].2.clone(),
+                redis::cmd("EXISTS").arg(&sent[i].2).clone(),
+            )
+        })
+        .collect();
+    for (i, reply) in at.into_iter().zip(store.per_key(cmds).await?) {
+        if reply == redis::Value::Int(0) {
+            outcomes[i].0 = Outcome::Expired;
+        }
     }
     Ok(())
 }

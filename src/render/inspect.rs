@@ -16,8 +16,15 @@ impl Renderer {
     pub fn key_details(&self, details: &[KeyDetails]) -> io::Result<()> {
         for d in details {
             let mut t = self.table(&["", &keys::display(d.key.as_bytes())]);
-            let ttl = match (d.ttl_ms, &d.expires_at) {
-                (Some(ms), Some(at)) => format!("{} (expires {at})", human_secs(ms.div_ceil(1000))),
+            let through_fields = d.field_ttls.as_ref().and_then(|f| f.effective_ms);
+            let ttl = match (d.ttl_ms, &d.expires_at, through_fields) {
+                (Some(ms), Some(at), _) => {
+                    format!("{} (expires {at})", human_secs(ms.div_ceil(1000)))
+                }
+                (None, _, Some(ms)) => format!(
+                    "goes with its last field in {}",
+                    cachectl::ttl::human_ms(ms)
+                ),
                 _ => "no expiry".to_string(),
             };
             let mut preview = match &d.preview {
@@ -34,7 +41,12 @@ impl Renderer {
                 preview.push_str(&if d.kind == "string" {
                     format!("\n… (first {PREVIEW_BYTES} bytes of {})", bytes(total))
                 } else {
-                    let shown = d.preview.as_array().map_or(0, Vec::len);
+                    // A hash's preview is an object, the others' a list.
+                    let shown = match &d.preview {
+                        serde_json::Value::Array(a) => a.len(),
+                        serde_json::Value::Object(o) => o.len(),
+                        _ => 0,
+                    };
                     format!("\n… (first {shown} of {total} elements)")
                 });
             }
@@ -54,17 +66,9 @@ impl Renderer {
                 t.add_row(vec![k.to_string(), v]);
             }
             if let Some(f) = &d.field_ttls {
-                let range = match (f.min_ms, f.max_ms) {
-                    (Some(lo), Some(hi)) => format!(
-                        ", {} to {}",
-                        human_secs(lo.div_ceil(1000)),
-                        human_secs(hi.div_ceil(1000))
-                    ),
-                    _ => String::new(),
-                };
                 t.add_row(vec![
                     "field TTLs".to_string(),
-                    format!("{} of {} fields{range}", f.with_ttl, f.fields),
+                    crate::render::get::field_summary(f),
                 ]);
             }
             self.print_table(&t)?;
