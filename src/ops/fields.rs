@@ -288,30 +288,44 @@ pub async fn read(
     }
     // Then, round by round: the TTLs of the names read, and the next page where there is one
     // and the bound allows.
+    // A page may come back empty with more to come (a hash being rehashed): it asks for no
+    // TTLs, only for the next page.
+    let more = |read: u64, cursor: u64, names: &[Vec<u8>]| {
+        cursor != 0 && read + (names.len() as u64) < MAX_FIELDS_READ
+    };
+    // A hash rehashed while it is scanned may name a field twice: each is read once.
+    let mut seen: Vec<std::collections::HashSet<Vec<u8>>> = vec![Default::default(); keys.len()];
     while !pages.is_empty() {
+        for (i, _, names) in pages.iter_mut() {
+            names.retain(|n| seen[*i].insert(n.clone()));
+        }
         let mut cmds = Vec::new();
         for (i, cursor, names) in &pages {
             let key = &keys[*i];
-            let mut hpttl = redis::cmd("HPTTL");
-            hpttl.arg(key).arg("FIELDS").arg(names.len());
-            for n in names {
-                hpttl.arg(n);
+            if !names.is_empty() {
+                let mut hpttl = redis::cmd("HPTTL");
+                hpttl.arg(key).arg("FIELDS").arg(names.len());
+                for n in names {
+                    hpttl.arg(n);
+                }
+                cmds.push((key.clone(), hpttl));
             }
-            cmds.push((key.clone(), hpttl));
-            let read = out[*i].as_ref().map_or(0, |f| f.read) + names.len() as u64;
-            if *cursor != 0 && read < MAX_FIELDS_READ {
+            if more(out[*i].as_ref().map_or(0, |f| f.read), *cursor, names) {
                 cmds.push((key.clone(), hscan(key, *cursor)));
             }
         }
         let mut replies = store.per_key(cmds).await?.into_iter();
         let mut next = Vec::new();
         for (i, cursor, names) in pages {
-            let ttls = replies.next().unwrap_or(Value::Nil);
-            let more = match &out[i] {
-                Some(f) => cursor != 0 && f.read + (names.len() as u64) < MAX_FIELDS_READ,
-                None => false,
+            let ttls = match names.is_empty() {
+                true => Value::Array(Vec::new()),
+                false => replies.next().unwrap_or(Value::Nil),
             };
-            let page = if more { replies.next() } else { None };
+            let read = out[i].as_ref().map_or(0, |f| f.read);
+            let page = match more(read, cursor, &names) {
+                true => replies.next(),
+                false => None,
+            };
             let Some(acc) = out[i].as_mut() else { continue };
             match ttls {
                 Value::Array(items) => {

@@ -14,6 +14,7 @@ mod doctor;
 mod dumps;
 mod errors;
 mod faults;
+mod fields;
 mod gate;
 mod get_set;
 mod hostile;

