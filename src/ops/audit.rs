@@ -779,7 +779,12 @@ pub fn audit_rdb(
             if !crate::ops::inspect::sampled(entry.key, options.sample) {
                 return false;
             }
-            work.add(entry.key, ttl, at.max(0) as u64);
+            let now = at.max(0) as u64;
+            // As the live audit: the fields of hashes without a TTL of their own.
+            let fields = (entry.fields.as_ref())
+                .filter(|_| ttl == KeyTtl::Never)
+                .map(|f| FieldTtls::from_expiries(f.fields, f.expires_at_ms, at));
+            work.add_with_fields(entry.key, ttl, fields.as_ref(), now);
             true
         },
     );

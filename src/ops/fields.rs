@@ -84,6 +84,25 @@ impl FieldTtls {
         f
     }
 
+    /// A hash of a dump: `fields` fields, these expiring at these times (ms since the epoch),
+    /// as of `now_ms` (fields whose time has passed are gone, as a server loading it drops
+    /// them).
+    pub fn from_expiries(fields: u64, expires_at_ms: &[i64], now_ms: i64) -> FieldTtls {
+        let live = expires_at_ms.iter().filter(|&&at| at >= now_ms);
+        let gone = expires_at_ms.len() as u64 - live.clone().count() as u64;
+        let mut f = FieldTtls {
+            fields: fields.saturating_sub(gone),
+            ..FieldTtls::default()
+        };
+        for &at in live {
+            f.add(Vec::new(), Some((at - now_ms) as u64), true);
+        }
+        let without = f.fields.saturating_sub(f.read);
+        f.read += without;
+        f.finish();
+        f
+    }
+
     fn finish(&mut self) {
         self.sampled = self.read < self.fields;
         self.effective_ms = self.all_expire().then_some(self.max_ms).flatten();

@@ -232,7 +232,7 @@ async fn run(
                     .is_some_and(|p| !p.is_match(&r.key))
                 {
                     report.filtered += 1;
-                } else if r.expires_at_ms.is_some_and(|at| at <= now) {
+                } else if r.expires_at_ms.is_some_and(|at| at <= now) || all_fields_gone(&r, now) {
                     note(&mut report, options, &r.key, Outcome::Expired, None);
                 } else {
                     todo.push(r);
@@ -330,7 +330,7 @@ async fn apply(
             if reply.is_none() {
                 cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
             }
-            sent.push((r.rdb_version(), r.has_field_expiry(), r.key));
+            sent.push((r.rdb_version(), r.key));
             continue;
         }
         let cmd = if options.dry_run {
@@ -340,7 +340,7 @@ async fn apply(
         };
         cmds.push((r.key.clone(), cmd));
         direct.push(None);
-        sent.push((r.rdb_version(), r.has_field_expiry(), r.key));
+        sent.push((r.rdb_version(), r.key));
     }
     let mut through_client = match (cmds.is_empty(), permit) {
         (true, _) => Vec::new(),
@@ -356,7 +356,7 @@ async fn apply(
         })
         .collect();
     let mut outcomes = Vec::with_capacity(sent.len());
-    for ((version, _, _), reply) in sent.iter().zip(replies) {
+    for ((version, _), reply) in sent.iter().zip(replies) {
         let (outcome, error) = match reply {
             redis::Value::Int(n) if options.dry_run => {
                 if n > 0 && !options.replace {
@@ -397,9 +397,8 @@ async fn apply(
         };
         outcomes.push((outcome, error));
     }
-    gone_with_their_fields(store, &sent, &mut outcomes, options.dry_run).await?;
     let mut restored = Vec::new();
-    for ((_, _, key), (outcome, error)) in sent.iter().zip(outcomes) {
+    for ((_, key), (outcome, error)) in sent.iter().zip(outcomes) {
         if outcome == Outcome::Restored && !options.dry_run {
             restored.push(key);
         }
@@ -416,35 +415,19 @@ async fn apply(
     Ok(())
 }
 
-/// Hashes whose fields expire that the server dropped as they were restored (every field's
-/// time had passed): expired, not restored.
-async fn gone_with_their_fields(
-    store: &Store,
-    sent: &[(Option<u16>, bool, Vec<u8>)],
-    outcomes: &mut [(Outcome, Option<String>)],
-    dry_run: bool,
-) -> Result<()> {
-    let at: Vec<usize> = (0..sent.len())
-        .filter(|&i| !dry_run && sent[i].1 && outcomes[i].0 == Outcome::Restored)
-        .collect();
-    if at.is_empty() {
-        return Ok(());
+/// A hash whose every field's expiry has passed (by `now`, the server's clock less the
+/// margin): the server would drop it as soon as it was restored, so it is expired, not
+/// restored.
+fn all_fields_gone(r: &Record, now: i64) -> bool {
+    if !r.has_field_expiry() {
+        return false;
     }
-    let cmds = at
-        .iter()
-        .map(|&i| {
-            (
-                sent[i].2.clone(),
-                redis::cmd("EXISTS").arg(&sent[i].2).clone(),
-            )
-        })
-        .collect();
-    for (i, reply) in at.into_iter().zip(store.per_key(cmds).await?) {
-        if reply == redis::Value::Int(0) {
-            outcomes[i].0 = Outcome::Expired;
+    match crate::rdb::payload_field_expiries(&r.payload) {
+        Some((fields, at)) => {
+            fields > 0 && at.len() as u64 == fields && at.iter().all(|&t| t <= now)
         }
+        None => false,
     }
-    Ok(())
 }
 
 /// RESTORE one record over a raw connection to its key's master; `None` when there is none

@@ -115,36 +115,68 @@ pub fn listpack(b: &[u8]) -> Result<u64, Broken> {
 
 /// Count a listpack's entries by walking them (each entry: encoding, body, back-length).
 fn listpack_walk(b: &[u8]) -> Option<u64> {
-    let mut at = 6;
     let mut n = 0u64;
+    listpack_each(b, |_| n += 1)?;
+    Some(n)
+}
+
+/// One listpack entry's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LpValue<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+/// Each entry of a listpack, in order; `None` when an entry runs past the end or its
+/// encoding is unknown.
+pub fn listpack_each<'a>(b: &'a [u8], mut each: impl FnMut(LpValue<'a>)) -> Option<()> {
+    let mut at = 6;
     loop {
         let enc = *b.get(at)?;
         if enc == 0xFF {
-            return (at == b.len() - 1).then_some(n);
+            return (at == b.len() - 1).then_some(());
         }
-        let len = |i: usize| b.get(at + i).map(|&x| x as usize);
-        let (head, body) = if enc & 0x80 == 0 {
-            (1, 0)
+        let byte = |i: usize| b.get(at + i).copied();
+        let le = |from: usize, n: usize| -> Option<i64> {
+            let v = b.get(at + from..at + from + n)?;
+            let mut buf = [0u8; 8];
+            buf[..n].copy_from_slice(v);
+            // Sign-extend from n bytes.
+            let shift = 64 - 8 * n as u32;
+            Some(((i64::from_le_bytes(buf)) << shift) >> shift)
+        };
+        let (head, body, value) = if enc & 0x80 == 0 {
+            (1, 0, Some(i64::from(enc & 0x7f)))
         } else if enc & 0xC0 == 0x80 {
-            (1, (enc & 0x3f) as usize)
+            (1, (enc & 0x3f) as usize, None)
         } else if enc & 0xE0 == 0xC0 {
-            (2, 0)
+            // 13 bits, two's complement.
+            let v = (i64::from(enc & 0x1f) << 8) | i64::from(byte(1)?);
+            (2, 0, Some(if v >= 1 << 12 { v - (1 << 13) } else { v }))
         } else if enc & 0xF0 == 0xE0 {
-            (2, (((enc & 0x0f) as usize) << 8) | len(1)?)
+            (2, (((enc & 0x0f) as usize) << 8) | byte(1)? as usize, None)
         } else {
             match enc {
                 0xF0 => {
                     let v = b.get(at + 1..at + 5)?;
-                    (5, u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize)
+                    (
+                        5,
+                        u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize,
+                        None,
+                    )
                 }
-                0xF1 => (3, 0),
-                0xF2 => (4, 0),
-                0xF3 => (5, 0),
-                0xF4 => (9, 0),
+                0xF1 => (3, 0, Some(le(1, 2)?)),
+                0xF2 => (4, 0, Some(le(1, 3)?)),
+                0xF3 => (5, 0, Some(le(1, 4)?)),
+                0xF4 => (9, 0, Some(le(1, 8)?)),
                 _ => return None,
             }
         };
         let entry = head + body;
+        each(match value {
+            Some(v) => LpValue::Int(v),
+            None => LpValue::Str(b.get(at + head..at.checked_add(entry)?)?),
+        });
         let back = match entry {
             0..=127 => 1,
             128..=16_382 => 2,
@@ -153,7 +185,6 @@ fn listpack_walk(b: &[u8]) -> Option<u64> {
             _ => 5,
         };
         at = at.checked_add(entry)?.checked_add(back)?;
-        n += 1;
     }
 }
 
@@ -221,6 +252,28 @@ pub fn zipmap(b: &[u8]) -> Result<u64, Broken> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listpack_values_are_decoded() {
+        let mut b = vec![0, 0, 0, 0, 4, 0];
+        b.extend([0x82, b'a', b'b', 3]);
+        b.extend([0x05, 1]);
+        b.push(0xF4);
+        b.extend(1_796_546_348_715i64.to_le_bytes());
+        b.push(9);
+        b.extend([0xDF, 0xFF, 2]); // 13-bit -1
+        b.push(0xFF);
+        let total = b.len() as u32;
+        b[..4].copy_from_slice(&total.to_le_bytes());
+        let mut seen = Vec::new();
+        listpack_each(&b, |v| seen.push(format!("{v:?}"))).unwrap();
+        assert_eq!(
+            seen,
+            ["Str([97, 98])", "Int(5)", "Int(1796546348715)", "Int(-1)"]
+        );
+        assert_eq!(listpack(&b), Ok(4));
+        assert!(listpack_each(&b[..b.len() - 3], |_| {}).is_none());
+    }
 
     #[test]
     fn a_zipmap_count_of_255_is_damage() {

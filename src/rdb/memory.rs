@@ -88,6 +88,12 @@ pub fn skiplist(n: u64, strings: u64) -> u64 {
     table(n, strings) + SKIPLIST + n * SKIPLIST_NODE
 }
 
+/// The same on Redis 8, which keeps each member inside its skiplist node and the table's
+/// entries without values: 16 bytes less a member (modelled from Redis 8.2's `MEMORY USAGE`).
+pub fn skiplist_redis8(n: u64, strings: u64) -> u64 {
+    skiplist(n, strings).saturating_sub(16 * n)
+}
+
 /// A list of nodes costing `nodes` in all (each already through `class`), `count` of them.
 pub fn quicklist(count: u64, nodes: u64) -> u64 {
     OBJECT + QUICKLIST + count * QUICKLIST_NODE + nodes

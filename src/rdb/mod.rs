@@ -132,6 +132,16 @@ pub struct Entry<'a> {
     pub frequency: Option<u8>,
     /// An empty collection: a server loading the dump skips it ("empty keys skipped").
     pub empty: bool,
+    /// A hash whose fields carry their own expiry (Redis 7.4+, Valkey 9): its field count
+    /// and each expiring field's absolute expiry (ms since the epoch).
+    pub fields: Option<FieldExpiries<'a>>,
+}
+
+/// The field expirations of one hash in a dump.
+#[derive(Debug)]
+pub struct FieldExpiries<'a> {
+    pub fields: u64,
+    pub expires_at_ms: &'a [i64],
 }
 
 /// Whether a dump's checksum was checked.
@@ -167,12 +177,41 @@ pub struct Rdb {
     idle_s: Option<u64>,
     frequency: Option<u8>,
     finished: bool,
+    /// The field count and field expiries of the hash just read, when it has them.
+    field_count: Option<u64>,
+    field_expiries: Vec<i64>,
 }
 
 enum Len {
     Plain(u64),
     /// A string stored specially: an integer (0, 1, 2) or LZF-compressed (3).
     Encoded(u8),
+}
+
+/// The field expirations of a DUMP payload (a value's type byte, its encoding, the RDB version
+/// in 2 bytes and a checksum): its field count and each expiring field's absolute expiry, for
+/// a hash whose fields carry expiries; `None` for any other value, or one that cannot be read.
+/// Read by the one dump reader, as a one-key dump of the payload's version.
+pub fn payload_field_expiries(payload: &[u8]) -> Option<(u64, Vec<i64>)> {
+    let n = payload.len();
+    let body = payload.get(..n.checked_sub(10)?)?;
+    let version = u16::from_le_bytes([payload[n - 10], payload[n - 9]]);
+    let magic = match u32::from(version) {
+        v if v >= VALKEY => format!("VALKEY{v:03}"),
+        v => format!("REDIS{v:04}"),
+    };
+    let (ty, value) = body.split_first()?;
+    let mut dump = Vec::with_capacity(n + 24);
+    dump.extend_from_slice(magic.as_bytes());
+    dump.push(*ty);
+    dump.extend_from_slice(&[1, b'k']);
+    dump.extend_from_slice(value);
+    dump.push(0xFF);
+    // A zero checksum: none was computed (the payload's own was checked by the server).
+    dump.extend_from_slice(&[0; 8]);
+    let mut rdb = Rdb::from_reader("a payload", Box::new(std::io::Cursor::new(dump))).ok()?;
+    let entry = rdb.next_entry().ok()??;
+    entry.fields.map(|f| (f.fields, f.expires_at_ms.to_vec()))
 }
 
 /// Whether `t` starts a key (rather than being an opcode).
@@ -225,6 +264,8 @@ impl Rdb {
             idle_s: None,
             frequency: None,
             finished: false,
+            field_count: None,
+            field_expiries: Vec::new(),
         }
     }
 
@@ -310,7 +351,13 @@ impl Rdb {
         let read = self.string_into(&mut key);
         self.key = key;
         read.map_err(|c| self.cut(c, "in a key's name"))?;
+        self.field_count = None;
+        self.field_expiries.clear();
         let (kind, encoding, memory, elements) = self.value(ty).map_err(|e| self.in_key(e))?;
+        let fields = self.field_count.map(|fields| FieldExpiries {
+            fields,
+            expires_at_ms: &self.field_expiries,
+        });
         let entry = Entry {
             db: self.db,
             key: &self.key,
@@ -322,6 +369,7 @@ impl Rdb {
             idle_s: self.idle_s.take(),
             frequency: self.frequency.take(),
             empty: elements == Some(0),
+            fields,
         };
         Ok(Some(entry))
     }
@@ -672,6 +720,7 @@ impl Rdb {
                     16 + memory::class(size),
                 )
             }
+            22 if self.valkey_magic => return self.valkey_hash_with_ttls(),
             22 | 24 if !self.valkey_magic => return self.hash_with_ttls(ty),
             23 | 25 if !self.valkey_magic => {
                 if ty == 25 {
@@ -679,6 +728,7 @@ impl Rdb {
                 }
                 let (kind, encoding, memory, elements) =
                     self.compact(ty, Kind::Hash, "listpackex")?;
+                self.listpack_field_expiries()?;
                 return Ok((kind, encoding, memory + 40, elements));
             }
             other => {
@@ -689,6 +739,15 @@ impl Rdb {
             }
         };
         Ok((kind, encoding, memory, None))
+    }
+
+    /// Whether the header names Redis 8 or later as its writer (its memory layout differs).
+    fn written_by_redis_8_or_later(&self) -> bool {
+        let major = (self.snapshot.server.as_deref())
+            .and_then(|s| s.strip_prefix("redis "))
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse::<u32>().ok());
+        major.is_some_and(|m| m >= 8)
     }
 
     /// A sorted set as a skiplist: scores as text (type 3) or as doubles (5).
@@ -706,12 +765,11 @@ impl Rdb {
                 }
             }
         }
-        Ok((
-            Kind::ZSet,
-            "skiplist",
-            memory::skiplist(n, strings),
-            Some(n),
-        ))
+        let memory = match self.written_by_redis_8_or_later() {
+            true => memory::skiplist_redis8(n, strings),
+            false => memory::skiplist(n, strings),
+        };
+        Ok((Kind::ZSet, "skiplist", memory, Some(n)))
     }
 
     /// A quicklist (ziplist nodes, type 14; plain or listpack nodes, 18), each node checked as
@@ -770,25 +828,91 @@ impl Rdb {
         Ok((Kind::List, "quicklist", memory, Some(elements)))
     }
 
-    /// A hash whose fields carry TTLs (Redis 7.4: type 22, 24 with the next expiry first).
+    /// A hash whose fields carry TTLs (Redis 7.4: type 22, absolute; 24, after the next
+    /// expiry, relative to it, plus one, 0 for none).
     fn hash_with_ttls(&mut self, ty: u8) -> Result<ValueRead> {
-        if ty == 24 {
-            self.bytes::<8>("a hash's next field expiry")?;
-        }
+        let min = match ty {
+            24 => i64::from_le_bytes(self.bytes::<8>("a hash's next field expiry")?),
+            _ => 0,
+        };
         let n = self.count("a hash's size")?;
         let mut strings = 0;
         for _ in 0..n {
             // A field with a TTL carries it in its own allocation.
             let ttl = self.count("a field's TTL")?;
+            if ttl > 0 {
+                let at = match ty {
+                    24 => (ttl as i64).saturating_add(min).saturating_sub(1),
+                    _ => ttl as i64,
+                };
+                self.field_expiries.push(at);
+            }
             strings += memory::sds(self.skip_string()?.0) + if ttl > 0 { 8 } else { 0 };
             strings += memory::sds(self.skip_string()?.0);
         }
+        self.field_count = Some(n);
         Ok((
             Kind::Hash,
             "hashtable",
             memory::table(n, strings) + 40,
             Some(n),
         ))
+    }
+
+    /// Valkey 9's hash with field expiry (type 22 under `VALKEY`): each field, its value,
+    /// and its absolute expiry in ms as 8 bytes (-1: none).
+    fn valkey_hash_with_ttls(&mut self) -> Result<ValueRead> {
+        let n = self.count("a hash's size")?;
+        let mut strings = 0;
+        for _ in 0..n {
+            strings += memory::sds(self.skip_string()?.0);
+            strings += memory::sds(self.skip_string()?.0);
+            let at = i64::from_le_bytes(self.bytes::<8>("a field's expiry")?);
+            if at >= 0 {
+                self.field_expiries.push(at);
+                strings += 8;
+            }
+        }
+        self.field_count = Some(n);
+        Ok((
+            Kind::Hash,
+            "hashtable",
+            memory::table(n, strings) + 40,
+            Some(n),
+        ))
+    }
+
+    /// A listpack hash with field expiry, just read into `blob`: (field, value, expiry)
+    /// triples, the expiry an absolute time in ms, 0 for none.
+    fn listpack_field_expiries(&mut self) -> Result<()> {
+        let (mut i, mut bad) = (0u64, false);
+        let expiries = &mut self.field_expiries;
+        let walked = compact::listpack_each(&self.blob, |v| {
+            if i % 3 == 2 {
+                // Written as an integer; digits read as one, as the server reads them.
+                let at = match v {
+                    compact::LpValue::Int(at) => Some(at),
+                    compact::LpValue::Str(s) => {
+                        std::str::from_utf8(s).ok().and_then(|t| t.parse().ok())
+                    }
+                };
+                match at {
+                    Some(0) => {}
+                    Some(at) if at > 0 => expiries.push(at),
+                    _ => bad = true,
+                }
+            }
+            i += 1;
+        });
+        if walked.is_none() || bad || i % 3 != 0 {
+            return Err(self.error(
+                "a hash's listpack with field expiries is not (field, value, expiry) triples: \
+                 a server refuses to load it"
+                    .into(),
+            ));
+        }
+        self.field_count = Some(i / 3);
+        Ok(())
     }
 
     /// A compact value (type `ty`), read whole and checked as a server checks it on load.
@@ -991,6 +1115,7 @@ mod tests {
         encoding: &'static str,
         expires_at_ms: Option<i64>,
         frequency: Option<u8>,
+        fields: Option<(u64, Vec<i64>)>,
     }
 
     /// A listpack of short strings, as a server writes one.
@@ -1020,6 +1145,7 @@ mod tests {
                 encoding: e.encoding,
                 expires_at_ms: e.expires_at_ms,
                 frequency: e.frequency,
+                fields: e.fields.map(|f| (f.fields, f.expires_at_ms.to_vec())),
             });
         }
         Ok((rdb.snapshot().clone(), seen))
@@ -1117,6 +1243,31 @@ mod tests {
         assert_eq!(seen[0].expires_at_ms, Some(1_795_683_600_000));
         assert_eq!(seen[1].expires_at_ms, None);
         assert_eq!((seen[0].frequency, seen[1].frequency), (None, Some(5)));
+        // Field expiries: none in h1; in h2, b's is relative to the next expiry, plus one.
+        assert_eq!(seen[0].fields, Some((1, vec![])));
+        assert_eq!(seen[1].fields, Some((2, vec![1_795_683_000_006])));
+        assert_eq!(seen[2].fields, None);
+    }
+
+    #[test]
+    fn a_valkey_9_hash_with_field_expiry_is_read() {
+        let bytes = Dump::new("VALKEY080")
+            .byte(22)
+            .string(b"h")
+            .len(2)
+            .string(b"a")
+            .string(b"1")
+            .raw(&1_795_683_000_000i64.to_le_bytes())
+            .string(b"b")
+            .string(b"2")
+            .raw(&(-1i64).to_le_bytes())
+            .end();
+        let (_, seen) = read(bytes).unwrap();
+        assert_eq!(
+            (seen[0].kind.as_str(), seen[0].encoding),
+            ("hash", "hashtable")
+        );
+        assert_eq!(seen[0].fields, Some((2, vec![1_795_683_000_000])));
     }
 
     #[test]
