@@ -62,11 +62,20 @@ pub struct FamilyChurn {
     pub del: u64,
     pub expired: u64,
     pub evicted: u64,
+    /// `hexpired` events (Redis 7.4+, Valkey 9): a hash some of whose fields expired. A server
+    /// sends one per hash per expiry pass, not one per field, so this counts the hashes that
+    /// lost fields, each time they did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hexpired: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FamilyChurn {
     fn total(&self) -> u64 {
-        self.set + self.del + self.expired + self.evicted
+        self.set + self.del + self.expired + self.evicted + self.hexpired
     }
 
     fn merge(&mut self, o: FamilyChurn) {
@@ -74,6 +83,7 @@ impl FamilyChurn {
         self.del += o.del;
         self.expired += o.expired;
         self.evicted += o.evicted;
+        self.hexpired += o.hexpired;
     }
 }
 
@@ -275,8 +285,11 @@ fn count(
         "del" => c.del += 1,
         "expired" => c.expired += 1,
         "evicted" => c.evicted += 1,
-        // A TTL set or removed, a rename's two halves, a key moved: not a value written.
-        "expire" | "persist" | "rename_from" | "rename_to" | "move_from" | "move_to" | "new" => {}
+        "hexpired" => c.hexpired += 1,
+        // A TTL set or removed (of a key or of hash fields), a rename's two halves, a key
+        // moved: not a value written.
+        "expire" | "persist" | "hexpire" | "hpersist" | "rename_from" | "rename_to"
+        | "move_from" | "move_to" | "new" => {}
         _ => c.set += 1,
     }
 }

@@ -39,21 +39,27 @@ impl Renderer {
             return Ok(());
         }
         let rate = |n: u64| format!("{:.1}", n as f64 / secs);
+        // Hashes losing fields to expiry (Redis 7.4+, Valkey 9): a column where there are any.
+        let fields = t.families.iter().any(|f| f.hexpired > 0);
         let rows = t.families.iter().take(top).map(|f| {
-            vec![
+            let mut row = vec![
                 f.family.clone(),
                 rate(f.set),
                 rate(f.del),
                 rate(f.expired),
                 rate(f.evicted),
-            ]
+            ];
+            if fields {
+                row.push(rate(f.hexpired));
+            }
+            row
         });
-        let mut table = self.fitted_table(
-            &["family", "sets/s", "dels/s", "expired/s", "evicted/s"],
-            rows.collect(),
-            &[0],
-        );
-        Self::right_align(&mut table, 1..=4);
+        let mut head = vec!["family", "sets/s", "dels/s", "expired/s", "evicted/s"];
+        if fields {
+            head.push("hexpired/s");
+        }
+        let mut table = self.fitted_table(&head, rows.collect(), &[0]);
+        Self::right_align(&mut table, 1..=head.len() - 1);
         self.print_table(&table)
     }
 }

@@ -305,7 +305,19 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         }
         let request = match self.send(scanning).await {
             Ok(r) => r,
-            Err(e) => return Ok(Next::Retry(e)),
+            Err(e) => {
+                // The next batch could not be prepared (its backup failed): the last one was
+                // answered all the same, and what it did counts, whatever ends the walk now.
+                if let Some((keys, replies)) = self.unprocessed.take() {
+                    let _ = self.work.replies(self.chain.node, keys, replies);
+                    let _ = (self.work)
+                        .follow_up(&self.store, self.pace.retries, self.spec.stop)
+                        .await;
+                    account(&self.work, &self.counters, &mut self.governor).await;
+                    settle(&mut self.resent, &mut self.unconfirmed, &self.work);
+                }
+                return Ok(Next::Retry(e));
+            }
         };
         let previous = self.unprocessed.take();
         if request.job == 0 && !scanning {

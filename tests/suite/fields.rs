@@ -218,3 +218,76 @@ fn backup_and_restore_keep_field_ttls_and_count_a_hash_gone_with_its_fields() {
         assert!(ttls[0] > 86_000 && ttls[1] == -1, "{name}: {ttls:?}");
     }
 }
+
+/// `watch` counts hashes losing fields to expiry (`hexpired`: one event per hash per expiry
+/// pass, not per field) as churn of their family, and setting a field's TTL (`hexpire`) as
+/// no write.
+#[test]
+fn watch_counts_fields_that_expire() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = Redis::start_binary(&binary, &[]);
+        let mut c = r.conn();
+        let child = support::spawn(
+            &r.url(),
+            &[
+                "watch",
+                "w:*",
+                "--interval",
+                "500ms",
+                "--duration",
+                "4s",
+                "--enable-events",
+                "-o",
+                "json",
+            ],
+        );
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let setting: Vec<String> = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg("notify-keyspace-events")
+                .query(&mut c)
+                .unwrap();
+            if setting.get(1).is_some_and(|s| s.contains('E')) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{name}: events never turned on"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let names: Vec<String> = (0..50).map(|i| format!("f{i}")).collect();
+        let mut pipe = redis::pipe();
+        for n in &names {
+            pipe.cmd("HSET").arg("w:h").arg(n).arg("v").ignore();
+        }
+        pipe.cmd("HPEXPIRE")
+            .arg("w:h")
+            .arg(200)
+            .arg("FIELDS")
+            .arg(names.len())
+            .arg(&names)
+            .ignore();
+        pipe.exec(&mut c).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (mut sets, mut fields) = (0, 0);
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let tick: serde_json::Value = serde_json::from_str(line).unwrap();
+            for f in tick["families"].as_array().into_iter().flatten() {
+                sets += f["set"].as_u64().unwrap_or(0);
+                fields += f["hexpired"].as_u64().unwrap_or(0);
+            }
+        }
+        assert_eq!(sets, 50, "{name}: a field's TTL is not a write");
+        assert!(
+            (1..=50).contains(&fields),
+            "{name}: {fields} hexpired events"
+        );
+    }
+}
