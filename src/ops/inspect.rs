@@ -430,6 +430,10 @@ pub struct FamilyReport {
     pub frequency_p50: Option<u64>,
     /// A few of the family's keys, as found.
     pub examples: Vec<String>,
+    /// The family's hashes whose fields expire (Redis 7.4+, Valkey 9); a hash whose every
+    /// field expires is counted `with_ttl`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<crate::ops::fields::FieldSummary>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -474,6 +478,9 @@ struct FamilyAcc {
     cold: u64,
     #[serde(default)]
     examples: Vec<String>,
+    /// Hashes without a TTL of their own whose fields were read.
+    #[serde(default)]
+    fields: crate::ops::fields::FieldAcc,
 }
 
 impl FamilyAcc {
@@ -493,6 +500,7 @@ impl FamilyAcc {
         self.idle.merge(&o.idle);
         self.frequency.merge(&o.frequency);
         self.cold += o.cold;
+        self.fields.merge(&o.fields);
         for k in &o.examples {
             if self.examples.len() >= EXAMPLES {
                 break;
@@ -525,6 +533,7 @@ impl FamilyAcc {
                 .map(|_| s(self.cold)),
             frequency_p50: self.frequency.quantile(0.5),
             examples: self.examples.clone(),
+            fields: (!self.fields.is_empty()).then(|| self.fields.summary(s)),
         }
     }
 }
@@ -549,6 +558,7 @@ pub async fn inspect_pattern(
             .is_some_and(|p| p.contains("lfu")),
         None => false,
     };
+    let read_fields = crate::ops::fields::present(store).await;
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
         families: Families::new(options.grouper.learns()),
@@ -556,6 +566,8 @@ pub async fn inspect_pattern(
         again: Vec::new(),
         lfu,
         hot: Vec::new(),
+        read_fields,
+        hashes: Vec::new(),
     })
     .await?;
     let ended = Ended {
@@ -651,6 +663,8 @@ pub fn inspect_rdb(
         again: Vec::new(),
         lfu: false,
         hot: Vec::new(),
+        read_fields: false,
+        hashes: Vec::new(),
     };
     let walked = walk_for_report(
         rdbs,
@@ -660,7 +674,7 @@ pub fn inspect_rdb(
         progress,
         "inspecting",
         make,
-        |work, entry, ttl, _| {
+        |work, entry, ttl, at| {
             if !sampled(entry.key, options.sample) {
                 return false;
             }
@@ -671,7 +685,21 @@ pub fn inspect_rdb(
                 }
                 (None, idle) => idle,
             };
-            work.add(entry.key, entry.kind.name(), ttl, entry.memory, access);
+            let fields = (entry.fields.as_ref())
+                .filter(|_| ttl == KeyTtl::Never)
+                .map(|f| {
+                    crate::ops::fields::FieldTtls::from_expiries(f.fields, f.expires_at_ms, at)
+                });
+            let (kind, now) = (entry.kind.name(), at.max(0) as u64);
+            work.add_with_fields(
+                entry.key,
+                kind,
+                ttl,
+                fields.as_ref(),
+                entry.memory,
+                access,
+                now,
+            );
             true
         },
     );
@@ -726,6 +754,11 @@ struct InspectWork<'a> {
     lfu: bool,
     /// The hottest keys seen, by score (higher is hotter), at most `Access::hot`.
     hot: Vec<(u64, HotKey)>,
+    /// Whether hashes without TTL are looked into for fields that expire (the server counts
+    /// some keys with them).
+    read_fields: bool,
+    /// This batch's hashes without TTL, with their memory and access, for `follow_up`.
+    hashes: Vec<(Vec<u8>, u64, Option<u64>)>,
 }
 
 /// The shape of a family's name (`user_7_posts` → `user_{n}_posts`).
@@ -843,7 +876,54 @@ impl InspectWork<'_> {
         }
         let pttl: i64 = redis::from_redis_value_ref(&r[1]).unwrap_or(-2);
         let memory: u64 = redis::from_redis_value_ref(&r[2]).unwrap_or(0);
+        if kind == "hash" && pttl == -1 && self.read_fields {
+            self.hashes.push((key, memory, access));
+            return;
+        }
         self.add(&key, &kind, KeyTtl::from_pttl(pttl), memory, access);
+    }
+
+    /// The fields of this batch's hashes without TTL, read, and the hashes added with them.
+    async fn add_hashes(&mut self, store: &Store) -> Result<()> {
+        if self.hashes.is_empty() {
+            return Ok(());
+        }
+        let hashes = std::mem::take(&mut self.hashes);
+        let keys: Vec<Vec<u8>> = hashes.iter().map(|(k, _, _)| k.clone()).collect();
+        let read = crate::ops::fields::read(store, &keys, true).await?;
+        let now = crate::clock::now_ms();
+        for ((key, memory, access), f) in hashes.into_iter().zip(read) {
+            self.add_with_fields(&key, "hash", KeyTtl::Never, f.as_ref(), memory, access, now);
+        }
+        Ok(())
+    }
+
+    /// A key with its fields' expirations: a hash whose every field expires has its last
+    /// field's TTL; the fields' own figures go to the family's.
+    #[allow(clippy::too_many_arguments)]
+    fn add_with_fields(
+        &mut self,
+        key: &[u8],
+        kind: &str,
+        ttl: KeyTtl,
+        f: Option<&crate::ops::fields::FieldTtls>,
+        memory: u64,
+        access: Option<u64>,
+        now: u64,
+    ) {
+        let effective = match (ttl, f.and_then(|f| f.effective_ms)) {
+            (KeyTtl::Never, Some(ms)) => KeyTtl::Expires(ms),
+            _ => ttl,
+        };
+        self.add(key, kind, effective, memory, access);
+        if let Some(f) = f.filter(|f| f.read > 0 && ttl == KeyTtl::Never) {
+            let family = self.options.grouper.group(key);
+            // The busiest second of the family's field expiries.
+            self.families
+                .entry(family)
+                .fields
+                .add(key, f, None, now, (1000, now));
+        }
     }
 
     /// One key's figures into its family's, whether the server answered them or a dump.
@@ -963,17 +1043,18 @@ impl BatchWork for InspectWork<'_> {
         Ok(())
     }
 
-    /// The three questions asked again, key by key, where each key lives now.
+    /// The three questions asked again, key by key, where each key lives now; then the
+    /// fields of the hashes without TTL.
     async fn follow_up(&mut self, store: &Store, retries: u32, stop: &Stop) -> Result<()> {
         if self.again.is_empty() {
-            return Ok(());
+            return self.add_hashes(store).await;
         }
         let keys = std::mem::take(&mut self.again);
         let answers = scan::ask_again(store, keys, |k| self.questions(k), retries, stop).await?;
         for (key, r) in answers {
             self.record(key, &r);
         }
-        Ok(())
+        self.add_hashes(store).await
     }
 
     fn restarted(&mut self, _carried: u64) {

@@ -189,6 +189,16 @@ impl Renderer {
             }
         }
         self.print_table(&t)?;
+        // Hashes whose fields expire, per family (Redis 7.4+, Valkey 9).
+        for f in r.families.iter() {
+            let Some(fields) = &f.fields else { continue };
+            let line = format!(
+                "{}: {}",
+                f.family,
+                crate::render::audit::fields_line(fields).trim_start_matches("hash fields: ")
+            );
+            self.print(&format!("{}\n", self.paint(&line, Style::Dim)))?;
+        }
         // A learned family's name hides its words: a few of its keys say what it holds.
         for f in r.families.iter().filter(|f| f.family.contains(LEARNED)) {
             self.print(&format!(

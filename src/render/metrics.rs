@@ -85,8 +85,38 @@ pub fn inspect(report: &InspectReport, target: &str) -> String {
         NO_TTL,
         fams.iter().map(|f| (f.family.as_str(), f.without_ttl)),
     );
+    hash_fields(
+        &mut m,
+        fams.iter().map(|f| (f.family.as_str(), f.fields.as_ref())),
+    );
     complete(&mut m, report.complete);
     m.end()
+}
+
+/// Hash fields with and without TTL per family, where any family has hashes whose fields
+/// expire (Redis 7.4+, Valkey 9).
+fn hash_fields<'a>(
+    m: &mut Metrics,
+    fams: impl Iterator<Item = (&'a str, Option<&'a cachectl::ops::fields::FieldSummary>)> + Clone,
+) {
+    if fams.clone().all(|(_, f)| f.is_none()) {
+        return;
+    }
+    m.family(
+        "cachectl_hash_fields",
+        "Fields of hashes without a TTL of their own, per key family, by whether they expire",
+        None,
+    );
+    for (family, f) in fams {
+        let Some(f) = f else { continue };
+        for (ttl, n) in [("yes", f.fields_with_ttl), ("no", f.fields_without_ttl)] {
+            m.sample(
+                "cachectl_hash_fields",
+                &[("family", family), ("expires", ttl)],
+                n,
+            );
+        }
+    }
 }
 
 /// A metric family: name, help, unit.
@@ -117,6 +147,10 @@ pub fn audit(report: &AuditReport, target: &str) -> String {
     m.per_family(
         NO_TTL,
         fams.iter().map(|f| (f.family.as_str(), f.without_ttl)),
+    );
+    hash_fields(
+        &mut m,
+        fams.iter().map(|f| (f.family.as_str(), f.fields.as_ref())),
     );
     let cluster = |f: &cachectl::ops::audit::FamilyAudit| f.busiest.as_ref().map_or(0, |b| b.keys);
     m.per_family(
