@@ -52,9 +52,15 @@ pub fn fields_line(f: &cachectl::ops::fields::FieldSummary) -> String {
 
 impl Renderer {
     pub fn headline(&self, head: &[Headline]) -> io::Result<()> {
-        let mut t = self.table(&["node", "db", "keys", "with expiry", "without", "avg TTL"]);
+        // Keys with hash fields that expire (Redis 7.4+, Valkey 9): a column where any are.
+        let fields = head.iter().any(|h| h.keys_with_field_ttls > 0);
+        let mut columns = vec!["node", "db", "keys", "with expiry", "without", "avg TTL"];
+        if fields {
+            columns.push("with field TTLs");
+        }
+        let mut t = self.table(&columns);
         for h in head {
-            t.add_row(vec![
+            let mut row = vec![
                 h.node.clone(),
                 h.db.to_string(),
                 self.count(h.keys),
@@ -65,10 +71,29 @@ impl Renderer {
                 } else {
                     "-".into()
                 },
-            ]);
+            ];
+            if fields {
+                row.push(self.count(h.keys_with_field_ttls));
+            }
+            t.add_row(row);
         }
         Self::right_align(&mut t, 2..=4);
-        self.print_table(&t)
+        self.print_table(&t)?;
+        if fields {
+            let note = "a key with field TTLs is counted `without` when it has no TTL of its own; \
+                        whether every field expires (so the key does) takes a scan: run without --quick";
+            self.print(&format!("{}\n", self.paint(note, Style::Dim)))?;
+        }
+        // The server's own size histograms (Redis 8 INFO KEYSIZES): no scan needed.
+        for h in head {
+            for s in &h.sizes {
+                let buckets: Vec<String> =
+                    s.buckets.iter().map(|(b, n)| format!("{b}: {n}")).collect();
+                let line = format!("{} db{} {}: {}", h.node, h.db, s.of, buckets.join(", "));
+                self.print(&format!("{}\n", self.paint(&line, Style::Dim)))?;
+            }
+        }
+        Ok(())
     }
 
     /// `charts`: draw them, with the TTL histogram folded into at most this many rows.
