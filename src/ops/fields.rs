@@ -300,6 +300,9 @@ pub async fn read(
     keep_fields: bool,
 ) -> Result<Vec<Option<FieldTtls>>> {
     let mut out: Vec<Option<FieldTtls>> = vec![None; keys.len()];
+    if keys.is_empty() {
+        return Ok(out);
+    }
     // First: each key's size and first page of field names.
     let mut cmds = Vec::with_capacity(keys.len() * 2);
     for k in keys {
@@ -349,7 +352,12 @@ pub async fn read(
                 cmds.push((key.clone(), hscan(key, *cursor)));
             }
         }
-        let mut replies = store.per_key(cmds).await?.into_iter();
+        // Every page may be empty and the last (names all read before): nothing to ask.
+        let mut replies = match cmds.is_empty() {
+            true => Vec::new(),
+            false => store.per_key(cmds).await?,
+        }
+        .into_iter();
         let mut next = Vec::new();
         for (i, cursor, names) in pages {
             let ttls = match names.is_empty() {
