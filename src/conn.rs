@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
 use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
-    TlsCertificates,
+    AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, TlsCertificates,
 };
 
 use redis::aio::MultiplexedConnection;
@@ -551,12 +550,14 @@ impl Dialer {
             }
             None => self.at_same(),
         };
-        let client = match &dialer.certs {
-            Some(c) => Client::build_with_tls(dialer.info.clone(), c.clone()),
-            None => Client::open(dialer.info.clone()),
-        }
-        .map_err(|e| classify(&dialer.addr, e))?;
-        tokio::time::timeout(self.timeout, client.get_async_pubsub())
+        let ca = dialer.certs.as_ref().and_then(|c| c.root_cert.as_deref());
+        // Through the one stream factory and the bounded reader, as every connection.
+        let subscribe = async {
+            let io = stream::open(dialer.info.addr(), ca, self.timeout).await?;
+            let io = bounded::Bounded::new(io, bounded::Bounds::DEFAULT);
+            redis::aio::PubSub::new(dialer.info.redis_settings(), io).await
+        };
+        tokio::time::timeout(self.timeout, subscribe)
             .await
             .map_err(|_| self.timed_out("connecting"))?
             .map_err(|e| classify(&dialer.addr, e))

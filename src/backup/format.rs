@@ -198,18 +198,31 @@ impl Writer {
     }
 
     /// Append one batch and flush it to disk: when this returns, the keys are safe to delete.
+    /// A batch larger than `FRAME_BYTES` goes in several frames, so that a reader, which holds
+    /// a frame until its checksum is checked, never holds more.
     pub fn append(&mut self, records: &[Record]) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
+        let mut rest = records;
+        while !rest.is_empty() {
+            let mut held = 0;
+            let n = rest
+                .iter()
+                .take_while(|r| {
+                    held += r.key.len() + r.payload.len();
+                    held <= FRAME_BYTES
+                })
+                .count()
+                .max(1);
+            let (frame, after) = rest.split_at(n);
+            self.frame(|enc| {
+                for r in frame {
+                    write_record(enc, r)?;
+                }
+                Ok(())
+            })?;
+            self.keys += frame.len() as u64;
+            self.batches += 1;
+            rest = after;
         }
-        self.frame(|enc| {
-            for r in records {
-                write_record(enc, r)?;
-            }
-            Ok(())
-        })?;
-        self.keys += records.len() as u64;
-        self.batches += 1;
         self.sync()
     }
 
@@ -444,6 +457,7 @@ impl<R: BufRead> Reader<R> {
             .map_err(|e| bad(e.to_string()))?
             .single_frame();
         let mut records = Vec::new();
+        let mut held = 0usize;
         loop {
             let mut tag = [0u8; 1];
             match dec.read(&mut tag) {
@@ -452,7 +466,17 @@ impl<R: BufRead> Reader<R> {
                 Err(e) => return Err(bad(e.to_string())),
             }
             match tag[0] {
-                RECORD => records.push(read_record(&mut dec, self.keys_only).map_err(&bad)?),
+                RECORD => {
+                    // A frame holds at most FRAME_BYTES, or one record: what a file claims
+                    // past that is refused before it is held.
+                    let room = match records.is_empty() {
+                        true => MAX_FIELD,
+                        false => FRAME_BYTES.saturating_sub(held),
+                    };
+                    let r = read_record(&mut dec, self.keys_only, room).map_err(&bad)?;
+                    held += r.key.len() + r.payload.len();
+                    records.push(r);
+                }
                 END => {
                     let mut json = Vec::new();
                     (&mut dec)
@@ -512,14 +536,28 @@ const MAX_HEADER: u64 = 1 << 20;
 const MAX_FIELD: usize = 1 << 30;
 
 /// One record after its tag.
-fn read_record(r: &mut impl Read, keys_only: bool) -> std::result::Result<Record, String> {
-    fn field(r: &mut impl Read, keep: bool) -> std::result::Result<Vec<u8>, String> {
+/// The most a frame holds (keys and values), unless it holds one record: cachectl writes
+/// no larger frame, and a reader holds a frame whole until its checksum is checked.
+const FRAME_BYTES: usize = 64 << 20;
+
+/// The longest key a record may have: far past any cache's, far short of memory.
+const MAX_KEY_FIELD: usize = 64 << 20;
+
+/// One record, its key and value at most `room` bytes together.
+fn read_record(
+    r: &mut impl Read,
+    keys_only: bool,
+    room: usize,
+) -> std::result::Result<Record, String> {
+    fn field(r: &mut impl Read, keep: bool, max: usize) -> std::result::Result<Vec<u8>, String> {
         let mut len = [0u8; 4];
         r.read_exact(&mut len)
             .map_err(|_| "a record is cut short".to_string())?;
         let n = u32::from_le_bytes(len) as usize;
-        if n > MAX_FIELD {
-            return Err(format!("a record claims {n} bytes"));
+        if n > max.min(MAX_FIELD) {
+            return Err(format!(
+                "a record claims {n} bytes, more than a backup's frame holds ({max} left of it)"
+            ));
         }
         if !keep {
             let got = std::io::copy(&mut r.take(n as u64), &mut std::io::sink())
@@ -543,12 +581,12 @@ fn read_record(r: &mut impl Read, keys_only: bool) -> std::result::Result<Record
         }
         Ok(v)
     }
-    let key = field(r, true)?;
+    let key = field(r, true, room.min(MAX_KEY_FIELD))?;
     let mut e = [0u8; 8];
     r.read_exact(&mut e)
         .map_err(|_| "a record is cut short".to_string())?;
     let expires = i64::from_le_bytes(e);
-    let payload = field(r, !keys_only)?;
+    let payload = field(r, !keys_only, room - key.len())?;
     Ok(Record {
         key,
         expires_at_ms: (expires >= 0).then_some(expires),
@@ -647,6 +685,25 @@ mod tests {
             out.push(b);
         }
         Ok(out)
+    }
+
+    #[test]
+    fn a_batch_past_a_frame_is_written_in_frames_a_reader_takes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.cbk");
+        let mut w = Writer::create(&path, &header()).unwrap();
+        let batch: Vec<Record> = (0..70u32)
+            .map(|i| Record {
+                key: i.to_le_bytes().to_vec(),
+                expires_at_ms: None,
+                payload: vec![i as u8; 1 << 20],
+            })
+            .collect();
+        w.append(&batch).unwrap();
+        assert_eq!(w.finish(None).unwrap(), 70);
+        let frames = read_all(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(frames.iter().map(Vec::len).collect::<Vec<_>>(), [63, 7]);
+        assert_eq!(frames.concat(), batch);
     }
 
     #[test]

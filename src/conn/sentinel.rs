@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use redis::aio::ConnectionLike;
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, Value};
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 
 use crate::error::{Error, Result};
 
@@ -133,20 +133,25 @@ impl Sentinels {
         }
         info = info.set_redis_settings(settings);
         let addr = format!("{host}:{port}");
-        let client = match self.tls.as_ref().and_then(|t| t.certs.clone()) {
-            Some(certs) => Client::build_with_tls(info, certs),
-            None => Client::open(info),
-        }
-        .map_err(|e| Error::redis(&addr, e))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
-        let mut conn = client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| {
-                refused_auth(&e.to_string()).unwrap_or_else(|| super::classify(&addr, e))
-            })?;
+        let certs = self.tls.as_ref().and_then(|t| t.certs.as_ref());
+        let ca = certs.and_then(|c| c.root_cert.as_deref());
+        // Through the one stream factory and the bounded reader, as every connection.
+        let connected = tokio::time::timeout(
+            timeout,
+            super::bounded_connection(&info, ca, timeout, config),
+        )
+        .await
+        .map_err(|_| Error::Timeout {
+            addr: addr.clone(),
+            secs: timeout.as_secs_f64(),
+            during: "connecting to the sentinel",
+        })?;
+        let mut conn = connected.map_err(|e| {
+            refused_auth(&e.to_string()).unwrap_or_else(|| super::classify(&addr, e))
+        })?;
         let reply = conn
             .req_packed_command(
                 redis::cmd("SENTINEL")

@@ -146,6 +146,58 @@ fn a_backup_record_claiming_gigabytes_is_refused() {
     assert!(err.contains("claims") || err.contains("cut short"), "{err}");
 }
 
+/// #29.3: a small crafted backup (one zstd frame of 2,000 records with 600 KB keys, 1.2 GB
+/// once decompressed) makes `restore --dry-run` hold what a frame may hold and no more: the
+/// frame past 64 MiB is refused as damage, memory stays far below 300 MB, nothing is written.
+#[test]
+fn a_crafted_backup_frame_is_refused_before_it_is_held() {
+    let r = Redis::start();
+    let dir = tempfile::TempDir::new().unwrap();
+    let good = backup_bytes(dir.path());
+    let magic = b"cachectl backup 1\n".len();
+    let header_end = {
+        let mut cur = std::io::Cursor::new(&good[magic..]);
+        let mut dec = zstd::stream::read::Decoder::with_buffer(&mut cur)
+            .unwrap()
+            .single_frame();
+        std::io::copy(&mut dec, &mut std::io::sink()).unwrap();
+        drop(dec);
+        magic + cur.position() as usize
+    };
+    let mut frame = Vec::new();
+    {
+        let mut enc = zstd::stream::Encoder::new(&mut frame, 19).unwrap();
+        let key = vec![b'k'; 600_000];
+        for i in 0..2000u32 {
+            enc.write_all(&[0x01]).unwrap();
+            enc.write_all(&(key.len() as u32 + 4).to_le_bytes())
+                .unwrap();
+            enc.write_all(&key).unwrap();
+            enc.write_all(&i.to_le_bytes()).unwrap();
+            enc.write_all(&(-1i64).to_le_bytes()).unwrap();
+            enc.write_all(&1u32.to_le_bytes()).unwrap();
+            enc.write_all(b"v").unwrap();
+        }
+        enc.finish().unwrap();
+    }
+    assert!(
+        frame.len() < 1 << 20,
+        "the crafted file is small: {}",
+        frame.len()
+    );
+    let mut bytes = good[..header_end].to_vec();
+    bytes.extend(frame);
+    let file = dir.path().join("crafted.cbk");
+    std::fs::write(&file, &bytes).unwrap();
+    let (out, peak) =
+        support::peak_kib(&r.url(), &["restore", file.to_str().unwrap(), "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("frame"), "{err}");
+    assert!(peak < 300 << 10, "peak RSS {peak} KiB: {err}");
+    assert_eq!(support::dbsize(&mut r.conn()), 0);
+}
+
 #[test]
 fn the_dump_reader_survives_damage_to_a_real_dump() {
     let r = Redis::start();
