@@ -260,6 +260,19 @@ impl Store {
         self.dialer.policy()
     }
 
+    /// The gate, for this store: `proposal` judged under the target's rules and for this
+    /// store's database, so that no permit given here writes another.
+    pub async fn authorise(
+        &self,
+        proposal: crate::guard::Proposal,
+        guards: &crate::guard::Guards,
+        confirm: &dyn crate::guard::Confirm,
+        stop: &crate::stop::Stop,
+    ) -> Result<Permit> {
+        let proposal = proposal.in_db(self.db());
+        crate::guard::authorise(self.policy(), proposal, guards, confirm, stop).await
+    }
+
     /// The address the user gave (the seed node for a cluster).
     pub fn addr(&self) -> &str {
         &self.addr

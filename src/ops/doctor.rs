@@ -13,7 +13,7 @@ use redis::Value;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::stop::Stop;
 use crate::store::server_version;
 use crate::store::{Store, not_allowed};
@@ -141,9 +141,7 @@ pub async fn doctor(
                 yes: true,
                 ..Guards::default()
             };
-            guard::authorise(store.policy(), proposal, &guards, confirm, stop)
-                .await
-                .ok()
+            store.authorise(proposal, &guards, confirm, stop).await.ok()
         }
     };
     let checked_by = match (dryrun, &permit) {

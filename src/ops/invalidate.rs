@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::template::KeyTemplate;
 use crate::log::{Entry, Log};
@@ -261,9 +261,12 @@ pub async fn invalidate(
                     Proposal::new(Action::Delete, all)
                 }
                 None => propose(store, &exact, resolved, options, stop, progress).await?,
-            }
-            .in_db(store.db());
-            Some(guard::authorise(store.policy(), proposal, &options.guards, confirm, stop).await?)
+            };
+            Some(
+                store
+                    .authorise(proposal, &options.guards, confirm, stop)
+                    .await?,
+            )
         }
     };
     // Checked before the exact keys go, so that a refusal changes nothing.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::backup::Backup;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::glob::Glob;
 use crate::log::{Entry, Log};
 use crate::ops::audit::{AuditOptions, AuditReport, GroupKey, ViolationKind};
@@ -131,8 +131,8 @@ pub async fn fix(
         ));
     };
     let plan = FixPlan::from_report(report, fix);
-    let proposal = plan.proposal().in_db(store.db());
-    let permit = guard::authorise(store.policy(), proposal, guards, confirm, stop).await?;
+    let proposal = plan.proposal();
+    let permit = store.authorise(proposal, guards, confirm, stop).await?;
     // The confirmed plan is the most that is changed: keys that began to need a fix after
     // the audit are left to the next one.
     let left = Budget {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::backup::{Header, Reader, Record};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::{self, glob::Glob};
 use crate::log::{Entry, Log};
 use crate::progress::{ProgressSink, ProgressUpdate};
@@ -116,7 +116,7 @@ pub async fn restore(
         .await;
     }
     // Refused at once on a read-only target, before the file is walked.
-    guard::writable(store.policy(), &format!("restoring {}", path.display()))?;
+    crate::guard::writable(store.policy(), &format!("restoring {}", path.display()))?;
     let dry = RestoreOptions {
         dry_run: true,
         per_key: false,
@@ -153,14 +153,9 @@ pub async fn restore(
         0 => Action::Write,
         _ => Action::Overwrite,
     };
-    let permit = guard::authorise(
-        store.policy(),
-        Proposal::new(action, selections).in_db(store.db()),
-        guards,
-        confirm,
-        stop,
-    )
-    .await?;
+    let permit = store
+        .authorise(Proposal::new(action, selections), guards, confirm, stop)
+        .await?;
     let reader = Reader::open(path)?;
     run(store, reader, path, options, Some(&permit), stop, progress).await
 }

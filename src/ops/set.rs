@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Proposal, Selection};
 use crate::keys;
 use crate::stop::Stop;
 use crate::store::Store;
@@ -130,9 +130,9 @@ pub async fn set(
                 false,
             );
             let proposal = Proposal::new(Action::Write, vec![what]);
-            let permit =
-                guard::authorise(store.policy(), proposal, &Guards::default(), confirm, stop)
-                    .await?;
+            let permit = store
+                .authorise(proposal, &Guards::default(), confirm, stop)
+                .await?;
             store.write_pipeline(&permit, &pipe).await?
         }
     };

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 pub use crate::guard::GroupCount;
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family::{family, first_segment};
 use crate::keys::glob::{Glob, any_match};
 use crate::keys::{self};
@@ -228,8 +228,8 @@ pub async fn sweep(
         Some(keyspace) => Selection::of_pattern(pattern, keyspace, 0),
         None => count(store, pattern, options, stop, progress).await?,
     };
-    let proposal = Proposal::new(Action::Delete, vec![selection]).in_db(store.db());
-    let permit = guard::authorise(store.policy(), proposal, guards, confirm, stop).await?;
+    let proposal = Proposal::new(Action::Delete, vec![selection]);
+    let permit = store.authorise(proposal, guards, confirm, stop).await?;
     pass(store, pattern, options, stop, progress, hook, Some(&permit)).await
 }
 

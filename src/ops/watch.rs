@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Confirm, Guards, Permit, Proposal, Selection};
+use crate::guard::{Action, Confirm, Guards, Permit, Proposal, Selection};
 use crate::keys::family;
 use crate::keys::glob::Glob;
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES};
@@ -135,7 +135,8 @@ pub async fn watch(
             let n = masters.len() as u64;
             let proposal = Proposal::new(Action::Configure, vec![Selection::of(what, n, 0, false)]);
             Some(
-                guard::authorise(store.policy(), proposal, &Guards::default(), confirm, stop)
+                store
+                    .authorise(proposal, &Guards::default(), confirm, stop)
                     .await?,
             )
         }

@@ -150,7 +150,7 @@ pub async fn run(
             let what = format!("the keys of warm plan {}", plan.path.display());
             let proposal = crate::guard::Proposal::uncounted(crate::guard::Action::Write, what);
             let guards = crate::guard::Guards::default();
-            Some(crate::guard::authorise(store.policy(), proposal, &guards, confirm, stop).await?)
+            Some(store.authorise(proposal, &guards, confirm, stop).await?)
         }
     };
     let started = Instant::now();
