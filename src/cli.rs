@@ -346,6 +346,12 @@ pub struct InvalidatePatternArgs {
     #[arg(required = true, value_name = "GLOB")]
     pub patterns: Vec<String>,
 
+    /// The patterns are meant as written: one that names a file here (a glob the shell
+    /// expanded, `user_7_*` become `user_7_notes.txt`) or has no wildcard and matches nothing
+    /// is not refused under --yes
+    #[arg(long)]
+    pub literal: bool,
+
     #[command(flatten)]
     pub sweep: SweepArgs,
 }

@@ -77,6 +77,9 @@ pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Result<u8> {
+    if !args.literal {
+        shell_expanded(&args.patterns, args.sweep.yes)?;
+    }
     let resolved = Resolved {
         keys: Vec::new(),
         patterns: args.patterns.iter().map(Glob::new).collect(),
@@ -96,7 +99,58 @@ pub async fn run_patterns(args: InvalidatePatternArgs, ctx: &Ctx) -> anyhow::Res
     } else {
         ctx.out.sweeps(&report.patterns)?;
     }
-    Ok(code(&report))
+    let code = code(&report);
+    let literal_misses: Vec<&str> = (report.patterns.iter())
+        .filter(|p| p.matched == 0 && !has_wildcard(&p.pattern) && p.complete)
+        .map(|p| p.pattern.as_str())
+        .collect();
+    if literal_misses.is_empty() || args.literal {
+        return Ok(code);
+    }
+    for p in &literal_misses {
+        say(&format!(
+            "note: `{p}` has no wildcard and matched no key: a pattern without `*`, `?` or `[` \
+             matches only itself (a glob the shell expanded? quote it: '…*'; for one key, \
+             `cachectl invalidate KEY`)"
+        ));
+    }
+    // A deploy script must notice: under --yes this is a failure unless --literal says so.
+    Ok(match (code, args.sweep.yes) {
+        (0, true) => crate::cmd::exit::FAILED,
+        _ => code,
+    })
+}
+
+/// A pattern with a glob wildcard in it.
+fn has_wildcard(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// Patterns that name a file in the working directory: most likely a glob the shell expanded
+/// (`user_7_*` given unquoted, with `user_7_notes.txt` here). Said on a terminal; refused
+/// under --yes, before anything is counted or deleted, unless --literal.
+fn shell_expanded(patterns: &[String], yes: bool) -> anyhow::Result<()> {
+    let named: Vec<&String> = (patterns.iter())
+        .filter(|p| !p.is_empty() && std::path::Path::new(p.as_str()).exists())
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let list = named
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = format!(
+        "{list} names a file in this directory: the shell may have expanded your pattern before \
+         cachectl saw it; quote the pattern (invalidate-pattern 'user_7_*'), or pass --literal \
+         if you mean it as written"
+    );
+    if yes {
+        return Err(Error::Usage(format!("refused: {why}")).into());
+    }
+    say(&format!("note: {why}"));
+    Ok(())
 }
 
 async fn invalidate_and_report(

@@ -220,3 +220,41 @@ fn keys_from_stdin() {
     assert!(support::exists(&mut c, "keep"));
     assert!(!support::exists(&mut c, "b:{x}"));
 }
+
+/// #31.2: a glob the shell expanded (`user_7_*` given unquoted, with `user_7_notes.txt` in the
+/// directory) is caught before anything happens under --yes; a pattern without a wildcard that
+/// matches nothing fails a script, with the hint; --literal takes both as written.
+#[test]
+fn a_pattern_the_shell_expanded_is_caught() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20).map(|i| format!("user_7_{i}")), 600);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("user_7_notes.txt"), "x").unwrap();
+    let run = |args: &[&str]| {
+        cachectl(&r.url())
+            .current_dir(dir.path())
+            .arg("invalidate-pattern")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["user_7_notes.txt", "--yes"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("names a file") && err.contains("'user_7_*'"),
+        "{err}"
+    );
+    let out = run(&["user_7_x", "--yes"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no wildcard"), "{err}");
+    assert_eq!(
+        run(&["user_7_x", "--yes", "--literal"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(dbsize(&mut c), 20, "nothing was deleted");
+    assert_eq!(run(&["user_7_*", "--yes"]).status.code(), Some(0));
+    assert_eq!(dbsize(&mut c), 0);
+}
