@@ -922,20 +922,49 @@ impl AuditWork<'_> {
         Ok(())
     }
 
-    /// A key with its fields' expirations (for a hash without TTL of its own).
+    /// A key with its fields' expirations (for a hash without TTL of its own): one lookup of
+    /// its group for both.
     fn add_with_fields(&mut self, key: &[u8], ttl: KeyTtl, f: Option<&FieldTtls>, now: u64) {
-        let through_fields = f.and_then(|f| f.effective_ms);
-        match (ttl, through_fields) {
-            (KeyTtl::Never, Some(ms)) => self.add(key, KeyTtl::Expires(ms), now),
-            _ => self.add(key, ttl, now),
-        }
-        let Some(f) = f.filter(|f| f.read > 0) else {
-            return;
+        let ttl = match (ttl, f.and_then(|f| f.effective_ms)) {
+            (KeyTtl::Never, Some(ms)) => KeyTtl::Expires(ms),
+            _ => ttl,
         };
+        if ttl == KeyTtl::Missing {
+            return;
+        }
         let (group, rule) = self.group_of(key);
-        let rule = rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]));
+        let options = self.options;
+        let rule = rule.and_then(|i| options.policy.as_ref().map(|p| &p.rules[i]));
         let (window_ms, start_ms) = (self.window_ms, self.start_ms);
-        if let Some(acc) = self.groups.get_mut(&group) {
+        let acc = self
+            .groups
+            .entry(group)
+            .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
+        acc.keys += 1;
+        self.last += 1;
+        match ttl {
+            KeyTtl::Never => {
+                acc.without_ttl += 1;
+                push_sample(&mut acc.sample_without_ttl, key);
+            }
+            KeyTtl::Expires(ms) => {
+                let secs = ms.div_ceil(1000);
+                acc.ttl.add(secs);
+                acc.windows.add(now.saturating_add(ms));
+                if let Some(rule) = rule {
+                    if rule.min_ttl.is_some_and(|min| secs < min) {
+                        acc.below_min.0 += 1;
+                        push_sample(&mut acc.below_min.1, key);
+                    }
+                    if rule.max_ttl.is_some_and(|max| secs > max) {
+                        acc.above_max.0 += 1;
+                        push_sample(&mut acc.above_max.1, key);
+                    }
+                }
+            }
+            KeyTtl::Missing => {}
+        }
+        if let Some(f) = f.filter(|f| f.read > 0) {
             acc.fields.add(key, f, rule, now, (window_ms, start_ms));
         }
     }
@@ -962,41 +991,7 @@ impl AuditWork<'_> {
 
     /// One key's TTL as of `now`, whether the server answered it or a dump.
     fn add(&mut self, key: &[u8], ttl: KeyTtl, now: u64) {
-        if ttl == KeyTtl::Missing {
-            return;
-        }
-        let (group, rule) = self.group_of(key);
-        let (window_ms, start_ms) = (self.window_ms, self.start_ms);
-        let acc = self
-            .groups
-            .entry(group)
-            .or_insert_with(|| GroupAcc::new(window_ms, start_ms));
-        acc.keys += 1;
-        self.last += 1;
-        match ttl {
-            KeyTtl::Never => {
-                acc.without_ttl += 1;
-                push_sample(&mut acc.sample_without_ttl, key);
-            }
-            KeyTtl::Expires(ms) => {
-                let secs = ms.div_ceil(1000);
-                acc.ttl.add(secs);
-                acc.windows.add(now.saturating_add(ms));
-                if let Some(rule) =
-                    rule.and_then(|i| self.options.policy.as_ref().map(|p| &p.rules[i]))
-                {
-                    if rule.min_ttl.is_some_and(|min| secs < min) {
-                        acc.below_min.0 += 1;
-                        push_sample(&mut acc.below_min.1, key);
-                    }
-                    if rule.max_ttl.is_some_and(|max| secs > max) {
-                        acc.above_max.0 += 1;
-                        push_sample(&mut acc.above_max.1, key);
-                    }
-                }
-            }
-            KeyTtl::Missing => {}
-        }
+        self.add_with_fields(key, ttl, None, now);
     }
 }
 

@@ -915,19 +915,27 @@ impl InspectWork<'_> {
             (KeyTtl::Never, Some(ms)) => KeyTtl::Expires(ms),
             _ => ttl,
         };
-        self.add(key, kind, effective, memory, access);
-        if let Some(f) = f.filter(|f| f.read > 0 && ttl == KeyTtl::Never) {
-            let family = self.options.grouper.group(key);
-            // The busiest second of the family's field expiries.
-            self.families
-                .entry(family)
-                .fields
-                .add(key, f, None, now, (1000, now));
-        }
+        let fields = f
+            .filter(|f| f.read > 0 && ttl == KeyTtl::Never)
+            .map(|f| (f, now));
+        self.add_all(key, kind, effective, memory, access, fields);
     }
 
     /// One key's figures into its family's, whether the server answered them or a dump.
     fn add(&mut self, key: &[u8], kind: &str, ttl: KeyTtl, memory: u64, access: Option<u64>) {
+        self.add_all(key, kind, ttl, memory, access, None);
+    }
+
+    /// `add`, with a hash's field expirations as of a moment (ms) for the family's figures.
+    fn add_all(
+        &mut self,
+        key: &[u8],
+        kind: &str,
+        ttl: KeyTtl,
+        memory: u64,
+        access: Option<u64>,
+        fields: Option<(&crate::ops::fields::FieldTtls, u64)>,
+    ) {
         if ttl == KeyTtl::Missing {
             return;
         }
@@ -956,6 +964,10 @@ impl InspectWork<'_> {
             None => {
                 acc.types.insert(kind.to_string(), 1);
             }
+        }
+        if let Some((f, now)) = fields {
+            // The busiest second of the family's field expiries.
+            acc.fields.add(key, f, None, now, (1000, now));
         }
         if let (Some(value), Some(a)) = (access, self.options.access) {
             if self.lfu {
