@@ -41,6 +41,8 @@ struct RuleFile {
     field_ttl: Option<TtlBoundsFile>,
     #[serde(default)]
     require_field_ttl: bool,
+    /// The TTL `--fix-missing-ttl` gives this rule's keys, instead of the flag's.
+    fix_ttl: Option<DurationText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +81,8 @@ pub struct Rule {
     pub field_max_ttl: Option<u64>,
     /// Every field of a hash without a TTL of its own must expire.
     pub require_field_ttl: bool,
+    /// What `--fix-missing-ttl` gives this rule's keys (seconds), instead of the flag's value.
+    pub fix_ttl: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -113,6 +117,15 @@ impl Policy {
             };
             let (min_ttl, max_ttl) = bounds(r.ttl, &format!("{here}.ttl"))?;
             let (field_min_ttl, field_max_ttl) = bounds(r.field_ttl, &format!("{here}.field_ttl"))?;
+            let fix_ttl = seconds(r.fix_ttl, &format!("{here}.fix_ttl"))?;
+            if let Some(fix) = fix_ttl
+                && (min_ttl.is_some_and(|m| fix < m) || max_ttl.is_some_and(|m| fix > m))
+            {
+                return Err(Error::Usage(format!(
+                    "{here}.fix_ttl: {fix}s is outside the rule's own ttl range: a fix would \
+                     make the violation it is meant to mend"
+                )));
+            }
             let name = r.name.unwrap_or_else(|| match &selector {
                 Selector::Glob(g) => g.to_string(),
                 Selector::Family(f) => format!("family {f}"),
@@ -127,6 +140,7 @@ impl Policy {
                 field_min_ttl,
                 field_max_ttl,
                 require_field_ttl: r.require_field_ttl,
+                fix_ttl,
             });
         }
         Ok(Policy { rules })
@@ -141,19 +155,24 @@ impl Policy {
     }
 }
 
+/// A duration in seconds, `here` naming it in errors.
+fn seconds(d: Option<DurationText>, here: &str) -> Result<Option<u64>> {
+    match d {
+        None => Ok(None),
+        Some(DurationText::Seconds(s)) => Ok(Some(s)),
+        Some(DurationText::Text(t)) => ttl::parse_seconds(&t)
+            .map(Some)
+            .map_err(|e| Error::Usage(format!("{here}: {e}"))),
+    }
+}
+
 /// `ttl:` or `field_ttl:` bounds in seconds, `here` naming them in errors.
 fn bounds(b: Option<TtlBoundsFile>, here: &str) -> Result<(Option<u64>, Option<u64>)> {
-    let seconds = |d: Option<DurationText>, field: &str| -> Result<Option<u64>> {
-        match d {
-            None => Ok(None),
-            Some(DurationText::Seconds(s)) => Ok(Some(s)),
-            Some(DurationText::Text(t)) => ttl::parse_seconds(&t)
-                .map(Some)
-                .map_err(|e| Error::Usage(format!("{here}.{field}: {e}"))),
-        }
-    };
     let (lo, hi) = match b {
-        Some(b) => (seconds(b.min, "min")?, seconds(b.max, "max")?),
+        Some(b) => (
+            seconds(b.min, &format!("{here}.min"))?,
+            seconds(b.max, &format!("{here}.max"))?,
+        ),
         None => (None, None),
     };
     if let (Some(lo), Some(hi)) = (lo, hi)

@@ -46,6 +46,10 @@ pub struct FixPlan {
     pub spread: u64,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl FixPlan {
     pub fn from_report(report: &AuditReport, fix: &FixOptions) -> FixPlan {
         let count = |kind| {
@@ -82,6 +86,10 @@ pub struct FixReport {
     pub ttl_set: u64,
     /// Keys whose expiry moved later (PEXPIRE ... GT).
     pub spread: u64,
+    /// Of `ttl_set`, TTLs brought into their rule's `ttl` range (the flag's value, jitter
+    /// included, was outside it): a fix never makes a violation.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub clamped: u64,
     /// Changes of a batch whose reply was lost with a connection and that were sent again:
     /// those the second sending found made already (by the lost request, or by the
     /// application meanwhile). Zero unless a connection failed mid-batch.
@@ -171,6 +179,7 @@ pub async fn fix(
         again: Vec::new(),
         read_fields: report.fields.is_some()
             || report.headline.iter().any(|h| h.keys_with_field_ttls > 0),
+        clamping: 0,
     })
     .await?;
     let mut total = FixReport {
@@ -182,6 +191,7 @@ pub async fn fix(
     };
     for w in outcome.work {
         total.ttl_set += w.report.ttl_set;
+        total.clamped += w.report.clamped;
         total.spread += w.report.spread;
     }
     Ok(total)
@@ -244,6 +254,8 @@ struct FixWork<'a> {
     /// Whether keys without TTL may be hashes whose fields expire (the audit saw some, or
     /// the server counts some): read before a TTL is given.
     read_fields: bool,
+    /// 1 when the TTL `ttl_for` just gave was brought into its rule's range.
+    clamping: u64,
 }
 
 impl Change {
@@ -258,6 +270,27 @@ impl Change {
 }
 
 impl FixWork<'_> {
+    /// The TTL a key without one gets under its rule: the rule's `fix_ttl`, or the flag's,
+    /// up to 10% longer at random (keys fixed together must not expire together), brought
+    /// into the rule's `ttl` range (a fix never makes a violation), and never shorter than its
+    /// last field's life (`last_field`, seconds: a key TTL ends every field with it). `None`
+    /// when no TTL can be all of that: the key is left for a person.
+    fn ttl_for(&mut self, group: &GroupKey, last_field: u64) -> Option<Change> {
+        let rule = group.rule.and_then(|r| self.policy.rules.get(r));
+        let secs = rule.and_then(|r| r.fix_ttl).or(self.fix.missing_ttl)?;
+        let jittered = secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64;
+        let (lo, hi) = (
+            rule.and_then(|r| r.min_ttl).unwrap_or(1),
+            rule.and_then(|r| r.max_ttl).unwrap_or(u64::MAX),
+        );
+        let ttl = jittered.clamp(lo, hi.max(lo)).max(last_field);
+        if ttl > hi {
+            return None;
+        }
+        self.clamping = u64::from(ttl != jittered.max(last_field));
+        Some(Change::SetTtl(ttl))
+    }
+
     /// The field expirations of the keys without TTL (`None` for the others, or where no key
     /// can have any).
     async fn fields_of_keys_without_ttl(
@@ -362,7 +395,9 @@ impl BatchWork for FixWork<'_> {
         }
         let fields = self.fields_of_keys_without_ttl(store, keys, &pttls).await?;
         let mut planned = Vec::with_capacity(keys.len());
+        let mut clamped = 0;
         for ((key, pttl), fields) in keys.iter().zip(pttls).zip(fields) {
+            self.clamping = 0;
             let group = self.group(key);
             let change = match KeyTtl::from_pttl(pttl) {
                 // A hash whose every field expires goes with its last field: it has a TTL.
@@ -371,11 +406,10 @@ impl BatchWork for FixWork<'_> {
                 // Only a rule that requires a TTL gives one, whatever brought the key here.
                 // Never shorter than a field's life: a key TTL ends every field with it.
                 KeyTtl::Never if !self.requires_ttl(&group) => None,
-                KeyTtl::Never => self.fix.missing_ttl.map(|secs| {
-                    let jittered = secs + (secs as f64 * 0.1 * self.jitter.unit()) as u64;
+                KeyTtl::Never => {
                     let last_field = fields.as_ref().and_then(|f| f.max_ms).unwrap_or(0);
-                    Change::SetTtl(jittered.max(last_field.div_ceil(1000)))
-                }),
+                    self.ttl_for(&group, last_field.div_ceil(1000))
+                }
                 KeyTtl::Expires(ms) => match (self.fix.spread, self.clusters.get(&group)) {
                     (Some(p), Some(cs))
                         if cs
@@ -390,6 +424,7 @@ impl BatchWork for FixWork<'_> {
                 KeyTtl::Missing => None,
             };
             let change = change.filter(|&c| self.left.take(c));
+            clamped += u64::from(change.is_some()) * self.clamping;
             planned.push(change.unwrap_or(Change::SetTtl(0)));
         }
         if let Some(backup) = &self.fix.backup {
@@ -405,6 +440,8 @@ impl BatchWork for FixWork<'_> {
                 return Err(e);
             }
         }
+        // Counted once the batch is sure to go (a failed backup prepares it again).
+        self.report.clamped += clamped;
         self.planned.push_back(planned);
         Ok(())
     }

@@ -313,11 +313,15 @@ impl Renderer {
     }
 
     pub fn fix_report(&self, f: &FixReport) -> io::Result<()> {
+        let clamped = match f.clamped {
+            0 => String::new(),
+            n => format!(" ({} brought into their rule's ttl range)", keys(n)),
+        };
         self.print(&format!(
             "{}\n",
             self.paint(
                 &format!(
-                    "set a TTL on {}, spread {}",
+                    "set a TTL on {}{clamped}, spread {}",
                     keys(f.ttl_set),
                     keys(f.spread)
                 ),

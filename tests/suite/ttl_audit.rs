@@ -6,7 +6,7 @@ use crate::support;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use predicates::prelude::*;
-use support::{Cluster, Redis, cachectl, entry, json_of};
+use support::{Cluster, Redis, Run, cachectl, entry, json_of};
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -499,4 +499,83 @@ fn policies_name_learned_families() {
     assert_eq!(above["keys"], 12);
     assert_eq!(doc["families"].as_array().unwrap().len(), 2, "{doc}");
     assert_eq!(doc["unmatched"], 0);
+}
+
+/// #31.1: a fix never makes the violation it mends: `--fix-missing-ttl 1h` under a rule whose
+/// range is 30m at most gives at most 30m, under one of 2h to 4h at least 2h (both said as
+/// clamped), a rule's own `fix_ttl` wins over the flag, and the next audit passes.
+#[test]
+fn a_fix_stays_inside_each_rules_range() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for prefix in ["short", "long", "own"] {
+        let mut pipe = redis::pipe();
+        for i in 0..50 {
+            pipe.cmd("SET")
+                .arg(format!("{prefix}:{i}"))
+                .arg("v")
+                .ignore();
+        }
+        pipe.exec(&mut c).unwrap();
+    }
+    let policy = r.dir().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"short:*\"\n    require_ttl: true\n    ttl: { max: 30m }\n  \
+         - match: \"long:*\"\n    require_ttl: true\n    ttl: { min: 2h, max: 4h }\n  \
+         - match: \"own:*\"\n    require_ttl: true\n    fix_ttl: 10m\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let doc = cachectl(&r.url())
+        .args([
+            "ttl-audit",
+            "--policy",
+            p,
+            "--fix-missing-ttl",
+            "1h",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .json();
+    assert_eq!(doc["remediation"]["ttl_set"], 150, "{doc}");
+    assert_eq!(doc["remediation"]["clamped"], 100, "{doc}");
+    let ttls = |c: &mut redis::Connection, prefix: &str| -> Vec<i64> {
+        (0..50)
+            .map(|i| {
+                redis::cmd("TTL")
+                    .arg(format!("{prefix}:{i}"))
+                    .query(c)
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert!(
+        ttls(&mut c, "short")
+            .iter()
+            .all(|&t| (1700..=1800).contains(&t))
+    );
+    assert!(
+        ttls(&mut c, "long")
+            .iter()
+            .all(|&t| (7100..=14_400).contains(&t))
+    );
+    assert!(
+        ttls(&mut c, "own")
+            .iter()
+            .all(|&t| (590..=660).contains(&t))
+    );
+    cachectl(&r.url())
+        .args(["ttl-audit", "--policy", p, "-o", "json"])
+        .json();
+    // A rule whose own fix_ttl is outside its range is refused when the policy is read.
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"*\"\n    ttl: { max: 30m }\n    fix_ttl: 1h\n",
+    )
+    .unwrap();
+    cachectl(&r.url())
+        .args(["ttl-audit", "--policy", p])
+        .fails_with(2, "fix_ttl");
 }
