@@ -140,6 +140,13 @@ pub enum Command {
   cachectl set session:abc --keep-ttl --xx new-value"
     )]
     Set(SetArgs),
+    /// Give one key a TTL (EXPIRE), through the gate like every write
+    #[command(after_help = "Examples:\n  cachectl expire session:abc 30m
+  cachectl expire user_profile:7 1h --dry-run      # what it has now, and would have")]
+    Expire(ExpireArgs),
+    /// Take one key's TTL away (PERSIST): it then never expires
+    #[command(after_help = "Examples:\n  cachectl persist feature:flags")]
+    Persist(PersistArgs),
     /// Delete exact keys, including the prefix:id and extra keys an update endpoint invalidates
     #[command(after_help = "Examples:\n  cachectl invalidate post_cache:42
   cachectl invalidate --prefix post_cache --id post_id=42 --extra 'user_posts={user_id}' --var user_id=7
@@ -304,6 +311,30 @@ pub struct SetArgs {
     pub xx: bool,
 
     /// Show what would be written; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpireArgs {
+    /// Key to give a TTL
+    pub key: String,
+
+    /// Time to live: seconds or a duration (3600, 30m, 1h, 1h30m)
+    #[arg(value_name = "TTL", value_parser = parse_ttl)]
+    pub ttl: u64,
+
+    /// Show the key's TTL now and what it would be; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PersistArgs {
+    /// Key whose TTL to take away
+    pub key: String,
+
+    /// Show the key's TTL now; change nothing
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -224,6 +224,10 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         }
         Command::Get(args) => get::run(args, ctx).await,
         Command::Set(args) => set::run(args, ctx).await,
+        Command::Expire(args) => {
+            set::run_expire(&args.key, Some(args.ttl), args.dry_run, ctx).await
+        }
+        Command::Persist(args) => set::run_expire(&args.key, None, args.dry_run, ctx).await,
         Command::Invalidate(args) => invalidate::run(args, ctx).await,
         Command::InvalidatePattern(args) => invalidate::run_patterns(args, ctx).await,
         Command::Warm(args) => warm::run(args, ctx).await,

@@ -65,3 +65,30 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         exit::OK
     })
 }
+
+/// `cachectl expire KEY TTL` (`ttl` seconds) and `cachectl persist KEY` (`None`).
+pub async fn run_expire(
+    key: &str,
+    ttl: Option<u64>,
+    dry_run: bool,
+    ctx: &Ctx,
+) -> anyhow::Result<u8> {
+    let store = match dry_run {
+        true => connect(ctx).await?,
+        false => connect_writer(ctx, &format!("changing the TTL of `{key}`")).await?,
+    };
+    let o = set::expire(&store, key, ttl, dry_run, &Prompt::new(), &ctx.stop).await?;
+    if ctx.out.is_json() {
+        ctx.out.json(&o)?;
+    } else {
+        ctx.out.expire_outcome(&o)?;
+    }
+    if !o.existed {
+        crate::render::say(&format!(
+            "error: {}",
+            super::missing_key(key, "inspect --pattern")
+        ));
+        return Ok(exit::FAILED);
+    }
+    Ok(exit::OK)
+}

@@ -187,3 +187,83 @@ fn blocked_by(condition: Condition, exists: bool) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// What `expire` or `persist` did to one key's TTL.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ExpireOutcome {
+    pub key: String,
+    /// Whether the key was there (a missing key is given nothing).
+    pub existed: bool,
+    /// Whether the server changed the TTL (false for a dry run, a missing key, or `persist` on
+    /// a key without one).
+    pub changed: bool,
+    /// Milliseconds left before; null when the key had no TTL or did not exist.
+    pub ttl_before_ms: Option<u64>,
+    /// Milliseconds left after (for a dry run: what it would be); null for no expiry.
+    pub ttl_ms: Option<u64>,
+    pub dry_run: bool,
+}
+
+/// Give `key` a TTL of `ttl` seconds (`EXPIRE`), or take its TTL away (`None`: `PERSIST`),
+/// through the gate as every write; the TTL before and after ride in the same pipeline.
+pub async fn expire(
+    store: &Store,
+    key: &str,
+    ttl: Option<u64>,
+    dry_run: bool,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+) -> Result<ExpireOutcome> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("PTTL").arg(key);
+    if !dry_run {
+        match ttl {
+            Some(secs) => pipe.cmd("EXPIRE").arg(key).arg(secs),
+            None => pipe.cmd("PERSIST").arg(key),
+        };
+        pipe.cmd("PTTL").arg(key);
+    }
+    let replies = match dry_run {
+        true => store.query_pipeline(&pipe).await?,
+        false => {
+            let what = Selection::of(
+                format!("key `{}`", keys::display(key.as_bytes())),
+                1,
+                0,
+                false,
+            );
+            let proposal = Proposal::new(Action::Write, vec![what]);
+            let permit = store
+                .authorise(proposal, &Guards::default(), confirm, stop)
+                .await?;
+            store.write_pipeline(&permit, &pipe).await?
+        }
+    };
+    let mut replies = replies.into_iter();
+    let mut next = || replies.next().unwrap_or(redis::Value::Nil);
+    let before = KeyTtl::from_pttl(store.decode(next())?);
+    let existed = before != KeyTtl::Missing;
+    let ms = |t: KeyTtl| match t {
+        KeyTtl::Expires(ms) => Some(ms),
+        _ => None,
+    };
+    let (changed, after) = match (dry_run, existed) {
+        (true, false) => (false, before),
+        (true, true) => (
+            false,
+            ttl.map_or(KeyTtl::Never, |s| KeyTtl::Expires(s * 1000)),
+        ),
+        (false, _) => {
+            let done: i64 = store.decode(next())?;
+            (done == 1, KeyTtl::from_pttl(store.decode(next())?))
+        }
+    };
+    Ok(ExpireOutcome {
+        key: key.to_string(),
+        existed,
+        changed,
+        ttl_before_ms: ms(before),
+        ttl_ms: ms(after),
+        dry_run,
+    })
+}

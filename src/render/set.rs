@@ -9,6 +9,31 @@ use cachectl::ttl::human_ms;
 use super::{Renderer, Style};
 
 impl Renderer {
+    /// `expire` / `persist`: the key's TTL before and after.
+    pub fn expire_outcome(&self, o: &cachectl::ops::set::ExpireOutcome) -> io::Result<()> {
+        let key = keys::display(o.key.as_bytes());
+        let ttl = |ms: Option<u64>| {
+            ms.map_or("no expiry".to_string(), |ms| {
+                format!("ttl {}", human_ms(ms))
+            })
+        };
+        if !o.existed {
+            return Ok(());
+        }
+        let (verb, style) = match (o.dry_run, o.changed) {
+            (true, _) => ("would be", Style::Warn),
+            (false, true) => ("now", Style::Good),
+            (false, false) => ("unchanged,", Style::Dim),
+        };
+        let line = format!(
+            "{key}: {} {} (was {})",
+            self.paint(verb, style),
+            ttl(o.ttl_ms),
+            ttl(o.ttl_before_ms)
+        );
+        self.print(&format!("{line}\n"))
+    }
+
     pub fn set_outcome(&self, o: &SetOutcome) -> io::Result<()> {
         let key = keys::display(o.key.as_bytes());
         let left = |ms: Option<u64>| ms.map(human_ms).unwrap_or_default();

@@ -970,3 +970,50 @@ fn a_permit_holds_only_under_the_rules_it_was_judged_by() {
     );
     assert!(!exists(&mut r.conn(), "k"), "the write went through");
 }
+
+/// #31.1: one key's TTL without a policy, `expire KEY TTL` and `persist KEY`, through the gate
+/// as every write: refused on a read-only target and under `confirm: always` with no one to
+/// ask (exit 3, the TTL as it was); a dry run changes nothing; a missing key exits 1.
+#[test]
+fn expire_and_persist_go_through_the_gate() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    redis::cmd("SET").arg("k").arg("v").exec(&mut c).unwrap();
+    let cfg = config(r.dir(), &r.url());
+    let ttl = |c: &mut redis::Connection| -> i64 { redis::cmd("TTL").arg("k").query(c).unwrap() };
+    for target in ["ro", "careful"] {
+        cachectl(&r.url())
+            .env_remove("CACHECTL_URL")
+            .env("CACHECTL_CONFIG", &cfg)
+            .args(["--target", target, "expire", "k", "1h"])
+            .assert()
+            .code(3);
+        assert_eq!(ttl(&mut c), -1, "{target}");
+    }
+    let doc = cachectl(&r.url())
+        .args(["expire", "k", "1h", "--dry-run", "-o", "json"])
+        .json();
+    assert_eq!(
+        (doc["ttl_ms"].as_u64(), doc["changed"].as_bool()),
+        (Some(3_600_000), Some(false))
+    );
+    assert_eq!(ttl(&mut c), -1);
+    let doc = cachectl(&r.url())
+        .args(["expire", "k", "1h", "-o", "json"])
+        .json();
+    assert_eq!(doc["changed"], true, "{doc}");
+    assert!((3590..=3600).contains(&ttl(&mut c)));
+    let doc = cachectl(&r.url())
+        .args(["persist", "k", "-o", "json"])
+        .json();
+    assert_eq!(
+        (doc["changed"].as_bool(), doc["ttl_ms"].is_null()),
+        (Some(true), true)
+    );
+    assert_eq!(ttl(&mut c), -1);
+    cachectl(&r.url())
+        .args(["expire", "gone", "1h"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("does not exist"));
+}
