@@ -165,6 +165,11 @@ pub enum Command {
   cachectl warm plan.yaml --check             # prepare every query, touch nothing
   cachectl warm plan.yaml --only users --var user_id=7")]
     Warm(WarmArgs),
+    /// List the keys matching a glob without blocking Redis (SCAN, every master): one a line
+    #[command(after_help = "Examples:\n  cachectl keys 'user_7_*'
+  cachectl keys 'session:*' --type hash --count-only
+  cachectl keys '*' --exclude 'ratelimit:*' -o json | jq '.keys | length'")]
+    Keys(KeysArgs),
     /// Look at keys in depth, or summarise a keyspace by key family (count, memory, TTLs)
     #[command(
         after_help = "Examples:\n  cachectl inspect post_cache:42              # one key in depth
@@ -313,6 +318,24 @@ pub struct SetArgs {
     /// Show what would be written; write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Redis glob pattern: `*`, `?`, `[a-c]`, `[^x]`, `\` escapes
+    #[arg(value_name = "GLOB", default_value = "*")]
+    pub pattern: String,
+
+    /// Print only how many keys match
+    #[arg(long)]
+    pub count_only: bool,
+
+    /// Leave keys matching this glob out (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    #[command(flatten)]
+    pub pace: PaceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod ended;
 pub mod get;
 pub mod inspect;
 pub mod invalidate;
+pub mod keys;
 pub mod set;
 pub mod targets;
 pub mod warm;
@@ -224,6 +225,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {
         }
         Command::Get(args) => get::run(args, ctx).await,
         Command::Set(args) => set::run(args, ctx).await,
+        Command::Keys(args) => keys::run(args, ctx).await,
         Command::Expire(args) => {
             set::run_expire(&args.key, Some(args.ttl), args.dry_run, ctx).await
         }

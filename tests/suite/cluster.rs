@@ -180,3 +180,50 @@ fn verbose_lists_the_masters() {
         .args(["--verbose", "get", "verbose1:nothing"])
         .fails_with(1, "cluster: 3 masters");
 }
+
+/// #31.4: `keys` lists what a glob matches on every master (SCAN, never KEYS), one key a
+/// line, escaped as everywhere; `--count-only` and `-o json` say the same count; nothing is
+/// deleted.
+#[test]
+fn keys_lists_every_master() {
+    let cluster = Cluster::shared();
+    set_keys(cluster, (0..300).map(|i| format!("keys1:user_{i}")));
+    set_keys(
+        cluster,
+        ["keys1:user_x\ny".to_string(), "keys1:other".to_string()],
+    );
+    let out = cachectl(&cluster.url())
+        .args(["keys", "keys1:user_*"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines.len(), 301, "{text}");
+    assert!(
+        lines.contains(&"\"keys1:user_x\\ny\""),
+        "a newline in a key is escaped"
+    );
+    assert!(!lines.contains(&"keys1:other"));
+    let count = cachectl(&cluster.url())
+        .args(["keys", "keys1:user_*", "--count-only"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&count.stdout).trim(), "301");
+    let doc = json_of(
+        &cachectl(&cluster.url())
+            .args(["keys", "keys1:*", "--exclude", "keys1:other", "-o", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (doc["count"].as_u64(), doc["complete"].as_bool()),
+        (Some(301), Some(true))
+    );
+    assert_eq!(cluster.count_per_node("keys1:*").iter().sum::<usize>(), 302);
+}
