@@ -184,7 +184,14 @@ pub fn inspect(report: &InspectReport, meta: &PageMeta) -> String {
             fam = escape(&f.family),
         );
     }
-    b.push_str("</tbody></table><h2>Example keys</h2>");
+    b.push_str("</tbody></table>");
+    b.push_str(&fields_table(
+        report
+            .families
+            .iter()
+            .map(|f| (f.family.as_str(), f.fields.as_ref())),
+    ));
+    b.push_str("<h2>Example keys</h2>");
     for f in &report.families {
         let _ = write!(
             b,
@@ -263,7 +270,14 @@ pub fn audit(report: &AuditReport, meta: &PageMeta) -> String {
             fam = escape(&f.family),
         );
     }
-    b.push_str("</tbody></table><h2>Policy violations</h2>");
+    b.push_str("</tbody></table>");
+    b.push_str(&fields_table(
+        report
+            .families
+            .iter()
+            .map(|f| (f.family.as_str(), f.fields.as_ref())),
+    ));
+    b.push_str("<h2>Policy violations</h2>");
     if report.violations.is_empty() {
         b.push_str("<p id=\"violations\">none</p>");
     } else {
@@ -295,6 +309,41 @@ pub fn audit(report: &AuditReport, meta: &PageMeta) -> String {
         b.push_str("</tbody></table>");
     }
     page(&format!("cachectl ttl-audit: {}", report.pattern), meta, &b)
+}
+
+/// Hashes whose fields expire (Redis 7.4+, Valkey 9), a row per family that has them; nothing
+/// where none has.
+fn fields_table<'a>(
+    rows: impl Iterator<Item = (&'a str, Option<&'a cachectl::ops::fields::FieldSummary>)>,
+) -> String {
+    let rows: Vec<_> = rows.filter_map(|(name, f)| Some((name, f?))).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from(
+        "<h2>Hash fields that expire</h2><table class=\"sort\" id=\"fields\"><thead><tr>\
+         <th>family</th><th>hashes with field TTLs</th><th>go with their last field</th>\
+         <th>fields with TTL</th><th>fields without</th><th>field TTL min / median / max</th>\
+         <th>most fields expiring in one window</th></tr></thead><tbody>",
+    );
+    for (name, f) in rows {
+        let busiest = f.busiest.as_ref().map_or(0, |c| c.keys);
+        let _ = write!(
+            b,
+            "<tr><td>{}</td>{}{}{}{}<td>{} / {} / {}</td>{}</tr>",
+            escape(name),
+            num(f.hashes, &f.hashes.to_string()),
+            num(f.expire_with_fields, &f.expire_with_fields.to_string()),
+            num(f.fields_with_ttl, &f.fields_with_ttl.to_string()),
+            num(f.fields_without_ttl, &f.fields_without_ttl.to_string()),
+            opt_secs(f.ttl_min_s),
+            opt_secs(f.ttl_median_s),
+            opt_secs(f.ttl_max_s),
+            num(busiest, &busiest.to_string()),
+        );
+    }
+    b.push_str("</tbody></table>");
+    b
 }
 
 /// Memory by family as nested rectangles, each split along its longer side by weight.
