@@ -521,28 +521,11 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         error: ended.walk.error,
         with_ttl: scale.n(all.ttl.count()),
         without_ttl: scale.n(all.without_ttl),
-        ttl_histogram: all
-            .ttl
-            .buckets()
-            .into_iter()
-            .map(|(from_s, keys)| HistogramBucket {
-                from_s,
-                keys: scale.n(keys),
-            })
-            .collect(),
+        ttl_histogram: histogram(&all.ttl, scale),
         busiest: all.windows.busiest().map(|c| scale.cluster(c)),
         timeline,
         fields: (!all.fields.is_empty()).then(|| all.fields.summary(|n| scale.n(n))),
-        field_ttl_histogram: all
-            .fields
-            .ttl
-            .buckets()
-            .into_iter()
-            .map(|(from_s, keys)| HistogramBucket {
-                from_s,
-                keys: scale.n(keys),
-            })
-            .collect(),
+        field_ttl_histogram: histogram(&all.fields.ttl, scale),
         families,
         violations,
         unmatched,
@@ -550,6 +533,16 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         headline_note: ended.headline_note,
         dumps: Vec::new(),
     }
+}
+
+/// A histogram's buckets, counts scaled to the whole keyspace.
+fn histogram(h: &LogHistogram, scale: Scale) -> Vec<HistogramBucket> {
+    (h.buckets().into_iter())
+        .map(|(from_s, keys)| HistogramBucket {
+            from_s,
+            keys: scale.n(keys),
+        })
+        .collect()
 }
 
 /// Every chain's groups merged, families learned when asked, expiries folded once.
@@ -665,29 +658,21 @@ fn rule_violations(
                 Vec::new(),
             );
         }
-        if let Some(limit) = rule.max_cluster {
-            // Sampled counts are scaled, so compare the scaled window sizes with the limit.
-            let raw_limit = (limit as f64 / scale.0).floor() as u64;
-            let clusters = acc.windows.clusters_over(raw_limit);
-            if !clusters.is_empty() {
-                // Every key of every stretch: what a spread must move.
-                let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
-                let worst = clusters.iter().map(|c| scale.n(c.keys)).max().unwrap_or(0);
-                let span_ms: u64 = clusters.iter().map(|c| c.until_ms - c.from_ms).sum();
-                let scaled: Vec<ExpiryCluster> =
-                    clusters.into_iter().map(|c| scale.cluster(c)).collect();
-                push(
-                    ViolationKind::ExpiryCluster,
-                    n,
-                    &[],
-                    format!(
-                        "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {limit} keys (worst {worst})",
-                        scaled.len(),
-                        crate::ttl::human_ms(span_ms)
-                    ),
-                    scaled,
-                );
-            }
+        if let Some((n, worst, span_ms, _, scaled)) =
+            stretches(&acc.windows, rule.max_cluster, scale)
+        {
+            push(
+                ViolationKind::ExpiryCluster,
+                n,
+                &[],
+                format!(
+                    "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {} keys (worst {worst})",
+                    scaled.len(),
+                    crate::ttl::human_ms(span_ms),
+                    rule.max_cluster.unwrap_or(0)
+                ),
+                scaled,
+            );
         }
         let f = &acc.fields;
         for (kind, (n, sample), detail) in [
@@ -717,30 +702,42 @@ fn rule_violations(
                 push(kind, *n, sample, detail, Vec::new());
             }
         }
-        if let (Some(limit), Some(windows)) = (rule.max_cluster, &f.windows) {
-            let raw_limit = (limit as f64 / scale.0).floor() as u64;
-            let clusters = windows.clusters_over(raw_limit);
-            if !clusters.is_empty() {
-                let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
-                let worst = clusters.iter().map(|c| scale.n(c.keys)).max().unwrap_or(0);
-                let first = clusters.first().map_or(0, |c| c.from_ms);
-                let scaled: Vec<ExpiryCluster> =
-                    clusters.into_iter().map(|c| scale.cluster(c)).collect();
-                push(
-                    ViolationKind::FieldExpiryCluster,
-                    n,
-                    &[],
-                    format!(
-                        "{} stretch(es) from {} in which windows of {window_ms} ms hold more than {limit} expiring hash fields (worst {worst})",
-                        scaled.len(),
-                        crate::clock::rfc3339_ms(first)
-                    ),
-                    scaled,
-                );
-            }
+        if let Some((n, worst, _, first, scaled)) =
+            (f.windows.as_ref()).and_then(|w| stretches(w, rule.max_cluster, scale))
+        {
+            push(
+                ViolationKind::FieldExpiryCluster,
+                n,
+                &[],
+                format!(
+                    "{} stretch(es) from {} in which windows of {window_ms} ms hold more than {} expiring hash fields (worst {worst})",
+                    scaled.len(),
+                    crate::clock::rfc3339_ms(first),
+                    rule.max_cluster.unwrap_or(0)
+                ),
+                scaled,
+            );
         }
     }
     violations
+}
+
+/// The stretches in which `windows` hold more than `limit` (scaled: sampled counts are
+/// compared as the keyspace's): every member of every stretch (what a spread must move), the
+/// densest window, the stretches' length and first start, and the stretches scaled.
+fn stretches(
+    windows: &ExpiryWindows,
+    limit: Option<u64>,
+    scale: Scale,
+) -> Option<(u64, u64, u64, u64, Vec<ExpiryCluster>)> {
+    let raw_limit = (limit? as f64 / scale.0).floor() as u64;
+    let clusters = windows.clusters_over(raw_limit);
+    let first = clusters.first()?.from_ms;
+    let n: u64 = clusters.iter().map(|c| c.span_keys).sum();
+    let worst = clusters.iter().map(|c| scale.n(c.keys)).max().unwrap_or(0);
+    let span_ms: u64 = clusters.iter().map(|c| c.until_ms - c.from_ms).sum();
+    let scaled = clusters.into_iter().map(|c| scale.cluster(c)).collect();
+    Some((n, worst, span_ms, first, scaled))
 }
 
 /// The rules no key fell under: a typo, or a family not cached now.

@@ -120,22 +120,7 @@ pub async fn set(
     if !req.dry_run {
         pipe.add_command(set).cmd("PTTL").arg(&req.key);
     }
-    let replies = match req.dry_run {
-        true => store.query_pipeline(&pipe).await?,
-        false => {
-            let what = Selection::of(
-                format!("key `{}`", keys::display(req.key.as_bytes())),
-                1,
-                0,
-                false,
-            );
-            let proposal = Proposal::new(Action::Write, vec![what]);
-            let permit = store
-                .authorise(proposal, &Guards::default(), confirm, stop)
-                .await?;
-            store.write_pipeline(&permit, &pipe).await?
-        }
-    };
+    let replies = one_key(store, &req.key, &pipe, req.dry_run, confirm, stop).await?;
     let mut replies = replies.into_iter();
     let mut next = || replies.next().unwrap_or(redis::Value::Nil);
     let before = KeyTtl::from_pttl(store.decode(next())?);
@@ -178,6 +163,32 @@ pub async fn set(
             blocked_by(req.condition, existed).map(String::from)
         },
     })
+}
+
+/// `pipe`, about one key: sent as it is for a dry run (it then only reads), else through the
+/// gate as a write to that key.
+async fn one_key(
+    store: &Store,
+    key: &str,
+    pipe: &redis::Pipeline,
+    dry_run: bool,
+    confirm: &dyn Confirm,
+    stop: &Stop,
+) -> Result<Vec<redis::Value>> {
+    if dry_run {
+        return store.query_pipeline(pipe).await;
+    }
+    let what = Selection::of(
+        format!("key `{}`", keys::display(key.as_bytes())),
+        1,
+        0,
+        false,
+    );
+    let proposal = Proposal::new(Action::Write, vec![what]);
+    let permit = store
+        .authorise(proposal, &Guards::default(), confirm, stop)
+        .await?;
+    store.write_pipeline(&permit, pipe).await
 }
 
 fn blocked_by(condition: Condition, exists: bool) -> Option<&'static str> {
@@ -223,22 +234,7 @@ pub async fn expire(
         };
         pipe.cmd("PTTL").arg(key);
     }
-    let replies = match dry_run {
-        true => store.query_pipeline(&pipe).await?,
-        false => {
-            let what = Selection::of(
-                format!("key `{}`", keys::display(key.as_bytes())),
-                1,
-                0,
-                false,
-            );
-            let proposal = Proposal::new(Action::Write, vec![what]);
-            let permit = store
-                .authorise(proposal, &Guards::default(), confirm, stop)
-                .await?;
-            store.write_pipeline(&permit, &pipe).await?
-        }
-    };
+    let replies = one_key(store, key, &pipe, dry_run, confirm, stop).await?;
     let mut replies = replies.into_iter();
     let mut next = || replies.next().unwrap_or(redis::Value::Nil);
     let before = KeyTtl::from_pttl(store.decode(next())?);

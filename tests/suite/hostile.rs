@@ -115,22 +115,25 @@ fn the_backup_reader_survives_any_damage() {
     assert!(whole < 50, "{whole} damaged files read as whole");
 }
 
+/// Where a good backup's header frame ends: the magic line, then one zstd frame.
+fn header_end(good: &[u8]) -> usize {
+    let magic = b"cachectl backup 1\n".len();
+    let mut cur = std::io::Cursor::new(&good[magic..]);
+    let mut dec = zstd::stream::read::Decoder::with_buffer(&mut cur)
+        .unwrap()
+        .single_frame();
+    std::io::copy(&mut dec, &mut std::io::sink()).unwrap();
+    drop(dec);
+    magic + cur.position() as usize
+}
+
 /// A frame that is valid zstd but claims a 4 GiB key: refused, not allocated.
 #[test]
 fn a_backup_record_claiming_gigabytes_is_refused() {
     let dir = tempfile::TempDir::new().unwrap();
     let good = backup_bytes(dir.path());
     // The magic line and header frame, then a frame of our own.
-    let magic = b"cachectl backup 1\n".len();
-    let header_end = {
-        let mut cur = std::io::Cursor::new(&good[magic..]);
-        let mut dec = zstd::stream::read::Decoder::with_buffer(&mut cur)
-            .unwrap()
-            .single_frame();
-        std::io::copy(&mut dec, &mut std::io::sink()).unwrap();
-        drop(dec);
-        magic + cur.position() as usize
-    };
+    let header_end = header_end(&good);
     let mut frame = Vec::new();
     {
         let mut enc = zstd::stream::Encoder::new(&mut frame, 3).unwrap();
@@ -154,16 +157,7 @@ fn a_crafted_backup_frame_is_refused_before_it_is_held() {
     let r = Redis::start();
     let dir = tempfile::TempDir::new().unwrap();
     let good = backup_bytes(dir.path());
-    let magic = b"cachectl backup 1\n".len();
-    let header_end = {
-        let mut cur = std::io::Cursor::new(&good[magic..]);
-        let mut dec = zstd::stream::read::Decoder::with_buffer(&mut cur)
-            .unwrap()
-            .single_frame();
-        std::io::copy(&mut dec, &mut std::io::sink()).unwrap();
-        drop(dec);
-        magic + cur.position() as usize
-    };
+    let header_end = header_end(&good);
     let mut frame = Vec::new();
     {
         let mut enc = zstd::stream::Encoder::new(&mut frame, 19).unwrap();
