@@ -53,18 +53,11 @@ impl Dialer {
             addr: addr.clone(),
             error: e,
         };
+        // The same address as the client library's connections to that node (TLS and all).
         let at = match self.info.addr() {
-            ConnectionAddr::Tcp(..) => ConnectionAddr::Tcp(host.to_string(), port),
-            ConnectionAddr::TcpTls {
-                insecure,
-                tls_params,
-                ..
-            } => ConnectionAddr::TcpTls {
-                host: host.to_string(),
-                port,
-                insecure: *insecure,
-                tls_params: tls_params.clone(),
-            },
+            ConnectionAddr::Tcp(..) | ConnectionAddr::TcpTls { .. } => {
+                self.at(host, port).info.addr().clone()
+            }
             _ => return Ok(None),
         };
         let ca = self.certs.as_ref().and_then(|c| c.root_cert.as_deref());
