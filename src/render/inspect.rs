@@ -12,6 +12,19 @@ use super::cells::*;
 use super::charts::human_secs;
 use super::{Renderer, Style};
 
+/// The share of keys with a TTL, and the count without one when there is any: rounded down, so
+/// that 14 keys without TTL among 100,000 never read as 100% (#31.7).
+fn with_ttl_share(keys: u64, with_ttl: u64, without_ttl: u64) -> String {
+    if keys == 0 {
+        return "-".to_string();
+    }
+    let pct = with_ttl.saturating_mul(100) / keys;
+    match without_ttl {
+        0 => format!("{pct}%"),
+        n => format!("{pct}% ({n} without)"),
+    }
+}
+
 impl Renderer {
     pub fn key_details(&self, details: &[KeyDetails]) -> io::Result<()> {
         for d in details {
@@ -158,11 +171,7 @@ impl Renderer {
         headers.extend(["with TTL", "TTL min", "median", "max"]);
         let mut rows = Vec::new();
         for f in r.families.iter().chain(std::iter::once(&r.total)) {
-            let share = if f.keys == 0 {
-                "-".to_string()
-            } else {
-                format!("{:.0}%", f.with_ttl as f64 * 100.0 / f.keys as f64)
-            };
+            let share = with_ttl_share(f.keys, f.with_ttl, f.without_ttl);
             let mut row = vec![f.family.clone(), self.count(f.keys), bytes(f.memory_bytes)];
             if wide {
                 row.extend([opt(f.memory_p50, bytes), opt(f.memory_p99, bytes)]);
@@ -256,5 +265,17 @@ impl Renderer {
             line.push_str(&format!("; {} in other databases", keys(d.other_dbs)));
         }
         self.print(&format!("{}\n", self.paint(&line, Style::Dim)))
+    }
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::with_ttl_share;
+
+    #[test]
+    fn a_share_never_hides_keys_without_ttl() {
+        assert_eq!(with_ttl_share(100_000, 99_986, 14), "99% (14 without)");
+        assert_eq!(with_ttl_share(10, 10, 0), "100%");
+        assert_eq!(with_ttl_share(0, 0, 0), "-");
     }
 }
