@@ -175,6 +175,14 @@ async fn one_key(
     confirm: &dyn Confirm,
     stop: &Stop,
 ) -> Result<Vec<redis::Value>> {
+    // The target's protected namespaces hold for one key as for a sweep: refused, unsent.
+    if let Some(g) = (store.policy().protect.iter()).find(|g| g.is_match(key.as_bytes())) {
+        return Err(Error::Refused(format!(
+            "key `{}` is in the protected namespace `{g}` of {}",
+            keys::display(key.as_bytes()),
+            store.addr()
+        )));
+    }
     if dry_run {
         return store.query_pipeline(pipe).await;
     }

@@ -1016,4 +1016,33 @@ fn expire_and_persist_go_through_the_gate() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("does not exist"));
+
+    // A target's protected namespace holds for one key as for a sweep: set, expire and persist
+    // are refused (exit 3), the key as it was.
+    let prot = r.dir().join("protect.yaml");
+    std::fs::write(
+        &prot,
+        format!(
+            "targets:\n  p: {{ url: \"{}\", protect: [\"k*\"] }}\n",
+            r.url()
+        ),
+    )
+    .unwrap();
+    redis::cmd("EXPIRE").arg("k").arg(600).exec(&mut c).unwrap();
+    for args in [
+        &["expire", "k", "1h"][..],
+        &["persist", "k"],
+        &["set", "k", "x", "--ttl", "1h"],
+    ] {
+        cachectl(&r.url())
+            .env_remove("CACHECTL_URL")
+            .env("CACHECTL_CONFIG", &prot)
+            .args(["--target", "p"])
+            .args(args)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("protected"));
+        assert!((590..=600).contains(&ttl(&mut c)), "{args:?}");
+        assert_eq!(get(&mut c, "k").as_deref(), Some("v"), "{args:?}");
+    }
 }
