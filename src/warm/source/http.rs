@@ -142,13 +142,20 @@ impl HttpClient {
                         // Resolved as a browser would, against the page that gave it: a link
                         // is never pasted after the origin (`@evil.example/` would move the
                         // host, and the plan's login with it).
+                        // Every URL said is redacted: a query may hold a token, a link a login.
+                        let shown = |u: &str| crate::conn::redact_url(u);
                         url = url.join(next).map_err(|e| {
-                            Error::Source(format!("{url}: the next link {next:?}: {e}"))
+                            Error::Source(format!(
+                                "{}: the next link {:?}: {e}",
+                                shown(url.as_str()),
+                                shown(next)
+                            ))
                         })?;
                         if base.scheme() == "https" && url.scheme() != "https" {
                             return Err(Error::Source(format!(
-                                "{base}: the next link {} would go from https to {}: refused",
-                                crate::conn::redact_url(url.as_str()),
+                                "{}: the next link {} would go from https to {}: refused",
+                                shown(base.as_str()),
+                                shown(url.as_str()),
                                 url.scheme()
                             )));
                         }
