@@ -95,7 +95,11 @@ impl FieldTtls {
             ..FieldTtls::default()
         };
         for &at in live {
-            f.add(Vec::new(), Some((at - now_ms) as u64), true);
+            f.add(
+                Vec::new(),
+                Some(at.saturating_sub(now_ms).max(0) as u64),
+                true,
+            );
         }
         let without = f.fields.saturating_sub(f.read);
         f.read += without;
