@@ -16,6 +16,7 @@ pub mod progress;
 pub mod rdb;
 pub mod retry;
 pub mod scan;
+pub mod side;
 pub mod stop;
 pub mod store;
 pub mod ttl;

@@ -3,7 +3,6 @@
 //! answer after the fact (and CI can keep the file as an artifact).
 
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Mutex;
@@ -79,17 +78,8 @@ impl Log {
     }
 
     fn create(&self) -> Result<BufWriter<Box<dyn Write + Send>>> {
-        use std::os::unix::fs::OpenOptionsExt;
         let path = self.path.as_deref().unwrap_or(Path::new("-"));
-        let file = File::options()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| Error::Io {
-                context: format!("log {}: cannot open it", path.display()),
-                error: e,
-            })?;
+        let file = crate::side::Side::Log.append(path)?;
         Ok(BufWriter::new(Box::new(file)))
     }
 

@@ -94,14 +94,8 @@ pub struct Writer {
 impl Writer {
     /// Create `path` (refusing to overwrite an existing file) and write its header.
     pub fn create(path: &Path, header: &Header) -> Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
         // 0600: a backup holds the values themselves.
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| io(path, "cannot create it", e))?;
+        let file = crate::side::Side::Backup.create_new(path)?;
         let mut w = Writer {
             file: BufWriter::new(file),
             path: path.to_path_buf(),

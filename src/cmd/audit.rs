@@ -253,8 +253,11 @@ fn publish_files(
             command: crate::render::html::command_line(),
             made_at: cachectl::clock::rfc3339(cachectl::clock::now_ms()),
         };
-        crate::render::write_file(path, &crate::render::html::audit(report, &meta))
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the page: {e}", path.display()))?;
+        cachectl::side::Side::Page.replace(
+            path,
+            crate::render::html::audit(report, &meta).as_bytes(),
+            false,
+        )?;
         say(&format!("report page: {}", path.display()));
     }
     Ok(())

@@ -82,23 +82,9 @@ pub fn use_default(name: &str, ctx: &Ctx) -> anyhow::Result<u8> {
         "{}: could not set the default (edit its default: line by hand)",
         path.display()
     );
-    let tmp = path.with_extension("yaml.tmp");
-    // The file may hold credentials: the new one is 0600 from its first byte, then takes
-    // the old one's permissions.
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(new.as_bytes())?;
-        f.sync_data()?;
-    }
-    std::fs::set_permissions(&tmp, std::fs::metadata(&path)?.permissions())?;
-    std::fs::rename(&tmp, &path)?;
+    // The file may hold credentials: the new one is 0600 until written, then takes the old
+    // one's permissions.
+    cachectl::side::Side::Targets.replace(&path, new.as_bytes(), true)?;
     crate::render::say(&format!("default target: {name} ({})", path.display()));
     Ok(exit::OK)
 }

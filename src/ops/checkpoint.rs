@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -77,21 +76,8 @@ impl Disk {
         if at.closed || seq <= at.written {
             return Ok(());
         }
-        let io = |e| Error::Io {
-            context: format!("checkpoint {}: cannot write it", self.path.display()),
-            error: e,
-        };
-        let tmp = self.path.with_extension("tmp");
         // 0600: a checkpoint names the keyspace and the pattern walked.
-        let mut f = {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut o = fs::OpenOptions::new();
-            o.write(true).create(true).truncate(true).mode(0o600);
-            o.open(&tmp).map_err(io)?
-        };
-        f.write_all(bytes).map_err(io)?;
-        f.sync_data().map_err(io)?;
-        fs::rename(&tmp, &self.path).map_err(io)?;
+        crate::side::Side::Checkpoint.replace(&self.path, bytes, false)?;
         at.written = seq;
         Ok(())
     }

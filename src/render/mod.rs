@@ -36,14 +36,6 @@ pub struct Renderer {
     pub boxes: bool,
 }
 
-/// Write `text` to `path` whole (a temporary file renamed over it), so a page being rewritten
-/// is never seen half-written.
-pub fn write_file(path: &std::path::Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
 impl Renderer {
     pub fn new(output: Output, boxes: bool, no_color: bool) -> Self {
         let stdout_tty = io::stdout().is_terminal();

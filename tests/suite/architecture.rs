@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 /// The library's top modules, lowest layer first (a module may name its own layer's, as long
 /// as no circle forms, and any lower one's).
 const LAYERS: &[&[&str]] = &[
-    &["error", "keys", "ttl", "clock", "retry", "stop", "progress"],
+    &[
+        "error", "keys", "ttl", "clock", "retry", "stop", "progress", "side",
+    ],
     &["guard"],
     &["conn"],
     &["store"],

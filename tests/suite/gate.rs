@@ -901,10 +901,29 @@ fn files_with_keys_in_them_are_private() {
         .arg(&log)
         .assert()
         .success();
-    for f in [&backup, &log] {
+    // The page names every family and the command line.
+    // A link planted at the name a page's temporary file once had is not written through.
+    let page = r.dir().join("audit.html");
+    let victim = r.dir().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::os::unix::fs::symlink(&victim, r.dir().join("audit.tmp")).unwrap();
+    load(&mut c, (0..50).map(|i| format!("post_{i}")), 600);
+    cachectl(&r.url())
+        .args(["ttl-audit", "--html"])
+        .arg(&page)
+        .assert()
+        .success();
+    for f in [&backup, &log, &page] {
         let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}: {mode:o}", f.display());
     }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    let left: Vec<_> = std::fs::read_dir(r.dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".tmp") && n != "audit.tmp")
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
 }
 
 /// A library caller cannot lift a target's rules by asking the gate under other ones: a
