@@ -75,10 +75,8 @@ impl Side {
             let mut f = Self::options().write(true).create_new(true).open(&tmp)?;
             f.write_all(bytes)?;
             f.sync_data()?;
-            if keep_mode {
-                if let Ok(old) = std::fs::metadata(path) {
-                    f.set_permissions(old.permissions())?;
-                }
+            if let (true, Ok(old)) = (keep_mode, std::fs::metadata(path)) {
+                f.set_permissions(old.permissions())?;
             }
             std::fs::rename(&tmp, path)
         })();
