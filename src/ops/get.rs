@@ -62,6 +62,14 @@ pub struct KeyValue {
     /// shown has its own TTL in `per_field`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field_ttls: Option<Box<crate::ops::fields::FieldTtls>>,
+    /// Elements shown cut to `--max-bytes` (a collection of large elements is read one element
+    /// at a time, each cut as it arrives).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub elements_cut: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Outcome of reading one key.
@@ -111,7 +119,14 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
     }
     let cap = limit.max(1);
     let stop = (cap - 1) as i64;
+    let mut elements_cut = 0;
     let (length, value) = match kind.as_str() {
+        "list" | "zset" | "hash" | "set" if large(store, key).await => {
+            let mut one = OneByOne::new(limits);
+            let v = one.read(store, &kind, key).await?;
+            elements_cut = one.cut;
+            (one.length, v)
+        }
         "string" => {
             let len: u64 = store.query(redis::cmd("STRLEN").arg(key)).await?;
             if len as usize <= limits.bytes.min(PIECE) {
@@ -211,6 +226,7 @@ async fn get_one(store: &Store, key: &str, limits: Limits) -> Result<Lookup> {
         truncated: read < length,
         value,
         field_ttls,
+        elements_cut,
     }))
 }
 
@@ -233,6 +249,201 @@ async fn hash_field_ttls(
         .filter_map(|(name, _)| ttl_of.get(name).map(|t| (name.clone(), *t)))
         .collect();
     Ok(Some(f))
+}
+
+/// A collection past this (by the server's estimate) is read an element at a time: one reply
+/// of many large elements would be past the reply bound, and held whole.
+const WHOLE_READ: u64 = 8 << 20;
+
+/// Bytes of a collection's elements held at once, each cut to `--max-bytes`: the rest of a
+/// collection past it is left unread (and said, as any collection read in part is).
+const HELD: usize = 64 << 20;
+
+/// Whether `key` may be too large to read in one reply. A server that will not estimate (an
+/// ACL without MEMORY) is answered the careful way.
+async fn large(store: &Store, key: &str) -> bool {
+    let usage: Result<Option<u64>> = store
+        .query(redis::cmd("MEMORY").arg("USAGE").arg(key))
+        .await;
+    !matches!(usage, Ok(Some(bytes)) if bytes <= WHOLE_READ)
+}
+
+/// Reads a collection one element per request, cutting each to `--max-bytes` as it arrives,
+/// until the element limit or `HELD` bytes.
+struct OneByOne {
+    limits: Limits,
+    length: u64,
+    held: usize,
+    cut: u64,
+}
+
+impl OneByOne {
+    fn new(limits: Limits) -> Self {
+        OneByOne {
+            limits,
+            length: 0,
+            held: 0,
+            cut: 0,
+        }
+    }
+
+    fn keep(&mut self, mut b: Vec<u8>) -> Vec<u8> {
+        if b.len() > self.limits.bytes {
+            b.truncate(self.limits.bytes);
+            b.shrink_to_fit();
+            self.cut += 1;
+        }
+        self.held += b.len();
+        b
+    }
+
+    fn room(&self, n: usize) -> bool {
+        n < self.limits.elements.max(1) && self.held < HELD
+    }
+
+    async fn read(&mut self, store: &Store, kind: &str, key: &str) -> Result<Data> {
+        let verb = match kind {
+            "list" => "LLEN",
+            "zset" => "ZCARD",
+            "hash" => "HLEN",
+            _ => "SCARD",
+        };
+        self.length = store.query(redis::cmd(verb).arg(key)).await?;
+        match kind {
+            "list" => {
+                let mut v = Vec::new();
+                while self.room(v.len()) && (v.len() as u64) < self.length {
+                    let i = v.len();
+                    let got: Vec<Vec<u8>> = store
+                        .query(redis::cmd("LRANGE").arg(key).arg(i).arg(i))
+                        .await?;
+                    let Some(e) = got.into_iter().next() else {
+                        break;
+                    };
+                    v.push(self.keep(e));
+                }
+                Ok(Data::List(v))
+            }
+            "zset" => {
+                let verb = if self.limits.rev {
+                    "ZREVRANGE"
+                } else {
+                    "ZRANGE"
+                };
+                let mut v = Vec::new();
+                while self.room(v.len()) && (v.len() as u64) < self.length {
+                    let i = v.len();
+                    let got: Vec<(Vec<u8>, f64)> = store
+                        .query(redis::cmd(verb).arg(key).arg(i).arg(i).arg("WITHSCORES"))
+                        .await?;
+                    let Some((m, score)) = got.into_iter().next() else {
+                        break;
+                    };
+                    v.push((self.keep(m), score));
+                }
+                Ok(Data::ZSet(v))
+            }
+            "hash" => {
+                let mut pairs = Vec::new();
+                match self.hash_by_name(store, key, &mut pairs).await {
+                    // Names first where the server can list them alone (7.4+, Valkey 8): a
+                    // value then comes one to a reply, however a hashtable's buckets fall.
+                    Ok(()) => {}
+                    Err(Error::Redis { .. }) => {
+                        pairs.clear();
+                        self.held = 0;
+                        self.cut = 0;
+                        self.scan(store, "HSCAN", key, |one, flat| {
+                            for c in flat.chunks_exact(2) {
+                                if !one.room(pairs.len()) {
+                                    break;
+                                }
+                                pairs.push((one.keep(c[0].clone()), one.keep(c[1].clone())));
+                            }
+                            one.room(pairs.len())
+                        })
+                        .await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+                Ok(Data::Hash(pairs))
+            }
+            _ => {
+                let mut members = Vec::new();
+                self.scan(store, "SSCAN", key, |one, flat| {
+                    for m in flat {
+                        if !one.room(members.len()) {
+                            break;
+                        }
+                        members.push(one.keep(m.clone()));
+                    }
+                    one.room(members.len())
+                })
+                .await?;
+                members.sort();
+                Ok(Data::Set(members))
+            }
+        }
+    }
+
+    /// A hash's fields by name (HSCAN NOVALUES), each value read alone and cut as it arrives.
+    async fn hash_by_name(
+        &mut self,
+        store: &Store,
+        key: &str,
+        pairs: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<()> {
+        let mut cursor = 0u64;
+        loop {
+            let (next, names): (u64, Vec<Vec<u8>>) = store
+                .query(
+                    redis::cmd("HSCAN")
+                        .arg(key)
+                        .arg(cursor)
+                        .arg("COUNT")
+                        .arg(100)
+                        .arg("NOVALUES"),
+                )
+                .await?;
+            for name in names {
+                if !self.room(pairs.len()) {
+                    return Ok(());
+                }
+                let value: Option<Vec<u8>> =
+                    store.query(redis::cmd("HGET").arg(key).arg(&name)).await?;
+                // A field gone since its name was listed is left out.
+                if let Some(v) = value {
+                    pairs.push((self.keep(name), self.keep(v)));
+                }
+            }
+            cursor = next;
+            if cursor == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A SCAN-family walk asking for one element a page (a hashtable answers about that;
+    /// a compact encoding answers whole, and is small by its nature).
+    async fn scan(
+        &mut self,
+        store: &Store,
+        verb: &str,
+        key: &str,
+        mut take: impl FnMut(&mut Self, &[Vec<u8>]) -> bool,
+    ) -> Result<()> {
+        let mut cursor = 0u64;
+        loop {
+            let (next, items): (u64, Vec<Vec<u8>>) = store
+                .query(redis::cmd(verb).arg(key).arg(cursor).arg("COUNT").arg(1))
+                .await?;
+            let more = take(self, &items);
+            cursor = next;
+            if cursor == 0 || !more {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// The first `n` bytes of a string, read in pieces, cut back to whole UTF-8 characters when

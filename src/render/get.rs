@@ -175,6 +175,18 @@ impl Renderer {
                 )
             ))?;
         }
+        if kv.elements_cut > 0 {
+            self.print(&format!(
+                "{}\n",
+                self.paint(
+                    &format!(
+                        "… {} element(s) longer than --max-bytes are shown cut to it",
+                        kv.elements_cut
+                    ),
+                    Style::Warn
+                )
+            ))?;
+        }
         Ok(())
     }
 }

@@ -475,3 +475,71 @@ fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
         assert!(err.contains("bound"), "{command}: {err}");
     }
 }
+
+/// #29.3: `--max-bytes` holds for a collection's elements too. Twelve 15 MB elements in a
+/// list, a hash and a sorted set are more than one reply may carry and more than should be
+/// held: each is read an element at a time, cut as it arrives, and shown, exit 0, with memory
+/// far below 300 MB. (A set's members can only be walked by SSCAN, whose page is a hashtable
+/// bucket: its members are 4 MB here, so that no bucket's page passes the reply bound.)
+#[test]
+fn large_collection_elements_are_cut_to_max_bytes_as_they_are_read() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..12u8 {
+        let big = vec![b'a' + i; 15 << 20];
+        let member = vec![b'a' + i; 4 << 20];
+        let _: () = redis::pipe()
+            .cmd("RPUSH")
+            .arg("l")
+            .arg(&big)
+            .cmd("HSET")
+            .arg("h")
+            .arg(format!("f{i}"))
+            .arg(&big)
+            .cmd("SADD")
+            .arg("s")
+            .arg(&member)
+            .cmd("ZADD")
+            .arg("z")
+            .arg(i)
+            .arg(&big)
+            .query(&mut c)
+            .unwrap();
+    }
+    for key in ["l", "h", "s", "z"] {
+        let (out, peak) =
+            support::peak_kib(&r.url(), &["-o", "json", "get", key, "--max-bytes", "1KiB"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{key}: {err}");
+        assert!(peak < 300 << 10, "{key}: peak RSS {peak} KiB");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let kv = &doc["keys"][0];
+        assert_eq!(kv["length"], 12, "{key}");
+        assert_eq!(kv["truncated"], false, "{key}");
+        let cut = kv["elements_cut"].as_u64().unwrap();
+        let text = kv["value"].to_string();
+        assert!(text.len() < 64 << 10, "{key}: {} bytes of JSON", text.len());
+        match key {
+            "h" => {
+                assert_eq!(cut, 12, "{key}");
+                assert_eq!(kv["value"]["f3"].as_str().unwrap(), "d".repeat(1024));
+            }
+            "z" => {
+                assert_eq!(cut, 12);
+                assert_eq!(kv["value"][3]["member"].as_str().unwrap(), "d".repeat(1024));
+                assert_eq!(kv["value"][3]["score"], 3.0);
+            }
+            _ => assert_eq!(cut, 12, "{key}"),
+        }
+    }
+    // The default, 1 MiB an element, as a table: still bounded, still said.
+    let (out, peak) = support::peak_kib(&r.url(), &["get", "l"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(peak < 300 << 10, "peak RSS {peak} KiB");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("12 element(s) longer than --max-bytes"),
+        "{shown:.300}"
+    );
+}
