@@ -578,8 +578,33 @@ pub struct PaceArgs {
     pub scan_replica: bool,
 
     /// Only keys of this type, filtered by the server (`SCAN … TYPE`, Redis 6.0 and Valkey)
-    #[arg(long = "type", value_name = "TYPE", value_parser = key_type())]
+    #[arg(long = "type", value_name = "TYPE", value_parser = key_type(), help_heading = "Select keys")]
     pub only_type: Option<KeyType>,
+
+    /// Only keys without a TTL
+    #[arg(long, help_heading = "Select keys")]
+    pub no_ttl: bool,
+
+    /// Only keys whose TTL is under DURATION (a key without TTL is neither under nor over)
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, help_heading = "Select keys")]
+    pub ttl_under: Option<Duration>,
+
+    /// Only keys whose TTL is over DURATION
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, help_heading = "Select keys")]
+    pub ttl_over: Option<Duration>,
+
+    /// Only keys not read or written for longer than DURATION (OBJECT IDLETIME, whole
+    /// seconds; not under an LFU maxmemory-policy)
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, help_heading = "Select keys")]
+    pub idle_over: Option<Duration>,
+
+    /// Only keys whose access frequency counter is under N (OBJECT FREQ; LFU policies only)
+    #[arg(long, value_name = "N", help_heading = "Select keys")]
+    pub freq_under: Option<u64>,
+
+    /// Only keys using more than SIZE of memory (MEMORY USAGE: e.g. 1MB, 512KiB)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Select keys")]
+    pub larger_than: Option<usize>,
 }
 
 /// The type names the server knows, offered (and completed) as they are.

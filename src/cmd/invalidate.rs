@@ -54,6 +54,15 @@ pub async fn run(args: InvalidateArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         )
         .into());
     }
+    if !resolved.keys.is_empty() && !pace(&args.sweep.pace).select.is_empty() {
+        return Err(Error::Usage(
+            "--no-ttl, --ttl-under/over, --idle-over, --freq-under and --larger-than select among a \
+             pattern's matches; keys named one by one are deleted as named: give --pattern, or \
+             leave the filters out"
+                .into(),
+        )
+        .into());
+    }
     let report = invalidate_and_report(&resolved, &args.sweep, "invalidate", ctx).await?;
     if ctx.out.is_json() {
         ctx.out.json(&report)?;
@@ -190,6 +199,10 @@ async fn invalidate_and_report(
             filters.extend(args.exclude.iter().map(|e| format!("exclude={e}")));
             filters.extend(args.protect.iter().map(|p| format!("protect={p}")));
             filters.extend(args.pace.only_type.iter().map(|t| format!("type={t:?}")));
+            let select = pace(&args.pace).select;
+            if !select.is_empty() {
+                filters.push(format!("select={}", select.describe()));
+            }
             open_checkpoint(
                 Some(path),
                 command,

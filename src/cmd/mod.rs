@@ -321,6 +321,14 @@ pub fn open_dump(
         )
         .into());
     }
+    if !self::pace(pace).select.is_empty() {
+        return Err(Error::Usage(
+            "--no-ttl, --ttl-under/over, --idle-over, --freq-under and --larger-than read a live \
+             server; with --rdb, select by --type, or read the server itself"
+                .into(),
+        )
+        .into());
+    }
     let rdbs = dump
         .rdb
         .iter()
@@ -589,6 +597,14 @@ pub fn pace(args: &PaceArgs) -> Pace {
         retries: args.retries,
         scan_replica: args.scan_replica,
         only_type: args.only_type,
+        select: cachectl::scan::select::Select {
+            no_ttl: args.no_ttl,
+            ttl_under: args.ttl_under,
+            ttl_over: args.ttl_over,
+            idle_over: args.idle_over,
+            freq_under: args.freq_under,
+            larger_than: args.larger_than.map(|n| n as u64),
+        },
     }
 }
 

@@ -91,6 +91,14 @@ pub struct SweepReport {
     /// Matched past the permit's budget (keys that appeared after the count, beyond what was
     /// approved): left in place, and the sweep stopped there.
     pub over_budget: u64,
+    /// Matched by the pattern, not selected by the filters (`--no-ttl`, `--idle-over`…).
+    /// Keys selected and then changed before their deletion so as to fail the filters are
+    /// left too, and counted in `matched` but not in `deleted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_selected: Option<u64>,
+    /// The filters, in words, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<String>,
     pub interrupted: bool,
     /// Every master's keyspace was walked to the end and every batch answered: `deleted` is
     /// then every key that matched and existed for the whole run.
@@ -135,6 +143,7 @@ impl SweepReport {
             all.excluded += r.excluded;
             all.protected += r.protected;
             all.over_budget += r.over_budget;
+            all.not_selected = add(all.not_selected, r.not_selected);
             all.interrupted |= r.interrupted;
             all.complete &= r.complete;
             if all.error.is_none() {
@@ -164,6 +173,7 @@ impl SweepReport {
         self.excluded += next.excluded;
         self.protected += next.protected;
         self.over_budget += next.over_budget;
+        self.not_selected = add(self.not_selected, next.not_selected);
         self.interrupted = next.interrupted;
         self.complete = next.complete;
         self.error = next.error.or(self.error.take().filter(|_| !next.complete));
@@ -189,6 +199,8 @@ impl SweepReport {
             excluded: 0,
             protected: 0,
             over_budget: 0,
+            not_selected: None,
+            filters: None,
             interrupted: false,
             complete: false,
             error: Some(Fault {
@@ -272,11 +284,22 @@ pub(crate) async fn count(
     if count.interrupted {
         return Err(Error::Interrupted);
     }
+    // A count cut short is no count: nothing is proposed on it, nothing deleted.
+    if let (Some(f), false) = (&count.error, count.complete) {
+        return Err(Error::Precondition(format!(
+            "{}: {} (while counting `{pattern}`'s matches; nothing was deleted)",
+            f.node, f.error
+        )));
+    }
     let keyspace = keyspace(store).await?.max(count.scanned);
+    let mut selection = Selection::of_pattern(pattern, count.matched, keyspace);
+    if let Some(filters) = &count.filters {
+        selection.what = format!("{} with {filters}", selection.what);
+    }
     Ok(Selection {
         groups: count.groups,
         sample: count.sample,
-        ..Selection::of_pattern(pattern, count.matched, keyspace)
+        ..selection
     })
 }
 
@@ -588,6 +611,8 @@ async fn walk(
         excluded: total.excluded,
         protected: total.protected,
         over_budget: total.over_budget,
+        not_selected: (!options.pace.select.is_empty()).then_some(total.not_selected),
+        filters: (!options.pace.select.is_empty()).then(|| options.pace.select.describe()),
         interrupted,
         complete,
         error,
@@ -601,6 +626,13 @@ async fn walk(
         maps: outcome.maps,
         map_changed: outcome.map_changed,
     })
+}
+
+fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    }
 }
 
 /// Distinct first segments shown as they are; past this, groups are their shapes
@@ -680,6 +712,7 @@ fn add_bounded(map: &mut HashMap<String, u64>, group: String, n: u64) {
 #[derive(Default)]
 struct Tally {
     matched: u64,
+    not_selected: u64,
     deleted: u64,
     excluded: u64,
     protected: u64,
@@ -698,6 +731,7 @@ impl Tally {
 
     fn merge(&mut self, other: Tally) {
         self.matched += other.matched;
+        self.not_selected += other.not_selected;
         self.deleted += other.deleted;
         self.excluded += other.excluded;
         self.protected += other.protected;
@@ -733,6 +767,21 @@ impl SweepWork<'_> {
         } else {
             self.store.slot_groups(keys)
         }
+    }
+
+    /// The deletion of one slot's `keys`: UNLINK, or with filters the check-and-delete that
+    /// leaves a key changed since it was selected.
+    fn delete(&self, keys: &[&[u8]]) -> redis::Cmd {
+        let select = &self.options.pace.select;
+        if select.is_empty() {
+            let mut cmd = redis::cmd(self.verb);
+            for k in keys {
+                cmd.arg(*k);
+            }
+            return cmd;
+        }
+        let kind = self.options.pace.only_type.map(|t| t.as_str());
+        select.delete(self.verb, kind, keys)
     }
 
     fn op(&self) -> &'static str {
@@ -817,12 +866,14 @@ impl BatchWork for SweepWork<'_> {
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
         let groups = self.groups(keys);
         for group in &groups {
-            let cmd = pipe.cmd(self.verb);
-            for &i in group {
-                cmd.arg(&keys[i]);
-            }
+            let keys: Vec<&[u8]> = group.iter().map(|&i| keys[i].as_slice()).collect();
+            pipe.add_command(self.delete(&keys));
         }
         groups.len()
+    }
+
+    fn passed_over(&mut self, n: u64) {
+        self.tally.not_selected += n;
     }
 
     /// Every UNLINK that was answered with a count is counted, also when another group of
@@ -885,10 +936,7 @@ impl BatchWork for SweepWork<'_> {
             return Ok(());
         }
         let keys = std::mem::take(&mut self.again);
-        let cmds = keys
-            .iter()
-            .map(|key| redis::cmd(self.verb).arg(key).clone())
-            .collect();
+        let cmds = keys.iter().map(|key| self.delete(&[key])).collect();
         let replies = match self.permit {
             Some(permit) => store.write_routed_each(permit, cmds, retries, stop).await,
             None => store.routed_each(cmds, retries, stop).await,
@@ -941,6 +989,7 @@ impl BatchWork for SweepWork<'_> {
         t.matched = t.deleted + carried;
         t.excluded = 0;
         t.protected = 0;
+        t.not_selected = 0;
         if self.options.dry_run {
             t.sample.clear();
             t.groups = Groups::new();

@@ -55,6 +55,29 @@ impl Renderer {
         }
         Self::right_align(&mut t, 1..=5);
         self.print_table(&t)?;
+        for r in reports {
+            if let (Some(filters), Some(passed)) = (&r.filters, r.not_selected) {
+                // `matched` above is the keys the filters selected; the rest the pattern found.
+                let left = match r.dry_run || r.matched == r.deleted {
+                    true => String::new(),
+                    false => format!(
+                        "; {} selected and not deleted (changed or gone since)",
+                        r.matched.saturating_sub(r.deleted)
+                    ),
+                };
+                self.print(&format!(
+                    "{}\n",
+                    self.paint(
+                        &format!(
+                            "`{}` selected by {filters}: {} not selected{left}",
+                            r.pattern,
+                            super::cells::keys(passed)
+                        ),
+                        Style::Dim
+                    )
+                ))?;
+            }
+        }
         for r in reports.iter().filter(|r| r.dry_run) {
             if !r.groups.is_empty() {
                 let mut g = self.table(&["group (first segment)", "keys"]);

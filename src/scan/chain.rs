@@ -545,6 +545,32 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         Ok(rtt.saturating_sub(base))
     }
 
+    /// The keys that pass the walk's filters, read on the master they live on (again, over
+    /// a new connection, after a passing fault: the read changes nothing); those passed over
+    /// are told to the job.
+    async fn select(&mut self, keys: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>> {
+        let select = self.spec.pace.select;
+        if select.is_empty() || keys.is_empty() {
+            return Ok(keys);
+        }
+        let passed = loop {
+            let (link, node) = (&self.link, self.chain.node);
+            let send = |pipe: redis::Pipeline| async move { link.node_pipeline(node, &pipe).await };
+            match select.check(&keys, node.addr(), send).await {
+                Ok(p) => break p,
+                Err(e) => self.retry(e).await?,
+            }
+        };
+        let before = keys.len();
+        let kept: Vec<_> = keys
+            .into_iter()
+            .zip(passed)
+            .filter_map(|(k, pass)| pass.then_some(k))
+            .collect();
+        self.work.passed_over((before - kept.len()) as u64);
+        Ok(kept)
+    }
+
     /// The SCAN answered `next` with `keys`: move the cursor, count the part walked, and hand
     /// the keys to the job; those it admits are the next batch.
     async fn found(&mut self, next: u64, mut keys: Vec<Vec<u8>>, count: u32) -> Result<()> {
@@ -571,6 +597,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         if let Some(r) = &mut self.recent {
             r.fresh(&mut keys);
         }
+        let keys = self.select(keys).await?;
         let n_found = keys.len() as u64;
         let mut admitted = self.work.admit(keys);
         if self.finished || self.spec.stop.is_set() {

@@ -14,6 +14,7 @@ mod governor;
 mod recent;
 pub mod replicas;
 mod seam;
+pub mod select;
 pub mod topology;
 
 use std::future::Future;
@@ -63,6 +64,8 @@ pub struct Pace {
     pub scan_replica: bool,
     /// Only keys of this type (`SCAN … TYPE`, where the server has it).
     pub only_type: Option<KeyType>,
+    /// Only keys that are what these filters say (no TTL, idle, large…), checked per page.
+    pub select: select::Select,
 }
 
 /// A Redis data type, as `SCAN … TYPE` and `TYPE` name it.
@@ -112,6 +115,7 @@ impl Default for Pace {
             retries: 5,
             scan_replica: false,
             only_type: None,
+            select: select::Select::default(),
         }
     }
 }
@@ -194,6 +198,9 @@ pub trait BatchWork: Send {
     /// admitted whose fate is counted apart: batches in flight, unconfirmed ones). The default
     /// keeps all.
     fn restarted(&mut self, _carried: u64) {}
+
+    /// Keys the pattern matched that the walk's filters did not select (`Pace::select`).
+    fn passed_over(&mut self, _n: u64) {}
 
     /// How many keys the last `replies` acted on (for `--rate` and progress).
     fn acted(&self) -> u64;

@@ -15,6 +15,7 @@ mod dumps;
 mod errors;
 mod faults;
 mod fields;
+mod filters;
 mod gate;
 mod get_set;
 mod hostile;
