@@ -683,6 +683,48 @@ pub struct WarmArgs {
     /// Template variable as NAME=VALUE (below each row's own fields)
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_pair)]
     pub var: Vec<(String, String)>,
+
+    /// Compare the cache with the sources, writing nothing: stale, missing and orphaned keys
+    /// (exit 4 when there are any), TTLs past the plan's
+    #[arg(long, conflicts_with_all = ["check", "dry_run"], help_heading = "Verify")]
+    pub verify: bool,
+
+    /// With --verify: write the stale and missing keys again
+    #[arg(long, requires = "verify", help_heading = "Verify")]
+    pub fix: bool,
+
+    /// With --verify: delete the orphaned keys (counted and confirmed as `invalidate` is)
+    #[arg(long, requires = "verify", help_heading = "Verify")]
+    pub delete_orphans: bool,
+
+    /// With --delete-orphans: confirm in advance, up to --max-keys
+    #[arg(
+        long,
+        short = 'y',
+        requires = "delete_orphans",
+        help_heading = "Verify"
+    )]
+    pub yes: bool,
+
+    /// With --delete-orphans: more orphans than this is a broad deletion [default: the
+    /// target's max_keys, or 10000]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "delete_orphans",
+        help_heading = "Verify"
+    )]
+    pub max_keys: Option<u64>,
+
+    /// With --delete-orphans: write the orphans (DUMP and expiry) to this new file before they
+    /// are deleted
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "delete_orphans",
+        help_heading = "Verify"
+    )]
+    pub backup: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -150,6 +150,39 @@ impl KeyTemplate {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// The glob of every key this template can make: its text literal, each field `*`
+    /// (`post_cache:{id}` → `post_cache:*`). A SCAN's MATCH; `family_matches` then keeps the
+    /// keys of exactly this shape.
+    pub fn family_glob(&self) -> String {
+        let mut out = String::with_capacity(self.source.len());
+        for p in &self.parts {
+            match p {
+                Part::Literal(s) => out.push_str(&glob::escape(s)),
+                Part::Field(_) => out.push('*'),
+            }
+        }
+        out
+    }
+
+    /// Whether `key` has this template's shape: its literal text where the template has it,
+    /// and each field one value that is not empty and holds no `:` (the separator of key
+    /// segments), so `user:{id}` claims `user:7` but not `user:7:settings`.
+    pub fn family_matches(&self, key: &[u8]) -> bool {
+        fn at(parts: &[Part], key: &[u8]) -> bool {
+            match parts.split_first() {
+                None => key.is_empty(),
+                Some((Part::Literal(s), rest)) => {
+                    key.strip_prefix(s.as_bytes()).is_some_and(|k| at(rest, k))
+                }
+                Some((Part::Field(_), rest)) => {
+                    let end = key.iter().position(|&b| b == b':').unwrap_or(key.len());
+                    (1..=end).any(|n| at(rest, &key[n..]))
+                }
+            }
+        }
+        at(&self.parts, key)
+    }
+
     /// Fill the template; every value is inserted as is.
     pub fn render(&self, vars: &dyn Vars) -> Result<String, TemplateError> {
         self.render_with(vars, |s, out| out.push_str(s))
@@ -354,6 +387,21 @@ impl ValueTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_family_is_the_template_with_any_value_in_each_field() {
+        let t = KeyTemplate::parse("user:{id}").unwrap();
+        assert_eq!(t.family_glob(), "user:*");
+        assert!(t.family_matches(b"user:7"));
+        assert!(!t.family_matches(b"user:7:settings"));
+        assert!(!t.family_matches(b"user:"));
+        let t = KeyTemplate::parse("{username}_posts:page_{page}").unwrap();
+        assert_eq!(t.family_glob(), "*_posts:page_*");
+        assert!(t.family_matches(b"john_doe_posts:page_2"));
+        assert!(!t.family_matches(b"john_posts:page_2:x"));
+        let t = KeyTemplate::parse("odd[*]:{id}").unwrap();
+        assert_eq!(t.family_glob(), "odd\\[\\*\\]:*");
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

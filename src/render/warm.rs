@@ -143,3 +143,65 @@ impl Renderer {
         self.print(&format!("{verdict}\n"))
     }
 }
+
+impl Renderer {
+    /// `warm --verify`: per step, what the cache holds against what the sources say, and a few
+    /// keys of each kind of difference.
+    pub fn warm_verify(&self, r: &cachectl::warm::run::WarmReport) -> io::Result<()> {
+        let mut t = self.table(&[
+            "step",
+            "checked",
+            "matching",
+            "stale",
+            "missing",
+            "orphaned",
+            "ttl drift",
+            "status",
+        ]);
+        let empty = cachectl::warm::verify::Verified::default();
+        for s in &r.steps {
+            let v = s.verify.as_ref().unwrap_or(&empty);
+            let status = match (&s.error, s.skipped) {
+                (Some(e), _) => self.paint(e, Style::Bad),
+                (None, _) if s.interrupted => self.paint("interrupted", Style::Bad),
+                (None, true) => self.paint("skipped", Style::Dim),
+                (None, false) if v.differs() && v.rewritten > 0 => self.paint(
+                    &format!("{} rewritten", self.count(v.rewritten)),
+                    Style::Warn,
+                ),
+                (None, false) if v.differs() => self.paint("differs", Style::Bad),
+                (None, false) => self.paint("agrees", Style::Good),
+            };
+            t.add_row(vec![
+                s.step.clone(),
+                self.count(v.checked),
+                self.count(v.matching),
+                self.count(v.stale),
+                self.count(v.missing),
+                self.count(v.orphaned),
+                self.count(v.ttl_drift),
+                status,
+            ]);
+        }
+        Self::right_align(&mut t, 1..=6);
+        self.print_table(&t)?;
+        for s in &r.steps {
+            let Some(v) = &s.verify else { continue };
+            for (kind, keys) in [
+                ("stale", &v.samples.stale),
+                ("missing", &v.samples.missing),
+                ("orphaned", &v.samples.orphaned),
+                ("ttl drift", &v.samples.ttl_drift),
+            ] {
+                if !keys.is_empty() {
+                    self.print(&format!(
+                        "{} {}\n",
+                        self.paint(&format!("{} {kind}:", s.step), Style::Dim),
+                        keys.join(" ")
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

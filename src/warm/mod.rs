@@ -5,3 +5,4 @@ pub mod check;
 pub mod plan;
 pub mod run;
 pub mod source;
+pub mod verify;

@@ -45,6 +45,16 @@ pub struct WarmOptions {
     pub vars: BTreeMap<String, String>,
     /// Dry run: values shown per step.
     pub preview: usize,
+    /// Compare the cache with the sources instead of writing (`--verify`).
+    pub verify: Option<VerifyOptions>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions {
+    /// Write the stale and missing keys again (through the gate, as warm writes).
+    pub fix: bool,
+    /// Orphaned keys kept in the report for the caller to delete (0: counted only).
+    pub keep_orphans: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -76,6 +86,12 @@ pub struct StepReport {
     pub interrupted: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<PreviewKey>,
+    /// `--verify`: what the step's keys were found to be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::warm::verify::Verified>,
+    /// `--verify`: the orphaned keys kept for deletion (`VerifyOptions::keep_orphans`).
+    #[serde(skip)]
+    pub orphan_keys: Vec<Vec<u8>>,
     /// From the step's first start to its last end: a child step runs once per parent row,
     /// many at once, so its time is this span, not the sum of its runs.
     #[serde(skip)]
@@ -101,12 +117,22 @@ impl WarmReport {
     pub fn failed(&self) -> bool {
         self.steps.iter().any(|s| s.error.is_some() || s.errors > 0)
     }
+
+    /// `--verify` found the cache and its sources disagreeing.
+    pub fn differs(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.verify.as_ref().is_some_and(|v| v.differs()))
+    }
 }
 
 struct Run<'a> {
     plan: &'a WarmPlan,
     /// Where to write, and the gate's leave to; none in a dry run.
     store: Option<(&'a Store, &'a crate::guard::Permit)>,
+    /// `--verify`: where the keys are read back, and the keys the plan produced.
+    verify: Option<(&'a Store, VerifyOptions)>,
+    produced: crate::warm::verify::Produced,
     opts: &'a WarmOptions,
     stop: &'a Stop,
     bars: &'a dyn ProgressBars,
@@ -141,11 +167,13 @@ pub async fn run(
             )));
         }
     }
+    let writes = opts.verify.is_none_or(|v| v.fix);
     let permit = match (store, opts.dry_run) {
         (_, true) => None,
         (None, false) => {
             return Err(Error::Usage("a warm run needs a Redis connection".into()));
         }
+        (Some(_), false) if !writes => None,
         (Some(store), false) => {
             let what = format!("the keys of warm plan {}", plan.path.display());
             let proposal = crate::guard::Proposal::uncounted(crate::guard::Action::Write, what);
@@ -158,6 +186,11 @@ pub async fn run(
     let run = Run {
         plan,
         store: store.zip(permit.as_ref()),
+        verify: match (store, opts.verify, opts.dry_run) {
+            (Some(s), Some(v), false) => Some((s, v)),
+            _ => None,
+        },
+        produced: Default::default(),
         opts,
         stop,
         bars,
@@ -182,6 +215,9 @@ pub async fn run(
         .buffer_unordered(concurrency)
         .collect::<Vec<()>>()
         .await;
+    if !stop.is_set() {
+        run.orphans().await;
+    }
     let mut reports = run.reports.into_inner().unwrap_or_default();
     let steps = names
         .iter()
@@ -212,6 +248,60 @@ struct Entry {
 type Job<'a> = Pin<Box<dyn Future<Output = Batch> + Send + 'a>>;
 
 impl<'a> Run<'a> {
+    /// `--verify`: each written step's key family walked for keys no row produced. Only after
+    /// every step read its source whole: a step that failed or stopped produced only part of
+    /// its keys, and the rest would pass for orphans.
+    async fn orphans(&self) {
+        let Some((store, v)) = self.verify else {
+            return;
+        };
+        let mut steps = Vec::new();
+        fn all<'s>(steps: &'s [Step], out: &mut Vec<&'s Step>) {
+            for s in steps {
+                out.push(s);
+                all(&s.children, out);
+            }
+        }
+        all(&self.plan.steps, &mut steps);
+        let failed = match self.reports.lock() {
+            Ok(r) => r.values().any(|s| s.error.is_some() || s.interrupted),
+            Err(_) => true,
+        };
+        if failed {
+            return;
+        }
+        let mut walked = std::collections::HashSet::new();
+        for step in steps.into_iter().filter(|s| self.selected(s)) {
+            if !walked.insert(step.key.source().to_string()) {
+                continue;
+            }
+            let found = crate::warm::verify::orphans(
+                store,
+                &step.key,
+                &self.produced,
+                v.keep_orphans,
+                self.stop,
+            )
+            .await;
+            self.add(&step.name, |r| match found {
+                Ok((found, keys, complete)) => {
+                    r.verify.get_or_insert_with(Default::default).add(&found);
+                    r.orphan_keys = keys;
+                    if !complete {
+                        r.errors += 1;
+                        r.error.get_or_insert_with(|| {
+                            "the walk for orphaned keys did not finish".to_string()
+                        });
+                    }
+                }
+                Err(e) => {
+                    r.errors += 1;
+                    r.error.get_or_insert_with(|| e.to_string());
+                }
+            });
+        }
+    }
+
     fn selected(&self, step: &Step) -> bool {
         (self.opts.only.is_empty() || self.opts.only.contains(&step.name))
             && !self.opts.skip.contains(&step.name)
@@ -327,7 +417,7 @@ impl<'a> Run<'a> {
                         self.note_preview(&mut preview, &entry);
                         batch.push(entry);
                         if batch.len() >= step.batch {
-                            writes.push(self.write(std::mem::take(&mut batch)));
+                            writes.push(self.write(step, std::mem::take(&mut batch)));
                             if writes.len() >= WRITES_IN_FLIGHT
                                 && let Some(w) = writes.next().await
                                 && let Err(e) = done.add(w)
@@ -360,7 +450,7 @@ impl<'a> Run<'a> {
             // Whatever ended the loop, the rows already built are whole: write them, and count
             // every write that was sent, so the report says exactly what is in Redis.
             if !batch.is_empty() {
-                writes.push(self.write(batch));
+                writes.push(self.write(step, batch));
             }
             while let Some(w) = writes.next().await {
                 if let Err(e) = done.add(w) {
@@ -387,7 +477,7 @@ impl<'a> Run<'a> {
             match self.entry(step, &Value::Array(collected), &inherited, &mut jitter) {
                 Ok(entry) => {
                     self.note_preview(&mut preview, &entry);
-                    outcome = done.add(self.write(vec![entry]).await);
+                    outcome = done.add(self.write(step, vec![entry]).await);
                 }
                 Err(e) => outcome = Err(e),
             }
@@ -425,6 +515,9 @@ impl<'a> Run<'a> {
             r.keys += done.keys;
             r.bytes += done.bytes;
             r.unconfirmed += done.unconfirmed;
+            if let Some(v) = &done.verified {
+                r.verify.get_or_insert_with(Default::default).add(v);
+            }
             if r.preview.len() < self.opts.preview {
                 r.preview.extend(
                     preview
@@ -531,7 +624,60 @@ impl<'a> Run<'a> {
     /// One pipelined batch of `SET key value EX ttl`; returns keys and bytes written.
     /// SET a batch. The count is of the SET replies that said OK, so that a batch with a
     /// refused key (OOM, READONLY) still counts the keys that were written.
-    fn write(&self, batch: Vec<Entry>) -> Job<'a> {
+    fn write(&'a self, step: &Step, batch: Vec<Entry>) -> Job<'a> {
+        match self.verify {
+            Some((reader, v)) => {
+                // The TTL the plan gives at most: the step's, moved by its jitter.
+                let bound = step.ttl + (step.ttl as f64 * step.jitter).ceil() as u64;
+                Box::pin(self.verify_batch(reader, v, bound, batch))
+            }
+            None => self.set_batch(batch),
+        }
+    }
+
+    /// `--verify`: read `batch`'s keys back and compare; with `--fix`, write again those
+    /// that differ.
+    async fn verify_batch(
+        &'a self,
+        reader: &'a Store,
+        v: VerifyOptions,
+        bound: u64,
+        batch: Vec<Entry>,
+    ) -> Batch {
+        self.produced.add(batch.iter().map(|e| e.key.as_slice()));
+        let pairs: Vec<(&[u8], &[u8])> = batch
+            .iter()
+            .map(|e| (e.key.as_slice(), e.value.as_slice()))
+            .collect();
+        let mut found = crate::warm::verify::Verified::default();
+        let differing = match crate::warm::verify::compare(reader, &pairs, bound, &mut found).await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                return Batch {
+                    error: Some(e),
+                    ..Batch::default()
+                };
+            }
+        };
+        let mut done = Batch::default();
+        if v.fix && !differing.is_empty() {
+            let mut again = Vec::with_capacity(differing.len());
+            let mut batch: Vec<Option<Entry>> = batch.into_iter().map(Some).collect();
+            for i in differing {
+                again.extend(batch[i].take());
+            }
+            done = self.set_batch(again).await;
+            found.rewritten = done.keys;
+        }
+        // Verified, not written: `keys` counts what was checked.
+        done.keys = found.checked;
+        done.bytes = 0;
+        done.verified = Some(found);
+        done
+    }
+
+    fn set_batch(&self, batch: Vec<Entry>) -> Job<'a> {
         let store = self.store;
         let dry_run = self.opts.dry_run;
         let stop = self.stop;
@@ -598,13 +744,14 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// What one SET batch did, counted from its replies.
+/// What one SET batch did, counted from its replies (or with `--verify`, what it found).
 #[derive(Default)]
 struct Batch {
     keys: u64,
     bytes: u64,
     unconfirmed: u64,
     error: Option<Error>,
+    verified: Option<crate::warm::verify::Verified>,
 }
 
 /// What a step run wrote, batch by batch.
@@ -613,6 +760,7 @@ struct Written {
     keys: u64,
     bytes: u64,
     unconfirmed: u64,
+    verified: Option<crate::warm::verify::Verified>,
 }
 
 impl Written {
@@ -621,6 +769,9 @@ impl Written {
         self.keys += batch.keys;
         self.bytes += batch.bytes;
         self.unconfirmed += batch.unconfirmed;
+        if let Some(v) = &batch.verified {
+            self.verified.get_or_insert_with(Default::default).add(v);
+        }
         batch.error.map_or(Ok(()), Err)
     }
 }

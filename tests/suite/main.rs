@@ -34,5 +34,6 @@ mod sentinel;
 mod sweep;
 mod targets;
 mod ttl_audit;
+mod verify;
 mod warm;
 mod watch;
