@@ -37,7 +37,8 @@ def mixed_file():
 def main():
     repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     data = mixed_file()
-    base = [str(CACHECTL), "-o", "json", "invalidate-pattern"]
+    s = Server()
+    base = [str(CACHECTL), "--url", s.url(), "-o", "json", "invalidate-pattern"]
     tail = ["--yes", "--max-keys", "2000000"]
     contenders = [
         ("(a) invalidate-pattern 'user_*' (plain)", base + ["user_*"] + tail),
@@ -45,7 +46,6 @@ def main():
         ("(c) '*' --no-ttl --idle-over 1s", base + ["*", "--no-ttl", "--idle-over", "1s"] + tail),
     ]
     runs = {n: [] for n, _ in contenders}
-    s = Server()
     try:
         for round_ in range(repeat):
             for name, cmd in contenders:

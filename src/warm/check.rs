@@ -282,13 +282,18 @@ fn check_step<'a>(
         if let Some(c) = &columns {
             available.extend(c.iter().cloned());
         }
-        if matches!(step.shape, Shape::Collect) {
-            // One key for all rows: only inherited fields can fill it.
+        if step.shape.gathers() {
+            // One key for all rows (or one per page): only inherited fields, and a page's own
+            // numbers, can fill it.
+            let paged = matches!(step.shape, Shape::Paginate { .. });
             for f in step.key.fields() {
-                if !inherited.contains(f) {
-                    problems.push(format!("key `{}` uses `{{{f}}}`, but a collect key can only use parent fields or --vars", step.key));
+                let page_field = paged && (f == "page" || f == "items_per_page");
+                if !inherited.contains(f) && !page_field {
+                    problems.push(format!("key `{}` uses `{{{f}}}`, but a collect or paginate key can only use parent fields or --vars", step.key));
                 }
             }
+        } else if matches!(step.shape, Shape::Feed) {
+            // Writes nothing: its columns only feed the children.
         } else if columns.is_some() {
             let mut used: Vec<String> = step.key.fields().iter().map(|f| f.to_string()).collect();
             match &step.shape {

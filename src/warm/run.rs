@@ -245,6 +245,46 @@ struct Entry {
     ttl: u64,
 }
 
+impl Entry {
+    fn clone_of(&self) -> Entry {
+        Entry {
+            key: self.key.clone(),
+            value: self.value.clone(),
+            ttl: self.ttl,
+        }
+    }
+}
+
+/// The rows in pages of `per`, at most `max` of them, each the document FastAPI-boilerplate's
+/// `paginated_response` returns: `data`, `total_count` (every row, also past the last page
+/// written), `has_more`, `page` (from 1), `items_per_page`. No rows is one empty first page,
+/// as the application answers page 1 of nothing.
+fn pages(rows: Vec<Value>, per: u64, max: u64) -> Vec<Value> {
+    let total = rows.len() as u64;
+    let per_page = per.max(1) as usize;
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    let mut page = 1u64;
+    loop {
+        let data: Vec<Value> = rows.by_ref().take(per_page).collect();
+        if data.is_empty() && page > 1 {
+            break;
+        }
+        let mut doc = Map::new();
+        doc.insert("data".into(), Value::Array(data));
+        doc.insert("total_count".into(), total.into());
+        doc.insert("has_more".into(), (page * per < total).into());
+        doc.insert("page".into(), page.into());
+        doc.insert("items_per_page".into(), per.into());
+        out.push(Value::Object(doc));
+        if rows.peek().is_none() || page >= max {
+            break;
+        }
+        page += 1;
+    }
+    out
+}
+
 type Job<'a> = Pin<Box<dyn Future<Output = Batch> + Send + 'a>>;
 
 impl<'a> Run<'a> {
@@ -271,7 +311,10 @@ impl<'a> Run<'a> {
             return;
         }
         let mut walked = std::collections::HashSet::new();
-        for step in steps.into_iter().filter(|s| self.selected(s)) {
+        for step in steps
+            .into_iter()
+            .filter(|s| self.selected(s) && !matches!(s.shape, Shape::Feed))
+        {
             if !walked.insert(step.key.source().to_string()) {
                 continue;
             }
@@ -365,7 +408,7 @@ impl<'a> Run<'a> {
         let (tx, mut rx) = mpsc::channel::<Chunk>(4);
         let reader = self.read(step, &inherited, tx);
         let sink = self.bars.phase(&step.name);
-        let writes_here = self.selected(step);
+        let writes_here = self.selected(step) && !matches!(step.shape, Shape::Feed);
         let mut jitter = self
             .jitter
             .lock()
@@ -402,7 +445,7 @@ impl<'a> Run<'a> {
                 }
                 rows += 1;
                 if writes_here {
-                    if matches!(step.shape, Shape::Collect) {
+                    if step.shape.gathers() {
                         collected.push(row.clone());
                     } else {
                         let entry = match self.entry(step, &row, &inherited, &mut jitter) {
@@ -473,11 +516,31 @@ impl<'a> Run<'a> {
         // A collected value is whole or not written: a read that failed or was stopped part-way
         // would replace the key's previous value with a truncated list.
         let mut outcome = failure.map_or(Ok(()), Err).and(read);
-        if outcome.is_ok() && writes_here && !stopped && matches!(step.shape, Shape::Collect) {
-            match self.entry(step, &Value::Array(collected), &inherited, &mut jitter) {
-                Ok(entry) => {
-                    self.note_preview(&mut preview, &entry);
-                    outcome = done.add(self.write(step, vec![entry]).await);
+        if outcome.is_ok() && writes_here && !stopped && step.shape.gathers() {
+            let entries = match step.shape {
+                Shape::Paginate {
+                    items_per_page,
+                    max_pages,
+                } => pages(collected, items_per_page, max_pages)
+                    .into_iter()
+                    .map(|page| self.entry(step, &page, &inherited, &mut jitter))
+                    .collect::<Result<Vec<_>>>(),
+                _ => self
+                    .entry(step, &Value::Array(collected), &inherited, &mut jitter)
+                    .map(|e| vec![e]),
+            };
+            match entries {
+                Ok(entries) => {
+                    for e in &entries {
+                        self.note_preview(&mut preview, e);
+                    }
+                    for chunk in entries.chunks(step.batch) {
+                        let chunk = chunk.iter().map(Entry::clone_of).collect();
+                        if let Err(e) = done.add(self.write(step, chunk).await) {
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
                 }
                 Err(e) => outcome = Err(e),
             }
@@ -590,7 +653,11 @@ impl<'a> Run<'a> {
         };
         let key = step.key.render(&vars)?;
         let value = match &step.shape {
-            Shape::Row | Shape::Collect => {
+            Shape::Row | Shape::Collect | Shape::Feed => {
+                serde_json::to_vec(row).map_err(|e| Error::Source(e.to_string()))?
+            }
+            // The page document, built by `pages`: its `page` and `items_per_page` fill the key.
+            Shape::Paginate { .. } => {
                 serde_json::to_vec(row).map_err(|e| Error::Source(e.to_string()))?
             }
             Shape::Field(f) => match own.get(f) {

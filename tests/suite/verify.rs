@@ -139,7 +139,10 @@ fn verify_finds_stale_missing_and_orphaned_keys_and_writes_nothing() {
     assert!(exists(&mut c, "post_cache:4"));
     // --delete-orphans goes through the gate: two more rows gone make three orphans, more
     // than --max-keys 2, refused off a terminal without --yes; nothing deleted.
-    sqlite(&dir.path().join("blog.db"), "DELETE FROM posts WHERE id IN (18, 19);");
+    sqlite(
+        &dir.path().join("blog.db"),
+        "DELETE FROM posts WHERE id IN (18, 19);",
+    );
     let (code, _, err) = verify(&r.url(), &plan, &["--delete-orphans", "--max-keys", "2"]);
     assert_eq!(code, 3, "{err}");
     assert!(exists(&mut c, "post_cache:20") && exists(&mut c, "post_cache:18"));

@@ -1314,3 +1314,79 @@ fn plan_errors_say_where_in_the_plan_and_what_it_wants() {
     assert!(err.contains("does not exist (3D000)"), "{err}");
     assert!(!err.contains(" at line "), "{err}");
 }
+
+/// #31.5: FastAPI-boilerplate's paginated responses, one key per page
+/// (`{username}_posts:page_{page}:items_per_page:{items_per_page}`), each its
+/// `{data, total_count, has_more, page, items_per_page}`; the parent that only feeds its
+/// children needs no key, and a child without one is named in the error.
+#[test]
+fn paginated_values_are_the_boilerplate_pages() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let dir = TempDir::new().unwrap();
+    let mut sql = String::from(
+        "CREATE TABLE users (id INTEGER, username TEXT); INSERT INTO users VALUES (1, 'ann'), (2, 'bob');\
+         CREATE TABLE posts (id INTEGER, user_id INTEGER, title TEXT);",
+    );
+    for i in 1..=25 {
+        sql.push_str(&format!("INSERT INTO posts VALUES ({i}, 1, 'p{i}');"));
+    }
+    sqlite_db(dir.path(), &sql);
+    let plan = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: users\n    source: db\n\
+         \x20   query: SELECT id, username FROM users ORDER BY id\n    for_each:\n\
+         \x20     - name: user_posts\n        query: SELECT id, title FROM posts WHERE user_id = ? ORDER BY id\n\
+         \x20       params: [\"{id}\"]\n\
+         \x20       key: \"{username}_posts:page_{page}:items_per_page:{items_per_page}\"\n\
+         \x20       value: {paginate: {items_per_page: 10, max_pages: 5}}\n        ttl: 60\n",
+    );
+    cachectl(&r.url()).arg("warm").arg(&plan).assert().success();
+    let page2: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "ann_posts:page_2:items_per_page:10").unwrap()).unwrap();
+    let ids: Vec<u64> = page2["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, (11..=20).collect::<Vec<u64>>());
+    assert_eq!(page2["total_count"], 25);
+    assert_eq!(page2["has_more"], true);
+    assert_eq!(page2["page"], 2);
+    assert_eq!(page2["items_per_page"], 10);
+    let page3: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "ann_posts:page_3:items_per_page:10").unwrap()).unwrap();
+    assert_eq!(page3["data"].as_array().unwrap().len(), 5);
+    assert_eq!(page3["has_more"], false);
+    // A user without posts has page 1 of nothing, as the application answers it.
+    let empty: serde_json::Value =
+        serde_json::from_str(&get(&mut c, "bob_posts:page_1:items_per_page:10").unwrap()).unwrap();
+    assert_eq!(
+        empty,
+        json!({"data": [], "total_count": 0, "has_more": false, "page": 1, "items_per_page": 10})
+    );
+    // Four keys: three pages and one; the parent wrote none.
+    assert_eq!(dbsize(&mut c), 4);
+    // --check knows a page key's own fields.
+    cachectl(&r.url())
+        .args(["warm", "--check"])
+        .arg(&plan)
+        .assert()
+        .success();
+
+    // A child with no key is named, at its own line.
+    let bad = write_plan(
+        dir.path(),
+        "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: users\n    source: db\n\
+         \x20   query: SELECT id FROM users\n    for_each:\n      - name: orphan\n\
+         \x20       query: SELECT 1 AS x\n        ttl: 60\n",
+    );
+    let out = cachectl(&r.url()).arg("warm").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("steps[0].for_each[0].key") && err.contains(":9:"),
+        "{err}"
+    );
+}

@@ -446,6 +446,13 @@ impl Ctx<'_> {
                     ValueTemplate::parse(t)
                         .map_err(|e| self.fail(v, &format!("{field}.value.template"), e))?,
                 ),
+                ValueFile::Paginate {
+                    items_per_page,
+                    max_pages,
+                } => Shape::Paginate {
+                    items_per_page: *items_per_page,
+                    max_pages: max_pages.unwrap_or(MAX_PAGES),
+                },
             },
         })
     }
@@ -473,9 +480,12 @@ impl Ctx<'_> {
             KeyTemplate::parse(&t.value).map_err(|e| self.fail(t, &format!("{field}.{f}"), e))
         };
         let fetch = self.fetch(s, field, &source, &sources[&source])?;
+        // A parent with children and no key feeds them and writes nothing itself.
+        let feeds = s.key.is_none() && !s.for_each.is_empty();
         let ttl = match (&s.ttl, defaults.ttl) {
             (Some(t), _) => self.ttl(t, &format!("{field}.ttl"))?,
             (None, Some(d)) => d,
+            (None, None) if feeds => 0,
             (None, None) => {
                 return Err(self.fail(
                     &s.name,
@@ -488,13 +498,33 @@ impl Ctx<'_> {
             Some(j) => self.jitter(j, &format!("{field}.jitter"))?,
             None => defaults.jitter,
         };
-        let shape = self.shape(s, field)?;
-        let key = template(&s.key, "key")?;
-        if matches!(shape, Shape::Collect) && !s.for_each.is_empty() {
+        let (shape, key) = match &s.key {
+            Some(k) => (self.shape(s, field)?, template(k, "key")?),
+            None if feeds && s.value.is_none() => (Shape::Feed, KeyTemplate::parse("")?),
+            None => {
+                return Err(self.fail(
+                    &s.name,
+                    &format!("{field}.key"),
+                    "missing: every step that writes needs a key (only a parent with for_each \
+                     children and no value may leave it out)",
+                ));
+            }
+        };
+        if shape.gathers() && !s.for_each.is_empty() {
             return Err(self.fail(
                 &s.name,
                 &format!("{field}.for_each"),
-                "a `collect` step has no rows to run for_each on",
+                "a `collect` or `paginate` step has no rows to run for_each on",
+            ));
+        }
+        if let (Shape::Paginate { .. }, Some(k)) = (&shape, &s.key)
+            && !key.fields().contains(&"page")
+        {
+            return Err(self.fail(
+                k,
+                &format!("{field}.key"),
+                "a paginated value writes one key per page: put {page} in the key (and \
+                 {items_per_page} if the application's key has it)",
             ));
         }
         let mut children = Vec::new();

@@ -135,6 +135,19 @@ pub enum Shape {
     Field(String),
     /// A JSON document built from the row: `"{col}"` strings become the column's value.
     Template(ValueTemplate),
+    /// The rows in pages, one key per page (`{page}` and `{items_per_page}` in the key), each
+    /// `{data, total_count, has_more, page, items_per_page}` as FastAPI-boilerplate caches
+    /// its paginated responses.
+    Paginate { items_per_page: u64, max_pages: u64 },
+    /// A parent without a key: it only feeds its `for_each` children.
+    Feed,
+}
+
+impl Shape {
+    /// All rows under one key run (collect, paginate): written once the source is read whole.
+    pub fn gathers(&self) -> bool {
+        matches!(self, Shape::Collect | Shape::Paginate { .. })
+    }
 }
 
 impl WarmPlan {

@@ -60,7 +60,8 @@ pub(super) struct StepFile {
     #[serde(default)]
     pub(super) params: Vec<Spanned<serde_json::Value>>,
     pub(super) request: Option<RequestFile>,
-    pub(super) key: Spanned<String>,
+    /// None only for a parent that feeds its children and writes nothing itself.
+    pub(super) key: Option<Spanned<String>>,
     pub(super) ttl: Option<Spanned<Scalar>>,
     pub(super) jitter: Option<Spanned<Scalar>>,
     pub(super) value: Option<Spanned<ValueFile>>,
@@ -151,15 +152,23 @@ impl<'de> Deserialize<'de> for Scalar {
 #[derive(Debug)]
 pub(super) enum ValueFile {
     Named(String),
-    Field { field: String },
-    Template { template: serde_json::Value },
+    Field {
+        field: String,
+    },
+    Template {
+        template: serde_json::Value,
+    },
+    Paginate {
+        items_per_page: u64,
+        max_pages: Option<u64>,
+    },
 }
 
 impl<'de> Deserialize<'de> for ValueFile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let v = serde_json::Value::deserialize(d)?;
-        let expected = "expected row, collect, {field: NAME} or {template: …}";
+        let expected = "expected row, collect, {field: NAME}, {template: …} or {paginate: {items_per_page: N}}";
         match v {
             serde_json::Value::String(s) => Ok(ValueFile::Named(s)),
             serde_json::Value::Object(mut m) if m.len() == 1 => {
@@ -172,6 +181,30 @@ impl<'de> Deserialize<'de> for ValueFile {
                     }
                 } else if let Some(template) = m.remove("template") {
                     Ok(ValueFile::Template { template })
+                } else if let Some(p) = m.remove("paginate") {
+                    let number = |name: &str| match p.get(name) {
+                        None => Ok(None),
+                        Some(v) => v.as_u64().filter(|n| *n > 0).map(Some).ok_or_else(|| {
+                            D::Error::custom(format!(
+                                "paginate.{name}: expected a whole number above 0, found {v}"
+                            ))
+                        }),
+                    };
+                    if let Some(other) = p.as_object().and_then(|o| {
+                        o.keys()
+                            .find(|k| *k != "items_per_page" && *k != "max_pages")
+                    }) {
+                        return Err(D::Error::custom(format!(
+                            "paginate: unknown field `{other}` (expected items_per_page, max_pages)"
+                        )));
+                    }
+                    let items_per_page = number("items_per_page")?.ok_or_else(|| {
+                        D::Error::custom("paginate: items_per_page is required (e.g. {paginate: {items_per_page: 10}})")
+                    })?;
+                    Ok(ValueFile::Paginate {
+                        items_per_page,
+                        max_pages: number("max_pages")?,
+                    })
                 } else {
                     Err(D::Error::custom(format!(
                         "{expected}, found {}",
