@@ -3,8 +3,11 @@
     sweep: SCAN MATCH filters on the server, UNLINK deletes;
 (b) by what they are: `invalidate-pattern '*' --no-ttl`: every key comes back from SCAN, is
     checked with PTTL, and the selected ones are deleted by the per-slot check-and-delete;
-(c) (b) with --idle-over 1s as well (PTTL and OBJECT IDLETIME per key).
-The goal: (b) within 1.5x (a). The keyspace is reloaded before every run; contenders are
+(c) (b) with --idle-over 1s as well (PTTL and OBJECT IDLETIME per key);
+(d) invalidate-pattern '*' without filters: the plain sweep of the same walk (every key
+    deleted).
+The goal: (b) within 1.5x the plain sweep; both (a) and (d) are printed, (b)/(d) is the walk
+the filters add to, (b)/(a) what selecting by name on the server saves. The keyspace is reloaded before every run; contenders are
 interleaved over rounds, medians reported; server and clients pinned to their own cores.
   bench/run filters [ROUNDS]
 """
@@ -44,6 +47,7 @@ def main():
         ("(a) invalidate-pattern 'user_*' (plain)", base + ["user_*"] + tail),
         ("(b) invalidate-pattern '*' --no-ttl", base + ["*", "--no-ttl"] + tail),
         ("(c) '*' --no-ttl --idle-over 1s", base + ["*", "--no-ttl", "--idle-over", "1s"] + tail),
+        ("(d) invalidate-pattern '*' (plain, all 1M)", base + ["*"] + tail),
     ]
     runs = {n: [] for n, _ in contenders}
     try:
@@ -55,21 +59,23 @@ def main():
                 t = time.perf_counter()
                 r = subprocess.run(CLIENT_CPU + cmd, capture_output=True, text=True)
                 dt = time.perf_counter() - t
-                if r.returncode != 0 or '"deleted": 200000' not in r.stdout:
+                want, left_want = (1_000_000, 0) if name.startswith("(d)") else (200_000, 800_000)
+                if r.returncode != 0 or f'"deleted": {want}' not in r.stdout:
                     raise RuntimeError(f"{name}: exit {r.returncode}: {r.stdout[-600:]} {r.stderr[-600:]}")
                 left = int(cli(s.port, "DBSIZE").strip())
-                if left != 800_000:
-                    raise RuntimeError(f"{name}: {left} keys left, not 800000")
+                if left != left_want:
+                    raise RuntimeError(f"{name}: {left} keys left, not {left_want}")
                 runs[name].append(dt)
                 print(f"  round {round_ + 1}: {name}: {dt:.2f}s", file=sys.stderr, flush=True)
     finally:
         s.stop()
     print(f"\n200,000 keys without TTL among 1,000,000 deleted (median of {repeat})")
-    print(f"{'contender':44} {'time':>8} {'x plain':>8}")
-    plain = sorted(runs[contenders[0][0]])[repeat // 2]
+    print(f"{'contender':44} {'time':>8} {'x (a)':>8} {'x (d)':>8}")
+    by_name = sorted(runs[contenders[0][0]])[repeat // 2]
+    walk = sorted(runs[contenders[3][0]])[repeat // 2]
     for name, times in runs.items():
         dt = sorted(times)[repeat // 2]
-        print(f"{name:44} {dt:7.2f}s {dt / plain:7.2f}x")
+        print(f"{name:44} {dt:7.2f}s {dt / by_name:7.2f}x {dt / walk:7.2f}x")
 
 
 if __name__ == "__main__":
