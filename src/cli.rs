@@ -20,6 +20,44 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The flags every command takes, said once (in `cachectl --help`): a command's own help
+/// lists its own flags and names these in one line.
+const SHARED: &str = "\
+Connection: -u/--url, --target, --config, --user, --password-env, --tls-ca, --tls-insecure,
+  --cluster, --timeout, --sentinel-user, --sentinel-password-env (see `cachectl --help`)
+Output: -o/--output table|json|openmetrics, -v/--verbose, --no-color";
+
+/// The command line as parsed and shown: each command's help without the shared flags, which
+/// `cachectl --help` lists once (a command's help was 200 lines of mostly those).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // A command that already has an argument is not given the global one (clap propagates
+    // only what is missing): each gets a hidden copy, so it still parses everywhere.
+    let shared: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |mut sc| {
+            for a in &shared {
+                sc = sc.arg(a.clone().hide(true));
+            }
+            let after = sc.get_after_help().map(|h| h.to_string());
+            match after {
+                Some(h) => sc.after_help(format!("{h}\n\n{SHARED}")),
+                None => sc.after_help(SHARED),
+            }
+        });
+    }
+    cmd
+}
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0    ok

@@ -7,7 +7,6 @@ mod render;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 
 use crate::cli::Cli;
 
@@ -23,7 +22,10 @@ fn main() -> ExitCode {
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .var(cmd::COMPLETE_VAR)
         .complete();
-    let cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };

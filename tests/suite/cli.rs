@@ -68,6 +68,24 @@ fn help_documents_exit_codes() {
         );
 }
 
+/// #31.8: a command's help is its own flags and examples; the connection and output flags
+/// every command takes are listed once, in `cachectl --help`, and named in one line.
+#[test]
+fn a_commands_help_lists_its_own_flags_and_names_the_shared_ones() {
+    let out = cachectl("redis://127.0.0.1:1")
+        .args(["ttl-audit", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(help.contains("--fix-missing-ttl <DURATION>"), "{help}");
+    assert!(!help.contains("--password-env <VAR>"), "{help}");
+    assert!(help.contains("Connection: -u/--url"), "{help}");
+    assert!(help.lines().count() < 180, "{} lines", help.lines().count());
+    let top = cachectl("redis://127.0.0.1:1").arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&top.stdout).contains("--password-env <VAR>"));
+}
+
 /// The checked-in completion scripts must match what the binary prints. Set
 /// CACHECTL_UPDATE_COMPLETIONS=1 to rewrite them after changing flags.
 #[test]
