@@ -237,9 +237,20 @@ pub fn yaml_error(origin: &str, text: &str, e: &serde_saphyr::Error) -> String {
         message = rest;
     }
     // The parser's words, in the plan's terms.
+    let duplicate;
     let message = match message {
         "expected sequence start" => "expected a list (items on lines starting with `- `)",
         "expected mapping start" => "expected fields (`name: value` lines)",
+        m if m.starts_with("duplicate mapping key") => {
+            // The parser's advice is to its programmer (`set DuplicateKeyPolicy…`).
+            let name = m
+                .strip_prefix("duplicate mapping key: ")
+                .and_then(|r| r.split(',').next())
+                .unwrap_or("")
+                .trim();
+            duplicate = format!("`{name}` is given twice here: keep one");
+            &duplicate
+        }
         m => m,
     };
     let Some(at) = e.location() else {

@@ -7,7 +7,6 @@ mod render;
 
 use std::process::ExitCode;
 
-
 use crate::cli::Cli;
 
 // Warming a million rows allocates a few small objects per row (JSON maps, keys, commands);

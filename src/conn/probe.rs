@@ -36,11 +36,36 @@ pub async fn identify(host: &str, port: u16, limit: Duration) -> Option<Found> {
     // Eight bytes, so that a PostgreSQL server reads a whole (absurd) startup header and says
     // so; Redis answers the PING and skips the empty line.
     stream.write_all(b"PING\r\n\r\n").await.ok()?;
-    match timeout(limit, stream.read(&mut buf)).await {
-        Ok(Ok(0)) | Ok(Err(_)) => Some(Found::Silent),
-        Ok(Ok(n)) => Some(answer(&buf[..n])),
-        Err(_) => Some(Found::Silent),
+    let found = match timeout(limit, stream.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => Found::Silent,
+        Ok(Ok(n)) => answer(&buf[..n]),
+        Err(_) => Found::Silent,
+    };
+    if found == Found::Silent && postgres(host, port, limit).await {
+        return Some(Found::Other("a PostgreSQL server".into()));
     }
+    Some(found)
+}
+
+/// Whether a PostgreSQL server listens: recent ones hang up on a PING without a word, but
+/// answer the request to start TLS with one byte, `S` or `N`, as nothing else does.
+async fn postgres(host: &str, port: u16, limit: Duration) -> bool {
+    let Ok(Ok(mut stream)) = timeout(limit, TcpStream::connect((host, port))).await else {
+        return false;
+    };
+    // SSLRequest: length 8, code 80877103.
+    if stream
+        .write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 2];
+    matches!(
+        timeout(limit, stream.read(&mut buf)).await,
+        Ok(Ok(1)) if matches!(buf[0], b'S' | b'N')
+    )
 }
 
 /// A server that spoke before being asked.

@@ -168,17 +168,22 @@ fn seconds(d: Option<DurationText>, here: &str) -> Result<Option<u64>> {
 
 /// `ttl:` or `field_ttl:` bounds in seconds, `here` naming them in errors.
 fn bounds(b: Option<TtlBoundsFile>, here: &str) -> Result<(Option<u64>, Option<u64>)> {
-    let (lo, hi) = match b {
-        Some(b) => (
-            seconds(b.min, &format!("{here}.min"))?,
-            seconds(b.max, &format!("{here}.max"))?,
-        ),
-        None => (None, None),
+    let Some(b) = b else { return Ok((None, None)) };
+    // Said back as written (`1h`, not 3600).
+    let written = |d: &Option<DurationText>| match d {
+        Some(DurationText::Text(t)) => t.clone(),
+        Some(DurationText::Seconds(s)) => format!("{s}"),
+        None => String::new(),
     };
+    let (min_text, max_text) = (written(&b.min), written(&b.max));
+    let lo = seconds(b.min, &format!("{here}.min"))?;
+    let hi = seconds(b.max, &format!("{here}.max"))?;
     if let (Some(lo), Some(hi)) = (lo, hi)
         && lo > hi
     {
-        return Err(Error::Usage(format!("{here}: min {lo} is above max {hi}")));
+        return Err(Error::Usage(format!(
+            "{here}: min {min_text} is longer than max {max_text} ({lo} s > {hi} s): swap them"
+        )));
     }
     Ok((lo, hi))
 }

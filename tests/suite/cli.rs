@@ -82,7 +82,10 @@ fn a_commands_help_lists_its_own_flags_and_names_the_shared_ones() {
     assert!(!help.contains("--password-env <VAR>"), "{help}");
     assert!(help.contains("Connection: -u/--url"), "{help}");
     assert!(help.lines().count() < 180, "{} lines", help.lines().count());
-    let top = cachectl("redis://127.0.0.1:1").arg("--help").output().unwrap();
+    let top = cachectl("redis://127.0.0.1:1")
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&top.stdout).contains("--password-env <VAR>"));
 }
 

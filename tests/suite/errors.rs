@@ -194,3 +194,77 @@ fn zero_durations_are_usage_errors() {
             .fails_with(2, "more than zero");
     }
 }
+
+/// #31.9: errors in the user's terms. A key given twice in a plan, a `key:` indented into the
+/// query, a TTL range written `1h`/`30m` said back as written, and a PostgreSQL port given as
+/// a Redis URL named as PostgreSQL.
+#[test]
+fn mistakes_are_said_in_the_users_terms() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let plan = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let head = "sources:\n  db:\n    sqlite: t.db\nsteps:\n  - name: a\n    source: db\n";
+    let twice = plan(
+        "twice.yaml",
+        &format!(
+            "{head}    query: SELECT 1 AS id\n    key: \"x:{{id}}\"\n    key: \"y:{{id}}\"\n    ttl: 60\n"
+        ),
+    );
+    let swallowed = plan(
+        "indent.yaml",
+        &format!(
+            "{head}    query: |\n      SELECT 1 AS id\n      key: \"x:{{id}}\"\n    ttl: 60\n"
+        ),
+    );
+    for (file, says) in [
+        (
+            &twice,
+            "twice.yaml:9:5: steps[0]: `key` is given twice here: keep one",
+        ),
+        (&swallowed, "has a `key:` line in it: indent `key:`"),
+    ] {
+        let out = cachectl("redis://127.0.0.1:1")
+            .arg("warm")
+            .arg(file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("DuplicateKeyPolicy"), "{err}");
+    }
+    let policy = plan(
+        "p.yaml",
+        "rules:\n  - match: \"a*\"\n    ttl: {min: 1h, max: 30m}\n",
+    );
+    let out = cachectl("redis://127.0.0.1:1")
+        .args(["ttl-audit", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("min 1h is longer than max 30m"), "{err}");
+
+    let Some(pg) = std::env::var("CACHECTL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        support::skip_unless_ci("CACHECTL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    // postgres://user@host:port/db: the host and port, given to cachectl as a Redis URL.
+    let authority = pg.split("://").nth(1).unwrap().split('/').next().unwrap();
+    let host_port = authority.rsplit('@').next().unwrap();
+    let redis_url = format!("redis://{host_port}");
+    let out = cachectl(&redis_url)
+        .args(["--timeout", "2s", "get", "k"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("a PostgreSQL server answers there"), "{err}");
+}

@@ -502,12 +502,22 @@ impl Ctx<'_> {
             Some(k) => (self.shape(s, field)?, template(k, "key")?),
             None if feeds && s.value.is_none() => (Shape::Feed, KeyTemplate::parse("")?),
             None => {
-                return Err(self.fail(
-                    &s.name,
-                    &format!("{field}.key"),
-                    "missing: every step that writes needs a key (only a parent with for_each \
-                     children and no value may leave it out)",
-                ));
+                // A `key:` indented into a `query: |` block is query text, not the step's key.
+                let swallowed = s
+                    .query
+                    .as_ref()
+                    .is_some_and(|q| q.value.lines().any(|l| l.trim_start().starts_with("key:")));
+                let why = match swallowed {
+                    true => {
+                        "missing: the query's text has a `key:` line in it: indent `key:` \
+                             as the step's other fields, not as the query's lines"
+                    }
+                    false => {
+                        "missing: every step that writes needs a key (only a parent with \
+                              for_each children and no value may leave it out)"
+                    }
+                };
+                return Err(self.fail(&s.name, &format!("{field}.key"), why));
             }
         };
         if shape.gathers() && !s.for_each.is_empty() {
