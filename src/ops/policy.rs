@@ -243,6 +243,6 @@ rules:
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("above max"), "{err}");
+        assert!(err.contains("min 2h is longer than max 1h"), "{err}");
     }
 }
