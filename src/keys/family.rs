@@ -151,11 +151,14 @@ fn is_literal(token: &str) -> bool {
 /// `alice_post_cache:{n}`), as log-template miners do for log lines: names with the same
 /// skeleton that agree everywhere but at a few positions, where at least `LEARN_VARIETY`
 /// distinct values occur, are one family with those positions `{s}`; a learned family keeps at
-/// least one word of its own. Returns the names that fold into a learned family, with it.
-/// The result depends only on the set of names, so names are stable from run to run.
+/// least one word of its own. A whole middle `:`-segment that alone tells names apart folds
+/// with any number of values (`fold_named_segments`). Returns the names that fold into a
+/// learned family, with it. The result depends only on the set of names, so names are stable
+/// from run to run.
 pub fn learn<'a>(names: impl IntoIterator<Item = &'a str>) -> HashMap<String, String> {
+    let all_names: Vec<&str> = names.into_iter().collect();
     let mut by_skeleton: HashMap<(String, usize), Vec<Vec<&str>>> = HashMap::new();
-    for name in names {
+    for &name in &all_names {
         let (t, seps) = tokens(name);
         by_skeleton.entry((seps, t.len())).or_default().push(t);
     }
@@ -219,7 +222,52 @@ pub fn learn<'a>(names: impl IntoIterator<Item = &'a str>) -> HashMap<String, St
             }
         }
     }
+    fold_named_segments(&mut renames, &all_names);
     renames
+}
+
+/// The second rule of `learn`: a whole middle `:`-segment that is the only difference between
+/// names (`author:alice:posts`, `author:bob:posts`) holds a name, however few there are, and
+/// the names are one family (`author:{s}:posts`). Only a middle segment: the last one often
+/// says what a key is (`user:settings`, `user:profile` are two families), and the first is the
+/// namespace. Names the first rule folded are left as it folded them.
+fn fold_named_segments(renames: &mut HashMap<String, String>, names: &[&str]) {
+    let mut by_skeleton: HashMap<String, Vec<Vec<&str>>> = HashMap::new();
+    for name in names.iter().filter(|n| !renames.contains_key(**n)) {
+        let (t, seps) = tokens(name);
+        by_skeleton.entry(seps).or_default().push(t);
+    }
+    for (seps, group) in by_skeleton {
+        let seps: Vec<char> = seps.chars().collect();
+        let n = seps.len() + 1;
+        let middle = (1..n.saturating_sub(1)).filter(|&p| seps[p - 1] == ':' && seps[p] == ':');
+        for p in middle {
+            let mut by_context: HashMap<Vec<&str>, Vec<&Vec<&str>>> = HashMap::new();
+            for t in &group {
+                let context = (0..n).filter(|&q| q != p).map(|q| t[q]).collect();
+                by_context.entry(context).or_default().push(t);
+            }
+            for members in by_context.into_values() {
+                let distinct: HashSet<&str> = members.iter().map(|t| t[p]).collect();
+                if distinct.len() < 2 || members.iter().any(|t| !is_literal(t[p])) {
+                    continue;
+                }
+                for t in members {
+                    let join = |at: Option<usize>| {
+                        let mut out = String::new();
+                        for (q, token) in t.iter().enumerate() {
+                            out.push_str(if Some(q) == at { LEARNED } else { token });
+                            if let Some(c) = seps.get(q) {
+                                out.push(*c);
+                            }
+                        }
+                        out
+                    };
+                    renames.entry(join(None)).or_insert_with(|| join(Some(p)));
+                }
+            }
+        }
+    }
 }
 
 /// Whether `family` falls under the family template `template` (a policy's `family:`): the
@@ -282,6 +330,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_middle_segment_that_alone_differs_holds_a_name() {
+        let r = learn(["author:alice:posts", "author:bob:posts", "user:settings", "user:profile"]);
+        assert_eq!(r.get("author:alice:posts").map(String::as_str), Some("author:{s}:posts"));
+        assert_eq!(r.get("author:bob:posts").map(String::as_str), Some("author:{s}:posts"));
+        // The last segment says what a key is: two families.
+        assert!(!r.contains_key("user:settings") && !r.contains_key("user:profile"));
+        // One name alone is not folded.
+        assert!(learn(["author:alice:posts", "author:alice:likes"]).is_empty());
+    }
 
     #[test]
     fn families_read_like_templates() {

