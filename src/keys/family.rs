@@ -333,9 +333,20 @@ mod tests {
 
     #[test]
     fn a_middle_segment_that_alone_differs_holds_a_name() {
-        let r = learn(["author:alice:posts", "author:bob:posts", "user:settings", "user:profile"]);
-        assert_eq!(r.get("author:alice:posts").map(String::as_str), Some("author:{s}:posts"));
-        assert_eq!(r.get("author:bob:posts").map(String::as_str), Some("author:{s}:posts"));
+        let r = learn([
+            "author:alice:posts",
+            "author:bob:posts",
+            "user:settings",
+            "user:profile",
+        ]);
+        assert_eq!(
+            r.get("author:alice:posts").map(String::as_str),
+            Some("author:{s}:posts")
+        );
+        assert_eq!(
+            r.get("author:bob:posts").map(String::as_str),
+            Some("author:{s}:posts")
+        );
         // The last segment says what a key is: two families.
         assert!(!r.contains_key("user:settings") && !r.contains_key("user:profile"));
         // One name alone is not folded.

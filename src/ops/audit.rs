@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
-use crate::ops::distributions::{ExpiryCluster, ExpiryWindows, LogHistogram};
+use crate::ops::distributions::{ClusterKeys, ExpiryCluster, ExpiryWindows, LogHistogram};
 use crate::ops::fields::{self, FieldAcc, FieldSummary, FieldTtls};
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
@@ -280,6 +280,9 @@ struct GroupAcc {
     /// Hashes without a TTL of their own whose fields were read.
     #[serde(default)]
     fields: FieldAcc,
+    /// A few keys of each expiry window, under a rule with `max_cluster`: a cluster's sample.
+    #[serde(default)]
+    cluster_keys: ClusterKeys,
 }
 
 impl GroupAcc {
@@ -294,11 +297,13 @@ impl GroupAcc {
             below_min: (0, Vec::new()),
             above_max: (0, Vec::new()),
             fields: FieldAcc::default(),
+            cluster_keys: ClusterKeys::default(),
         }
     }
 
     fn merge(&mut self, o: &GroupAcc) {
         self.windows.merge(&o.windows);
+        self.cluster_keys.merge(&o.cluster_keys);
         self.merge_counts(o);
     }
 
@@ -658,18 +663,25 @@ fn rule_violations(
                 Vec::new(),
             );
         }
-        if let Some((n, worst, span_ms, _, scaled)) =
+        if let Some((n, worst, span_ms, first, scaled)) =
             stretches(&acc.windows, rule.max_cluster, scale)
         {
+            let densest = scaled.iter().max_by_key(|c| c.keys);
+            let worst_at = densest.map_or(first, |c| c.starts_ms);
+            let sample = densest.map_or_else(Vec::new, |c| {
+                (acc.cluster_keys).within(c.starts_ms, c.starts_ms + c.window_ms, window_ms, 5)
+            });
             push(
                 ViolationKind::ExpiryCluster,
                 n,
-                &[],
+                &sample,
                 format!(
-                    "{} stretch(es) over {} in which windows of {window_ms} ms hold more than {} keys (worst {worst})",
+                    "{} stretch(es) over {} from {} in which windows of {window_ms} ms hold more than {} keys (worst {worst}, at {})",
                     scaled.len(),
                     crate::ttl::human_ms(span_ms),
-                    rule.max_cluster.unwrap_or(0)
+                    crate::clock::rfc3339_ms(first),
+                    rule.max_cluster.unwrap_or(0),
+                    crate::clock::rfc3339_ms(worst_at),
                 ),
                 scaled,
             );
@@ -948,6 +960,9 @@ impl AuditWork<'_> {
                 let secs = ms.div_ceil(1000);
                 acc.ttl.add(secs);
                 acc.windows.add(now.saturating_add(ms));
+                if rule.is_some_and(|r| r.max_cluster.is_some()) {
+                    acc.cluster_keys.add(now.saturating_add(ms), window_ms, key);
+                }
                 if let Some(rule) = rule {
                     if rule.min_ttl.is_some_and(|min| secs < min) {
                         acc.below_min.0 += 1;

@@ -644,3 +644,72 @@ mod tests {
         assert_eq!(w.timeline(60_000, 60_000, 3), vec![2, 1, 0]);
     }
 }
+
+/// A few keys of each expiry window, kept where windows are densest: what a cluster's report
+/// names as its sample (#31.6). Bounded: past `MAX_WINDOWS` windows, the sparser half is
+/// dropped (a cluster's windows are the dense ones, and they stay).
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ClusterKeys {
+    /// Window start (ms, a multiple of the window) → keys expiring in it, and a few of them.
+    windows: BTreeMap<u64, (u64, Vec<String>)>,
+}
+
+const KEYS_PER_WINDOW: usize = 3;
+const MAX_WINDOWS: usize = 4096;
+
+impl ClusterKeys {
+    pub fn add(&mut self, at_ms: u64, window_ms: u64, key: &[u8]) {
+        let w = at_ms - at_ms % window_ms.max(1);
+        let (n, keys) = self.windows.entry(w).or_default();
+        *n += 1;
+        if keys.len() < KEYS_PER_WINDOW {
+            keys.push(crate::keys::display(key));
+        }
+        if self.windows.len() > MAX_WINDOWS {
+            self.prune();
+        }
+    }
+
+    pub fn merge(&mut self, o: &ClusterKeys) {
+        for (w, (n, keys)) in &o.windows {
+            let (m, mine) = self.windows.entry(*w).or_default();
+            *m += n;
+            for k in keys {
+                if mine.len() < KEYS_PER_WINDOW && !mine.contains(k) {
+                    mine.push(k.clone());
+                }
+            }
+        }
+        while self.windows.len() > MAX_WINDOWS {
+            self.prune();
+        }
+    }
+
+    /// Drop the sparser half of the windows.
+    fn prune(&mut self) {
+        let mut counts: Vec<u64> = self.windows.values().map(|(n, _)| *n).collect();
+        counts.sort_unstable();
+        let median = counts[counts.len() / 2];
+        self.windows.retain(|_, (n, _)| *n > median);
+        // All alike: keep the earliest half.
+        if self.windows.len() > MAX_WINDOWS {
+            let keep: Vec<u64> = self.windows.keys().take(MAX_WINDOWS / 2).copied().collect();
+            self.windows.retain(|w, _| keep.contains(w));
+        }
+    }
+
+    /// Up to `n` keys of the windows that meet [from_ms, until_ms), the densest first.
+    pub fn within(&self, from_ms: u64, until_ms: u64, window_ms: u64, n: usize) -> Vec<String> {
+        let mut windows: Vec<&(u64, Vec<String>)> = self
+            .windows
+            .range(from_ms.saturating_sub(window_ms.saturating_sub(1))..until_ms.max(from_ms))
+            .map(|(_, v)| v)
+            .collect();
+        windows.sort_by_key(|w| std::cmp::Reverse(w.0));
+        windows
+            .into_iter()
+            .flat_map(|(_, keys)| keys.iter().cloned())
+            .take(n)
+            .collect()
+    }
+}

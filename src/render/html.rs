@@ -239,6 +239,8 @@ pub fn audit(report: &AuditReport, meta: &PageMeta) -> String {
             .map(|h| (human_secs(h.from_s), h.keys, false))
             .collect::<Vec<_>>(),
         "ttl-histogram",
+        "TTL left (from each bucket's lower bound)",
+        "keys",
     ));
     if let (Some(first), Some(last)) = (report.ttl_histogram.first(), report.ttl_histogram.last()) {
         let _ = write!(
@@ -435,29 +437,85 @@ fn treemap(families: &[FamilyReport]) -> String {
     svg
 }
 
-/// A bar chart of (label, value, highlighted).
-fn bars(data: &[(String, u64, bool)], id: &str) -> String {
+/// A bar chart of (label, value, highlighted), with its axes: counts up the left (0, half,
+/// the largest), a few of the bars' labels along the bottom, and each axis titled, so that the
+/// page reads without hovering.
+fn bars(data: &[(String, u64, bool)], id: &str, x_title: &str, y_title: &str) -> String {
     const H: f64 = 160.0;
+    const LEFT: f64 = 64.0;
+    const BOTTOM: f64 = 44.0;
     let n = data.len().max(1) as f64;
-    let w = (960.0 / n).clamp(2.0, 40.0);
-    let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
-    let width = w * n;
+    let w = (900.0 / n).clamp(2.0, 40.0);
+    let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let width = LEFT + w * n + 40.0;
     let mut svg = format!(
         "<svg id=\"{id}\" width=\"{width:.0}\" height=\"{}\" role=\"img\">",
-        H + 20.0
+        H + BOTTOM + 8.0
+    );
+    let top = 8.0;
+    // The axes.
+    let _ = write!(
+        svg,
+        "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{top}\" x2=\"{LEFT}\" y2=\"{y0}\" stroke=\"#444\"/>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{y0}\" x2=\"{x1:.0}\" y2=\"{y0}\" stroke=\"#444\"/>",
+        y0 = top + H,
+        x1 = LEFT + w * n,
+    );
+    for v in [0, max / 2, max] {
+        let y = top + H - H * v as f64 / max as f64;
+        let _ = write!(
+            svg,
+            "<text class=\"tick y\" x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{v}</text>\
+             <line x1=\"{:.0}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"#444\"/>",
+            LEFT - 6.0,
+            y + 4.0,
+            LEFT - 3.0,
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text class=\"axis-title y\" transform=\"translate(12,{:.0}) rotate(-90)\" \
+         text-anchor=\"middle\">{}</text>",
+        top + H / 2.0,
+        escape(y_title)
     );
     for (i, (label, v, hot)) in data.iter().enumerate() {
-        let bh = H * (*v as f64) / max;
+        let bh = H * (*v as f64) / max as f64;
         let _ = write!(
             svg,
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\" data-keys=\"{v}\"><title>{} · {v} keys</title></rect>",
-            i as f64 * w,
-            H - bh,
+            LEFT + i as f64 * w,
+            top + H - bh,
             (w - 1.0).max(1.0),
             if *hot { "#c33" } else { "#58a" },
             escape(label)
         );
     }
+    // Up to five of the bars' labels, first and last among them.
+    let shown = data.len().min(5);
+    for k in 0..shown {
+        let i = match shown {
+            1 => 0,
+            _ => k * (data.len() - 1) / (shown - 1),
+        };
+        let x = LEFT + i as f64 * w + w / 2.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{y0}\" x2=\"{x:.1}\" y2=\"{y1}\" stroke=\"#444\"/>\
+             <text class=\"tick x\" x=\"{x:.1}\" y=\"{ty}\" text-anchor=\"middle\">{}</text>",
+            escape(&data[i].0),
+            y0 = top + H,
+            y1 = top + H + 4.0,
+            ty = top + H + 16.0,
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text class=\"axis-title x\" x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">{}</text>",
+        LEFT + w * n / 2.0,
+        top + H + 36.0,
+        escape(x_title)
+    );
     svg.push_str("</svg>");
     svg
 }
@@ -484,17 +542,39 @@ fn timeline(report: &AuditReport) -> String {
             let from = t.from_ms + i as u64 * t.bucket_ms;
             let until = from + t.bucket_ms;
             let hot = *n > 0 && clusters.iter().any(|(a, b)| from < *b && until > *a);
-            (format!("in {}", human_ms(i as u64 * t.bucket_ms)), *n, hot)
+            (when(from, i as u64 * t.bucket_ms), *n, hot)
         })
         .collect();
+    let busiest = match &report.busiest {
+        Some(c) if c.keys > 0 => format!(
+            "<p id=\"busiest\"><b>Busiest:</b> {} keys expire within {} from {} (in {}).</p>",
+            c.keys,
+            human_ms(c.window_ms),
+            escape(&cachectl::clock::rfc3339_ms(c.starts_ms)),
+            human_ms(c.starts_ms.saturating_sub(t.from_ms)),
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{}<p class=\"meta\">keys expiring per {} over the next {}; in red, the buckets of an \
-         expiry cluster (more keys expiring together than the policy allows, or the busiest \
-         window)</p>",
-        bars(&data, "timeline"),
+        "{}<p class=\"meta\">keys expiring per {} over the next {} (UTC clock time, and how \
+         soon); in red, the buckets of an expiry cluster (more keys expiring together than the \
+         policy allows, or the busiest window)</p>{busiest}",
+        bars(
+            &data,
+            "timeline",
+            &format!("expires at (per {})", human_ms(t.bucket_ms)),
+            "keys expiring"
+        ),
         human_ms(t.bucket_ms),
         human_ms(t.bucket_ms.saturating_mul(t.counts.len() as u64))
     )
+}
+
+/// A moment on the timeline: its UTC clock time, and how soon it is.
+fn when(at_ms: u64, after_ms: u64) -> String {
+    let stamp = cachectl::clock::rfc3339_ms(at_ms);
+    let clock = stamp.get(11..19).unwrap_or(&stamp);
+    format!("{clock} (in {})", human_ms(after_ms))
 }
 
 #[cfg(test)]

@@ -173,3 +173,129 @@ fn the_page_shows_the_reports_figures_and_nothing_runs_or_loads() {
         assert!(dom.contains(&format!("data-family=\"{name}\"")), "{name}");
     }
 }
+
+/// Chromium's screenshot of `page` at `path` (PNG), 1200 px wide.
+fn screenshot(page: &std::path::Path, path: &std::path::Path) {
+    let profile = tempfile::TempDir::new().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1200,1100",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// #31.6: the charts have axes (counts up the side, labels along the bottom, each titled), the
+/// timeline says when in clock time, the busiest window is said in words with its time, and
+/// an expiry-cluster violation names its time and a few of its keys. The rendered page is also
+/// kept as a screenshot (`CACHECTL_KEEP_SCREENSHOT=path`) to be looked at.
+#[test]
+fn the_charts_have_axes_and_the_cluster_says_when_and_which_keys() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    // 300 keys expiring in the same second 10 minutes ahead, and 200 spread over an hour.
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 600_000;
+    let mut pipe = redis::pipe();
+    for i in 0..300 {
+        pipe.cmd("SET")
+            .arg(format!("sess:{i}"))
+            .arg("v")
+            .arg("PXAT")
+            .arg(at + i % 7)
+            .ignore();
+    }
+    for i in 0..200 {
+        pipe.cmd("SET")
+            .arg(format!("post:{i}"))
+            .arg("v")
+            .arg("EX")
+            .arg(60 + i * 18)
+            .ignore();
+    }
+    pipe.exec(&mut c).unwrap();
+    let policy = r.dir().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"sess:*\"\n    max_cluster: 100\n  - match: \"*\"\n",
+    )
+    .unwrap();
+    let page = r.dir().join("audit.html");
+    let doc = cachectl(&r.url())
+        .args(["ttl-audit", "--policy"])
+        .arg(&policy)
+        .args(["-o", "json", "--html"])
+        .arg(&page)
+        .json_exiting(4);
+    let v = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["kind"] == "expiry_cluster")
+        .expect("the cluster is a violation")
+        .clone();
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(" from 20") && detail.contains(", at 20"),
+        "{detail}"
+    );
+    let sample = v["sample"].as_array().unwrap();
+    assert!(!sample.is_empty() && sample.len() <= 5, "{v}");
+    assert!(
+        sample
+            .iter()
+            .all(|k| k.as_str().unwrap().starts_with("sess:")),
+        "{v}"
+    );
+
+    let Some((dom, _)) = render(&page) else {
+        return;
+    };
+    for axis in [
+        "keys expiring</text>",
+        "expires at (per ",
+        "TTL left (from each bucket's lower bound)</text>",
+    ] {
+        assert!(dom.contains(axis), "no axis title {axis:?}");
+    }
+    assert!(
+        dom.contains("class=\"tick x\""),
+        "no labels along the bottom"
+    );
+    assert!(dom.contains("class=\"tick y\""), "no counts up the side");
+    assert!(
+        dom.contains("Z (in "),
+        "the busiest window's time is not said"
+    );
+    assert!(dom.contains("id=\"busiest\""));
+    assert!(dom.contains("<code>sess:"), "the violation shows no keys");
+    let shot = match std::env::var("CACHECTL_KEEP_SCREENSHOT") {
+        Ok(p) if !p.is_empty() => std::path::PathBuf::from(p),
+        _ => r.dir().join("audit.png"),
+    };
+    screenshot(&page, &shot);
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+}

@@ -580,7 +580,10 @@ pub fn skip_unless_ci(what: &str) {
     );
     // Past the harness's capture (it takes only `print!`/`eprint!`): a skip shows in the
     // run's own output, named, not only in the output of a test that failed.
-    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
         format!("SKIPPED {test}: {what}\n").as_bytes(),
