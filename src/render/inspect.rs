@@ -158,8 +158,37 @@ impl Renderer {
 
     pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
         // Eleven columns do not fit a narrow terminal: there the memory quantiles and the
-        // biggest key give way (JSON and plain piped columns keep everything).
+        // biggest key give way (JSON and plain piped columns keep everything), and so they
+        // do wherever the families' names would be cut to keep them: names first.
         let wide = !self.boxes || super::table::width() >= WIDE_TERMINAL;
+        let (headers, rows, wide) = match self.family_rows(r, wide) {
+            (h, rows, true)
+                if self.boxes
+                    && !super::table::first_fits(super::table::width(), &h, &rows, &[0, 6]) =>
+            {
+                self.family_rows(r, false)
+            }
+            built => built,
+        };
+        let flex: &[usize] = if wide { &[0, 6] } else { &[0] };
+        let mut t = self.fitted_table(&headers, rows, flex);
+        let numbers = if wide { 5 } else { 3 };
+        Self::right_align(&mut t, 1..=numbers);
+        for i in headers.len() - 4..headers.len() {
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
+        }
+        self.print_table(&t)?;
+        self.inspect_report_rest(r)
+    }
+
+    /// The families' table: its headers and rows, with the size columns (`wide`) or without.
+    fn family_rows(
+        &self,
+        r: &InspectReport,
+        wide: bool,
+    ) -> (Vec<&'static str>, Vec<Vec<String>>, bool) {
         let mut headers = vec!["family", "keys", "memory"];
         if wide {
             headers.extend(["p50", "p99"]);
@@ -188,16 +217,11 @@ impl Renderer {
             ]);
             rows.push(row);
         }
-        let flex: &[usize] = if wide { &[0, 6] } else { &[0] };
-        let mut t = self.fitted_table(&headers, rows, flex);
-        let numbers = if wide { 5 } else { 3 };
-        Self::right_align(&mut t, 1..=numbers);
-        for i in headers.len() - 4..headers.len() {
-            if let Some(c) = t.column_mut(i) {
-                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-            }
-        }
-        self.print_table(&t)?;
+        (headers, rows, wide)
+    }
+
+    /// What follows the families' table.
+    fn inspect_report_rest(&self, r: &InspectReport) -> io::Result<()> {
         // Hashes whose fields expire, per family (Redis 7.4+, Valkey 9).
         for f in r.families.iter() {
             let Some(fields) = &f.fields else { continue };

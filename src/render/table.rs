@@ -22,15 +22,16 @@ fn header_width(headers: &[&str], i: usize) -> usize {
 }
 
 /// How many characters each flexible column may show: what the others leave of `width`
-/// (each column padded one space a side, one border between and around), shared evenly,
-/// never below 6.
+/// (each column padded one space a side, one border between and around). The first flexible
+/// column (a family's name) is given its whole width first, the others sharing what is left;
+/// none below 6.
 fn flex_budget(
     width: usize,
     headers: &[&str],
     rows: &[Vec<String>],
     flex: &[usize],
     wrap: &[usize],
-) -> usize {
+) -> Vec<usize> {
     let column = |i: usize| {
         rows.iter()
             .filter_map(|r| r.get(i))
@@ -50,9 +51,31 @@ fn flex_budget(
     let room = width.saturating_sub(fixed + borders + 2 * flex.len());
     let wanted: usize = flex.iter().map(|&i| column(i)).sum();
     if wanted <= room {
-        return usize::MAX;
+        return vec![usize::MAX; flex.len()];
     }
-    (room / flex.len()).max(6)
+    let Some((&first, rest)) = flex.split_first() else {
+        return Vec::new();
+    };
+    let first_gets = column(first)
+        .min(room.saturating_sub(6 * rest.len()))
+        .max(6);
+    let left = room.saturating_sub(first_gets);
+    let mut out = vec![first_gets];
+    out.extend(rest.iter().map(|_| (left / rest.len().max(1)).max(6)));
+    out
+}
+
+/// Whether the first flexible column (`flex[0]`) shows whole at `width`.
+pub fn first_fits(width: usize, headers: &[&str], rows: &[Vec<String>], flex: &[usize]) -> bool {
+    let budget = flex_budget(width, headers, rows, flex, &[]);
+    let needed = flex.first().map_or(0, |&i| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| visible_width(c))
+            .max()
+            .unwrap_or(0)
+    });
+    budget.first().is_none_or(|&b| b >= needed)
 }
 
 const PROSE_WIDTH: usize = 16;
@@ -142,9 +165,9 @@ impl Renderer {
         if self.boxes && !flex.is_empty() {
             let budget = flex_budget(width(), headers, &rows, flex, wrap);
             for row in &mut rows {
-                for &i in flex {
+                for (&i, &b) in flex.iter().zip(&budget) {
                     if let Some(cell) = row.get_mut(i) {
-                        *cell = cut_middle(cell, budget.max(header_width(headers, i)));
+                        *cell = cut_middle(cell, b.max(header_width(headers, i)));
                     }
                 }
             }

@@ -491,3 +491,38 @@ fn a_table_shrinking_mid_walk_counts_no_key_twice() {
         assert_eq!(json_of(&out)[field], 5_000, "round {round}: {command}");
     }
 }
+
+/// #31.7: at 120 columns a family's name has the width before the size columns: where the
+/// names would be cut to keep p50, p99 and the biggest key, those give way; where the names
+/// fit, they stay.
+#[test]
+fn family_names_have_the_width_before_the_size_columns() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20).map(|i| format!("post:{i}")), 600);
+    let table = |url: &str| {
+        let out = cachectl(url)
+            .env("COLUMNS", "120")
+            .args(["-o", "table", "inspect", "--pattern", "*"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = table(&r.url());
+    assert!(
+        short.contains("p50") && short.contains("biggest key"),
+        "{short}"
+    );
+    let long = "analytics_dashboard_widget_snapshot:region:eu:panel";
+    load(&mut c, (0..20).map(|i| format!("{long}_{i}")), 600);
+    let shown = table(&r.url());
+    assert!(
+        !shown.contains("p50") && !shown.contains("biggest key"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("{long}_{{n}}")),
+        "the name was cut: {shown}"
+    );
+}
