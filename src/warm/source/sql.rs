@@ -257,12 +257,22 @@ impl SqlPool {
                 }
                 let mut rows = q.fetch($pool);
                 let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+                // Names and type names, read off the first row once: per value they cost a
+                // String each, more than the value's own decoding.
+                let mut columns: Vec<(String, String)> = Vec::new();
                 while let Some(row) = rows
                     .try_next()
                     .await
                     .map_err(|e| query_err("running the query", query, e))?
                 {
-                    chunk.push(Value::Object($row_to_json(&row)?));
+                    if columns.is_empty() {
+                        columns = row
+                            .columns()
+                            .iter()
+                            .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                            .collect();
+                    }
+                    chunk.push(Value::Object($row_to_json(&row, &columns)?));
                     if chunk.len() >= CHUNK_ROWS {
                         let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
                         if tx.send(full).await.is_err() {
@@ -301,28 +311,32 @@ fn decode_err(col: &str, ty: &str, e: impl std::fmt::Display) -> Error {
     Error::Source(format!("column `{col}` ({ty}): {e}"))
 }
 
-fn pg_row(row: &PgRow) -> Result<Map<String, Value>> {
-    let mut out = Map::with_capacity(row.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        let name = col.name();
-        let ty = col.type_info().name().to_string();
-        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, &ty, e))?;
+/// A PostgreSQL row as JSON. The columns' types were read once for the query, so each value
+/// is decoded without sqlx checking its type again (`try_get_unchecked`): the type names
+/// matched here are the ones those decoders read.
+fn pg_row(row: &PgRow, columns: &[(String, String)]) -> Result<Map<String, Value>> {
+    let mut out = Map::with_capacity(columns.len());
+    for (i, (name, ty)) in columns.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, ty, e))?;
         let v = if raw.is_null() {
             Value::Null
         } else {
-            let e = |e| decode_err(name, &ty, e);
+            let e = |e| decode_err(name, ty, e);
             match ty.as_str() {
-                "INT2" => Value::from(row.try_get::<i16, _>(i).map_err(e)?),
-                "INT4" => Value::from(row.try_get::<i32, _>(i).map_err(e)?),
-                "INT8" => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
-                "FLOAT4" => number(row.try_get::<f32, _>(i).map_err(e)? as f64),
-                "FLOAT8" => number(row.try_get::<f64, _>(i).map_err(e)?),
+                "INT2" => Value::from(row.try_get_unchecked::<i16, _>(i).map_err(e)?),
+                "INT4" => Value::from(row.try_get_unchecked::<i32, _>(i).map_err(e)?),
+                "INT8" => Value::from(row.try_get_unchecked::<i64, _>(i).map_err(e)?),
+                "FLOAT4" => number(row.try_get_unchecked::<f32, _>(i).map_err(e)? as f64),
+                "FLOAT8" => number(row.try_get_unchecked::<f64, _>(i).map_err(e)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                    Value::String(row.try_get_unchecked::<&str, _>(i).map_err(e)?.to_owned())
+                }
                 "NUMERIC" => Value::String(
                     row.try_get::<rust_decimal::Decimal, _>(i)
                         .map_err(e)?
                         .to_string(),
                 ),
-                "BOOL" => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
+                "BOOL" => Value::Bool(row.try_get_unchecked::<bool, _>(i).map_err(e)?),
                 "TIMESTAMPTZ" => {
                     Value::String(row.try_get::<DateTime<Utc>, _>(i).map_err(e)?.to_rfc3339())
                 }
@@ -331,31 +345,29 @@ fn pg_row(row: &PgRow) -> Result<Map<String, Value>> {
                 "TIME" => Value::String(row.try_get::<NaiveTime, _>(i).map_err(e)?.to_string()),
                 "JSON" | "JSONB" => row.try_get::<Value, _>(i).map_err(e)?,
                 "UUID" => Value::String(row.try_get::<uuid::Uuid, _>(i).map_err(e)?.to_string()),
-                "BYTEA" => b64(&row.try_get::<Vec<u8>, _>(i).map_err(e)?),
+                "BYTEA" => b64(row.try_get_unchecked::<&[u8], _>(i).map_err(e)?),
                 _ => Value::String(row.try_get::<String, _>(i).map_err(|_| {
                     decode_err(
                         name,
-                        &ty,
+                        ty,
                         "this column type is not supported; cast it to text in the query",
                     )
                 })?),
             }
         };
-        out.insert(name.to_string(), v);
+        out.insert(name.clone(), v);
     }
     Ok(out)
 }
 
-fn mysql_row(row: &MySqlRow) -> Result<Map<String, Value>> {
-    let mut out = Map::with_capacity(row.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        let name = col.name();
-        let ty = col.type_info().name().to_string();
-        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, &ty, e))?;
+fn mysql_row(row: &MySqlRow, columns: &[(String, String)]) -> Result<Map<String, Value>> {
+    let mut out = Map::with_capacity(columns.len());
+    for (i, (name, ty)) in columns.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(|e| decode_err(name, ty, e))?;
         let v = if raw.is_null() {
             Value::Null
         } else {
-            let e = |e| decode_err(name, &ty, e);
+            let e = |e| decode_err(name, ty, e);
             match ty.as_str() {
                 "BOOLEAN" => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
                 "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
@@ -388,13 +400,13 @@ fn mysql_row(row: &MySqlRow) -> Result<Map<String, Value>> {
                 _ => Value::String(row.try_get::<String, _>(i).map_err(|_| {
                     decode_err(
                         name,
-                        &ty,
+                        ty,
                         "this column type is not supported; cast it to text in the query",
                     )
                 })?),
             }
         };
-        out.insert(name.to_string(), v);
+        out.insert(name.clone(), v);
     }
     Ok(out)
 }

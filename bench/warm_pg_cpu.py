@@ -1,0 +1,87 @@
+"""cachectl's own CPU for warm from PostgreSQL against SQLite (#30.3): the warm benchmark's
+1,000,000 `posts` rows (id, title, body, views), in a SQLite file and in a PostgreSQL table
+of the same rows, warmed into a fresh redis-server; per run the CPU time (user + system) of
+the cachectl process alone, from the kernel's accounting of the child. On two cores the
+PostgreSQL backend shares the machine, so cachectl's CPU is what limits warm from PostgreSQL.
+The goal: PostgreSQL's median at most SQLite's. Rounds interleaved, medians of ROUNDS.
+  PG_URL=postgres://postgres@127.0.0.1:5432/test bench/run warm_pg_cpu [ROUNDS]
+"""
+import os
+import resource
+import subprocess
+import sys
+
+from common import CACHECTL, CLIENT_CPU, OUT, Server, cli
+from warm import DB, ROWS, prepare
+
+PG_URL = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+TABLE = "cachectl_bench_posts"
+
+
+def pg_load():
+    """The SQLite rows copied into PostgreSQL (once; kept between runs)."""
+    have = subprocess.run(["psql", PG_URL, "-tAc", f"SELECT count(*) FROM {TABLE}"],
+                          capture_output=True, text=True)
+    if have.returncode == 0 and have.stdout.strip() == str(ROWS):
+        return
+    subprocess.run(["psql", PG_URL, "-qc", f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} "
+                    "(id INT8 PRIMARY KEY, title TEXT, body TEXT, views INT8)"], check=True)
+    dump = subprocess.Popen(["sqlite3", "-csv", str(DB), "SELECT id, title, body, views FROM posts"],
+                            stdout=subprocess.PIPE)
+    subprocess.run(["psql", PG_URL, "-qc", f"\\copy {TABLE} FROM STDIN WITH (FORMAT csv)"],
+                   stdin=dump.stdout, check=True)
+    dump.wait()
+
+
+def plan(name, source):
+    path = OUT / name
+    path.write_text(f"""sources:
+  db: {source}
+steps:
+  - name: posts
+    source: db
+    query: SELECT id, title, body, views FROM {TABLE if 'url' in source else 'posts'}
+    key: "post_cache:{{id}}"
+    ttl: 1800
+""")
+    return path
+
+
+def cpu_of(cmd):
+    """Run `cmd`; its CPU seconds (user + system), from the children's accounting."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = subprocess.run(CLIENT_CPU + cmd, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr[-1000:])
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main():
+    repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    prepare()
+    pg_load()
+    plans = {
+        "SQLite": plan("warm-cpu-sqlite.yaml", "{ sqlite: warm-posts.db }"),
+        "PostgreSQL": plan("warm-cpu-pg.yaml", f"{{ url: \"{PG_URL}\" }}"),
+    }
+    s = Server()
+    cpu = {k: [] for k in plans}
+    try:
+        for round_ in range(repeat):
+            for name, p in plans.items():
+                cli(s.port, "FLUSHALL")
+                t = cpu_of([str(CACHECTL), "--url", s.url(), "warm", str(p)])
+                assert int(cli(s.port, "DBSIZE")) == ROWS
+                cpu[name].append(t)
+                print(f"  round {round_ + 1}: {name}: {t:.2f} s CPU", file=sys.stderr, flush=True)
+    finally:
+        s.stop()
+    med = {k: sorted(v)[repeat // 2] for k, v in cpu.items()}
+    print(f"\ncachectl's CPU to warm 1,000,000 rows (median of {repeat})")
+    for name, t in med.items():
+        print(f"{name:12} {t:6.2f} s   ({t / med['SQLite']:.2f}x SQLite)")
+
+
+if __name__ == "__main__":
+    main()
