@@ -39,6 +39,9 @@ pub enum Outcome {
     /// Its expiry passed since the backup.
     Expired,
     Failed,
+    /// Found there when its batch was sent again after a lost reply: restored by the lost
+    /// request, or written by someone else meanwhile; only the server knows.
+    Unconfirmed,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -66,6 +69,11 @@ pub struct RestoreReport {
     pub exists: u64,
     pub expired: u64,
     pub failed: u64,
+    /// Keys of a batch sent again after its reply was lost that were there the second time
+    /// (`Outcome::Unconfirmed`): `restored` never claims them, `restored + unconfirmed` never
+    /// misses one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unconfirmed: u64,
     pub replace: bool,
     pub dry_run: bool,
     pub interrupted: bool,
@@ -191,6 +199,7 @@ async fn run(
         exists: 0,
         expired: 0,
         failed: 0,
+        unconfirmed: 0,
         replace: options.replace,
         dry_run: options.dry_run,
         interrupted: false,
@@ -243,9 +252,9 @@ async fn run(
             {
                 probes += 1;
                 let first = todo.remove(0);
-                apply(store, vec![first], options, permit, &mut report).await?;
+                apply(store, vec![first], options, permit, &mut report, stop).await?;
             }
-            apply(store, todo, options, permit, &mut report).await?;
+            apply(store, todo, options, permit, &mut report, stop).await?;
             progress.update(&ProgressUpdate {
                 scanned: report.read,
                 matched: report.read - report.filtered,
@@ -294,6 +303,7 @@ async fn apply(
     options: &RestoreOptions,
     permit: Option<&Permit>,
     report: &mut RestoreReport,
+    stop: &Stop,
 ) -> Result<()> {
     if todo.is_empty() {
         return Ok(());
@@ -337,10 +347,21 @@ async fn apply(
         direct.push(None);
         sent.push((r.rdb_version(), r.key));
     }
-    let mut through_client = match (cmds.is_empty(), permit) {
-        (true, _) => Vec::new(),
-        (false, Some(p)) if !options.dry_run => store.write_per_key(p, cmds).await?,
-        (false, _) => store.per_key(cmds).await?,
+    // A batch whose replies were lost (a timeout, a dropped connection, a moment of LOADING)
+    // is sent again; its keys found there the second time are unconfirmed, not "exists".
+    let mut resent = false;
+    let mut backoff = crate::retry::Backoff::redis(RESEND_RETRIES);
+    let mut through_client = loop {
+        match (cmds.is_empty(), permit) {
+            (true, _) => break Vec::new(),
+            (false, Some(p)) if !options.dry_run => {
+                match store.write_per_key(p, cmds.clone()).await {
+                    Err(e) if e.is_transient() && backoff.wait(stop).await => resent = true,
+                    other => break other?,
+                }
+            }
+            (false, _) => break store.per_key(cmds).await?,
+        }
     }
     .into_iter();
     let replies: Vec<redis::Value> = direct
@@ -362,6 +383,9 @@ async fn apply(
                 }
             }
             redis::Value::Okay | redis::Value::SimpleString(_) => (Outcome::Restored, None),
+            redis::Value::ServerError(e) if e.code() == "BUSYKEY" && resent => {
+                (Outcome::Unconfirmed, None)
+            }
             redis::Value::ServerError(e) if e.code() == "BUSYKEY" => (Outcome::Exists, None),
             redis::Value::ServerError(e)
                 if report.restored == 0 && e.details().is_some_and(|d| d.contains(UNREADABLE)) =>
@@ -460,6 +484,7 @@ fn note(
         Outcome::Exists => report.exists += 1,
         Outcome::Expired => report.expired += 1,
         Outcome::Failed => report.failed += 1,
+        Outcome::Unconfirmed => report.unconfirmed += 1,
     }
     if options.per_key || outcome == Outcome::Failed {
         report.keys.push(KeyOutcome {
@@ -473,3 +498,6 @@ fn note(
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// Times a batch is sent again after its replies were lost.
+const RESEND_RETRIES: u32 = 5;

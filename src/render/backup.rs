@@ -47,6 +47,13 @@ impl Renderer {
         if r.failed > 0 {
             out.push_str(&format!(", {} failed", keys(r.failed)));
         }
+        if r.unconfirmed > 0 {
+            out.push_str(&format!(
+                ", {} there when a batch whose reply was lost was sent again (restored by it, \
+                 or written meanwhile: unconfirmed)",
+                keys(r.unconfirmed)
+            ));
+        }
         out.push_str(&format!(
             "\nbackup of {} by `{}` ({}), {}\n",
             r.header.source, r.header.command, r.header.reason, r.header.created

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use support::{Redis, dbsize, json_of, load};
+use support::{Redis, cachectl, dbsize, json_of, load};
 
 fn start_sweep(url: &str, args: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
@@ -793,4 +793,78 @@ fn warm_under_a_lost_reply_counts_exactly_what_it_knows() {
             }
         }
     }
+}
+
+/// #29.2: a restore whose batch is sent again after a lost reply (a server asleep past
+/// `--timeout`): the batch goes again, its keys found there the second time are
+/// `unconfirmed` (the lost request restored them), not "left as they are"; exit 0, and
+/// `restored + unconfirmed` is every key of the backup, all on the server.
+#[test]
+fn a_restore_after_a_lost_reply_sends_its_batch_again_and_counts_it_once() {
+    let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+    let total = 150_000u64;
+    let backup = r.dir().join("r.cbk");
+    let mut landed = false;
+    for attempt in 0..3 {
+        let mut c = r.conn();
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+        load(&mut c, (0..total).map(|i| format!("rs:{i}")), 3600);
+        let _ = std::fs::remove_file(&backup);
+        cachectl(&r.url())
+            .args(["backup", "rs:*"])
+            .arg(&backup)
+            .assert()
+            .success();
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+        redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut c).unwrap();
+        let child = start_sweep(
+            &r.url(),
+            &[
+                "restore",
+                backup.to_str().unwrap(),
+                "--yes",
+                "--max-keys",
+                "100000000",
+                "--timeout",
+                "1s",
+                "-o",
+                "json",
+            ],
+        );
+        // The fault lands once the restore has begun.
+        let mut watch = r.conn();
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < until {
+            let n: u64 = redis::cmd("DBSIZE").query(&mut watch).unwrap();
+            if n > 0 {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        cli(r.port, &["DEBUG", "SLEEP", "2"]);
+        let out = finish(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let doc = json_of(&out);
+        let (restored, unconfirmed) = (
+            doc["restored"].as_u64().unwrap_or(0),
+            doc["unconfirmed"].as_u64().unwrap_or(0),
+        );
+        let mut c = r.conn();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "attempt {attempt}: {doc}\n{stderr}"
+        );
+        assert_eq!(dbsize(&mut c), total);
+        assert_eq!(restored + unconfirmed, total, "{doc}");
+        assert_eq!(
+            doc["exists"], 0,
+            "keys the lost request restored called 'exists': {doc}"
+        );
+        if unconfirmed > 0 {
+            landed = true;
+            break;
+        }
+    }
+    assert!(landed, "the fault never landed on a batch in flight");
 }
