@@ -203,10 +203,7 @@ impl SweepReport {
             filters: None,
             interrupted: false,
             complete: false,
-            error: Some(Fault {
-                node: node.to_string(),
-                error: error.to_string(),
-            }),
+            error: Some(Fault::at(node, error)),
             sample: Vec::new(),
             groups: Vec::new(),
             cursors: Vec::new(),

@@ -510,6 +510,22 @@ pub struct Fault {
     pub error: String,
 }
 
+impl Fault {
+    /// `error` at `node`, said once: most errors name their address already, and a report
+    /// prints `node: error` (`127.0.0.1:6379: 127.0.0.1:6379: timed out` otherwise).
+    pub fn at(node: &str, error: &impl std::fmt::Display) -> Fault {
+        let text = error.to_string();
+        let error = match text.strip_prefix(node).and_then(|r| r.strip_prefix(": ")) {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
+        Fault {
+            node: node.to_string(),
+            error,
+        }
+    }
+}
+
 impl<W> ScanOutcome<W> {
     /// True when a stop request ended the scan before every master was walked.
     pub fn interrupted(&self) -> bool {
@@ -603,10 +619,7 @@ where
     let mut faults = Vec::new();
     for (w, c, fault) in results {
         if let Some(e) = fault {
-            faults.push(Fault {
-                node: c.node.clone(),
-                error: e.to_string(),
-            });
+            faults.push(Fault::at(&c.node, &e));
         }
         work.push(w);
         cursors.push(c);

@@ -238,6 +238,15 @@ pub async fn run(
     })
 }
 
+/// What a gathering step (`collect`, `paginate`) hands to `write_gathered`.
+struct Gathered<'r, 'v> {
+    rows: Vec<Value>,
+    inherited: &'r VarsWithCli<'v>,
+    jitter: &'r mut Jitter,
+    preview: &'r mut Vec<PreviewKey>,
+    done: &'r mut Written,
+}
+
 /// Something built for one key: what SET will carry.
 struct Entry {
     key: Vec<u8>,
@@ -517,37 +526,41 @@ impl<'a> Run<'a> {
         // would replace the key's previous value with a truncated list.
         let mut outcome = failure.map_or(Ok(()), Err).and(read);
         if outcome.is_ok() && writes_here && !stopped && step.shape.gathers() {
-            let entries = match step.shape {
-                Shape::Paginate {
-                    items_per_page,
-                    max_pages,
-                } => pages(collected, items_per_page, max_pages)
-                    .into_iter()
-                    .map(|page| self.entry(step, &page, &inherited, &mut jitter))
-                    .collect::<Result<Vec<_>>>(),
-                _ => self
-                    .entry(step, &Value::Array(collected), &inherited, &mut jitter)
-                    .map(|e| vec![e]),
+            let gathered = Gathered {
+                rows: collected,
+                inherited: &inherited,
+                jitter: &mut jitter,
+                preview: &mut preview,
+                done: &mut done,
             };
-            match entries {
-                Ok(entries) => {
-                    for e in &entries {
-                        self.note_preview(&mut preview, e);
-                    }
-                    for chunk in entries.chunks(step.batch) {
-                        let chunk = chunk.iter().map(Entry::clone_of).collect();
-                        if let Err(e) = done.add(self.write(step, chunk).await) {
-                            outcome = Err(e);
-                            break;
-                        }
-                    }
-                }
-                Err(e) => outcome = Err(e),
-            }
+            outcome = self.write_gathered(step, gathered).await;
         }
         sink.end();
         self.tally(&step.name, rows, &done, preview);
         outcome.map_err(failed)
+    }
+
+    /// A `collect` or `paginate` step's keys, once its source was read whole: one list, or
+    /// one page per key.
+    async fn write_gathered(&'a self, step: &Step, g: Gathered<'_, '_>) -> Result<()> {
+        let entries = match step.shape {
+            Shape::Paginate {
+                items_per_page,
+                max_pages,
+            } => pages(g.rows, items_per_page, max_pages)
+                .into_iter()
+                .map(|page| self.entry(step, &page, g.inherited, g.jitter))
+                .collect::<Result<Vec<_>>>()?,
+            _ => vec![self.entry(step, &Value::Array(g.rows), g.inherited, g.jitter)?],
+        };
+        for e in &entries {
+            self.note_preview(g.preview, e);
+        }
+        for chunk in entries.chunks(step.batch) {
+            let chunk = chunk.iter().map(Entry::clone_of).collect();
+            g.done.add(self.write(step, chunk).await)?;
+        }
+        Ok(())
     }
 
     /// Why the writer stops before `row` (the `rows`+1st): a stop, another step's failure
