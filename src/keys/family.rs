@@ -227,10 +227,11 @@ pub fn learn<'a>(names: impl IntoIterator<Item = &'a str>) -> HashMap<String, St
 }
 
 /// The second rule of `learn`: a whole middle `:`-segment that is the only difference between
-/// names (`author:alice:posts`, `author:bob:posts`) holds a name, however few there are, and
-/// the names are one family (`author:{s}:posts`). Only a middle segment: the last one often
-/// says what a key is (`user:settings`, `user:profile` are two families), and the first is the
-/// namespace. Names the first rule folded are left as it folded them.
+/// names (`author:alice:posts`, `author:bob:posts`) and is followed by words they share holds
+/// a name, however few there are, and the names are one family (`author:{s}:posts`). Not the
+/// last segment (`user:settings`, `user:profile` are two families), not the first (the
+/// namespace), and not one followed only by placeholders (`w:post:{n}`, `w:session:{n}`: the
+/// segment says what the keys are). Names the first rule folded are left as it folded them.
 fn fold_named_segments(renames: &mut HashMap<String, String>, names: &[&str]) {
     let mut by_skeleton: HashMap<String, Vec<Vec<&str>>> = HashMap::new();
     for name in names.iter().filter(|n| !renames.contains_key(**n)) {
@@ -249,7 +250,13 @@ fn fold_named_segments(renames: &mut HashMap<String, String>, names: &[&str]) {
             }
             for members in by_context.into_values() {
                 let distinct: HashSet<&str> = members.iter().map(|t| t[p]).collect();
-                if distinct.len() < 2 || members.iter().any(|t| !is_literal(t[p])) {
+                // What follows must be words the names share: `author:{alice}:posts`. Where
+                // only placeholders follow (`w:post:{n}`, `w:session:{n}`), the segment says
+                // what the keys are, and they stay apart.
+                let words_after = members
+                    .iter()
+                    .all(|t| t[p + 1..].iter().any(|w| is_literal(w)));
+                if distinct.len() < 2 || members.iter().any(|t| !is_literal(t[p])) || !words_after {
                     continue;
                 }
                 for t in members {
@@ -351,6 +358,8 @@ mod tests {
         assert!(!r.contains_key("user:settings") && !r.contains_key("user:profile"));
         // One name alone is not folded.
         assert!(learn(["author:alice:posts", "author:alice:likes"]).is_empty());
+        // Only placeholders after it: the segment names the kind of key.
+        assert!(learn(["w:post:{n}", "w:session:{n}"]).is_empty());
     }
 
     #[test]
