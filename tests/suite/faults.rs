@@ -802,19 +802,21 @@ fn warm_under_a_lost_reply_counts_exactly_what_it_knows() {
 #[test]
 fn a_restore_after_a_lost_reply_sends_its_batch_again_and_counts_it_once() {
     let r = Redis::start_with(&["--enable-debug-command", "yes"]);
-    let total = 150_000u64;
+    let total = 250_000u64;
     let backup = r.dir().join("r.cbk");
     let mut landed = false;
-    for attempt in 0..3 {
+    let mut tries = Vec::new();
+    {
         let mut c = r.conn();
-        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
         load(&mut c, (0..total).map(|i| format!("rs:{i}")), 3600);
-        let _ = std::fs::remove_file(&backup);
         cachectl(&r.url())
             .args(["backup", "rs:*"])
             .arg(&backup)
             .assert()
             .success();
+    }
+    for attempt in 0..5 {
+        let mut c = r.conn();
         redis::cmd("FLUSHALL").exec(&mut c).unwrap();
         redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut c).unwrap();
         let child = start_sweep(
@@ -841,6 +843,7 @@ fn a_restore_after_a_lost_reply_sends_its_batch_again_and_counts_it_once() {
             }
             thread::sleep(Duration::from_millis(1));
         }
+        let before: u64 = redis::cmd("DBSIZE").query(&mut watch).unwrap();
         cli(r.port, &["DEBUG", "SLEEP", "2"]);
         let out = finish(child);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -861,10 +864,141 @@ fn a_restore_after_a_lost_reply_sends_its_batch_again_and_counts_it_once() {
             doc["exists"], 0,
             "keys the lost request restored called 'exists': {doc}"
         );
-        if unconfirmed > 0 {
+        // Landed mid-restore: some keys there, not all. (Whether a batch was in flight or
+        // the next one went out into the sleep, its reply is lost past --timeout.)
+        if before > 0 && before < total {
             landed = true;
             break;
         }
+        tries.push(format!(
+            "{before} restored before the fault, {unconfirmed} unconfirmed"
+        ));
     }
-    assert!(landed, "the fault never landed on a batch in flight");
+    assert!(landed, "the fault never landed mid-restore: {tries:?}");
+}
+
+/// #29.2: a `--spread` under a server asleep past `--timeout` mid-run (a batch's reply lost,
+/// the batch sent again): each key moves once (PEXPIRE … GT sent twice moves nothing more, and
+/// the second sending's "not moved" replies are `unconfirmed`, not lost), `spread +
+/// unconfirmed` is every key whose expiry moved, and exit 0 means the cluster is gone.
+#[test]
+fn a_spread_after_a_lost_reply_moves_each_key_once_and_counts_it() {
+    let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+    let policy = r.dir().join("spread.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"burst:*\"\n    max_cluster: 500\n",
+    )
+    .unwrap();
+    let total = 30_000u64;
+    let mut landed = false;
+    let mut tries = Vec::new();
+    for attempt in 0..5 {
+        let mut c = r.conn();
+        redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + 3_600_000;
+        let mut pipe = redis::pipe();
+        for i in 0..total {
+            pipe.cmd("SET")
+                .arg(format!("burst:{i}"))
+                .arg("v")
+                .arg("PXAT")
+                .arg(start + i * 2000 / total)
+                .ignore();
+        }
+        pipe.exec(&mut c).unwrap();
+        redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut c).unwrap();
+        let child = start_sweep(
+            &r.url(),
+            &[
+                "ttl-audit",
+                "--policy",
+                policy.to_str().unwrap(),
+                "--spread",
+                "20",
+                "--yes",
+                "--max-keys",
+                "100000000",
+                "--rate",
+                "5000",
+                "--timeout",
+                "1s",
+                "-o",
+                "json",
+            ],
+        );
+        let mut watch = r.conn();
+        let until = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < until {
+            let stats: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query(&mut watch)
+                .unwrap();
+            if stats.contains("cmdstat_pexpire:") {
+                break;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        // Landed mid-spread: some keys moved, not all.
+        let before = moved_now(&mut r.conn(), start, total);
+        cli(r.port, &["DEBUG", "SLEEP", "2"]);
+        let out = finish(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let doc = json_of(&out);
+        let fix = &doc["remediation"];
+        let moved = moved_now(&mut r.conn(), start, total);
+        assert_eq!(
+            fix["spread"].as_u64().unwrap() + fix["unconfirmed"].as_u64().unwrap(),
+            moved,
+            "attempt {attempt}: the report must account for every key moved: {fix}\n{stderr}"
+        );
+        if out.status.success() {
+            let after = cachectl(&r.url())
+                .args([
+                    "ttl-audit",
+                    "--policy",
+                    policy.to_str().unwrap(),
+                    "-o",
+                    "json",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(
+                after.status.code(),
+                Some(0),
+                "exit 0 with the cluster still there"
+            );
+        }
+        if before > 0 && before < total {
+            landed = true;
+            assert!(
+                out.status.success(),
+                "a lost reply is not a failure: {fix}\n{stderr}"
+            );
+            break;
+        }
+        tries.push(format!("{before} moved before the fault, {fix}"));
+    }
+    assert!(landed, "the fault never landed mid-spread: {tries:?}");
+}
+
+/// Keys of `spread`'s keyspace whose expiry is later than where it was set (key `burst:i` was
+/// set to expire at `start + i * 2000 / total`).
+fn moved_now(c: &mut redis::Connection, start: u64, total: u64) -> u64 {
+    redis::cmd("EVAL")
+        .arg(
+            "local n = 0 for _, k in ipairs(redis.call('KEYS', 'burst:*')) do \
+             local i = tonumber(string.sub(k, 7)) \
+             if redis.call('PEXPIRETIME', k) > tonumber(ARGV[1]) + math.floor(i * 2000 / tonumber(ARGV[2])) \
+             then n = n + 1 end end return n",
+        )
+        .arg(0)
+        .arg(start)
+        .arg(total)
+        .query(c)
+        .unwrap()
 }
