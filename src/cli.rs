@@ -763,6 +763,16 @@ pub struct WarmArgs {
         help_heading = "Verify"
     )]
     pub backup: Option<PathBuf>,
+
+    /// With --delete-orphans: append one JSON line per orphan deleted to this file, `-` for
+    /// stderr
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "delete_orphans",
+        help_heading = "Verify"
+    )]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -177,8 +177,18 @@ async fn delete_orphans(
         keys,
         patterns: Vec::new(),
     };
+    let log = match &args.log {
+        Some(path) => Some(std::sync::Arc::new(cachectl::log::Log::open(
+            path,
+            "warm --delete-orphans",
+        )?)),
+        None => None,
+    };
     let options = InvalidateOptions {
-        sweep: Default::default(),
+        sweep: cachectl::ops::sweep::SweepOptions {
+            log,
+            ..Default::default()
+        },
         guards: super::guards(args.yes, args.max_keys),
     };
     let backup = match &args.backup {

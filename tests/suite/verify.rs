@@ -146,10 +146,18 @@ fn verify_finds_stale_missing_and_orphaned_keys_and_writes_nothing() {
     let (code, _, err) = verify(&r.url(), &plan, &["--delete-orphans", "--max-keys", "2"]);
     assert_eq!(code, 3, "{err}");
     assert!(exists(&mut c, "post_cache:20") && exists(&mut c, "post_cache:18"));
-    let (code, doc, err) = verify(&r.url(), &plan, &["--delete-orphans", "--yes"]);
+    let log = dir.path().join("orphans.jsonl");
+    let (code, doc, err) = verify(
+        &r.url(),
+        &plan,
+        &["--delete-orphans", "--yes", "--log", log.to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err} {doc}");
     assert_eq!(doc["orphans_deleted"], 3, "{doc}");
     assert!(!exists(&mut c, "post_cache:20"));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(logged.lines().count(), 3, "{logged}");
+    assert!(logged.contains("\"post_cache:20\""), "{logged}");
     let (code, doc, err) = verify(&r.url(), &plan, &[]);
     assert_eq!(code, 0, "{err} {doc}");
     assert_eq!(doc["steps"][0]["verify"]["matching"], 17);
