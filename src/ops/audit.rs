@@ -17,7 +17,9 @@ use crate::error::{Error, Result};
 use crate::keys::glob::Glob;
 use crate::keys::{self};
 use crate::ops::checkpoint::Checkpoint;
-use crate::ops::distributions::{ClusterKeys, ExpiryCluster, ExpiryWindows, LogHistogram};
+use crate::ops::distributions::{
+    CLUSTER_WINDOWS_ROOM, ClusterKeys, ExpiryCluster, ExpiryWindows, LogHistogram,
+};
 use crate::ops::fields::{self, FieldAcc, FieldSummary, FieldTtls};
 use crate::ops::inspect::{Grouper, MAX_FAMILIES, OTHER_FAMILIES, keep_sampled};
 use crate::ops::policy::Policy;
@@ -397,6 +399,7 @@ pub async fn audit(
         again: Vec::new(),
         read_fields,
         no_ttl: Vec::new(),
+        cluster_room: CLUSTER_WINDOWS_ROOM,
     })
     .await?;
     let ended = Ended {
@@ -832,6 +835,7 @@ pub fn audit_rdb(
         again: Vec::new(),
         read_fields: false,
         no_ttl: Vec::new(),
+        cluster_room: CLUSTER_WINDOWS_ROOM,
     };
     let walked = walk_for_report(
         rdbs,
@@ -902,6 +906,8 @@ struct AuditWork<'a> {
     read_fields: bool,
     /// Keys without TTL of this batch, whose fields `follow_up` reads.
     no_ttl: Vec<Vec<u8>>,
+    /// Expiry windows the groups may still add to their cluster samples.
+    cluster_room: usize,
 }
 
 impl AuditWork<'_> {
@@ -961,7 +967,9 @@ impl AuditWork<'_> {
                 acc.ttl.add(secs);
                 acc.windows.add(now.saturating_add(ms));
                 if rule.is_some_and(|r| r.max_cluster.is_some()) {
-                    acc.cluster_keys.add(now.saturating_add(ms), window_ms, key);
+                    let at = now.saturating_add(ms);
+                    acc.cluster_keys
+                        .add(at, window_ms, key, &mut self.cluster_room);
                 }
                 if let Some(rule) = rule {
                     if rule.min_ttl.is_some_and(|min| secs < min) {

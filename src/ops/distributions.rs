@@ -646,8 +646,9 @@ mod tests {
 }
 
 /// A few keys of each expiry window, kept where windows are densest: what a cluster's report
-/// names as its sample (#31.6). Bounded: past `MAX_WINDOWS` windows, the sparser half is
-/// dropped (a cluster's windows are the dense ones, and they stay).
+/// names as its sample (#31.6). Bounded twice: a group keeps at most `MAX_WINDOWS` windows
+/// (past it, the denser half stays: a cluster's windows are the dense ones), and every group
+/// of a walk draws its windows from one `room`, so many families cannot add up past it.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ClusterKeys {
     /// Window start (ms, a multiple of the window) → keys expiring in it, and a few of them.
@@ -656,17 +657,28 @@ pub struct ClusterKeys {
 
 const KEYS_PER_WINDOW: usize = 3;
 const MAX_WINDOWS: usize = 4096;
+/// Windows all the groups of one walk (a chain, or a dump) may hold at once: a few MB.
+pub const CLUSTER_WINDOWS_ROOM: usize = 50_000;
 
 impl ClusterKeys {
-    pub fn add(&mut self, at_ms: u64, window_ms: u64, key: &[u8]) {
+    /// Count `key` in its window; a new window only while `room` lasts (returned to it when
+    /// windows are dropped).
+    pub fn add(&mut self, at_ms: u64, window_ms: u64, key: &[u8], room: &mut usize) {
         let w = at_ms - at_ms % window_ms.max(1);
-        let (n, keys) = self.windows.entry(w).or_default();
-        *n += 1;
-        if keys.len() < KEYS_PER_WINDOW {
-            keys.push(crate::keys::display(key));
+        let entry = match self.windows.get_mut(&w) {
+            Some(e) => e,
+            None if *room == 0 => return,
+            None => {
+                *room -= 1;
+                self.windows.entry(w).or_default()
+            }
+        };
+        entry.0 += 1;
+        if entry.1.len() < KEYS_PER_WINDOW {
+            entry.1.push(crate::keys::display(key));
         }
         if self.windows.len() > MAX_WINDOWS {
-            self.prune();
+            *room += self.prune();
         }
     }
 
@@ -680,22 +692,24 @@ impl ClusterKeys {
                 }
             }
         }
-        while self.windows.len() > MAX_WINDOWS {
+        if self.windows.len() > MAX_WINDOWS {
             self.prune();
         }
     }
 
-    /// Drop the sparser half of the windows.
-    fn prune(&mut self) {
-        let mut counts: Vec<u64> = self.windows.values().map(|(n, _)| *n).collect();
-        counts.sort_unstable();
-        let median = counts[counts.len() / 2];
-        self.windows.retain(|_, (n, _)| *n > median);
-        // All alike: keep the earliest half.
-        if self.windows.len() > MAX_WINDOWS {
-            let keep: Vec<u64> = self.windows.keys().take(MAX_WINDOWS / 2).copied().collect();
-            self.windows.retain(|w, _| keep.contains(w));
-        }
+    /// Keep the denser half of the windows (ties: the earlier); returns how many went.
+    fn prune(&mut self) -> usize {
+        let mut by_count: Vec<(u64, u64)> =
+            self.windows.iter().map(|(w, (n, _))| (*n, *w)).collect();
+        by_count.sort_unstable_by_key(|&(n, w)| (std::cmp::Reverse(n), w));
+        let keep: std::collections::HashSet<u64> = by_count
+            .iter()
+            .take(MAX_WINDOWS / 2)
+            .map(|&(_, w)| w)
+            .collect();
+        let before = self.windows.len();
+        self.windows.retain(|w, _| keep.contains(w));
+        before - self.windows.len()
     }
 
     /// Up to `n` keys of the windows that meet [from_ms, until_ms), the densest first.
@@ -711,5 +725,32 @@ impl ClusterKeys {
             .flat_map(|(_, keys)| keys.iter().cloned())
             .take(n)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod cluster_keys_tests {
+    use super::*;
+
+    #[test]
+    fn the_dense_windows_stay_and_the_room_bounds_them_all() {
+        let mut room = CLUSTER_WINDOWS_ROOM;
+        let mut c = ClusterKeys::default();
+        // One dense window among many single keys, each in its own window.
+        for i in 0..20_000u64 {
+            c.add(i * 1000, 1000, format!("spread:{i}").as_bytes(), &mut room);
+            if i % 10 == 0 {
+                c.add(7_000_000, 1000, format!("storm:{i}").as_bytes(), &mut room);
+            }
+        }
+        assert!(c.windows.len() <= MAX_WINDOWS);
+        let sample = c.within(7_000_000, 7_001_000, 1000, 5);
+        assert_eq!(sample.len(), 3, "{sample:?}");
+        assert!(sample.iter().all(|k| k.starts_with("storm:")));
+        // A room spent is not exceeded: no new window past it.
+        let mut none = 0;
+        let mut d = ClusterKeys::default();
+        d.add(1, 1000, b"k", &mut none);
+        assert!(d.windows.is_empty());
     }
 }
