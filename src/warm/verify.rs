@@ -145,19 +145,38 @@ pub async fn compare(
     Ok(differing)
 }
 
+/// Keys a verify remembers for its orphan walk: about 180 MB of hashes. A plan producing more
+/// is verified key by key all the same, and its orphans are said not to have been looked for.
+pub const MAX_PRODUCED: usize = 10_000_000;
+
 /// The keys the plan produced, per run: what makes a family's key not an orphan. Hashes, so
-/// that a million keys cost 8 MB, not their names.
+/// that a million keys cost 8 MB, not their names; at most `MAX_PRODUCED` of them.
 #[derive(Default)]
-pub struct Produced(Mutex<HashSet<u64>>);
+pub struct Produced {
+    set: Mutex<HashSet<u64>>,
+    overflowed: std::sync::atomic::AtomicBool,
+}
 
 impl Produced {
     pub fn add<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
-        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        set.extend(keys.into_iter().map(crate::keys::fnv1a));
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            if set.len() >= MAX_PRODUCED {
+                self.overflowed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
+            set.insert(crate::keys::fnv1a(k));
+        }
+    }
+
+    /// More keys were produced than are remembered: orphans cannot be told.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn has(&self, key: &[u8]) -> bool {
-        let set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let set = self.set.lock().unwrap_or_else(|p| p.into_inner());
         set.contains(&crate::keys::fnv1a(key))
     }
 }
