@@ -147,10 +147,18 @@ fn verify_finds_stale_missing_and_orphaned_keys_and_writes_nothing() {
     assert_eq!(code, 3, "{err}");
     assert!(exists(&mut c, "post_cache:20") && exists(&mut c, "post_cache:18"));
     let log = dir.path().join("orphans.jsonl");
+    let backup = dir.path().join("orphans.cbk");
     let (code, doc, err) = verify(
         &r.url(),
         &plan,
-        &["--delete-orphans", "--yes", "--log", log.to_str().unwrap()],
+        &[
+            "--delete-orphans",
+            "--yes",
+            "--log",
+            log.to_str().unwrap(),
+            "--backup",
+            backup.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{err} {doc}");
     assert_eq!(doc["orphans_deleted"], 3, "{doc}");
@@ -158,6 +166,25 @@ fn verify_finds_stale_missing_and_orphaned_keys_and_writes_nothing() {
     let logged = std::fs::read_to_string(&log).unwrap();
     assert_eq!(logged.lines().count(), 3, "{logged}");
     assert!(logged.contains("\"post_cache:20\""), "{logged}");
+    // The backup puts the three orphans back.
+    let out = cachectl(&r.url())
+        .args(["-o", "json", "restore", "--yes"])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(exists(&mut c, "post_cache:20"));
+    redis::cmd("DEL")
+        .arg("post_cache:18")
+        .arg("post_cache:19")
+        .arg("post_cache:20")
+        .exec(&mut c)
+        .unwrap();
     let (code, doc, err) = verify(&r.url(), &plan, &[]);
     assert_eq!(code, 0, "{err} {doc}");
     assert_eq!(doc["steps"][0]["verify"]["matching"], 17);
