@@ -2,8 +2,9 @@
 //! clusters: many keys of a family expiring in the same second, the miss storm that follows a
 //! warm-up that gave every key the same TTL.
 //!
-//! The audit reads only PTTL per key (pipelined with the next SCAN): an absolute expiry is now
-//! plus PTTL, which works on every Redis and Valkey, where PEXPIRETIME needs Redis 7.
+//! The audit reads one expiry per key (pipelined with the next SCAN): PEXPIRETIME, the exact
+//! moment, where the server has it (Redis and Valkey 7+); before 7.0 PTTL, and the moment is our
+//! clock plus PTTL, late by however long the reply took to reach us.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -400,6 +401,7 @@ pub async fn audit(
         read_fields,
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
+        expiretime: true,
     })
     .await?;
     let ended = Ended {
@@ -836,6 +838,7 @@ pub fn audit_rdb(
         read_fields: false,
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
+        expiretime: false,
     };
     let walked = walk_for_report(
         rdbs,
@@ -908,6 +911,8 @@ struct AuditWork<'a> {
     no_ttl: Vec<Vec<u8>>,
     /// Expiry windows the groups may still add to their cluster samples.
     cluster_room: usize,
+    /// Whether the server is asked PEXPIRETIME (until it says it does not know it).
+    expiretime: bool,
 }
 
 impl AuditWork<'_> {
@@ -1025,8 +1030,13 @@ impl BatchWork for AuditWork<'_> {
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
+        let ask = if self.expiretime {
+            "PEXPIRETIME"
+        } else {
+            "PTTL"
+        };
         for k in keys {
-            pipe.cmd("PTTL").arg(k);
+            pipe.cmd(ask).arg(k);
         }
         keys.len()
     }
@@ -1035,13 +1045,30 @@ impl BatchWork for AuditWork<'_> {
         let now = now_ms();
         self.last = 0;
         for (key, r) in keys.into_iter().zip(&replies) {
-            if matches!(r, Value::ServerError(e) if worth_resending(e)) {
-                self.again.push(key);
-                continue;
+            match r {
+                Value::ServerError(e) if worth_resending(e) => {
+                    self.again.push(key);
+                    continue;
+                }
+                // PEXPIRETIME unknown (before 7.0, or renamed) or denied (an ACL that grants
+                // PTTL alone): this key and every later one are asked PTTL. Batches already
+                // sent with PEXPIRETIME are all refused the same way, so a number that comes
+                // after the switch is always PTTL's; PTTL itself is never refused so.
+                Value::ServerError(e) if matches!(e.code(), "ERR" | "NOPERM") => {
+                    self.expiretime = false;
+                    self.again.push(key);
+                    continue;
+                }
+                _ => check_reply(node, r)?,
             }
-            check_reply(node, r)?;
-            let pttl: i64 =
+            let answer: i64 =
                 redis::from_redis_value_ref(r).map_err(|e| Error::redis(node.addr(), e.into()))?;
+            // An exact moment as the time left from `now`, so that `now` plus it is that
+            // moment again: a key the server still holds has not expired by its clock.
+            let pttl = match answer {
+                at if self.expiretime && at >= 0 => at.saturating_sub(now as i64).max(0),
+                other => other,
+            };
             self.record(key, pttl, now);
         }
         Ok(())

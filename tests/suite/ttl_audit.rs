@@ -132,6 +132,30 @@ fn exact_figures_and_the_planted_cluster() {
     assert_eq!(timeline, 700, "every expiring key lands in the timeline");
 }
 
+/// Redis 6.2 has no PEXPIRETIME: the audit says the same from PTTL and its own clock.
+#[test]
+fn before_7_0_expiries_come_from_pttl() {
+    let Some(binary) = std::env::var("CACHECTL_TEST_REDIS6")
+        .ok()
+        .filter(|b| !b.is_empty())
+    else {
+        support::skip_unless_ci("CACHECTL_TEST_REDIS6 is not set");
+        return;
+    };
+    let r = Redis::start_binary(&binary, &[]);
+    let mut c = r.conn();
+    let storm = now_ms() + 3_600_000;
+    keyspace(&mut c, storm);
+    let (code, doc) = audit_json(&r.url(), &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["audited"], 740);
+    assert_eq!(doc["with_ttl"], 700);
+    assert_eq!(doc["without_ttl"], 40);
+    assert_eq!(doc["busiest"]["keys"], 500);
+    let until = doc["busiest"]["until_ms"].as_u64().unwrap();
+    assert!(until > storm && until <= storm + 1000, "{until} vs {storm}");
+}
+
 #[test]
 fn policy_violations_exit_4_with_details() {
     let r = Redis::start();
