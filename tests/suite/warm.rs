@@ -616,6 +616,89 @@ async fn postgres_types_map_to_json() {
     );
 }
 
+/// A query without parameters is read through COPY's binary tuples, a query with them through
+/// sqlx's rows: every covered type, edge values and NULLs give the same JSON both ways.
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_copy_reads_as_the_query_path_does() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let schema = unique("cachectl_c");
+    for stmt in [
+        format!("CREATE SCHEMA {schema}"),
+        format!(
+            "CREATE TABLE {schema}.t (id INT8, i2 INT2, i4 INT4, f4 FLOAT4, f8 FLOAT8, ok BOOL, t TEXT, \
+             vc VARCHAR(10), bp CHAR(5), n NUMERIC, j JSON, jb JSONB, u UUID, raw BYTEA, d DATE, tm TIME, \
+             ts TIMESTAMP, tz TIMESTAMPTZ)"
+        ),
+        format!(
+            "INSERT INTO {schema}.t VALUES \
+             (1, -32768, 2147483647, 0.1, 1e300, true, E'tab\\there\\nnew \\\\ back \"q\" é 🦀', 'short', 'ab', \
+              19.90, '{{\"b\": 1, \"a\": [1.5, \"x\\ny\"]}}', '{{\"b\": 1, \"a\": [1.5]}}', \
+              'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x00ff10', '1999-12-31', '23:59:59.123456', \
+              '1970-01-01 00:00:00.5', '2024-05-01 10:00:00.123+02'), \
+             (2, 0, -1, -2.5, 'NaN', false, '', '', '', -0.0005, '[]', 'null', \
+              '00000000-0000-0000-0000-000000000000', '', '2000-01-01', '00:00:00', \
+              '1999-12-31 23:59:59.999999', '1960-06-30 12:00:00-07:30'), \
+             (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 123456789012345678.25, NULL, NULL, NULL, NULL, NULL, \
+              NULL, NULL, NULL), \
+             (4, 1, 1, 'Infinity', '-Infinity', true, 'x', 'y', 'abcde', 0, '1', '2.50', \
+              'ffffffff-ffff-ffff-ffff-ffffffffffff', '\\x', '2100-02-28', '12:00:00.5', \
+              '2038-01-19 03:14:08', '2000-01-01 00:00:00+00')"
+        ),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(stmt))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    // A `;` before a comment makes COPY refuse the query: the query path reads it, on a pool
+    // that the refusal must not have left out of step for the steps after it. A comment
+    // alone must not swallow the parenthesis COPY closes the query with.
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "sources:\n  pg:\n    url: ${{PG_URL}}\nsteps:\n  - name: refused\n    source: pg\n    query: |\n      SELECT id FROM {schema}.t; -- COPY refuses this\n    key: \"fallback:{{id}}\"\n    ttl: 60\n  - name: copied\n    source: pg\n    query: |\n      SELECT * FROM {schema}.t ORDER BY id -- every row\n    key: \"copy:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: queried\n        query: SELECT * FROM {schema}.t WHERE id = $1\n        params: [\"{{id}}\"]\n        key: \"query:{{id}}\"\n        ttl: 60\n"
+        ),
+    );
+    let out = cachectl(&r.url())
+        .args(["warm"])
+        .arg(&plan)
+        .env("PG_URL", &url)
+        .output()
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = r.conn();
+    for id in 1..=4 {
+        let copied = get(&mut c, &format!("copy:{id}")).expect("the COPY row was written");
+        let queried = get(&mut c, &format!("query:{id}")).expect("the queried row was written");
+        assert_eq!(copied, queried, "row {id}");
+    }
+    assert_eq!(get(&mut c, "fallback:4").as_deref(), Some(r#"{"id":4}"#));
+    let v: serde_json::Value = serde_json::from_str(&get(&mut c, "copy:1").unwrap()).unwrap();
+    assert_eq!(v["t"], "tab\there\nnew \\ back \"q\" é 🦀");
+    assert_eq!(v["f4"], json!(0.1f32 as f64));
+    assert_eq!(v["n"], "19.90");
+    assert_eq!(v["raw"], "AP8Q");
+    assert_eq!(v["d"], "1999-12-31");
+    assert_eq!(v["tm"], "23:59:59.123456");
+    assert_eq!(v["tz"], "2024-05-01T08:00:00.123+00:00");
+    let v: serde_json::Value = serde_json::from_str(&get(&mut c, "copy:3").unwrap()).unwrap();
+    assert_eq!(v["n"], "123456789012345678.25");
+    assert_eq!(v["tz"], json!(null));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn mysql_types_map_to_json() {
     let Some(url) = mysql_url() else {

@@ -7,6 +7,8 @@ pub mod http;
 #[path = "http_off.rs"]
 pub mod http;
 #[cfg(feature = "sql")]
+mod pg_copy;
+#[cfg(feature = "sql")]
 pub mod sql;
 #[cfg(not(feature = "sql"))]
 #[path = "sql_off.rs"]

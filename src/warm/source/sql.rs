@@ -39,7 +39,7 @@ fn sql_err(what: &str, e: impl std::fmt::Display) -> Error {
 /// A database's error about `query`, in the database's words, pointing into the query where
 /// the server says the problem is (PostgreSQL's own `at line N` is a line of its C source,
 /// of no use to the plan's author).
-fn query_err(what: &str, query: &str, e: sqlx::Error) -> Error {
+pub(super) fn query_err(what: &str, query: &str, e: sqlx::Error) -> Error {
     database_err(what, Some(query), e)
 }
 
@@ -293,21 +293,27 @@ impl SqlPool {
                     .await
                     .map_err(|e| Error::Source(e.to_string()))?
             }
-            SqlPool::Postgres(p) => run!(p, pg_row),
+            // Without parameters, COPY's text where it covers every column (pg_copy.rs).
+            SqlPool::Postgres(p) => {
+                if params.is_empty() && super::pg_copy::stream(p, query, &tx).await? {
+                    return Ok(());
+                }
+                run!(p, pg_row)
+            }
             SqlPool::MySql(p) => run!(p, mysql_row),
         }
     }
 }
 
-fn b64(bytes: &[u8]) -> Value {
+pub(super) fn b64(bytes: &[u8]) -> Value {
     Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-fn number(f: f64) -> Value {
+pub(super) fn number(f: f64) -> Value {
     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
-fn decode_err(col: &str, ty: &str, e: impl std::fmt::Display) -> Error {
+pub(super) fn decode_err(col: &str, ty: &str, e: impl std::fmt::Display) -> Error {
     Error::Source(format!("column `{col}` ({ty}): {e}"))
 }
 
@@ -328,7 +334,7 @@ fn pg_row(row: &PgRow, columns: &[(String, String)]) -> Result<Map<String, Value
                 "INT8" => Value::from(row.try_get_unchecked::<i64, _>(i).map_err(e)?),
                 "FLOAT4" => number(row.try_get_unchecked::<f32, _>(i).map_err(e)? as f64),
                 "FLOAT8" => number(row.try_get_unchecked::<f64, _>(i).map_err(e)?),
-                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                "TEXT" | "VARCHAR" | "CHAR" | "NAME" => {
                     Value::String(row.try_get_unchecked::<&str, _>(i).map_err(e)?.to_owned())
                 }
                 "NUMERIC" => Value::String(
@@ -512,6 +518,6 @@ fn column_names<C: Column>(cols: &[C]) -> Vec<String> {
 }
 
 /// A timestamp without zone, as written: `2024-05-01T10:00:00` (RFC 3339 without an offset).
-fn naive(t: NaiveDateTime) -> String {
+pub(super) fn naive(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
 }
