@@ -10,6 +10,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 
 from common import CACHECTL, CLIENT_CPU, OUT, Server, cli
 from warm import DB, ROWS, prepare
@@ -47,14 +48,26 @@ steps:
     return path
 
 
+def machine_busy():
+    """CPU seconds all cores have been busy since boot (user, nice, system, irq, softirq)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (0, 1, 2, 5, 6)) / ticks
+
+
 def cpu_of(cmd):
-    """Run `cmd`; its CPU seconds (user + system), from the children's accounting."""
+    """Run `cmd`; its CPU seconds (user + system, from the children's accounting), its wall
+    time, and the whole machine's CPU over the run (the database server's share included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy, start = machine_busy(), time.monotonic()
     r = subprocess.run(CLIENT_CPU + cmd, capture_output=True, text=True)
+    wall, busy = time.monotonic() - start, machine_busy() - busy
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-1000:])
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    own = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return own, wall, busy
 
 
 def main():
@@ -67,20 +80,29 @@ def main():
     }
     s = Server()
     cpu = {k: [] for k in plans}
+    walls = {k: [] for k in plans}
+    machine = {k: [] for k in plans}
     try:
         for round_ in range(repeat):
             for name, p in plans.items():
                 cli(s.port, "FLUSHALL")
-                t = cpu_of([str(CACHECTL), "--url", s.url(), "warm", str(p)])
+                t, wall, busy = cpu_of([str(CACHECTL), "--url", s.url(), "warm", str(p)])
                 assert int(cli(s.port, "DBSIZE")) == ROWS
                 cpu[name].append(t)
-                print(f"  round {round_ + 1}: {name}: {t:.2f} s CPU", file=sys.stderr, flush=True)
+                walls[name].append(wall)
+                machine[name].append(busy)
+                print(f"  round {round_ + 1}: {name}: {t:.2f} s CPU, {wall:.2f} s wall, "
+                      f"machine {busy:.2f} s CPU", file=sys.stderr, flush=True)
     finally:
         s.stop()
-    med = {k: sorted(v)[repeat // 2] for k, v in cpu.items()}
-    print(f"\ncachectl's CPU to warm 1,000,000 rows (median of {repeat})")
+    def median(d):
+        return {k: sorted(v)[repeat // 2] for k, v in d.items()}
+    med, wall, busy = median(cpu), median(walls), median(machine)
+    print(f"\nwarming 1,000,000 rows (medians of {repeat}): cachectl's CPU, the wall time, and the"
+          " whole machine's CPU (the database server's included)")
     for name, t in med.items():
-        print(f"{name:12} {t:6.2f} s   ({t / med['SQLite']:.2f}x SQLite)")
+        print(f"{name:12} {t:6.2f} s CPU ({t / med['SQLite']:.2f}x SQLite)   "
+              f"{wall[name]:5.2f} s wall   machine {busy[name]:5.2f} s")
 
 
 if __name__ == "__main__":

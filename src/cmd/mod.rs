@@ -202,9 +202,37 @@ pub async fn run(cli: Cli) -> u8 {
     };
     let result = match (cli.command, named) {
         (_, Err(e)) => Err(e),
+        (command, Ok(_)) if only_reads(&command) => {
+            tokio::select! {
+                result = dispatch(command, &ctx) => result,
+                () = unheard(&ctx.stop) => Err(anyhow::Error::new(Error::Interrupted).context(
+                    "no reply within a second of the signal (the server stalled mid-reply)",
+                )),
+            }
+        }
         (command, Ok(_)) => dispatch(command, &ctx).await,
     };
     finish(result, &ctx)
+}
+
+/// Commands that change nothing, on the server or on disk: a signal they have not acted on
+/// within a second (a reply stalled halfway) ends them, as it ends a prompt. Those that write
+/// end by their batch or their `--timeout`, so that their report says what was done.
+fn only_reads(command: &Command) -> bool {
+    match command {
+        Command::Get(_) | Command::Keys(_) | Command::Inspect(_) => true,
+        Command::TtlAudit(a) => a.fix_missing_ttl.is_none() && a.spread.is_none(),
+        _ => false,
+    }
+}
+
+/// Resolves a second after a stop was asked for, once nothing is left to put back.
+async fn unheard(stop: &Stop) {
+    stop.wait().await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    while !stop.still_pending().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<u8> {

@@ -5,7 +5,7 @@
 use crate::support;
 
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -383,15 +383,17 @@ fn a_huge_batch_and_a_closed_pipe_end_with_an_error_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// A peer that speaks RESP for the handshake and the small questions, and answers the one
-/// command `hostile` names with a claim it then streams, up to 1.5 GB (a reader that believes
-/// the claim holds that much; the bounded one stops at the header).
-fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'static [u8]) -> u16 {
+/// A peer that speaks RESP for the handshake and the small questions; `hostile` answers the
+/// command it is given (upper-cased) on the connection, or says `false` to let the small answers
+/// do.
+fn fake_peer(hostile: impl Fn(&str, &mut TcpStream) -> bool + Send + Sync + 'static) -> u16 {
     use std::io::{BufRead, BufReader, Read};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let hostile = std::sync::Arc::new(hostile);
     std::thread::spawn(move || {
         for s in listener.incoming().flatten() {
+            let hostile = hostile.clone();
             std::thread::spawn(move || {
                 let mut out = s.try_clone().unwrap();
                 let mut rd = BufReader::new(s);
@@ -413,18 +415,10 @@ fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'stati
                         args.push(String::from_utf8_lossy(&arg).to_uppercase());
                     }
                     let name = args.first().cloned().unwrap_or_default();
+                    if hostile(&name, &mut out) {
+                        return;
+                    }
                     let reply: &[u8] = match name.as_str() {
-                        c if c == hostile => {
-                            let _ = out.write_all(claim);
-                            let chunk = element.repeat((1 << 20) / element.len());
-                            for _ in 0..1500 {
-                                if out.write_all(&chunk).is_err() {
-                                    return;
-                                }
-                            }
-                            std::thread::sleep(Duration::from_secs(60));
-                            return;
-                        }
                         "PING" => b"+PONG\r\n",
                         "TYPE" => b"+string\r\n",
                         "PTTL" | "PEXPIRETIME" => b":-1\r\n",
@@ -442,6 +436,26 @@ fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'stati
         }
     });
     port
+}
+
+/// A peer that answers the one command `hostile` names with a claim it then streams, up to
+/// 1.5 GB (a reader that believes the claim holds that much; the bounded one stops at the
+/// header).
+fn claiming_server(hostile: &'static str, claim: &'static [u8], element: &'static [u8]) -> u16 {
+    fake_peer(move |name, out| {
+        if name != hostile {
+            return false;
+        }
+        let _ = out.write_all(claim);
+        let chunk = element.repeat((1 << 20) / element.len());
+        for _ in 0..1500 {
+            if out.write_all(&chunk).is_err() {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(60));
+        true
+    })
 }
 
 /// #29.3: a peer's claimed lengths decide nothing we allocate. A bulk string of 5 GB, a SCAN
@@ -473,6 +487,59 @@ fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
         );
         assert!(peak < 300 << 10, "{command}: peak RSS {peak} KiB\n{err}");
         assert!(err.contains("bound"), "{command}: {err}");
+    }
+}
+
+/// #29.3: every job hears a signal within a second, also while a reply has stopped halfway
+/// (a stalled peer, or a hostile one): Ctrl-C ends it as interrupted (130), not at the end of
+/// its 60 s timeout.
+#[test]
+fn a_signal_is_heard_while_a_reply_stalls() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cases: [(&str, &[u8], &[&str]); 3] = [
+        ("GET", b"$100\r\nhalf", &["get", "k"]),
+        (
+            "SCAN",
+            b"*2\r\n$1\r\n0\r\n*3\r\n$1\r\na\r\n",
+            &["inspect", "--pattern", "*"],
+        ),
+        ("INFO", b"$500\r\n# Keyspace\r\n", &["ttl-audit", "--quick"]),
+    ];
+    for (command, half, args) in cases {
+        let stalled = Arc::new(AtomicBool::new(false));
+        let flag = stalled.clone();
+        let port = fake_peer(move |name, out| {
+            if name != command {
+                return false;
+            }
+            let _ = out.write_all(half);
+            flag.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(60));
+            true
+        });
+        let mut all = vec!["--timeout", "60s"];
+        all.extend_from_slice(args);
+        let started = std::time::Instant::now();
+        let out = support::signalled_when(
+            &format!("redis://127.0.0.1:{port}"),
+            &all,
+            || stalled.load(Ordering::SeqCst),
+            libc::SIGINT,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stalled.load(Ordering::SeqCst),
+            "{command}: never asked\n{err}"
+        );
+        assert_eq!(out.status.code(), Some(130), "{command}: {err}");
+        // Far below the 60 s the reply would stall and the timeout would wait: the bound is
+        // that the signal is heard, not a measure of speed.
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{command}: {:?}",
+            started.elapsed()
+        );
     }
 }
 
