@@ -146,7 +146,7 @@ async fn audit_live(
             )
             .into());
         } else {
-            out.headline(&head)?;
+            out.headline(&head, true)?;
         }
         return Ok(None);
     }

@@ -15,6 +15,7 @@ use crate::keys::glob::Glob;
 use crate::keys::{self, family};
 use crate::ops::checkpoint::Checkpoint;
 use crate::ops::get::{self, Data};
+use crate::ops::headline::{Headline, headline};
 use crate::progress::ProgressSink;
 use crate::rdb::Rdb;
 use crate::rdb::walk::{DumpSummary, Scope, walk_for_report};
@@ -463,6 +464,10 @@ pub struct InspectReport {
     /// From dumps (`--rdb`): which, and what of each was read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dumps: Vec<DumpSummary>,
+    /// What the server says of its keyspace before the walk (INFO keyspace, and Redis 8's
+    /// KEYSIZES histograms); empty from dumps, or where INFO is refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headline: Vec<Headline>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -559,6 +564,8 @@ pub async fn inspect_pattern(
         None => false,
     };
     let read_fields = crate::ops::fields::present(store).await;
+    // An application's ACL may refuse INFO: the walk does not need it.
+    let head = headline(store).await.unwrap_or_default();
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
         families: Families::new(options.grouper.learns()),
@@ -574,6 +581,7 @@ pub async fn inspect_pattern(
         pattern: pattern.to_string(),
         walk: outcome.end(),
         lfu,
+        headline: head,
     };
     Ok(summarise(outcome.work, options, ended))
 }
@@ -583,6 +591,7 @@ struct Ended {
     pattern: String,
     walk: WalkEnd,
     lfu: bool,
+    headline: Vec<Headline>,
 }
 
 /// The report from every chain's figures.
@@ -642,6 +651,7 @@ fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> 
         cold_after_s: options.access.and_then(|a| a.cold_after_s),
         hot,
         dumps: Vec::new(),
+        headline: ended.headline,
     }
 }
 
@@ -715,6 +725,7 @@ pub fn inspect_rdb(
         pattern: pattern.to_string(),
         walk: walked.end,
         lfu,
+        headline: Vec::new(),
     };
     let mut report = summarise(works, options, ended);
     if !with_access {

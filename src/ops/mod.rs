@@ -6,6 +6,7 @@ pub mod distributions;
 pub mod doctor;
 pub mod fields;
 pub mod get;
+pub mod headline;
 pub mod inspect;
 pub mod invalidate;
 pub mod policy;

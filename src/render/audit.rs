@@ -51,7 +51,8 @@ pub fn fields_line(f: &cachectl::ops::fields::FieldSummary) -> String {
 }
 
 impl Renderer {
-    pub fn headline(&self, head: &[Headline]) -> io::Result<()> {
+    /// `quick`: no scan follows to say which of those keys expire with their fields.
+    pub fn headline(&self, head: &[Headline], quick: bool) -> io::Result<()> {
         // Keys with hash fields that expire (Redis 7.4+, Valkey 9): a column where any are.
         let fields = head.iter().any(|h| h.keys_with_field_ttls > 0);
         let mut columns = vec!["node", "db", "keys", "with expiry", "without", "avg TTL"];
@@ -80,8 +81,16 @@ impl Renderer {
         Self::right_align(&mut t, 2..=4);
         self.print_table(&t)?;
         if fields {
-            let note = "a key with field TTLs is counted `without` when it has no TTL of its own; \
-                        whether every field expires (so the key does) takes a scan: run without --quick";
+            let note = match quick {
+                true => {
+                    "a key with field TTLs is counted `without` when it has no TTL of its own; \
+                         whether every field expires (so the key does) takes a scan: run without --quick"
+                }
+                false => {
+                    "a key with field TTLs is counted `without` when it has no TTL of its own; \
+                          the scan below counts it by its fields"
+                }
+            };
             self.print(&format!("{}\n", self.paint(note, Style::Dim)))?;
         }
         // The server's own size histograms (Redis 8 INFO KEYSIZES): no scan needed.
@@ -106,7 +115,7 @@ impl Renderer {
                 ))?;
             }
         } else {
-            self.headline(&r.headline)?;
+            self.headline(&r.headline, false)?;
         }
         // Without a policy every rule cell would be `-`: the family gets the room.
         // At under 100 columns the rule column gives way (the violations below name rules).

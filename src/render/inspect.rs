@@ -157,6 +157,9 @@ impl Renderer {
     }
 
     pub fn inspect_report(&self, r: &InspectReport) -> io::Result<()> {
+        if !r.headline.is_empty() {
+            self.headline(&r.headline, false)?;
+        }
         // Eleven columns do not fit a narrow terminal: there the memory quantiles and the
         // biggest key give way (JSON and plain piped columns keep everything), and so they
         // do wherever the families' names would be cut to keep them: names first.

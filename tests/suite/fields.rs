@@ -95,6 +95,24 @@ fn get_inspect_and_the_audit_see_fields_that_expire() {
             doc["headline"][0]["keys_with_field_ttls"], 3,
             "{name}: {doc}"
         );
+
+        // inspect --pattern: the server's own headline first, with Redis 8's size
+        // histograms (INFO KEYSIZES) where the server has them, before any scan.
+        let doc = cachectl(&r.url())
+            .args(["inspect", "--pattern", "*", "-o", "json"])
+            .json();
+        let head = &doc["headline"][0];
+        assert_eq!(head["keys"], 4, "{name}: {doc}");
+        assert_eq!(head["keys_with_field_ttls"], 3, "{name}: {doc}");
+        if name.starts_with("Redis") {
+            let hashes = (head["sizes"].as_array().unwrap().iter())
+                .find(|s| s["of"] == "hashes_items")
+                .unwrap_or_else(|| panic!("{name}: {doc}"));
+            let keys: u64 = (hashes["buckets"].as_array().unwrap().iter())
+                .map(|b| b[1].as_u64().unwrap())
+                .sum();
+            assert_eq!(keys, 3, "{name}: the three hashes, by size: {doc}");
+        }
     }
 }
 
