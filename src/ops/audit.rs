@@ -160,6 +160,12 @@ pub struct AuditReport {
     /// From dumps (`--rdb`): which, and what of each was read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dumps: Vec<DumpSummary>,
+    /// With `--no-ttl`, `--ttl-under` and the other filters: what they select, and how many
+    /// keys the pattern found that they passed over (the figures above are of the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_selected: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -293,6 +299,7 @@ pub async fn audit(
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
         expiretime: true,
+        not_selected: 0,
     })
     .await?;
     let ended = Ended {
@@ -367,6 +374,8 @@ impl Scale {
 /// The report from every chain's figures.
 fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> AuditReport {
     let (window_ms, start_ms) = (ended.window_ms, ended.start_ms);
+    let not_selected: u64 = work.iter().map(|w| w.not_selected).sum();
+    let filtered = !options.pace.select.is_empty();
     let groups = merged_groups(work, options);
     let scale = Scale::of(options.sample);
     let mut all = GroupAcc::new(window_ms, start_ms);
@@ -433,6 +442,8 @@ fn summarise(work: Vec<AuditWork>, options: &AuditOptions, ended: Ended) -> Audi
         info_mismatch,
         headline_note: ended.headline_note,
         dumps: Vec::new(),
+        filters: filtered.then(|| options.pace.select.describe()),
+        not_selected: filtered.then_some(not_selected),
     }
 }
 
@@ -730,6 +741,7 @@ pub fn audit_rdb(
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
         expiretime: false,
+        not_selected: 0,
     };
     let walked = walk_for_report(
         rdbs,
@@ -804,6 +816,8 @@ struct AuditWork<'a> {
     cluster_room: usize,
     /// Whether the server is asked PEXPIRETIME (until it says it does not know it).
     expiretime: bool,
+    /// Keys the pattern found that the walk's filters passed over.
+    not_selected: u64,
 }
 
 impl AuditWork<'_> {
@@ -984,16 +998,32 @@ impl BatchWork for AuditWork<'_> {
 
     fn restarted(&mut self, _carried: u64) {
         self.groups.clear();
+        self.not_selected = 0;
+    }
+
+    fn passed_over(&mut self, n: u64) {
+        self.not_selected += n;
     }
 
     fn figures(&self) -> Option<serde_json::Value> {
         // A map with tuple keys is a list of pairs in JSON.
-        serde_json::to_value(self.groups.iter().collect::<Vec<_>>()).ok()
+        let groups = serde_json::to_value(self.groups.iter().collect::<Vec<_>>()).ok()?;
+        Some(serde_json::json!({ "groups": groups, "not_selected": self.not_selected }))
     }
 
     fn resume(&mut self, figures: serde_json::Value) -> Result<()> {
-        let saved: Vec<(GroupKey, GroupAcc)> = serde_json::from_value(figures)
-            .map_err(|e| Error::Usage(format!("checkpoint: its figures cannot be read ({e})")))?;
+        let unreadable = |e| Error::Usage(format!("checkpoint: its figures cannot be read ({e})"));
+        // A checkpoint from before filters were counted holds the groups alone.
+        let (groups, not_selected) = match figures {
+            serde_json::Value::Object(mut o) => (
+                o.remove("groups").unwrap_or_default(),
+                o.get("not_selected").and_then(|n| n.as_u64()).unwrap_or(0),
+            ),
+            groups => (groups, 0),
+        };
+        let saved: Vec<(GroupKey, GroupAcc)> =
+            serde_json::from_value(groups).map_err(unreadable)?;
+        self.not_selected += not_selected;
         for (k, acc) in saved {
             // Windows counted from another start are re-based as they merge.
             match self.groups.entry(k) {

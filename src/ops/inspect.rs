@@ -468,6 +468,12 @@ pub struct InspectReport {
     /// KEYSIZES histograms); empty from dumps, or where INFO is refused.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub headline: Vec<Headline>,
+    /// With `--no-ttl`, `--ttl-under` and the other filters: what they select, and how many
+    /// keys the pattern found that they passed over (the figures above are of the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_selected: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -575,6 +581,7 @@ pub async fn inspect_pattern(
         hot: Vec::new(),
         read_fields,
         hashes: Vec::new(),
+        not_selected: 0,
     })
     .await?;
     let ended = Ended {
@@ -599,10 +606,13 @@ fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> 
     let lfu = ended.lfu;
     let mut all = Families::new(options.grouper.learns());
     let mut hot = Vec::new();
+    let mut not_selected = 0;
     for w in work {
         all.merge(w.families);
         hot.extend(w.hot);
+        not_selected += w.not_selected;
     }
+    let filtered = !options.pace.select.is_empty();
     let wanted = options.access.map_or(0, |a| a.hot);
     hot.sort_by(|a: &(u64, HotKey), b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     let hot: Vec<HotKey> = hot.into_iter().take(wanted).map(|(_, k)| k).collect();
@@ -652,6 +662,8 @@ fn summarise(work: Vec<InspectWork>, options: &InspectOptions, ended: Ended) -> 
         hot,
         dumps: Vec::new(),
         headline: ended.headline,
+        filters: filtered.then(|| options.pace.select.describe()),
+        not_selected: filtered.then_some(not_selected),
     }
 }
 
@@ -675,6 +687,7 @@ pub fn inspect_rdb(
         hot: Vec::new(),
         read_fields: false,
         hashes: Vec::new(),
+        not_selected: 0,
     };
     let walked = walk_for_report(
         rdbs,
@@ -747,12 +760,15 @@ async fn eviction_policy(store: &Store) -> Option<String> {
 struct InspectFigures<'a> {
     families: &'a Families,
     hot: &'a [(u64, HotKey)],
+    not_selected: u64,
 }
 
 #[derive(Deserialize)]
 struct SavedInspectFigures {
     families: Families,
     hot: Vec<(u64, HotKey)>,
+    #[serde(default)]
+    not_selected: u64,
 }
 
 struct InspectWork<'a> {
@@ -770,6 +786,8 @@ struct InspectWork<'a> {
     read_fields: bool,
     /// This batch's hashes without TTL, with their memory and access, for `follow_up`.
     hashes: Vec<(Vec<u8>, u64, Option<u64>)>,
+    /// Keys the pattern found that the walk's filters passed over.
+    not_selected: u64,
 }
 
 /// The shape of a family's name (`user_7_posts` → `user_{n}_posts`).
@@ -1083,12 +1101,18 @@ impl BatchWork for InspectWork<'_> {
     fn restarted(&mut self, _carried: u64) {
         self.families = Families::new(self.options.grouper.learns());
         self.hot.clear();
+        self.not_selected = 0;
+    }
+
+    fn passed_over(&mut self, n: u64) {
+        self.not_selected += n;
     }
 
     fn figures(&self) -> Option<serde_json::Value> {
         serde_json::to_value(InspectFigures {
             families: &self.families,
             hot: &self.hot,
+            not_selected: self.not_selected,
         })
         .ok()
     }
@@ -1099,6 +1123,7 @@ impl BatchWork for InspectWork<'_> {
         })?;
         self.families.merge(saved.families);
         self.hot.extend(saved.hot);
+        self.not_selected += saved.not_selected;
         Ok(())
     }
 

@@ -169,6 +169,10 @@ impl Renderer {
             r.with_ttl,
             r.without_ttl
         );
+        summary.push_str(&super::inspect::selected_by(
+            r.filters.as_deref(),
+            r.not_selected,
+        ));
         if let Some(c) = &r.busiest {
             summary.push_str(&format!(
                 "; busiest {} window: {} at {}",

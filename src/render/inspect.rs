@@ -14,6 +14,14 @@ use super::{Renderer, Style};
 
 /// The share of keys with a TTL, and the count without one when there is any: rounded down, so
 /// that 14 keys without TTL among 100,000 never read as 100% (#31.7).
+/// `; selected by FILTERS (N passed over)` after a report's count, when filters chose its keys.
+pub(super) fn selected_by(filters: Option<&str>, not_selected: Option<u64>) -> String {
+    match (filters, not_selected) {
+        (Some(f), Some(n)) => format!("; selected by {f} ({} passed over)", keys(n)),
+        _ => String::new(),
+    }
+}
+
 fn with_ttl_share(keys: u64, with_ttl: u64, without_ttl: u64) -> String {
     if keys == 0 {
         return "-".to_string();
@@ -252,11 +260,12 @@ impl Renderer {
             .sample_rate
             .map(|s| format!(", sampled at {:.1}%, counts scaled", s * 100.0))
             .unwrap_or_default();
+        let selected = selected_by(r.filters.as_deref(), r.not_selected);
         self.print(&format!(
             "{}\n",
             self.paint(
                 &format!(
-                    "{} inspected of {} scanned in {:.2}s{sampled}",
+                    "{} inspected of {} scanned in {:.2}s{sampled}{selected}",
                     keys(r.inspected),
                     r.scanned,
                     r.elapsed_ms as f64 / 1000.0

@@ -145,6 +145,43 @@ fn each_filter_deletes_exactly_the_keys_it_selects() {
 
 /// `--idle-over` reads OBJECT IDLETIME, which the check itself does not reset: keys left alone
 /// for three seconds go, keys read a moment ago stay.
+/// inspect and ttl-audit report on the keys the filters select, and say how many they passed
+/// over; nothing is changed.
+#[test]
+fn reports_cover_the_selected_keys_and_count_the_rest() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    mixed(&mut c);
+    let doc = cachectl(&r.url())
+        .args(["-o", "json", "inspect", "--pattern", "c:*", "--no-ttl"])
+        .json();
+    assert_eq!(doc["inspected"], 185, "{doc}");
+    assert_eq!(doc["not_selected"], 300, "{doc}");
+    assert_eq!(doc["filters"], "no TTL", "{doc}");
+    assert_eq!(doc["total"]["without_ttl"], 185, "{doc}");
+    let doc = cachectl(&r.url())
+        .args(["-o", "json", "ttl-audit", "c:*", "--ttl-under", "1h"])
+        .json();
+    assert_eq!(doc["audited"], 300, "{doc}");
+    assert_eq!(doc["not_selected"], 185, "{doc}");
+    assert_eq!(doc["with_ttl"], 300, "{doc}");
+    let out = cachectl(&r.url())
+        .args(["ttl-audit", "c:*", "--larger-than", "100KB"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("25 keys audited") && text.contains("(460 keys passed over)"),
+        "{text}"
+    );
+    // Without filters, neither field is there.
+    let doc = cachectl(&r.url())
+        .args(["-o", "json", "inspect", "--pattern", "c:*"])
+        .json();
+    assert!(doc.get("not_selected").is_none(), "{doc}");
+    assert_eq!(dbsize(&mut c), 485);
+}
+
 #[test]
 fn idle_keys_are_selected_by_their_idle_time() {
     let r = Redis::start();
