@@ -1,4 +1,4 @@
-"""cachectl's own CPU for warm from PostgreSQL against SQLite (#30.3): the warm benchmark's
+"""cachectl's own CPU for warm from PostgreSQL (and MariaDB/MySQL) against SQLite (#30.3): the warm benchmark's
 1,000,000 `posts` rows (id, title, body, views), in a SQLite file and in a PostgreSQL table
 of the same rows, warmed into a fresh redis-server; per run the CPU time (user + system) of
 the cachectl process alone, from the kernel's accounting of the child. On two cores the
@@ -16,6 +16,8 @@ from common import CACHECTL, CLIENT_CPU, OUT, Server, cli
 from warm import DB, ROWS, prepare
 
 PG_URL = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+# MariaDB/MySQL as a third source (MY_URL=none leaves it out).
+MY_URL = os.environ.get("MY_URL", "mysql://root@127.0.0.1:3306/test")
 TABLE = "cachectl_bench_posts"
 
 
@@ -32,6 +34,27 @@ def pg_load():
     subprocess.run(["psql", PG_URL, "-qc", f"\\copy {TABLE} FROM STDIN WITH (FORMAT csv)"],
                    stdin=dump.stdout, check=True)
     dump.wait()
+
+
+def my_load():
+    """The SQLite rows copied into MariaDB/MySQL (once; kept between runs), with the `mysql`
+    client from MY_URL's host, port, user and database."""
+    from urllib.parse import urlparse
+    u = urlparse(MY_URL)
+    client = ["mysql", "-h", u.hostname or "127.0.0.1", "-P", str(u.port or 3306),
+              "-u", u.username or "root", "--local-infile=1", u.path.lstrip("/")]
+    have = subprocess.run(client + ["-N", "-e", f"SELECT count(*) FROM {TABLE}"],
+                          capture_output=True, text=True)
+    if have.returncode == 0 and have.stdout.strip() == str(ROWS):
+        return
+    csv = OUT / "warm-posts.csv"
+    with open(csv, "w") as f:
+        subprocess.run(["sqlite3", "-csv", str(DB), "SELECT id, title, body, views FROM posts"],
+                       stdout=f, check=True)
+    subprocess.run(client + ["-e", f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} "
+                   "(id BIGINT PRIMARY KEY, title TEXT, body TEXT, views BIGINT); "
+                   f"LOAD DATA LOCAL INFILE '{csv}' INTO TABLE {TABLE} FIELDS TERMINATED BY ',' "
+                   "OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n'"], check=True)
 
 
 def plan(name, source):
@@ -78,6 +101,9 @@ def main():
         "SQLite": plan("warm-cpu-sqlite.yaml", "{ sqlite: warm-posts.db }"),
         "PostgreSQL": plan("warm-cpu-pg.yaml", f"{{ url: \"{PG_URL}\" }}"),
     }
+    if MY_URL != "none":
+        my_load()
+        plans["MySQL"] = plan("warm-cpu-my.yaml", f"{{ url: \"{MY_URL}\" }}")
     s = Server()
     cpu = {k: [] for k in plans}
     walls = {k: [] for k in plans}

@@ -718,9 +718,10 @@ async fn mysql_types_map_to_json() {
     let pool = sqlx::MySqlPool::connect(&db_url).await.unwrap();
     for stmt in [
         "CREATE TABLE posts (id BIGINT, flag BOOLEAN, n INT UNSIGNED, price DECIMAL(10,2), ratio DOUBLE, title VARCHAR(50), \
-         at TIMESTAMP NULL, naive DATETIME, day DATE, meta JSON, raw VARBINARY(4), missing TEXT)",
+         at TIMESTAMP NULL, naive DATETIME, day DATE, meta JSON, raw VARBINARY(4), missing TEXT, \
+         tiny TINYINT, big BIGINT UNSIGNED, f FLOAT, body MEDIUMTEXT, code CHAR(3))",
         "INSERT INTO posts VALUES (42, true, 7, 19.90, 0.25, 'héllo', '2024-05-01 10:00:00', '2024-05-01 10:00:00', \
-         '2024-05-01', '{\"a\": [1, 2]}', x'00ff', NULL)",
+         '2024-05-01', '{\"a\": [1, 2]}', x'00ff', NULL, -5, 18446744073709551615, 0.5, 'long \"q\" 🦀', 'FR')",
     ] {
         sqlx::raw_sql(stmt).execute(&pool).await.unwrap();
     }
@@ -760,6 +761,11 @@ async fn mysql_types_map_to_json() {
     assert_eq!(v["meta"], json!({"a": [1, 2]}));
     assert_eq!(v["raw"], "AP8=");
     assert_eq!(v["missing"], serde_json::Value::Null);
+    assert_eq!(v["tiny"], -5);
+    assert_eq!(v["big"], json!(u64::MAX));
+    assert_eq!(v["f"], 0.5);
+    assert_eq!(v["body"], "long \"q\" 🦀");
+    assert_eq!(v["code"], "FR");
 }
 
 #[test]

@@ -376,12 +376,19 @@ fn mysql_row(row: &MySqlRow, columns: &[(String, String)]) -> Result<Map<String,
             let e = |e| decode_err(name, ty, e);
             match ty.as_str() {
                 "BOOLEAN" => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
+                // As for PostgreSQL, the types matched here are the ones these decoders read,
+                // so sqlx's per-value type check is skipped.
                 "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
-                    Value::from(row.try_get::<i64, _>(i).map_err(e)?)
+                    Value::from(row.try_get_unchecked::<i64, _>(i).map_err(e)?)
                 }
-                t if t.ends_with("UNSIGNED") => Value::from(row.try_get::<u64, _>(i).map_err(e)?),
-                "FLOAT" => number(row.try_get::<f32, _>(i).map_err(e)? as f64),
-                "DOUBLE" => number(row.try_get::<f64, _>(i).map_err(e)?),
+                t if t.ends_with("UNSIGNED") => {
+                    Value::from(row.try_get_unchecked::<u64, _>(i).map_err(e)?)
+                }
+                "FLOAT" => number(row.try_get_unchecked::<f32, _>(i).map_err(e)? as f64),
+                "DOUBLE" => number(row.try_get_unchecked::<f64, _>(i).map_err(e)?),
+                "CHAR" | "VARCHAR" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" => {
+                    Value::String(row.try_get_unchecked::<&str, _>(i).map_err(e)?.to_owned())
+                }
                 "DECIMAL" => Value::String(
                     row.try_get::<rust_decimal::Decimal, _>(i)
                         .map_err(e)?
