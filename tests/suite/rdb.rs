@@ -508,11 +508,7 @@ fn idle_times_and_frequencies_come_from_the_dump() {
 /// is named by `CACHECTL_TEST_REDIS6`; without it the test is skipped, except under CI.
 #[test]
 fn a_redis_6_2_dump_reads_like_its_live_server() {
-    let Some(binary) = std::env::var("CACHECTL_TEST_REDIS6")
-        .ok()
-        .filter(|b| !b.is_empty())
-    else {
-        support::skip_unless_ci("CACHECTL_TEST_REDIS6 is not set");
+    let Some(binary) = support::redis6_binary() else {
         return;
     };
     let r = Redis::start_binary(&binary, &[]);

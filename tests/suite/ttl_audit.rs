@@ -135,11 +135,7 @@ fn exact_figures_and_the_planted_cluster() {
 /// Redis 6.2 has no PEXPIRETIME: the audit says the same from PTTL and its own clock.
 #[test]
 fn before_7_0_expiries_come_from_pttl() {
-    let Some(binary) = std::env::var("CACHECTL_TEST_REDIS6")
-        .ok()
-        .filter(|b| !b.is_empty())
-    else {
-        support::skip_unless_ci("CACHECTL_TEST_REDIS6 is not set");
+    let Some(binary) = support::redis6_binary() else {
         return;
     };
     let r = Redis::start_binary(&binary, &[]);

@@ -550,6 +550,46 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), n % 1_000_000_000)
 }
 
+/// `tables` made in PostgreSQL (in `schema`, dropped after), a plan of `steps` (YAML under
+/// `steps:`) with one source `pg` warmed from them into a fresh server, which is returned; the
+/// warm must succeed.
+async fn warm_from_postgres(
+    url: &str,
+    pool: &sqlx::PgPool,
+    schema: &str,
+    tables: &[String],
+    steps: &str,
+) -> Redis {
+    for stmt in tables {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(stmt.clone()))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!("sources:\n  pg:\n    url: ${{PG_URL}}\nsteps:\n{steps}"),
+    );
+    let out = cachectl(&r.url())
+        .args(["warm"])
+        .arg(&plan)
+        .env("PG_URL", url)
+        .output()
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn postgres_types_map_to_json() {
     let Some(url) = postgres_url() else {
@@ -558,7 +598,7 @@ async fn postgres_types_map_to_json() {
     };
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let schema = unique("cachectl_t");
-    for stmt in [
+    let tables = [
         format!("CREATE SCHEMA {schema}"),
         format!(
             "CREATE TABLE {schema}.posts (id INT8, small INT2, price NUMERIC(10,2), ratio FLOAT8, ok BOOL, title TEXT, \
@@ -570,35 +610,11 @@ async fn postgres_types_map_to_json() {
         ),
         format!("CREATE TABLE {schema}.comments (post_id INT8, body TEXT)"),
         format!("INSERT INTO {schema}.comments VALUES (42, 'first'), (42, 'second'), (7, 'other')"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(stmt))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    let r = Redis::start();
-    let dir = TempDir::new().unwrap();
-    let plan = write_plan(
-        dir.path(),
-        &format!(
-            "sources:\n  pg:\n    url: ${{PG_URL}}\nsteps:\n  - name: posts\n    source: pg\n    query: SELECT * FROM {schema}.posts\n    key: \"post_cache:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: comments\n        query: SELECT body FROM {schema}.comments WHERE post_id = $1 ORDER BY body\n        params: [\"{{id}}\"]\n        key: \"post_{{id}}_comments\"\n        value: collect\n        ttl: 60\n"
-        ),
+    ];
+    let steps = format!(
+        "  - name: posts\n    source: pg\n    query: SELECT * FROM {schema}.posts\n    key: \"post_cache:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: comments\n        query: SELECT body FROM {schema}.comments WHERE post_id = $1 ORDER BY body\n        params: [\"{{id}}\"]\n        key: \"post_{{id}}_comments\"\n        value: collect\n        ttl: 60\n"
     );
-    let out = cachectl(&r.url())
-        .args(["warm"])
-        .arg(&plan)
-        .env("PG_URL", &url)
-        .output()
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let r = warm_from_postgres(&url, &pool, &schema, &tables, &steps).await;
     let mut c = r.conn();
     let v: serde_json::Value =
         serde_json::from_str(&get(&mut c, "post_cache:42").unwrap()).unwrap();
@@ -625,7 +641,7 @@ async fn postgres_copy_reads_as_the_query_path_does() {
     };
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let schema = unique("cachectl_c");
-    for stmt in [
+    let tables = [
         format!("CREATE SCHEMA {schema}"),
         format!(
             "CREATE TABLE {schema}.t (id INT8, i2 INT2, i4 INT4, f4 FLOAT4, f8 FLOAT8, ok BOOL, t TEXT, \
@@ -647,38 +663,14 @@ async fn postgres_copy_reads_as_the_query_path_does() {
               'ffffffff-ffff-ffff-ffff-ffffffffffff', '\\x', '2100-02-28', '12:00:00.5', \
               '2038-01-19 03:14:08', '2000-01-01 00:00:00+00')"
         ),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(stmt))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    let r = Redis::start();
-    let dir = TempDir::new().unwrap();
+    ];
     // A `;` before a comment makes COPY refuse the query: the query path reads it, on a pool
     // that the refusal must not have left out of step for the steps after it. A comment
     // alone must not swallow the parenthesis COPY closes the query with.
-    let plan = write_plan(
-        dir.path(),
-        &format!(
-            "sources:\n  pg:\n    url: ${{PG_URL}}\nsteps:\n  - name: refused\n    source: pg\n    query: |\n      SELECT id FROM {schema}.t; -- COPY refuses this\n    key: \"fallback:{{id}}\"\n    ttl: 60\n  - name: copied\n    source: pg\n    query: |\n      SELECT * FROM {schema}.t ORDER BY id -- every row\n    key: \"copy:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: queried\n        query: SELECT * FROM {schema}.t WHERE id = $1\n        params: [\"{{id}}\"]\n        key: \"query:{{id}}\"\n        ttl: 60\n"
-        ),
+    let steps = format!(
+        "  - name: refused\n    source: pg\n    query: |\n      SELECT id FROM {schema}.t; -- COPY refuses this\n    key: \"fallback:{{id}}\"\n    ttl: 60\n  - name: copied\n    source: pg\n    query: |\n      SELECT * FROM {schema}.t ORDER BY id -- every row\n    key: \"copy:{{id}}\"\n    ttl: 60\n    for_each:\n      - name: queried\n        query: SELECT * FROM {schema}.t WHERE id = $1\n        params: [\"{{id}}\"]\n        key: \"query:{{id}}\"\n        ttl: 60\n"
     );
-    let out = cachectl(&r.url())
-        .args(["warm"])
-        .arg(&plan)
-        .env("PG_URL", &url)
-        .output()
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let r = warm_from_postgres(&url, &pool, &schema, &tables, &steps).await;
     let mut c = r.conn();
     for id in 1..=4 {
         let copied = get(&mut c, &format!("copy:{id}")).expect("the COPY row was written");

