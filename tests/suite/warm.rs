@@ -60,6 +60,34 @@ fn sqlite_db(dir: &Path, sql: &str) {
     );
 }
 
+/// The demo's TTL policy (`warmers/ttl-policy.yaml`, which the README's ttl-audit examples
+/// use) holds for what the demo plan writes, and catches a key that lost its TTL; its rule's
+/// `fix_ttl` puts one back within the rule's range.
+#[test]
+fn the_demo_policy_holds_for_the_demo_cache() {
+    let r = Redis::start();
+    let (_dir, plan) = demo_copy();
+    cachectl(&r.url()).arg("warm").arg(&plan).assert().success();
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("warmers/ttl-policy.yaml");
+    let audit = |extra: &[&str]| {
+        let mut cmd = cachectl(&r.url());
+        cmd.args(["ttl-audit", "-o", "json", "--policy"])
+            .arg(&policy)
+            .args(extra);
+        cmd
+    };
+    let doc = audit(&[]).json();
+    assert_eq!(doc["violations"], json!([]), "{doc}");
+    let mut c = r.conn();
+    let _: () = redis::cmd("PERSIST").arg("country:FR").query(&mut c).unwrap();
+    let doc = audit(&[]).json_exiting(4);
+    assert_eq!(doc["violations"][0]["kind"], "missing_ttl", "{doc}");
+    audit(&["--fix-missing-ttl", "1h", "--yes"]).json();
+    let left = ttl(&mut c, "country:FR");
+    assert!((20 * 3600..=28 * 3600).contains(&left), "the rule's fix_ttl: {left}");
+    audit(&[]).json();
+}
+
 #[test]
 fn demo_plan_writes_the_three_warmers() {
     let r = Redis::start();
