@@ -79,12 +79,18 @@ fn the_demo_policy_holds_for_the_demo_cache() {
     let doc = audit(&[]).json();
     assert_eq!(doc["violations"], json!([]), "{doc}");
     let mut c = r.conn();
-    let _: () = redis::cmd("PERSIST").arg("country:FR").query(&mut c).unwrap();
+    let _: () = redis::cmd("PERSIST")
+        .arg("country:FR")
+        .query(&mut c)
+        .unwrap();
     let doc = audit(&[]).json_exiting(4);
     assert_eq!(doc["violations"][0]["kind"], "missing_ttl", "{doc}");
     audit(&["--fix-missing-ttl", "1h", "--yes"]).json();
     let left = ttl(&mut c, "country:FR");
-    assert!((20 * 3600..=28 * 3600).contains(&left), "the rule's fix_ttl: {left}");
+    assert!(
+        (20 * 3600..=28 * 3600).contains(&left),
+        "the rule's fix_ttl: {left}"
+    );
     audit(&[]).json();
 }
 

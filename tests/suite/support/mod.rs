@@ -93,18 +93,52 @@ impl Redis {
 
     /// A server run from `binary` (another version than the suite's).
     pub fn start_binary(binary: &str, extra: &[&str]) -> Redis {
-        let dir = TempDir::new().unwrap();
-        let port = free_port();
-        let child = spawn_tied(server_command_of(binary, dir.path(), port, extra));
-        let r = Redis {
-            port,
-            child,
-            dir,
-            scheme: "redis",
-            auth: String::new(),
-        };
-        r.wait_ready(&[]);
-        r
+        // A port found free can be taken before the server binds it (another test's server,
+        // or a client's ephemeral port): a server that exits at once is started on another.
+        for _ in 0..4 {
+            let dir = TempDir::new().unwrap();
+            let port = free_port();
+            let child = spawn_tied(server_command_of(binary, dir.path(), port, extra));
+            let mut r = Redis {
+                port,
+                child,
+                dir,
+                scheme: "redis",
+                auth: String::new(),
+            };
+            if r.came_up() {
+                return r;
+            }
+        }
+        panic!("redis-server ({binary}) did not start on any of four ports");
+    }
+
+    /// Whether the server answers PING before it exits or 10 s pass.
+    fn came_up(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            if self.answers(&[]) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    fn answers(&self, cli_args: &[String]) -> bool {
+        Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(cli_args)
+            .arg("PING")
+            .output()
+            .map(|o| {
+                let said = String::from_utf8_lossy(&o.stdout);
+                said.contains("PONG") || said.contains("NOAUTH")
+            })
+            .unwrap_or(false)
     }
 
     /// A server that speaks only TLS, with a CA and certificate made for this test.
@@ -164,17 +198,7 @@ impl Redis {
     fn wait_ready(&self, cli_args: &[String]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let ok = Command::new("redis-cli")
-                .args(["-p", &self.port.to_string()])
-                .args(cli_args)
-                .arg("PING")
-                .output()
-                .map(|o| {
-                    let said = String::from_utf8_lossy(&o.stdout);
-                    said.contains("PONG") || said.contains("NOAUTH")
-                })
-                .unwrap_or(false);
-            if ok {
+            if self.answers(cli_args) {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
