@@ -697,7 +697,16 @@ impl Store {
     /// pipeline. Cluster: one pipeline per slot, many in flight.
     pub async fn per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
         reads_only(cmds.iter().map(|(_, c)| c))?;
-        self.send_per_key(cmds).await
+        self.send_per_key(cmds, false).await
+    }
+
+    /// `per_key` under `CLIENT NO-TOUCH` (Redis 7.2+, Valkey): reads that would reset the
+    /// keys' idle time (HLEN, HSCAN, HPTTL of a hash) leave it as it was, so a report does
+    /// not change what `--idle-over` or the eviction policy later see. Each pipeline sets it
+    /// and clears it around its own commands; a server without it answers them the same.
+    pub async fn per_key_untouched(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
+        reads_only(cmds.iter().map(|(_, c)| c))?;
+        self.send_per_key(cmds, true).await
     }
 
     /// `per_key` for commands that change the server, under a permit.
@@ -707,26 +716,52 @@ impl Store {
         cmds: Vec<(Vec<u8>, Cmd)>,
     ) -> Result<Vec<Value>> {
         self.permitted(permit)?;
-        self.send_per_key(cmds).await
+        self.send_per_key(cmds, false).await
     }
 
-    async fn send_per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>) -> Result<Vec<Value>> {
+    /// `untouched`: each pipeline between `CLIENT NO-TOUCH ON` and `OFF`, whose replies
+    /// (an error, on a server without it) are left out.
+    async fn send_per_key(&self, cmds: Vec<(Vec<u8>, Cmd)>, untouched: bool) -> Result<Vec<Value>> {
+        let skip = usize::from(untouched);
+        let bracket = |pipe: &mut Pipeline, on: &str| {
+            if untouched {
+                pipe.cmd("CLIENT").arg("NO-TOUCH").arg(on);
+            }
+        };
         match &self.conn {
-            Conn::Standalone(_) => {
+            Conn::Standalone(c) => {
                 let mut pipe = redis::pipe();
-                for (_, c) in cmds {
-                    pipe.add_command(c);
+                bracket(&mut pipe, "ON");
+                let n = cmds.len();
+                for (_, cmd) in cmds {
+                    pipe.add_command(cmd);
                 }
-                self.send_pipeline(&pipe).await
+                bracket(&mut pipe, "OFF");
+                // The trailing OFF is read too (a reply left unread would be taken as the
+                // next request's), then left out.
+                let mut values = c
+                    .clone()
+                    .req_packed_commands(&pipe, skip, n + skip)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                values.truncate(n);
+                Ok(values)
             }
             Conn::Cluster(c) => {
                 let mut groups: HashMap<Route, (Vec<usize>, Pipeline)> = HashMap::new();
                 for (i, (key, cmd)) in cmds.into_iter().enumerate() {
                     let entry = groups
                         .entry(Route::with_key(&key, SlotAddr::Master))
-                        .or_insert_with(|| (Vec::new(), redis::pipe()));
+                        .or_insert_with(|| {
+                            let mut pipe = redis::pipe();
+                            bracket(&mut pipe, "ON");
+                            (Vec::new(), pipe)
+                        });
                     entry.0.push(i);
                     entry.1.add_command(cmd);
+                }
+                for (_, pipe) in groups.values_mut() {
+                    bracket(pipe, "OFF");
                 }
                 let total: usize = groups.values().map(|g| g.0.len()).sum();
                 let mut out = vec![Value::Nil; total];
@@ -738,8 +773,8 @@ impl Store {
                             let r = c
                                 .route_pipeline(
                                     pipe,
-                                    0,
-                                    n,
+                                    skip,
+                                    n + skip,
                                     SingleNodeRoutingInfo::SpecificNode(route),
                                 )
                                 .await;

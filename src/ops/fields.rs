@@ -313,7 +313,7 @@ pub async fn read(
         cmds.push((k.clone(), redis::cmd("HLEN").arg(k).clone()));
         cmds.push((k.clone(), hscan(k, 0)));
     }
-    let replies = store.per_key(cmds).await?;
+    let replies = store.per_key_untouched(cmds).await?;
     let mut pages: Vec<(usize, u64, Vec<Vec<u8>>)> = Vec::new();
     for (i, pair) in replies.chunks(2).enumerate() {
         let (Some(Value::Int(len)), Some(page)) = (pair.first(), pair.get(1)) else {
@@ -359,7 +359,7 @@ pub async fn read(
         // Every page may be empty and the last (names all read before): nothing to ask.
         let mut replies = match cmds.is_empty() {
             true => Vec::new(),
-            false => store.per_key(cmds).await?,
+            false => store.per_key_untouched(cmds).await?,
         }
         .into_iter();
         let mut next = Vec::new();

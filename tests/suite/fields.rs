@@ -309,3 +309,67 @@ fn watch_counts_fields_that_expire() {
         );
     }
 }
+
+/// Reading a hash's fields (HLEN, HSCAN, HPTTL) for a report would reset its idle time, and so
+/// change what `--idle-over` and the eviction policy see next: the audit and inspect read them
+/// under `CLIENT NO-TOUCH`, and the hashes stay as idle as they were.
+#[test]
+fn reading_fields_leaves_idle_times_alone() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = Redis::start_binary(&binary, &[]);
+        let mut c = r.conn();
+        fill(&mut c);
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        cachectl(&r.url()).args(["ttl-audit", "-o", "json"]).json();
+        cachectl(&r.url())
+            .args(["inspect", "--pattern", "*", "-o", "json"])
+            .json();
+        for key in ["h_all", "h_some", "h_big"] {
+            let idle: i64 = redis::cmd("OBJECT")
+                .arg("IDLETIME")
+                .arg(key)
+                .query(&mut c)
+                .unwrap();
+            assert!(idle >= 2, "{name}: {key} idle {idle} s after the reports");
+        }
+    }
+}
+
+/// In a cluster, each slot's reads go to its master between `CLIENT NO-TOUCH ON` and `OFF`:
+/// every hash's fields are read and every reply lands with its own question (a bracket
+/// reply left unread would be taken as the next request's answer).
+#[test]
+fn a_cluster_reads_every_hashs_fields() {
+    for (name, binary) in support::field_ttl_servers() {
+        let cl = support::Cluster::start_binary(&binary);
+        let mut c = cl.conn();
+        for i in 0..50 {
+            let k = format!("h{i}");
+            let _: () = redis::cmd("HSET")
+                .arg(&k)
+                .arg(&["a", "1", "b", "2"][..])
+                .query(&mut c)
+                .unwrap();
+            let _: redis::Value = redis::cmd("HEXPIRE")
+                .arg(&k)
+                .arg(600)
+                .arg("FIELDS")
+                .arg(1)
+                .arg("a")
+                .query(&mut c)
+                .unwrap();
+        }
+        for _ in 0..3 {
+            let doc = cachectl(&cl.url()).args(["ttl-audit", "-o", "json"]).json();
+            let f = &doc["fields"];
+            assert_eq!(f["hashes"], 50, "{name}: {f}");
+            assert_eq!(f["fields_with_ttl"], 50, "{name}: {f}");
+            assert_eq!(f["fields_without_ttl"], 50, "{name}: {f}");
+            assert_eq!(doc["without_ttl"], 50, "{name}: {f}");
+            let doc = cachectl(&cl.url())
+                .args(["inspect", "--pattern", "*", "-o", "json"])
+                .json();
+            assert_eq!(doc["total"]["keys"], 50, "{name}: {doc}");
+        }
+    }
+}

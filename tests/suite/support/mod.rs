@@ -429,7 +429,17 @@ impl Cluster {
         Self::start_nodes(masters, 1)
     }
 
+    /// A cluster of three masters of its own, run from `binary` (another version than the
+    /// suite's).
+    pub fn start_binary(binary: &str) -> Cluster {
+        Self::start_nodes_of(binary, 3, 0)
+    }
+
     fn start_nodes(masters: usize, replicas: usize) -> Cluster {
+        Self::start_nodes_of(&server_binary(), masters, replicas)
+    }
+
+    fn start_nodes_of(binary: &str, masters: usize, replicas: usize) -> Cluster {
         let dir = TempDir::new().unwrap();
         let mut ports = Vec::new();
         let mut children = Vec::new();
@@ -437,7 +447,8 @@ impl Cluster {
             let port = free_port();
             let node_dir = dir.path().join(port.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
-            children.push(spawn_tied(server_command(
+            children.push(spawn_tied(server_command_of(
+                binary,
                 &node_dir,
                 port,
                 &["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"],
