@@ -114,7 +114,9 @@ pub async fn compare(
         cmds.push((key.to_vec(), redis::cmd("GET").arg(*key).clone()));
         cmds.push((key.to_vec(), redis::cmd("PTTL").arg(*key).clone()));
     }
-    let replies = store.per_key(cmds).await?;
+    // Reading a cache back must not make it look used: every key read would otherwise seem
+    // fresh to the eviction policy and to `--idle-over`.
+    let replies = store.per_key_untouched(cmds).await?;
     let mut differing = Vec::new();
     // A second of slack: the key was written a moment before its TTL was read.
     let bound_ms = ttl_bound_s.saturating_add(1).saturating_mul(1000) as i64;

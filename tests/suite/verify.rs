@@ -192,6 +192,28 @@ fn verify_finds_stale_missing_and_orphaned_keys_and_writes_nothing() {
 
 /// A source that fails is an error (exit 1), never "0 stale"; and no orphans are counted off
 /// a source read in part.
+/// Verify reads every key back (GET) under `CLIENT NO-TOUCH` (Redis 7.2+, Valkey): the keys
+/// stay as idle as they were, so a check does not make a cold cache look used.
+#[test]
+fn verify_leaves_idle_times_alone() {
+    for (name, binary) in support::field_ttl_servers() {
+        let r = support::Redis::start_binary(&binary, &[]);
+        let dir = TempDir::new().unwrap();
+        let plan = blog(dir.path());
+        cachectl(&r.url()).arg("warm").arg(&plan).assert().success();
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        let (code, doc, err) = verify(&r.url(), &plan, &[]);
+        assert_eq!(code, 0, "{name}: {doc} {err}");
+        let mut c = r.conn();
+        let idle: i64 = redis::cmd("OBJECT")
+            .arg("IDLETIME")
+            .arg("post_cache:7")
+            .query(&mut c)
+            .unwrap();
+        assert!(idle >= 2, "{name}: idle {idle} s after the verify");
+    }
+}
+
 #[test]
 fn a_failing_source_is_an_error_not_an_agreement() {
     let r = Redis::start();
