@@ -61,6 +61,35 @@ fn verify(url: &str, plan: &Path, extra: &[&str]) -> (i32, serde_json::Value, St
     (out.status.code().unwrap_or(-1), doc, err)
 }
 
+/// A table name no other run uses.
+fn unique_table() -> String {
+    format!(
+        "verify_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+/// `sql` (statements separated by `;`) run on the PostgreSQL or MariaDB at `url`.
+fn run_sql(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        if url.starts_with("mysql") {
+            let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+        }
+    });
+}
+
 fn get(c: &mut redis::Connection, key: &str) -> Option<String> {
     redis::cmd("GET").arg(key).query(c).unwrap()
 }
@@ -308,29 +337,13 @@ fn verify_postgres_rows_against_a_cluster() {
         support::skip_unless_ci("CACHECTL_TEST_POSTGRES_URL is not set");
         return;
     };
-    let table = format!(
-        "verify_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
+    let table = unique_table();
+    run_sql(
+        &url,
+        &format!(
+            "CREATE TABLE {table} (id INT8, name TEXT); INSERT INTO {table} SELECT g, 'n' || g FROM generate_series(1, 300) g"
+        ),
     );
-    let psql = |sql: &str| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let pool = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&pool)
-                .await
-                .unwrap();
-        });
-    };
-    psql(&format!(
-        "CREATE TABLE {table} (id INT8, name TEXT); INSERT INTO {table} SELECT g, 'n' || g FROM generate_series(1, 300) g"
-    ));
     let cluster = Cluster::shared();
     let dir = TempDir::new().unwrap();
     let plan = dir.path().join("plan.yaml");
@@ -350,11 +363,12 @@ fn verify_postgres_rows_against_a_cluster() {
     let (code, doc, err) = verify(&cluster.url(), &plan, &[]);
     assert_eq!(code, 0, "{err} {doc}");
     assert_eq!(doc["steps"][0]["verify"]["matching"], 300, "{doc}");
-    psql(&format!(
-        "UPDATE {table} SET name = 'x' WHERE id <= 7; DELETE FROM {table} WHERE id > 295"
-    ));
+    run_sql(
+        &url,
+        &format!("UPDATE {table} SET name = 'x' WHERE id <= 7; DELETE FROM {table} WHERE id > 295"),
+    );
     let (code, doc, err) = verify(&cluster.url(), &plan, &[]);
-    psql(&format!("DROP TABLE {table}"));
+    run_sql(&url, &format!("DROP TABLE {table}"));
     assert_eq!(code, 4, "{err} {doc}");
     assert_eq!(doc["steps"][0]["verify"]["stale"], 7, "{doc}");
     assert_eq!(doc["steps"][0]["verify"]["orphaned"], 5, "{doc}");
@@ -365,5 +379,76 @@ fn verify_postgres_rows_against_a_cluster() {
             .sum::<usize>(),
         300,
         "verify wrote or deleted"
+    );
+}
+
+/// A MariaDB source, as bar 26's scenario on SQLite: agreement after a warm; stale, missing
+/// and orphaned keys found and nothing written; `--fix --delete-orphans` mends them all.
+#[test]
+fn verify_mariadb_rows_finds_each_difference() {
+    let Some(url) = std::env::var("CACHECTL_TEST_MYSQL_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        support::skip_unless_ci("CACHECTL_TEST_MYSQL_URL is not set");
+        return;
+    };
+    let table = unique_table();
+    run_sql(
+        &url,
+        &format!("CREATE TABLE {table} (id BIGINT, name TEXT)"),
+    );
+    let rows: Vec<String> = (1..=100).map(|i| format!("({i}, 'n{i}')")).collect();
+    run_sql(
+        &url,
+        &format!("INSERT INTO {table} VALUES {}", rows.join(", ")),
+    );
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "sources:\n  my:\n    url: {url}\nsteps:\n  - name: rows\n    source: my\n\
+             \x20   query: SELECT id, name FROM {table}\n    key: \"{table}:{{id}}\"\n    ttl: 600\n"
+        ),
+    )
+    .unwrap();
+    cachectl(&r.url()).arg("warm").arg(&plan).assert().success();
+    let (code, doc, err) = verify(&r.url(), &plan, &[]);
+    assert_eq!(code, 0, "{err} {doc}");
+    run_sql(
+        &url,
+        &format!("UPDATE {table} SET name = 'x' WHERE id <= 4; DELETE FROM {table} WHERE id > 98"),
+    );
+    let mut c = r.conn();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{table}:50"))
+        .query(&mut c)
+        .unwrap();
+    let before = dbsize(&mut c);
+    let (code, doc, err) = verify(&r.url(), &plan, &[]);
+    let v = &doc["steps"][0]["verify"];
+    assert_eq!(code, 4, "{err} {doc}");
+    assert_eq!(
+        (v["stale"].as_u64(), v["missing"].as_u64()),
+        (Some(4), Some(1)),
+        "{doc}"
+    );
+    assert_eq!(v["orphaned"], 2, "{doc}");
+    assert_eq!(dbsize(&mut c), before, "verify wrote or deleted");
+    assert_eq!(
+        get(&mut c, &format!("{table}:1")).as_deref(),
+        Some(r#"{"id":1,"name":"n1"}"#)
+    );
+    let (code, doc, err) = verify(&r.url(), &plan, &["--fix", "--delete-orphans", "--yes"]);
+    assert_eq!(code, 0, "{err} {doc}");
+    let (code, doc, err) = verify(&r.url(), &plan, &[]);
+    run_sql(&url, &format!("DROP TABLE {table}"));
+    assert_eq!(code, 0, "{err} {doc}");
+    assert_eq!(dbsize(&mut c), 98);
+    assert_eq!(
+        get(&mut c, &format!("{table}:1")).as_deref(),
+        Some(r#"{"id":1,"name":"x"}"#)
     );
 }
