@@ -419,9 +419,49 @@ fn filters_select_on_every_master_of_a_cluster() {
     assert_eq!(out["deleted"], 50, "{out}");
     assert_eq!(out["not_selected"], 150, "{out}");
     assert_eq!(cluster.count_per_node("filt:*").iter().sum::<usize>(), 150);
-    let left = cachectl(&cluster.url())
-        .args(["keys", "filt:*", "--no-ttl", "--count-only"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+    let count = |filters: &[&str]| {
+        let out = cachectl(&cluster.url())
+            .args(["keys", "filt:*", "--count-only"])
+            .args(filters)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{filters:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(count(&["--no-ttl"]), "0");
+    // The other filters, each checked on the master that holds the key.
+    for i in 0..30 {
+        redis::cmd("HSET")
+            .arg(format!("filt:h{i}"))
+            .arg("f")
+            .arg(vec![b'x'; if i < 10 { 200_000 } else { 10 }])
+            .exec(&mut c)
+            .unwrap();
+    }
+    for i in 0..20 {
+        redis::cmd("SET")
+            .arg(format!("filt:short{i}"))
+            .arg("v")
+            .arg("EX")
+            .arg(30)
+            .exec(&mut c)
+            .unwrap();
+    }
+    assert_eq!(count(&["--type", "hash"]), "30");
+    assert_eq!(count(&["--larger-than", "100KB"]), "10");
+    assert_eq!(count(&["--ttl-under", "1m"]), "20");
+    assert_eq!(count(&["--ttl-over", "1m"]), "150");
+    // Idle: the 200 first keys have not been touched since they were written, the rest are.
+    std::thread::sleep(Duration::from_millis(2100));
+    for i in 0..20 {
+        let _: Option<String> = redis::cmd("GET")
+            .arg(format!("filt:short{i}"))
+            .query(&mut c)
+            .unwrap();
+    }
+    assert_eq!(count(&["--idle-over", "1s", "--type", "string"]), "150");
+    cachectl(&cluster.url())
+        .args(["invalidate-pattern", "filt:*", "--yes"])
+        .assert()
+        .success();
 }
