@@ -70,6 +70,13 @@ impl Stop {
         }
     }
 
+    /// Resolves `grace` after a stop was requested: what a stop has not ended by then (a
+    /// reply that has stalled) is given up.
+    pub async fn unheeded(&self, grace: std::time::Duration) {
+        self.wait().await;
+        tokio::time::sleep(grace).await;
+    }
+
     /// Resolves once a stop has been requested (at once if it already was).
     pub async fn wait(&self) {
         loop {

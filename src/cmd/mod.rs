@@ -228,8 +228,7 @@ fn only_reads(command: &Command) -> bool {
 
 /// Resolves a second after a stop was asked for, once nothing is left to put back.
 async fn unheard(stop: &Stop) {
-    stop.wait().await;
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    stop.unheeded(std::time::Duration::from_secs(1)).await;
     while !stop.still_pending().is_empty() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

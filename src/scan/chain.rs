@@ -491,7 +491,13 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             Poll::Ready(r) => r,
             Poll::Pending => {
                 let wait = Instant::now();
-                let r = round_trip.await;
+                // A stop waits for the request in flight, so that its batch is counted; a
+                // reply that has not come a second after the stop (the server stalled) is given
+                // up, and the batch's keys are said unconfirmed.
+                let r = tokio::select! {
+                    r = &mut round_trip => r,
+                    () = self.spec.stop.unheeded(STOP_GRACE) => Err(Error::Interrupted),
+                };
                 self.waiting += wait.elapsed();
                 r
             }
@@ -529,7 +535,11 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             && job > 0
             && let Some(keys) = &self.pending
         {
-            self.unconfirmed += gone(&self.store, keys).await;
+            self.unconfirmed += match e {
+                // Given up after a stop: the server that did not answer is not asked again.
+                Error::Interrupted => keys.len() as u64,
+                _ => gone(&self.store, keys).await,
+            };
         }
     }
 
@@ -769,9 +779,15 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         {
             sink.record(&end, &|| work.figures(), true);
         }
-        (work, end, result.err())
+        // A reply given up after a stop ends the walk as the stop does, not as a fault; its
+        // checkpoint keeps the last cursor before the batch it could not confirm.
+        let given_up = matches!(result, Err(Error::Interrupted)) && spec.stop.is_set();
+        (work, end, result.err().filter(|_| !given_up))
     }
 }
+
+/// How long a stop waits for the reply to a request in flight before giving it up.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// One request of a chain: its pipeline to the node (the job, and the SCAN unless it goes
 /// to a replica), and the SCAN to the replica, at the same time. The replies as sent, each

@@ -195,3 +195,73 @@ fn sigterm_during_a_sweep_reports_what_was_deleted() {
         assert_eq!(doc["deleted"].as_u64().unwrap(), before - after, "{doc}");
     }
 }
+
+/// A stop waits for the batch in flight so that the report counts it, but not for a server
+/// that has stalled: a second after the signal the reply is given up, the batch's keys are
+/// said unconfirmed, and the sweep ends (here the server holds writes for 20 s and the
+/// timeout is 30 s; before, the sweep waited the 20 s out).
+#[test]
+fn a_stop_while_the_server_stalls_a_batch_gives_it_up() {
+    use std::cell::Cell;
+    use std::time::Instant;
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20_000).map(|i| format!("stall:{i}")), 600);
+    let args = [
+        "--timeout",
+        "30s",
+        "invalidate-pattern",
+        "stall:*",
+        "--yes",
+        "--max-keys",
+        "100000000",
+        "--rate",
+        "2000",
+        "-o",
+        "json",
+    ];
+    let signalled_at = Cell::new(None);
+    let out = support::signalled_when(
+        &r.url(),
+        &args,
+        || {
+            let mut c = r.conn();
+            if dbsize(&mut c) > 19_000 {
+                return false;
+            }
+            redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(20_000)
+                .arg("WRITE")
+                .exec(&mut c)
+                .unwrap();
+            // The sweep's next batch reaches the paused server and waits there.
+            std::thread::sleep(Duration::from_millis(500));
+            signalled_at.set(Some(Instant::now()));
+            true
+        },
+        libc::SIGINT,
+    );
+    let waited = signalled_at
+        .get()
+        .expect("the sweep got under way")
+        .elapsed();
+    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    let deleted = doc["deleted"].as_u64().unwrap();
+    let unconfirmed = doc["unconfirmed"].as_u64().unwrap_or(0);
+    assert!(unconfirmed > 0, "the stalled batch is unconfirmed: {doc}");
+    // Unpaused, the server runs the batch it held: gone or not, it was counted as either.
+    std::thread::sleep(Duration::from_millis(300));
+    let gone = 20_000 - dbsize(&mut c);
+    assert!(
+        deleted <= gone && gone <= deleted + unconfirmed,
+        "deleted {deleted}, unconfirmed {unconfirmed}, gone {gone}: {doc}"
+    );
+}
