@@ -221,6 +221,15 @@ fn hint(code: &str, detail: &str) -> Option<String> {
         "LOADING" => "the server is loading its data set; try again when it is done".into(),
         "OOM" => "the server is at maxmemory and its eviction policy refuses writes".into(),
         "CLUSTERDOWN" => "the cluster is down or still forming; check CLUSTER INFO".into(),
+        // EXPIRE … NX and PEXPIRE … GT, which the TTL fixes send, came with Redis 7.0.
+        "ERR"
+            if detail.contains("wrong number of arguments for 'expire'")
+                || detail.contains("wrong number of arguments for 'pexpire'") =>
+        {
+            "this server is older than Redis 7.0, whose EXPIRE … NX and PEXPIRE … GT the TTL \
+             fixes need; the audit itself works"
+                .into()
+        }
         _ => return None,
     })
 }
@@ -365,6 +374,16 @@ fn yaml_path(text: &str, line: usize, column: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_before_7_0_is_named_when_a_fix_needs_it() {
+        let said = hint("ERR", "wrong number of arguments for 'expire' command").unwrap();
+        assert!(said.contains("older than Redis 7.0"), "{said}");
+        assert_eq!(
+            hint("ERR", "wrong number of arguments for 'get' command"),
+            None
+        );
+    }
 
     #[test]
     fn paths_in_a_plan_are_found_by_indentation() {

@@ -180,6 +180,7 @@ pub async fn fix(
         read_fields: report.fields.is_some()
             || report.headline.iter().any(|h| h.keys_with_field_ttls > 0),
         clamping: 0,
+        no_expiretime: false,
     })
     .await?;
     let mut total = FixReport {
@@ -256,6 +257,54 @@ struct FixWork<'a> {
     read_fields: bool,
     /// 1 when the TTL `ttl_for` just gave was brought into its rule's range.
     clamping: u64,
+    /// The server does not answer PEXPIRETIME (before 7.0, or an ACL without it): PTTL.
+    no_expiretime: bool,
+}
+
+impl FixWork<'_> {
+    /// Each key's time left as PTTL answers it (-1 no expiry, -2 no key), and the moment it
+    /// expires: PEXPIRETIME's, exact, as the audit that found the clusters read it (our clock
+    /// plus PTTL is late by the reply's lag, which put keys at a cluster's edge outside it);
+    /// before 7.0, or under an ACL without it, our clock plus PTTL.
+    async fn expiries(
+        &mut self,
+        store: &Store,
+        node: &Node,
+        keys: &[Vec<u8>],
+    ) -> Result<(Vec<i64>, Vec<u64>)> {
+        let ask = if self.no_expiretime {
+            "PTTL"
+        } else {
+            "PEXPIRETIME"
+        };
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.cmd(ask).arg(k);
+        }
+        let replies = store.node_pipeline(node, &pipe).await?;
+        let now = now_ms();
+        let unknown =
+            |r: &Value| matches!(r, Value::ServerError(e) if matches!(e.code(), "ERR" | "NOPERM"));
+        if !self.no_expiretime && replies.iter().any(unknown) {
+            self.no_expiretime = true;
+            return Box::pin(self.expiries(store, node, keys)).await;
+        }
+        let (mut left, mut at) = (
+            Vec::with_capacity(keys.len()),
+            Vec::with_capacity(keys.len()),
+        );
+        for r in replies {
+            let answer = store.value_on::<i64>(node, r)?;
+            let (ms, when) = match (self.no_expiretime, answer) {
+                (false, t) if t >= 0 => ((t - now as i64).max(0), t as u64),
+                (true, ms) if ms >= 0 => (ms, now.saturating_add(ms as u64)),
+                (_, none) => (none, 0),
+            };
+            left.push(ms);
+            at.push(when);
+        }
+        Ok((left, at))
+    }
 }
 
 impl Change {
@@ -383,20 +432,11 @@ impl BatchWork for FixWork<'_> {
     // Which change a key needs depends on its TTL now, so ask first; the change then goes in
     // the batch's pipeline with the next SCAN.
     async fn before_send(&mut self, store: &Store, node: &Node, keys: &[Vec<u8>]) -> Result<()> {
-        let mut pipe = redis::pipe();
-        for k in keys {
-            pipe.cmd("PTTL").arg(k);
-        }
-        let replies = store.node_pipeline(node, &pipe).await?;
-        let now = now_ms();
-        let mut pttls = Vec::with_capacity(keys.len());
-        for r in replies {
-            pttls.push(store.value_on::<i64>(node, r)?);
-        }
+        let (pttls, expire_at) = self.expiries(store, node, keys).await?;
         let fields = self.fields_of_keys_without_ttl(store, keys, &pttls).await?;
         let mut planned = Vec::with_capacity(keys.len());
         let mut clamped = 0;
-        for ((key, pttl), fields) in keys.iter().zip(pttls).zip(fields) {
+        for (((key, pttl), at), fields) in keys.iter().zip(pttls).zip(expire_at).zip(fields) {
             self.clamping = 0;
             let group = self.group(key);
             let change = match KeyTtl::from_pttl(pttl) {
@@ -411,11 +451,7 @@ impl BatchWork for FixWork<'_> {
                     self.ttl_for(&group, last_field.div_ceil(1000))
                 }
                 KeyTtl::Expires(ms) => match (self.fix.spread, self.clusters.get(&group)) {
-                    (Some(p), Some(cs))
-                        if cs
-                            .iter()
-                            .any(|c| ExpiryWindows::contains(c, now.saturating_add(ms))) =>
-                    {
+                    (Some(p), Some(cs)) if cs.iter().any(|c| ExpiryWindows::contains(c, at)) => {
                         let extra = (ms as f64 * p * self.jitter.unit()) as u64;
                         Some(Change::ExtendTo(ms + extra.max(1)))
                     }
