@@ -528,8 +528,11 @@ impl<'a> Run<'a> {
             (failure, stopped)
         };
         let (read, (failure, stopped)) = tokio::join!(reader, writer);
-        // A read cut short by a stop is an interruption, not a failure of the step.
-        let stopped = stopped || matches!(read, Err(Error::Interrupted));
+        // A read cut short by a stop, or a batch given up after one, is an interruption, not
+        // a failure of the step.
+        let given_up = matches!(failure, Some(Error::Interrupted)) && self.stop.is_set();
+        let failure = failure.filter(|_| !given_up);
+        let stopped = stopped || given_up || matches!(read, Err(Error::Interrupted));
         let read = match read {
             Err(Error::Interrupted) => Ok(()),
             r => r,
@@ -799,8 +802,14 @@ impl<'a> Run<'a> {
             // A SET with its value and TTL is the same write sent twice: a batch whose replies
             // were lost (a timeout, a moment of LOADING) is sent again, and counted once.
             let mut backoff = crate::retry::Backoff::redis(WRITE_RETRIES);
+            // A stop waits for the batch's answer, but not for a server that has stalled: a
+            // second after it the batch is given up, unconfirmed (as the walks do).
             let answered = loop {
-                match store.write_per_key(permit, cmds()).await {
+                let sent = tokio::select! {
+                    r = store.write_per_key(permit, cmds()) => r,
+                    () = stop.unheeded(STOP_GRACE) => Err(Error::Interrupted),
+                };
+                match sent {
                     Err(e) if e.is_transient() && backoff.wait(stop).await => continue,
                     other => break other,
                 }
@@ -834,6 +843,9 @@ impl<'a> Run<'a> {
 
 /// Times a batch is sent again after its replies were lost.
 const WRITE_RETRIES: u32 = 5;
+
+/// How long a stop waits for a batch's answer before giving it up.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn is_zero(n: &u64) -> bool {
     *n == 0

@@ -981,6 +981,88 @@ fn a_stopped_warm_says_so_and_keeps_collected_values_whole() {
     }
 }
 
+/// A stop waits for a batch's answer, but not for a server that has stalled: a second after
+/// Ctrl-C the batch is given up and said unconfirmed, and the warm ends as interrupted (the
+/// server holds writes for 20 s here and the timeout is 30 s; before, the warm waited them out).
+#[test]
+fn a_stop_while_the_server_stalls_gives_the_batch_up() {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    let r = Redis::start();
+    let mut c = r.conn();
+    let server = HttpServer::start(|req| {
+        let page: u64 = req
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let items: Vec<_> = (0..50).map(|i| json!({"id": page * 100 + i})).collect();
+        let mut resp = Response::json(json!({ "items": items }));
+        resp.delay_ms = 20;
+        resp
+    });
+    let dir = TempDir::new().unwrap();
+    let yaml = format!(
+        "sources:\n  api:\n    http:\n      base_url: {}\nsteps:\n  - name: items\n    source: api\n    request:\n      path: /items\n      items: /items\n      paginate: {{ page: {{ param: page, max_pages: 2000 }} }}\n    key: \"item:{{id}}\"\n    ttl: 600\n    batch: 50\n",
+        server.url()
+    );
+    let plan = write_plan(dir.path(), &yaml);
+    let args = [
+        "--timeout",
+        "30s",
+        "-o",
+        "json",
+        "warm",
+        plan.to_str().unwrap(),
+    ];
+    let signalled_at = Cell::new(None);
+    let out = support::signalled_when(
+        &r.url(),
+        &args,
+        || {
+            let mut c = r.conn();
+            if dbsize(&mut c) < 200 {
+                return false;
+            }
+            redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(20_000)
+                .arg("WRITE")
+                .exec(&mut c)
+                .unwrap();
+            // The warm's next batch reaches the paused server and waits there.
+            std::thread::sleep(Duration::from_millis(500));
+            signalled_at.set(Some(Instant::now()));
+            true
+        },
+        libc::SIGINT,
+    );
+    let waited = signalled_at
+        .get()
+        .expect("the warm got under way")
+        .elapsed();
+    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    let step = entry(&doc, "steps", "step", "items");
+    assert_eq!(step["interrupted"], true, "{doc}");
+    assert!(step.get("error").is_none(), "a stop, not a failure: {doc}");
+    let written = step["keys"].as_u64().unwrap();
+    let unconfirmed = step["unconfirmed"].as_u64().unwrap_or(0);
+    assert!(unconfirmed > 0, "the stalled batch is unconfirmed: {doc}");
+    std::thread::sleep(Duration::from_millis(300));
+    let held = dbsize(&mut c);
+    assert!(
+        written <= held && held <= written + unconfirmed,
+        "written {written}, unconfirmed {unconfirmed}, on the server {held}: {doc}"
+    );
+}
+
 // ---- Faults: a step that fails part-way says exactly what it wrote, and writes no partial
 // ---- collected value.
 
