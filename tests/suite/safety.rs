@@ -202,8 +202,6 @@ fn sigterm_during_a_sweep_reports_what_was_deleted() {
 /// timeout is 30 s; before, the sweep waited the 20 s out).
 #[test]
 fn a_stop_while_the_server_stalls_a_batch_gives_it_up() {
-    use std::cell::Cell;
-    use std::time::Instant;
     let r = Redis::start();
     let mut c = r.conn();
     load(&mut c, (0..20_000).map(|i| format!("stall:{i}")), 600);
@@ -220,33 +218,8 @@ fn a_stop_while_the_server_stalls_a_batch_gives_it_up() {
         "-o",
         "json",
     ];
-    let signalled_at = Cell::new(None);
-    let out = support::signalled_when(
-        &r.url(),
-        &args,
-        || {
-            let mut c = r.conn();
-            if dbsize(&mut c) > 19_000 {
-                return false;
-            }
-            redis::cmd("CLIENT")
-                .arg("PAUSE")
-                .arg(20_000)
-                .arg("WRITE")
-                .exec(&mut c)
-                .unwrap();
-            // The sweep's next batch reaches the paused server and waits there.
-            std::thread::sleep(Duration::from_millis(500));
-            signalled_at.set(Some(Instant::now()));
-            true
-        },
-        libc::SIGINT,
-    );
-    let waited = signalled_at
-        .get()
-        .expect("the sweep got under way")
-        .elapsed();
-    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    let (out, waited, left) =
+        support::interrupted_while_writes_stall(&r, &args, |keys| keys <= 19_000);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
@@ -257,9 +230,8 @@ fn a_stop_while_the_server_stalls_a_batch_gives_it_up() {
     let deleted = doc["deleted"].as_u64().unwrap();
     let unconfirmed = doc["unconfirmed"].as_u64().unwrap_or(0);
     assert!(unconfirmed > 0, "the stalled batch is unconfirmed: {doc}");
-    // Unpaused, the server runs the batch it held: gone or not, it was counted as either.
-    std::thread::sleep(Duration::from_millis(300));
-    let gone = 20_000 - dbsize(&mut c);
+    // Unpaused, the server ran the batch it held: gone or not, it was counted as either.
+    let gone = 20_000 - left;
     assert!(
         deleted <= gone && gone <= deleted + unconfirmed,
         "deleted {deleted}, unconfirmed {unconfirmed}, gone {gone}: {doc}"

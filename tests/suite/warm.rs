@@ -986,10 +986,7 @@ fn a_stopped_warm_says_so_and_keeps_collected_values_whole() {
 /// server holds writes for 20 s here and the timeout is 30 s; before, the warm waited them out).
 #[test]
 fn a_stop_while_the_server_stalls_gives_the_batch_up() {
-    use std::cell::Cell;
-    use std::time::{Duration, Instant};
     let r = Redis::start();
-    let mut c = r.conn();
     let server = HttpServer::start(|req| {
         let page: u64 = req
             .query
@@ -1015,37 +1012,12 @@ fn a_stop_while_the_server_stalls_gives_the_batch_up() {
         "warm",
         plan.to_str().unwrap(),
     ];
-    let signalled_at = Cell::new(None);
-    let out = support::signalled_when(
-        &r.url(),
-        &args,
-        || {
-            let mut c = r.conn();
-            if dbsize(&mut c) < 200 {
-                return false;
-            }
-            redis::cmd("CLIENT")
-                .arg("PAUSE")
-                .arg(20_000)
-                .arg("WRITE")
-                .exec(&mut c)
-                .unwrap();
-            // The warm's next batch reaches the paused server and waits there.
-            std::thread::sleep(Duration::from_millis(500));
-            signalled_at.set(Some(Instant::now()));
-            true
-        },
-        libc::SIGINT,
-    );
-    let waited = signalled_at
-        .get()
-        .expect("the warm got under way")
-        .elapsed();
-    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    let (out, waited, held) =
+        support::interrupted_while_writes_stall(&r, &args, |keys| keys >= 200);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
-        waited < Duration::from_secs(10),
+        waited < std::time::Duration::from_secs(10),
         "ended {waited:?} after the signal\n{err}"
     );
     let doc = json_of(&out);
@@ -1055,8 +1027,6 @@ fn a_stop_while_the_server_stalls_gives_the_batch_up() {
     let written = step["keys"].as_u64().unwrap();
     let unconfirmed = step["unconfirmed"].as_u64().unwrap_or(0);
     assert!(unconfirmed > 0, "the stalled batch is unconfirmed: {doc}");
-    std::thread::sleep(Duration::from_millis(300));
-    let held = dbsize(&mut c);
     assert!(
         written <= held && held <= written + unconfirmed,
         "written {written}, unconfirmed {unconfirmed}, on the server {held}: {doc}"

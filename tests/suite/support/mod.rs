@@ -794,6 +794,43 @@ pub fn signalled_when(
     child.wait_with_output().expect("wait for cachectl")
 }
 
+/// Run `cachectl ARGS` against `r`; once `under_way` holds for the server's key count, have the
+/// server hold every write for 20 s (`CLIENT PAUSE … WRITE`), give the run half a second to
+/// send a batch into the pause, then Ctrl-C it. Its output, how long after the signal it
+/// ended, and the key count once the server, unpaused, has run what it held.
+pub fn interrupted_while_writes_stall(
+    r: &Redis,
+    args: &[&str],
+    under_way: impl Fn(u64) -> bool,
+) -> (std::process::Output, Duration, u64) {
+    let signalled_at = std::cell::Cell::new(None);
+    let out = signalled_when(
+        &r.url(),
+        args,
+        || {
+            let mut c = r.conn();
+            if !under_way(dbsize(&mut c)) {
+                return false;
+            }
+            redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(20_000)
+                .arg("WRITE")
+                .exec(&mut c)
+                .unwrap();
+            thread::sleep(Duration::from_millis(500));
+            signalled_at.set(Some(Instant::now()));
+            true
+        },
+        libc::SIGINT,
+    );
+    let waited = signalled_at.get().expect("the run got under way").elapsed();
+    let mut c = r.conn();
+    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    (out, waited, dbsize(&mut c))
+}
+
 /// `cachectl` running in the background against `url`, its output captured.
 pub fn spawn(url: &str, args: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("cachectl"))
