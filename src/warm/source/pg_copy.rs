@@ -75,6 +75,9 @@ struct Col {
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 const HEADER: usize = 19;
 
+/// The longest value a tuple may claim: Redis's own limit on a string.
+const MAX_FIELD: usize = 512 << 20;
+
 /// Stream `query`'s rows through COPY into `tx`. `Ok(false)`: not done (a column type this
 /// module does not decode, or the server refused before any row), and nothing was sent.
 pub async fn stream(pool: &PgPool, query: &str, tx: &mpsc::Sender<Chunk>) -> Result<bool> {
@@ -245,6 +248,14 @@ impl Tuples<'_> {
             at += 4;
             let v = if len < 0 {
                 Value::Null
+            } else if len as usize > MAX_FIELD {
+                // The server's claim decides no allocation: past what Redis stores in one
+                // value, a field could only be held to be refused.
+                return Err(decode_err(
+                    &col.name,
+                    &col.ty,
+                    format!("a value of {len} bytes, more than a Redis value holds (512 MiB)"),
+                ));
             } else {
                 let Some(bytes) = buf.get(at..at + len as usize) else {
                     return Ok(None);
@@ -440,6 +451,24 @@ mod tests {
             ty: format!("{kind:?}"),
             kind,
         }
+    }
+
+    #[test]
+    fn a_field_claiming_more_than_redis_holds_is_refused_at_its_length() {
+        let cols = [col("t", Kind::Text)];
+        let mut stream = Vec::new();
+        stream.extend_from_slice(SIGNATURE);
+        stream.extend_from_slice(&[0; 8]);
+        stream.extend_from_slice(&1i16.to_be_bytes());
+        stream.extend_from_slice(&i32::MAX.to_be_bytes());
+        let mut t = Tuples {
+            cols: &cols,
+            header: false,
+            ended: false,
+            carry: Vec::new(),
+        };
+        let err = t.feed(&stream, &mut Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("more than a Redis value holds"), "{err}");
     }
 
     #[test]
