@@ -271,22 +271,6 @@ pub fn keys_with_field_ttls(fields: &str) -> u64 {
         .sum()
 }
 
-/// Whether any key of the store's database, on any master, has hash fields that expire, as
-/// INFO keyspace counts them; where INFO is refused, whether the server knows the command.
-pub async fn present(store: &Store) -> bool {
-    let info = store.on_masters(redis::cmd("INFO").arg("keyspace")).await;
-    let Ok(replies) = info else {
-        return supported(store).await;
-    };
-    let db = format!("db{}:", store.db());
-    replies.into_iter().any(|(node, reply)| {
-        let text: String = store.value_on(&node, reply).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| l.trim().strip_prefix(db.as_str()))
-            .any(|fields| keys_with_field_ttls(fields) > 0)
-    })
-}
-
 /// Whether the server knows hash field expiry (`COMMAND INFO HPTTL` names it), for when INFO
 /// cannot say whether any key has it.
 pub async fn supported(store: &Store) -> bool {

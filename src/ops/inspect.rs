@@ -569,9 +569,19 @@ pub async fn inspect_pattern(
             .is_some_and(|p| p.contains("lfu")),
         None => false,
     };
-    let read_fields = crate::ops::fields::present(store).await;
-    // An application's ACL may refuse INFO: the walk does not need it.
-    let head = headline(store).await.unwrap_or_default();
+    // Hashes are looked into for field TTLs where the server counts keys with them in this
+    // database (or, when INFO is refused, where it knows field expiry at all). An
+    // application's ACL may refuse INFO: the walk does not need it.
+    let (read_fields, head) = match headline(store).await {
+        Ok(head) => {
+            let db = u32::try_from(store.db()).unwrap_or(u32::MAX);
+            let some = head
+                .iter()
+                .any(|h| h.db == db && h.keys_with_field_ttls > 0);
+            (some, head)
+        }
+        Err(_) => (crate::ops::fields::supported(store).await, Vec::new()),
+    };
     let outcome = scan::scan(&spec, "inspecting", |_| InspectWork {
         options,
         families: Families::new(options.grouper.learns()),
