@@ -7,6 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+use crate::error::{Error, Result};
+
+/// How long a stop waits for the answer to a request already sent before giving it up.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone, Default)]
 pub struct Stop(Arc<Inner>);
 
@@ -70,11 +75,25 @@ impl Stop {
         }
     }
 
-    /// Resolves `grace` after a stop was requested: what a stop has not ended by then (a
+    /// Resolves [`GRACE`] after a stop was requested: what a stop has not ended by then (a
     /// reply that has stalled) is given up.
-    pub async fn unheeded(&self, grace: std::time::Duration) {
+    pub async fn unheeded(&self) {
         self.wait().await;
-        tokio::time::sleep(grace).await;
+        tokio::time::sleep(GRACE).await;
+    }
+
+    /// `work`'s result, unless a stop was requested and `work` had not ended [`GRACE`] after
+    /// it: then `Error::Interrupted`, and whatever `work` had sent is unconfirmed (the server
+    /// may still run it). A stop waits for an answer already asked for, so that the report can
+    /// count it, but not for a server that has stalled.
+    pub async fn within_grace<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::select! {
+            r = work => r,
+            () = self.unheeded() => Err(Error::Interrupted),
+        }
     }
 
     /// Resolves once a stop has been requested (at once if it already was).

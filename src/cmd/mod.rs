@@ -228,7 +228,7 @@ fn only_reads(command: &Command) -> bool {
 
 /// Resolves a second after a stop was asked for, once nothing is left to put back.
 async fn unheard(stop: &Stop) {
-    stop.unheeded(std::time::Duration::from_secs(1)).await;
+    stop.unheeded().await;
     while !stop.still_pending().is_empty() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -494,10 +494,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
                 // A stop waits for the request in flight, so that its batch is counted; a
                 // reply that has not come a second after the stop (the server stalled) is given
                 // up, and the batch's keys are said unconfirmed.
-                let r = tokio::select! {
-                    r = &mut round_trip => r,
-                    () = self.spec.stop.unheeded(STOP_GRACE) => Err(Error::Interrupted),
-                };
+                let r = self.spec.stop.within_grace(&mut round_trip).await;
                 self.waiting += wait.elapsed();
                 r
             }
@@ -785,9 +782,6 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         (work, end, result.err().filter(|_| !given_up))
     }
 }
-
-/// How long a stop waits for the reply to a request in flight before giving it up.
-const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// One request of a chain: its pipeline to the node (the job, and the SCAN unless it goes
 /// to a replica), and the SCAN to the replica, at the same time. The replies as sent, each

@@ -805,10 +805,7 @@ impl<'a> Run<'a> {
             // A stop waits for the batch's answer, but not for a server that has stalled: a
             // second after it the batch is given up, unconfirmed (as the walks do).
             let answered = loop {
-                let sent = tokio::select! {
-                    r = store.write_per_key(permit, cmds()) => r,
-                    () = stop.unheeded(STOP_GRACE) => Err(Error::Interrupted),
-                };
+                let sent = stop.within_grace(store.write_per_key(permit, cmds())).await;
                 match sent {
                     Err(e) if e.is_transient() && backoff.wait(stop).await => continue,
                     other => break other,
@@ -843,9 +840,6 @@ impl<'a> Run<'a> {
 
 /// Times a batch is sent again after its replies were lost.
 const WRITE_RETRIES: u32 = 5;
-
-/// How long a stop waits for a batch's answer before giving it up.
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn is_zero(n: &u64) -> bool {
     *n == 0

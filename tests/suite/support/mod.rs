@@ -795,9 +795,9 @@ pub fn signalled_when(
 }
 
 /// Run `cachectl ARGS` against `r`; once `under_way` holds for the server's key count, have the
-/// server hold every write for 20 s (`CLIENT PAUSE … WRITE`), give the run half a second to
-/// send a batch into the pause, then Ctrl-C it. Its output, how long after the signal it
-/// ended, and the key count once the server, unpaused, has run what it held.
+/// server hold every write for 20 s (`CLIENT PAUSE … WRITE`), wait until it holds one of the
+/// run's (a client blocked on a write), then Ctrl-C it. Its output, how long after the signal
+/// it ended, and the key count once the server, unpaused, has run what it held.
 pub fn interrupted_while_writes_stall(
     r: &Redis,
     args: &[&str],
@@ -818,7 +818,10 @@ pub fn interrupted_while_writes_stall(
                 .arg("WRITE")
                 .exec(&mut c)
                 .unwrap();
-            thread::sleep(Duration::from_millis(500));
+            let held = Instant::now() + Duration::from_secs(10);
+            while !holds_a_write(&mut c) && Instant::now() < held {
+                thread::sleep(Duration::from_millis(10));
+            }
             signalled_at.set(Some(Instant::now()));
             true
         },
@@ -829,6 +832,19 @@ pub fn interrupted_while_writes_stall(
     redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
     thread::sleep(Duration::from_millis(300));
     (out, waited, dbsize(&mut c))
+}
+
+/// Whether the server holds a client's write back (blocked by `CLIENT PAUSE … WRITE`).
+fn holds_a_write(c: &mut redis::Connection) -> bool {
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(c)
+        .unwrap_or_default();
+    list.lines().any(|l| {
+        l.split(' ')
+            .any(|f| f.starts_with("flags=") && f.contains('b'))
+            && !l.contains("cmd=client|pause")
+    })
 }
 
 /// `cachectl` running in the background against `url`, its output captured.
