@@ -68,6 +68,13 @@ pub enum Error {
     Refused(String),
     #[error("interrupted")]
     Interrupted,
+    /// A stop gave up a request already sent, whose answer had not come a second after it (the
+    /// server stalled): what it asked may yet be done.
+    #[error(
+        "interrupted: {0} was sent, and no answer had come a second after the signal (the \
+         server stalled): whether it was applied is unknown"
+    )]
+    Unconfirmed(String),
 
     /// A command that changes the server was about to be sent without a permit from
     /// `guard::authorise`: a fault of the program, never sent.

@@ -380,7 +380,7 @@ pub async fn from_dump<R: Send + 'static>(
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<Error>() {
         Some(Error::Refused(_)) => exit::REFUSED,
-        Some(Error::Interrupted) => interrupted(),
+        Some(Error::Interrupted | Error::Unconfirmed(_)) => interrupted(),
         Some(
             Error::Usage(_)
             | Error::Plan(_)

@@ -3,6 +3,7 @@
 use std::io::{self, Read};
 
 use anyhow::Context;
+use cachectl::Error;
 use cachectl::ops::set::{self, Condition, SetRequest};
 use cachectl::ttl::Ttl;
 
@@ -53,7 +54,8 @@ pub async fn run(args: SetArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         &Prompt::new(),
         &ctx.stop,
     )
-    .await?;
+    .await
+    .map_err(unsent)?;
     if ctx.out.is_json() {
         ctx.out.json(&outcome)?;
     } else {
@@ -77,7 +79,9 @@ pub async fn run_expire(
         true => connect(ctx).await?,
         false => connect_writer(ctx, &format!("changing the TTL of `{key}`")).await?,
     };
-    let o = set::expire(&store, key, ttl, dry_run, &Prompt::new(), &ctx.stop).await?;
+    let o = set::expire(&store, key, ttl, dry_run, &Prompt::new(), &ctx.stop)
+        .await
+        .map_err(unsent)?;
     if ctx.out.is_json() {
         ctx.out.json(&o)?;
     } else {
@@ -91,4 +95,15 @@ pub async fn run_expire(
         return Ok(exit::FAILED);
     }
     Ok(exit::OK)
+}
+
+/// A stop before the write was sent changed nothing: said so. (One sent and given up is
+/// `Error::Unconfirmed`, which says that it may yet be applied.)
+fn unsent(e: Error) -> anyhow::Error {
+    match e {
+        Error::Interrupted => {
+            anyhow::Error::new(e).context("stopped before the write was sent: nothing changed")
+        }
+        e => e.into(),
+    }
 }

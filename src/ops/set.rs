@@ -184,7 +184,7 @@ async fn one_key(
         )));
     }
     if dry_run {
-        return store.query_pipeline(pipe).await;
+        return stop.within_grace(store.query_pipeline(pipe)).await;
     }
     let what = Selection::of(
         format!("key `{}`", keys::display(key.as_bytes())),
@@ -196,7 +196,15 @@ async fn one_key(
     let permit = store
         .authorise(proposal, &Guards::default(), confirm, stop)
         .await?;
-    store.write_pipeline(&permit, pipe).await
+    // Sent, a write is only given up when the server has stalled past a stop: the report must
+    // then say that it may yet be applied.
+    match stop.within_grace(store.write_pipeline(&permit, pipe)).await {
+        Err(Error::Interrupted) => Err(Error::Unconfirmed(format!(
+            "the write to key `{}`",
+            keys::display(key.as_bytes())
+        ))),
+        other => other,
+    }
 }
 
 fn blocked_by(condition: Condition, exists: bool) -> Option<&'static str> {
