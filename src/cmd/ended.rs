@@ -111,7 +111,7 @@ impl Ended for InspectReport {
 
 impl Ended for InvalidateReport {
     fn interrupted(&self) -> bool {
-        InvalidateReport::interrupted(self)
+        self.interrupted
     }
 
     fn over_budget(&self) -> bool {

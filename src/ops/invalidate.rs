@@ -80,72 +80,173 @@ pub struct KeyDeletion {
     pub existed: bool,
     pub deleted: bool,
     /// Why the key was left alone, when it was: `protected` (`--protect`, or the target's
-    /// `protect`), `excluded` (`--exclude`), or `over budget` (past what was approved).
-    /// Such a key is not even asked about.
+    /// `protect`), `excluded` (`--exclude`), `over budget` (past what was approved),
+    /// `interrupted` (a stop came before its batch was sent) or `not sent` (an earlier batch
+    /// failed). Such a key is not even asked about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
+    /// Its batch was sent and its answer never came (the server stalled past a stop, or the
+    /// connection failed): it may be gone or not; only the server knows.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
+}
+
+impl KeyDeletion {
+    fn of(key: &str) -> Self {
+        KeyDeletion {
+            key: key.to_string(),
+            existed: false,
+            deleted: false,
+            skipped: None,
+            unconfirmed: false,
+        }
+    }
+
+    fn left(key: &str, why: &'static str) -> Self {
+        KeyDeletion {
+            skipped: Some(why),
+            ..KeyDeletion::of(key)
+        }
+    }
 }
 
 /// Exact keys one request carries: a long list from stdin goes in bounded batches.
 const KEYS_PER_BATCH: usize = 1_000;
 
-/// Delete exact keys under `permit`, one reply per key so the report says which existed;
-/// without a permit (a dry run, a count), only asks whether each exists.
+/// Why a named key was not sent.
+const OVER_BUDGET: &str = "over budget";
+const INTERRUPTED: &str = "interrupted";
+const NOT_SENT: &str = "not sent";
+
+fn unsent(why: &str) -> bool {
+    [OVER_BUDGET, INTERRUPTED, NOT_SENT].contains(&why)
+}
+
+/// What became of named keys: each one's outcome, in the order given, and what ended the
+/// run before its last key, if anything did.
+#[derive(Debug, Default)]
+pub struct Deletions {
+    pub keys: Vec<KeyDeletion>,
+    /// A stop ended the run: keys after its batch were not sent.
+    pub interrupted: bool,
+    /// A failure ended the run: keys after its batch were not sent.
+    pub fault: Option<Error>,
+}
+
+/// Delete exact keys under `permit`, a batch at a time, one reply per key so the report says
+/// which existed; without a permit (a dry run, a count), only asks whether each exists. With
+/// `backup`, each batch is saved before it is deleted. A stop is heard between batches, and a
+/// batch whose answer has not come a second after it is given up (its keys unconfirmed); a
+/// failure ends the run too. Either way the keys dealt with so far are reported, never lost
+/// with the error.
 pub async fn delete_keys(
     store: &Store,
     keys: &[String],
     permit: Option<&Permit>,
-    log: Option<&Log>,
-) -> Result<Vec<KeyDeletion>> {
+    (log, backup): (Option<&Log>, Option<&Backup>),
+    stop: &Stop,
+) -> Result<Deletions> {
     let verb = match permit {
         Some(_) => store.delete_verb().await?,
         None => "EXISTS",
     };
-    let mut out = Vec::with_capacity(keys.len());
-    for batch in keys.chunks(KEYS_PER_BATCH) {
+    let mut done = Deletions {
+        keys: Vec::with_capacity(keys.len()),
+        ..Deletions::default()
+    };
+    let mut rest = keys;
+    while !rest.is_empty() {
+        if stop.is_set() {
+            done.interrupted = true;
+            break;
+        }
+        let (batch, after) = rest.split_at(rest.len().min(KEYS_PER_BATCH));
+        rest = after;
         // Each batch spends its keys from the permit once; those past it are not sent.
         let granted = permit.map_or(batch.len(), |p| p.spend(batch.len() as u64) as usize);
         let (batch, refused) = batch.split_at(granted);
-        let cmds = batch
-            .iter()
-            .map(|k| {
-                let mut c = redis::cmd(verb);
-                c.arg(k);
-                (k.clone().into_bytes(), c)
-            })
-            .collect();
-        let replies = match permit {
-            _ if batch.is_empty() => Vec::new(),
-            Some(p) => store.write_per_key(p, cmds).await?,
-            None => store.per_key(cmds).await?,
+        let sent = std::cell::Cell::new(false);
+        let asked = async {
+            if let (Some(b), Some(_)) = (backup, permit) {
+                let keys: Vec<Vec<u8>> = batch.iter().map(|k| k.as_bytes().to_vec()).collect();
+                b.save(store, None, &keys).await?;
+            }
+            let cmds = (batch.iter())
+                .map(|k| (k.clone().into_bytes(), redis::cmd(verb).arg(k).clone()))
+                .collect();
+            sent.set(true);
+            match permit {
+                Some(p) => store.write_per_key(p, cmds).await,
+                None => store.per_key(cmds).await,
+            }
         };
-        let first = out.len();
-        for (key, reply) in batch.iter().zip(replies) {
-            let n: i64 = store.decode(reply)?;
-            out.push(KeyDeletion {
-                key: key.clone(),
-                existed: n > 0,
-                deleted: n > 0 && permit.is_some(),
-                skipped: None,
-            });
+        let replies = match batch.is_empty() {
+            true => Ok(Vec::new()),
+            false => stop.within_grace(asked).await,
+        };
+        let first = done.keys.len();
+        match replies {
+            Ok(replies) => {
+                for (key, reply) in batch.iter().zip(replies) {
+                    match store.decode::<i64>(reply) {
+                        Ok(n) => done.keys.push(KeyDeletion {
+                            existed: n > 0,
+                            deleted: n > 0 && permit.is_some(),
+                            ..KeyDeletion::of(key)
+                        }),
+                        // Refused for this key alone (an ACL on its name): it stays, and the
+                        // run ends after this batch.
+                        Err(e) => {
+                            done.keys.push(KeyDeletion::left(key, NOT_SENT));
+                            done.fault.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            // Unanswered: sent keys are unconfirmed; a batch stopped while it was being
+            // backed up was not sent.
+            Err(e) => {
+                let (unconfirmed, why) = match (sent.get(), &e) {
+                    (true, _) => (true, None),
+                    (false, Error::Interrupted) => (false, Some(INTERRUPTED)),
+                    (false, _) => (false, Some(NOT_SENT)),
+                };
+                done.keys.extend(batch.iter().map(|k| KeyDeletion {
+                    unconfirmed,
+                    skipped: why,
+                    ..KeyDeletion::of(k)
+                }));
+                match e {
+                    Error::Interrupted => done.interrupted = true,
+                    e => done.fault = Some(e),
+                }
+            }
         }
         if let Some(log) = log {
             let op = verb.to_ascii_lowercase();
-            log.record(out[first..].iter().filter(|d| d.deleted).map(|d| Entry {
+            let deleted = done.keys[first..].iter().filter(|d| d.deleted);
+            if let Err(e) = log.record(deleted.map(|d| Entry {
                 key: d.key.as_bytes(),
                 op: &op,
                 node: store.addr(),
                 reason: "key",
-            }))?;
+            })) {
+                done.fault.get_or_insert(e);
+            }
         }
-        out.extend(refused.iter().map(|k| KeyDeletion {
-            key: k.clone(),
-            existed: false,
-            deleted: false,
-            skipped: Some(OVER_BUDGET),
-        }));
+        done.keys
+            .extend(refused.iter().map(|k| KeyDeletion::left(k, OVER_BUDGET)));
+        if done.interrupted || done.fault.is_some() {
+            break;
+        }
     }
-    Ok(out)
+    let why = match done.interrupted {
+        true => INTERRUPTED,
+        false => NOT_SENT,
+    };
+    done.keys
+        .extend(rest.iter().map(|k| KeyDeletion::left(k, why)));
+    Ok(done)
 }
 
 /// Split exact keys into those to delete and those `--exclude`, `--protect` or the target's
@@ -168,12 +269,7 @@ fn screen(
             None
         };
         match why {
-            Some(why) => skipped.push(KeyDeletion {
-                key: key.clone(),
-                existed: false,
-                deleted: false,
-                skipped: Some(why),
-            }),
+            Some(why) => skipped.push(KeyDeletion::left(key, why)),
             None => go.push(key.clone()),
         }
     }
@@ -195,15 +291,21 @@ pub struct InvalidateOptions {
 pub struct InvalidateReport {
     pub keys: Vec<KeyDeletion>,
     pub deleted: u64,
+    /// Sent, and never answered (the server stalled past a stop, or the connection failed):
+    /// `deleted` never claims them, `deleted + unconfirmed` never misses one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unconfirmed: u64,
     pub dry_run: bool,
+    /// A stop ended the run before every key and pattern was dealt with.
+    pub interrupted: bool,
     /// Every key and every pattern was dealt with to the end.
     pub complete: bool,
     pub patterns: Vec<SweepReport>,
     /// The backup of everything deleted, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackedUp>,
-    /// What failed after the keys were dealt with (the backup's closing), when something did:
-    /// the counts above stand.
+    /// What failed outside the patterns' sweeps (a batch of named keys, the backup's closing),
+    /// when something did: the counts above stand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::scan::Fault>,
 }
@@ -213,14 +315,15 @@ impl InvalidateReport {
     /// keeps its counts and says so, and the run is not complete.
     pub fn failed_after(&mut self, node: &str, error: String) {
         self.complete = false;
-        self.error = Some(crate::scan::Fault {
-            node: node.to_string(),
-            error,
-        });
-    }
-
-    pub fn interrupted(&self) -> bool {
-        self.patterns.iter().any(|p| p.interrupted)
+        match &mut self.error {
+            Some(first) => first.error = format!("{}; then {node}: {error}", first.error),
+            None => {
+                self.error = Some(crate::scan::Fault {
+                    node: node.to_string(),
+                    error,
+                })
+            }
+        }
     }
 
     /// Keys left because they were past the permit's budget: named keys not sent, and
@@ -230,9 +333,6 @@ impl InvalidateReport {
         named.count() as u64 + self.patterns.iter().map(|p| p.over_budget).sum::<u64>()
     }
 }
-
-/// Why a named key was not sent: past what the permit allows.
-const OVER_BUDGET: &str = "over budget";
 
 /// Delete `resolved`'s exact keys and sweep its patterns, after the guards. Unless
 /// `guards.yes`, everything is counted first (EXISTS for the keys, a dry sweep per pattern),
@@ -273,17 +373,18 @@ pub async fn invalidate(
     if options.sweep.pace.scan_replica && !resolved.patterns.is_empty() {
         crate::scan::replicas::check(store).await?;
     }
-    if let Some(b) = backup.filter(|_| !dry_run) {
-        let keys: Vec<Vec<u8>> = exact.iter().map(|k| k.as_bytes().to_vec()).collect();
-        b.save(store, None, &keys).await?;
-    }
-    let mut keys =
-        delete_keys(store, &exact, permit.as_ref(), options.sweep.log.as_deref()).await?;
+    let sides = (options.sweep.log.as_deref(), backup.filter(|_| !dry_run));
+    let named = delete_keys(store, &exact, permit.as_ref(), sides, stop).await?;
+    let mut keys = named.keys;
     keys.extend(skipped);
     // Each pattern gets its own report, also the one that failed and those after it, so that
     // what the earlier ones deleted is never lost with the error.
     let mut patterns = Vec::with_capacity(resolved.patterns.len());
-    let mut stopped_by: Option<String> = None;
+    let mut stopped_by = match (named.interrupted, &named.fault) {
+        (true, _) => Some("the invalidation was interrupted".to_string()),
+        (false, Some(_)) => Some("deleting the named keys failed".into()),
+        (false, None) => None,
+    };
     for pattern in &resolved.patterns {
         if let Some(why) = &stopped_by {
             let not_run = Error::Usage(format!("not run: {why}"));
@@ -326,19 +427,28 @@ pub async fn invalidate(
     }
     let deleted = keys.iter().filter(|d| d.deleted).count() as u64
         + patterns.iter().map(|s| s.deleted).sum::<u64>();
-    let all_keys = !keys.iter().any(|k| k.skipped == Some(OVER_BUDGET));
+    let unconfirmed = keys.iter().filter(|d| d.unconfirmed).count() as u64
+        + patterns.iter().map(|s| s.unconfirmed).sum::<u64>();
+    // Keys a rule leaves alone are dealt with; those not sent, or not answered, are not.
+    let all_keys = !(keys.iter()).any(|k| k.unconfirmed || k.skipped.is_some_and(unsent));
     Ok(InvalidateReport {
         keys,
         deleted,
+        unconfirmed,
         dry_run,
+        interrupted: named.interrupted || patterns.iter().any(|p| p.interrupted),
         complete: all_keys && patterns.iter().all(|p| p.complete),
         patterns,
         backup: backup.map(|b| BackedUp {
             file: b.path().display().to_string(),
             keys: b.keys(),
         }),
-        error: None,
+        error: (named.fault).map(|e| crate::scan::Fault::at(store.addr(), &e)),
     })
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Count what `invalidate` would delete, without deleting anything.
@@ -352,8 +462,15 @@ async fn propose(
 ) -> Result<Proposal> {
     let mut selections = Vec::new();
     if !exact.is_empty() {
-        let found = delete_keys(store, exact, None, None).await?;
+        let found = delete_keys(store, exact, None, (None, None), stop).await?;
+        if found.interrupted {
+            return Err(Error::Interrupted);
+        }
+        if let Some(e) = found.fault {
+            return Err(e);
+        }
         let existing: Vec<String> = found
+            .keys
             .into_iter()
             .filter(|k| k.existed)
             .map(|k| k.key)

@@ -16,7 +16,8 @@ impl Renderer {
         let mut t = self.table(&["key", "result"]);
         for k in keys {
             let result = match (k.skipped, k.existed, dry_run) {
-                // Left alone by a rule: whether it exists was never asked.
+                _ if k.unconfirmed => self.paint("unconfirmed (sent, unanswered)", Style::Warn),
+                // Left alone by a rule, or not sent: whether it exists was never asked.
                 (Some(why), _, _) => self.paint(why, Style::Warn),
                 (None, true, true) => self.paint("would delete", Style::Warn),
                 (None, true, false) => self.paint("deleted", Style::Good),
@@ -113,10 +114,11 @@ impl Renderer {
                 .as_ref()
                 .map_or(String::new(), |e| format!(": {}: {}", e.node, e.error));
             self.print(&format!(
-                "{} `{}` after deleting {}{why}\n",
+                "{} `{}` after deleting {}{}{why}\n",
                 self.paint("incomplete", Style::Bad),
                 r.pattern,
                 super::cells::keys(r.deleted),
+                unanswered(r.unconfirmed),
             ))?;
         }
         for r in reports.iter().filter(|r| r.interrupted) {
@@ -130,13 +132,25 @@ impl Renderer {
                 })
                 .collect();
             self.print(&format!(
-                "{} `{}` after deleting {} (stopped at {})\n",
+                "{} `{}` after deleting {}{} (stopped at {})\n",
                 self.paint("interrupted", Style::Bad),
                 r.pattern,
                 super::cells::keys(r.deleted),
+                unanswered(r.unconfirmed),
                 cursors.join(", ")
             ))?;
         }
         Ok(())
+    }
+}
+
+/// Keys sent in a batch whose answer never came, said after what was deleted.
+fn unanswered(n: u64) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            ", and {} sent without an answer (deleted or not, only the server knows)",
+            super::cells::keys(n)
+        ),
     }
 }
