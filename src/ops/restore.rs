@@ -39,8 +39,9 @@ pub enum Outcome {
     /// Its expiry passed since the backup.
     Expired,
     Failed,
-    /// Found there when its batch was sent again after a lost reply: restored by the lost
-    /// request, or written by someone else meanwhile; only the server knows.
+    /// Sent, and its answer never came (the server stalled past a stop), or found there when
+    /// its batch was sent again after a lost reply (restored by the lost request, or written
+    /// by someone else meanwhile): only the server knows.
     Unconfirmed,
 }
 
@@ -57,7 +58,8 @@ pub struct KeyOutcome {
 pub struct RestoreReport {
     pub file: String,
     pub header: Header,
-    /// Keys read from the file (before `pattern`).
+    /// Keys read from the file and dealt with (before `pattern`): those of a batch a stop
+    /// left before it began are not counted.
     pub read: u64,
     /// Left out by `pattern`.
     pub filtered: u64,
@@ -69,9 +71,9 @@ pub struct RestoreReport {
     pub exists: u64,
     pub expired: u64,
     pub failed: u64,
-    /// Keys of a batch sent again after its reply was lost that were there the second time
-    /// (`Outcome::Unconfirmed`): `restored` never claims them, `restored + unconfirmed` never
-    /// misses one.
+    /// Keys sent whose answer never came, or, of a batch sent again after its reply was lost,
+    /// that were there the second time (`Outcome::Unconfirmed`): `restored` never claims them,
+    /// `restored + unconfirmed` never misses one.
     #[serde(skip_serializing_if = "is_zero")]
     pub unconfirmed: u64,
     pub replace: bool,
@@ -173,11 +175,11 @@ pub async fn restore(
 const EXPIRY_MARGIN_MS: i64 = 1_000;
 
 /// The server's clock (TIME), in ms; the client's when the server will not say.
-async fn server_now_ms(store: &Store) -> i64 {
-    match store.query::<(u64, u64)>(&redis::cmd("TIME")).await {
+async fn server_now_ms(store: &Store) -> Result<i64> {
+    Ok(match store.query::<(u64, u64)>(&redis::cmd("TIME")).await {
         Ok((secs, micros)) => (secs.saturating_mul(1000) + micros / 1000) as i64,
         Err(_) => now_ms() as i64,
-    }
+    })
 }
 
 async fn run(
@@ -226,8 +228,14 @@ async fn run(
             let Some(batch) = reader.next_batch()? else {
                 return Ok(());
             };
+            // A batch read but not yet begun when a stop comes is left, and not counted.
+            let now = stop.within_grace(server_now_ms(store)).await;
+            let Some(now) = now.ok().filter(|_| !stop.is_set()) else {
+                report.interrupted = true;
+                return Ok(());
+            };
+            let now = now.saturating_add(EXPIRY_MARGIN_MS);
             report.read += batch.len() as u64;
-            let now = server_now_ms(store).await.saturating_add(EXPIRY_MARGIN_MS);
             let mut todo: Vec<Record> = Vec::with_capacity(batch.len());
             for r in batch {
                 if options
@@ -249,12 +257,21 @@ async fn run(
                 && report.restored == 0
                 && !options.dry_run
                 && !todo.is_empty()
+                && !report.interrupted
             {
                 probes += 1;
                 let first = todo.remove(0);
                 apply(store, vec![first], options, permit, &mut report, stop).await?;
             }
+            if report.interrupted || stop.is_set() {
+                report.read -= todo.len() as u64;
+                report.interrupted = true;
+                return Ok(());
+            }
             apply(store, todo, options, permit, &mut report, stop).await?;
+            if report.interrupted {
+                return Ok(());
+            }
             progress.update(&ProgressUpdate {
                 scanned: report.read,
                 matched: report.read - report.filtered,
@@ -272,6 +289,7 @@ async fn run(
         }
         // A server that cannot read the payloads: nothing was written, and that is the answer.
         Err(e @ Error::Backup { .. }) if report.restored == 0 => return Err(e),
+        Err(Error::Interrupted) => report.interrupted = true,
         Err(e) => report.error = Some(e.to_string()),
     }
     Ok(report)
@@ -322,57 +340,68 @@ async fn apply(
             note(report, options, &r.key, Outcome::Failed, Some(why.into()));
         }
     }
-    // Each record gives way to its command as it is built; a large value goes over a raw
-    // connection straight from the record (the client would copy it into its command, and
-    // that into its write buffer), so a 100 MB value is held once.
-    let mut sent = Vec::with_capacity(todo.len());
-    let mut cmds = Vec::with_capacity(todo.len());
-    let mut direct: Vec<Option<redis::Value>> = Vec::with_capacity(todo.len());
-    for r in todo {
-        if let Some(permit) = permit.filter(|_| r.payload.len() > crate::backup::STREAM_OVER) {
-            let reply = restore_raw(store, permit, &r, options.replace).await?;
-            direct.push(reply.clone());
-            if reply.is_none() {
-                cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
-            }
-            sent.push((r.rdb_version(), r.key));
-            continue;
-        }
-        let cmd = if options.dry_run {
-            redis::cmd("EXISTS").arg(&r.key).clone()
-        } else {
-            restore_cmd(&r, options.replace)
-        };
-        cmds.push((r.key.clone(), cmd));
-        direct.push(None);
-        sent.push((r.rdb_version(), r.key));
-    }
-    // A batch whose replies were lost (a timeout, a dropped connection, a moment of LOADING)
-    // is sent again; its keys found there the second time are unconfirmed, not "exists".
+    let sent: Vec<(Option<u16>, Vec<u8>)> = (todo.iter())
+        .map(|r| (r.rdb_version(), r.key.clone()))
+        .collect();
+    // A reply per record, as it comes: one sent over a raw connection has it here.
+    let mut direct: Vec<Option<redis::Value>> = vec![None; todo.len()];
     let mut resent = false;
-    let mut backoff = crate::retry::Backoff::redis(RESEND_RETRIES);
-    let mut through_client = loop {
-        match (cmds.is_empty(), permit) {
-            (true, _) => break Vec::new(),
-            (false, Some(p)) if !options.dry_run => {
-                match store.write_per_key(p, cmds.clone()).await {
-                    Err(e) if e.is_transient() && backoff.wait(stop).await => resent = true,
-                    other => break other?,
+    let sending = async {
+        // Each record gives way to its command as it is built; a large value goes over a raw
+        // connection straight from the record (the client would copy it into its command,
+        // and that into its write buffer), so a 100 MB value is held once.
+        let mut cmds = Vec::with_capacity(todo.len());
+        for (i, r) in todo.into_iter().enumerate() {
+            if let Some(permit) = permit.filter(|_| r.payload.len() > crate::backup::STREAM_OVER) {
+                direct[i] = restore_raw(store, permit, &r, options.replace).await?;
+                if direct[i].is_none() {
+                    cmds.push((r.key.clone(), restore_cmd(&r, options.replace)));
                 }
+                continue;
             }
-            (false, _) => break store.per_key(cmds).await?,
+            let cmd = if options.dry_run {
+                redis::cmd("EXISTS").arg(&r.key).clone()
+            } else {
+                restore_cmd(&r, options.replace)
+            };
+            cmds.push((r.key, cmd));
         }
-    }
-    .into_iter();
-    let replies: Vec<redis::Value> = direct
-        .into_iter()
-        .map(|d| {
-            d.or_else(|| through_client.next())
-                .unwrap_or(redis::Value::Nil)
-        })
+        // A batch whose replies were lost (a timeout, a dropped connection, a moment of
+        // LOADING) is sent again; its keys found there the second time are unconfirmed.
+        let mut backoff = crate::retry::Backoff::redis(RESEND_RETRIES);
+        loop {
+            match (cmds.is_empty(), permit) {
+                (true, _) => return Ok(Vec::new()),
+                (false, Some(p)) if !options.dry_run => {
+                    match store.write_per_key(p, cmds.clone()).await {
+                        Err(e) if e.is_transient() && backoff.wait(stop).await => resent = true,
+                        other => return other,
+                    }
+                }
+                (false, _) => return store.per_key(cmds).await,
+            }
+        }
+    };
+    // A stop waits for the batch's answer, but not for a server that has stalled; nor does a
+    // failure lose what the batch did. Either way a key without its answer is unconfirmed.
+    let (mut through_client, fault) = match stop.within_grace(sending).await {
+        Ok(replies) => (replies.into_iter(), None),
+        Err(e) if options.dry_run => return Err(e),
+        Err(e) if matches!(e, Error::Interrupted) || (e.is_transient() && stop.is_set()) => {
+            report.interrupted = true;
+            (Vec::new().into_iter(), None)
+        }
+        Err(e) => (Vec::new().into_iter(), Some(e)),
+    };
+    let replies: Vec<Option<redis::Value>> = (direct.into_iter())
+        .map(|d| d.or_else(|| through_client.next()))
         .collect();
     let mut outcomes = Vec::with_capacity(sent.len());
     for ((version, _), reply) in sent.iter().zip(replies) {
+        let Some(reply) = reply else {
+            outcomes.push((Outcome::Unconfirmed, None));
+            continue;
+        };
         let (outcome, error) = match reply {
             redis::Value::Int(n) if options.dry_run => {
                 if n > 0 && !options.replace {
@@ -431,7 +460,7 @@ async fn apply(
             reason: &report.file,
         }))?;
     }
-    Ok(())
+    fault.map_or(Ok(()), Err)
 }
 
 /// A hash whose every field's expiry has passed (by `now`, the server's clock less the

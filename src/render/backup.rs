@@ -49,9 +49,15 @@ impl Renderer {
         }
         if r.unconfirmed > 0 {
             out.push_str(&format!(
-                ", {} there when a batch whose reply was lost was sent again (restored by it, \
-                 or written meanwhile: unconfirmed)",
+                ", {} unconfirmed (sent without an answer, or there when a batch whose reply \
+                 was lost was sent again: restored or not, only the server knows)",
                 keys(r.unconfirmed)
+            ));
+        }
+        if r.interrupted {
+            out.push_str(&format!(
+                "; interrupted after {} read from the file",
+                keys(r.read)
             ));
         }
         out.push_str(&format!(
