@@ -237,3 +237,118 @@ fn a_stop_while_the_server_stalls_a_batch_gives_it_up() {
         "deleted {deleted}, unconfirmed {unconfirmed}, gone {gone}: {doc}"
     );
 }
+
+/// Every command that writes hears a stop within a second when the server stalls what it
+/// sent: named keys (`invalidate`), one key (`set`, `expire`, `persist`) and `restore`. Here
+/// the server holds every write for 20 s from before the run starts, the timeout is 30 s,
+/// and the signal comes once the server holds the run's first write; before, each waited the
+/// 20 s out.
+#[test]
+fn a_stop_while_the_server_stalls_a_named_batch_gives_it_up() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let names: Vec<String> = (0..5_000).map(|i| format!("named:{i}")).collect();
+    load(&mut c, names.iter().cloned(), 600);
+    let mut args = vec!["--timeout", "30s", "-o", "json", "invalidate", "--yes"];
+    args.extend(names.iter().map(String::as_str));
+    let (out, waited, left) = support::interrupted_while_writes_stall(&r, &args, |_| true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["interrupted"], true, "{doc}");
+    assert_eq!(doc["complete"], false, "{doc}");
+    let keys = doc["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 5_000, "every named key is in the report");
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| keys.iter().filter(|k| f(k)).count();
+    let deleted = count(&|k| k["deleted"] == true);
+    let unconfirmed = count(&|k| k["unconfirmed"] == true);
+    let unsent = count(&|k| k["skipped"] == "interrupted");
+    // The held batch (the first) is unconfirmed; the rest were never sent.
+    assert_eq!((deleted, unconfirmed, unsent), (0, 1_000, 4_000), "{doc}");
+    assert_eq!(doc["unconfirmed"], 1_000);
+    // Unpaused, the server ran the batch it held: gone or not, it was counted as either.
+    let gone = 5_000 - left as usize;
+    assert!(
+        deleted <= gone && gone <= deleted + unconfirmed,
+        "gone {gone}: {doc}"
+    );
+}
+
+#[test]
+fn a_stop_while_the_server_stalls_one_write_gives_it_up() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, ["held:1".to_string()], 600);
+    let runs: [&[&str]; 3] = [
+        &["set", "held:2", "{\"a\":1}", "--ttl", "60"],
+        &["expire", "held:1", "100"],
+        &["persist", "held:1"],
+    ];
+    for run in runs {
+        let mut args = vec!["--timeout", "30s", "-o", "json"];
+        args.extend(run);
+        let (out, waited, _) = support::interrupted_while_writes_stall(&r, &args, |_| true);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{run:?}: {err}");
+        assert!(
+            waited < Duration::from_secs(10),
+            "{run:?} ended {waited:?} after the signal\n{err}"
+        );
+        assert!(
+            err.contains("whether it was applied is unknown"),
+            "{run:?}: {err}"
+        );
+        let doc = json_of(&out);
+        assert_eq!(doc["complete"], false, "{doc}");
+        assert_eq!(doc["error"]["exit_code"], 130, "{doc}");
+    }
+}
+
+#[test]
+fn a_stop_while_the_server_stalls_a_restore_gives_it_up() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..3_000).map(|i| format!("rs:{i}")), 600);
+    let file = r.dir().join("rs.cbk");
+    cachectl(&r.url())
+        .args(["backup", "--pattern", "rs:*"])
+        .arg(&file)
+        .assert()
+        .success();
+    redis::cmd("FLUSHALL").exec(&mut c).unwrap();
+    let path = file.to_str().unwrap();
+    let args = ["--timeout", "30s", "-o", "json", "restore", path, "--yes"];
+    let (out, waited, there) = support::interrupted_while_writes_stall(&r, &args, |_| true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["interrupted"], true, "{doc}");
+    let restored = doc["restored"].as_u64().unwrap();
+    let unconfirmed = doc["unconfirmed"].as_u64().unwrap_or(0);
+    assert!(unconfirmed > 0, "the held RESTORE is unconfirmed: {doc}");
+    // What was read is what was dealt with: each key counted once, as one outcome.
+    let dealt = [
+        "restored",
+        "exists",
+        "expired",
+        "failed",
+        "unconfirmed",
+        "filtered",
+    ]
+    .iter()
+    .map(|k| doc[k].as_u64().unwrap_or(0))
+    .sum::<u64>();
+    assert_eq!(dealt, doc["read"].as_u64().unwrap(), "{doc}");
+    assert!(
+        restored <= there && there <= restored + unconfirmed,
+        "restored {restored}, unconfirmed {unconfirmed}, on the server {there}: {doc}"
+    );
+}
