@@ -183,6 +183,10 @@ struct Walk<'c, 's, W: BatchWork> {
     finished: bool,
     /// How much of the part the cursor has passed, as counted into `counters.scanned`.
     scanned_estimate: u64,
+    /// The same, counted as the keys SCAN returned: a floor for the estimate, which a walk
+    /// whose keyspace grew, or whose cursor is early in a large table, would put below what
+    /// it matched.
+    returned: u64,
     /// The batch to send: keys the job admitted.
     pending: Option<Vec<Vec<u8>>>,
     /// A batch's job replies wait here and are worked through while the next batch is at the
@@ -248,6 +252,7 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             // A walk resumed from a checkpoint has passed its cursor already: what this run
             // scans is what lies after it.
             scanned_estimate: chain.part.walked(chain.start, chain.size),
+            returned: chain.part.walked(chain.start, chain.size),
             pending: None,
             unprocessed: None,
             unprocessed_from: None,
@@ -383,9 +388,10 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         self.in_flight = false;
         if let Some(keys) = &self.pending {
             if !self.prepared {
-                self.work
-                    .before_send(&self.store, self.chain.node, keys)
-                    .await?;
+                // Its DUMPs (a backup) stall as a batch can: given up a second after a stop,
+                // before anything of the batch was sent.
+                let prepare = self.work.before_send(&self.store, self.chain.node, keys);
+                self.spec.stop.within_grace(prepare).await?;
                 self.prepared = true;
             }
             job = self.work.commands(&self.store, keys, &mut pipe);
@@ -585,11 +591,13 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let sent_cursor = self.cursor;
         self.cursor = next;
         self.finished = chain.part.ends_at(next);
+        self.returned += keys.len() as u64;
         let estimate = if self.finished {
             chain.part.share(chain.size)
         } else {
             chain.part.walked(next, chain.size)
-        };
+        }
+        .max(self.returned);
         let grew = estimate.saturating_sub(self.scanned_estimate);
         self.scanned_estimate = self.scanned_estimate.max(estimate);
         self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
