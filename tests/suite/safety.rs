@@ -352,3 +352,70 @@ fn a_stop_while_the_server_stalls_a_restore_gives_it_up() {
         "restored {restored}, unconfirmed {unconfirmed}, on the server {there}: {doc}"
     );
 }
+
+/// A backup's DUMPs, made before each batch is sent, stall as a batch can: a stop gives them
+/// up a second after it, and the file keeps what was written before (here the server holds
+/// every command, reads too, for 20 s; before, the backup waited them out).
+#[test]
+fn a_stop_while_the_server_stalls_a_backups_dumps_gives_them_up() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(&mut c, (0..20_000).map(|i| format!("bk:{i}")), 600);
+    let file = r.dir().join("stalled.cbk");
+    let path = file.to_str().unwrap();
+    let args = [
+        "--timeout",
+        "30s",
+        "-o",
+        "json",
+        "backup",
+        "--pattern",
+        "bk:*",
+        path,
+    ];
+    let args = [&args[..], &["--rate", "2000"]].concat();
+    let signalled_at = std::cell::Cell::new(None);
+    let out = support::signalled_when(
+        &r.url(),
+        &args,
+        || {
+            if !file.exists() || std::fs::metadata(&file).map_or(0, |m| m.len()) < 10_000 {
+                return false;
+            }
+            let mut c = r.conn();
+            redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(20_000)
+                .arg("ALL")
+                .exec(&mut c)
+                .unwrap();
+            // Under PAUSE ALL nothing can ask the server what it holds: a paced batch is
+            // sent every few milliseconds, so half a second puts one into the pause.
+            std::thread::sleep(Duration::from_millis(500));
+            signalled_at.set(Some(std::time::Instant::now()));
+            true
+        },
+        libc::SIGINT,
+    );
+    let waited = signalled_at
+        .get()
+        .expect("the backup got under way")
+        .elapsed();
+    redis::cmd("CLIENT").arg("UNPAUSE").exec(&mut c).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    let saved = doc["keys"].as_u64().unwrap();
+    assert!(saved > 0 && saved < 20_000, "{doc}");
+    // The file holds what the report says, whole: a dry restore reads every record.
+    let check = cachectl(&r.url())
+        .args(["-o", "json", "restore", path, "--dry-run"])
+        .output()
+        .unwrap();
+    let dry = json_of(&check);
+    assert_eq!(dry["read"].as_u64(), Some(saved), "{dry}");
+}
