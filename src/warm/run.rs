@@ -647,7 +647,12 @@ impl<'a> Run<'a> {
                         Param::Literal(v) => v.clone(),
                     });
                 }
-                pool.stream(query, &bound, tx).await
+                // A query that takes its time to send rows (a lock, a slow plan) ends at once on
+                // Ctrl-C or SIGTERM, as an HTTP read does: rows not yet read change nothing.
+                tokio::select! {
+                    r = pool.stream(query, &bound, tx) => r,
+                    () = self.stop.wait() => Err(Error::Interrupted),
+                }
             }
             (Fetch::Http(req), Source::Http(src)) => {
                 let client = self.http[&step.source]
