@@ -1033,6 +1033,66 @@ fn a_stop_while_the_server_stalls_gives_the_batch_up() {
     );
 }
 
+/// A query that has sent no row yet (a lock, a slow plan; here `pg_sleep(30)`) ends at once on
+/// a stop, as an HTTP read does; before, warm waited for the query to end.
+#[test]
+fn a_stop_ends_a_query_that_has_not_answered() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let r = Redis::start();
+    let dir = TempDir::new().unwrap();
+    let tag = unique("cachectl_slow");
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "sources:\n  pg:\n    url: {url}\nsteps:\n  - name: slow\n    source: pg\n    query: \
+             SELECT 1 AS id, '{tag}' AS tag FROM pg_sleep(30)\n    key: \"slow:{{id}}\"\n    ttl: 60\n"
+        ),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).unwrap();
+    // The tag is bound, not in this query's own text: only the warm's query matches.
+    let running = || {
+        let q = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1";
+        let n: i64 = rt
+            .block_on(
+                sqlx::query_scalar(q)
+                    .bind(format!("%{tag}%"))
+                    .fetch_one(&pool),
+            )
+            .unwrap();
+        n > 0
+    };
+    let signalled_at = std::cell::Cell::new(None);
+    let out = support::signalled_when(
+        &r.url(),
+        &["-o", "json", "warm", plan.to_str().unwrap()],
+        || {
+            let yes = running();
+            if yes {
+                signalled_at.set(Some(std::time::Instant::now()));
+            }
+            yes
+        },
+        libc::SIGINT,
+    );
+    let waited = signalled_at.get().expect("the query ran").elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    let doc = json_of(&out);
+    let step = entry(&doc, "steps", "step", "slow");
+    assert_eq!(step["interrupted"], true, "{doc}");
+    assert_eq!(dbsize(&mut r.conn()), 0, "nothing was written");
+}
+
 // ---- Faults: a step that fails part-way says exactly what it wrote, and writes no partial
 // ---- collected value.
 
