@@ -591,16 +591,6 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let sent_cursor = self.cursor;
         self.cursor = next;
         self.finished = chain.part.ends_at(next);
-        self.returned += keys.len() as u64;
-        let estimate = if self.finished {
-            chain.part.share(chain.size)
-        } else {
-            chain.part.walked(next, chain.size)
-        }
-        .max(self.returned);
-        let grew = estimate.saturating_sub(self.scanned_estimate);
-        self.scanned_estimate = self.scanned_estimate.max(estimate);
-        self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
         if self.recording
             && let Some(seam) = &self.odd_seam.0
         {
@@ -612,6 +602,17 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         if let Some(r) = &mut self.recent {
             r.fresh(&mut keys);
         }
+        // Keys found, once each, are a floor for the keys walked.
+        self.returned += keys.len() as u64;
+        let estimate = if self.finished {
+            chain.part.share(chain.size)
+        } else {
+            chain.part.walked(next, chain.size)
+        }
+        .max(self.returned);
+        let grew = estimate.saturating_sub(self.scanned_estimate);
+        self.scanned_estimate = self.scanned_estimate.max(estimate);
+        self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
         let keys = self.select(keys).await?;
         let n_found = keys.len() as u64;
         let mut admitted = self.work.admit(keys);
