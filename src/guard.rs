@@ -437,6 +437,11 @@ pub async fn authorise(
     confirm: &dyn Confirm,
     stop: &Stop,
 ) -> Result<Permit> {
+    // A stop asked for before the first write (while the server was slow to count, or to
+    // connect) ends the job with nothing changed: no permit is issued after it.
+    if stop.is_set() {
+        return Err(Error::Interrupted);
+    }
     let verdict = judge(policy, &mut proposal, guards, confirm.can_ask())?;
     let sends = proposal.sends();
     // What a person saw is what they approved; `--yes` accepts whatever matches within the

@@ -555,6 +555,25 @@ fn policy_of(named: Option<&Named>) -> anyhow::Result<Policy> {
 }
 
 pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
+    unchanged_on_stop(ctx, connect_to_target(ctx)).await
+}
+
+/// `work`, which changes nothing on the server, unless a stop came and the server had not
+/// answered a second after it: a command that writes hears a stop within a second while it
+/// connects, as one that only reads does throughout.
+async fn unchanged_on_stop<T>(
+    ctx: &Ctx,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        r = work => r,
+        () = ctx.stop.unheeded() => Err(anyhow::Error::new(Error::Interrupted).context(
+            "the server had not answered a second after the signal (it stalled); nothing was changed",
+        )),
+    }
+}
+
+async fn connect_to_target(ctx: &Ctx) -> anyhow::Result<Store> {
     let global = &ctx.global;
     let target = ctx.target()?;
     if global.verbose
@@ -589,7 +608,7 @@ pub async fn connect(ctx: &Ctx) -> anyhow::Result<Store> {
 pub async fn connect_writer(ctx: &Ctx, what: &str) -> anyhow::Result<Store> {
     cachectl::guard::writable(&ctx.target()?.policy, what)?;
     let store = connect(ctx).await?;
-    refuse_replica(&store).await?;
+    unchanged_on_stop(ctx, refuse_replica(&store)).await?;
     Ok(store)
 }
 
