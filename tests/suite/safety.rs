@@ -419,3 +419,55 @@ fn a_stop_while_the_server_stalls_a_backups_dumps_gives_them_up() {
     let dry = json_of(&check);
     assert_eq!(dry["read"].as_u64(), Some(saved), "{dry}");
 }
+
+/// A stop that comes while the server stalls before anything was written (here it sleeps
+/// 15 s from before the run connects) ends a command that writes a second later, with nothing
+/// changed: it is not connected, and once the server answers no permit is issued after a stop.
+/// Before, each waited the stall out, and `set` then wrote its key, exit 0.
+#[test]
+fn a_stop_before_the_first_write_changes_nothing_however_the_server_stalls() {
+    let runs: [&[&str]; 4] = [
+        &["set", "fresh", "1", "--ttl", "60"],
+        &["invalidate", "k:1", "k:2", "--yes"],
+        &["invalidate-pattern", "k:*", "--yes"],
+        &["expire", "k:1", "5"],
+    ];
+    let threads: Vec<_> = runs
+        .into_iter()
+        .map(|run| {
+            std::thread::spawn(move || {
+                let r = Redis::start_with(&["--enable-debug-command", "yes"]);
+                let mut c = r.conn();
+                load(&mut c, (0..100).map(|i| format!("k:{i}")), 600);
+                let port = r.port;
+                let sleeper =
+                    std::thread::spawn(move || support::cli(port, &["DEBUG", "SLEEP", "15"]));
+                std::thread::sleep(Duration::from_millis(200));
+                let mut args = vec!["--timeout", "30s"];
+                args.extend(run);
+                let started = std::time::Instant::now();
+                let out = support::signalled_when(
+                    &r.url(),
+                    &args,
+                    || started.elapsed() > Duration::from_millis(700),
+                    libc::SIGINT,
+                );
+                let waited = started.elapsed() - Duration::from_millis(700);
+                sleeper.join().unwrap();
+                let err = String::from_utf8_lossy(&out.stderr).into_owned();
+                assert_eq!(out.status.code(), Some(130), "{run:?}: {err}");
+                assert!(err.contains("nothing was changed"), "{run:?}: {err}");
+                assert!(
+                    waited < Duration::from_secs(8),
+                    "{run:?} ended {waited:?} after the signal\n{err}"
+                );
+                assert_eq!(dbsize(&mut c), 100, "{run:?} changed the keyspace");
+                let ttl: i64 = redis::cmd("TTL").arg("k:1").query(&mut c).unwrap();
+                assert!(ttl > 500, "{run:?} changed a TTL: {ttl}");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
