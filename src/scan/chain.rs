@@ -183,10 +183,6 @@ struct Walk<'c, 's, W: BatchWork> {
     finished: bool,
     /// How much of the part the cursor has passed, as counted into `counters.scanned`.
     scanned_estimate: u64,
-    /// The same, counted as the keys SCAN returned: a floor for the estimate, which a walk
-    /// whose keyspace grew, or whose cursor is early in a large table, would put below what
-    /// it matched.
-    returned: u64,
     /// The batch to send: keys the job admitted.
     pending: Option<Vec<Vec<u8>>>,
     /// A batch's job replies wait here and are worked through while the next batch is at the
@@ -252,7 +248,6 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
             // A walk resumed from a checkpoint has passed its cursor already: what this run
             // scans is what lies after it.
             scanned_estimate: chain.part.walked(chain.start, chain.size),
-            returned: chain.part.walked(chain.start, chain.size),
             pending: None,
             unprocessed: None,
             unprocessed_from: None,
@@ -591,6 +586,14 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         let sent_cursor = self.cursor;
         self.cursor = next;
         self.finished = chain.part.ends_at(next);
+        let estimate = if self.finished {
+            chain.part.share(chain.size)
+        } else {
+            chain.part.walked(next, chain.size)
+        };
+        let grew = estimate.saturating_sub(self.scanned_estimate);
+        self.scanned_estimate = self.scanned_estimate.max(estimate);
+        self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
         if self.recording
             && let Some(seam) = &self.odd_seam.0
         {
@@ -602,17 +605,6 @@ impl<'c, 's, W: BatchWork> Walk<'c, 's, W> {
         if let Some(r) = &mut self.recent {
             r.fresh(&mut keys);
         }
-        // Keys found, once each, are a floor for the keys walked.
-        self.returned += keys.len() as u64;
-        let estimate = if self.finished {
-            chain.part.share(chain.size)
-        } else {
-            chain.part.walked(next, chain.size)
-        }
-        .max(self.returned);
-        let grew = estimate.saturating_sub(self.scanned_estimate);
-        self.scanned_estimate = self.scanned_estimate.max(estimate);
-        self.counters.scanned.fetch_add(grew, Ordering::Relaxed);
         let keys = self.select(keys).await?;
         let n_found = keys.len() as u64;
         let mut admitted = self.work.admit(keys);

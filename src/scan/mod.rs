@@ -373,9 +373,12 @@ pub struct Counters {
 
 impl Counters {
     pub fn snapshot(&self) -> ProgressUpdate {
+        let matched = self.matched.load(Ordering::Relaxed);
         ProgressUpdate {
-            scanned: self.scanned.load(Ordering::Relaxed),
-            matched: self.matched.load(Ordering::Relaxed),
+            // Walked keys are estimated from the cursors, which early in a large table (or
+            // in a keyspace that grew) put fewer than were matched: those are a floor.
+            scanned: self.scanned.load(Ordering::Relaxed).max(matched),
+            matched,
             done: self.done.load(Ordering::Relaxed),
         }
     }
@@ -839,6 +842,16 @@ pub fn check_reply(node: &Node, v: &Value) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_walked_are_never_fewer_than_keys_matched() {
+        let c = Counters::default();
+        c.scanned.store(3, Ordering::Relaxed);
+        c.matched.store(5, Ordering::Relaxed);
+        assert_eq!(c.snapshot().scanned, 5);
+        c.scanned.store(9, Ordering::Relaxed);
+        assert_eq!(c.snapshot().scanned, 9);
+    }
 
     #[test]
     fn cursor_progress() {
