@@ -834,6 +834,18 @@ pub fn interrupted_while_writes_stall(
     (out, waited, dbsize(&mut c))
 }
 
+/// A run a stop ended while its server (or source) stalled for 20 s or more: exit 130 (the
+/// signal's code, not a failure), well within the stall (waiting it out fails). Its stderr.
+pub fn ended_by_the_stop(out: &std::process::Output, waited: Duration) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "ended {waited:?} after the signal\n{err}"
+    );
+    err
+}
+
 /// Whether the server holds a client's write back (blocked by `CLIENT PAUSE … WRITE`).
 fn holds_a_write(c: &mut redis::Connection) -> bool {
     let list: String = redis::cmd("CLIENT")
