@@ -156,7 +156,8 @@ fn shell_expanded(patterns: &[String], yes: bool) -> anyhow::Result<()> {
          if you mean it as written"
     );
     if yes {
-        return Err(Error::Usage(format!("refused: {why}")).into());
+        // A usage error (exit 2), as the README says; "refused" is the gate's word (exit 3).
+        return Err(Error::Usage(format!("not run under --yes: {why}")).into());
     }
     say(&format!("note: {why}"));
     Ok(())
