@@ -64,5 +64,10 @@ pub async fn run(args: DoctorArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             say(&format!("problem: {p}"));
         }
     }
-    Ok(if ok { exit::OK } else { exit::FAILED })
+    // A stop leaves the look unfinished, whatever it found so far.
+    Ok(match (ctx.stop.is_set(), ok) {
+        (true, _) => super::interrupted(),
+        (false, true) => exit::OK,
+        (false, false) => exit::FAILED,
+    })
 }

@@ -215,12 +215,13 @@ pub async fn run(cli: Cli) -> u8 {
     finish(result, &ctx)
 }
 
-/// Commands that change nothing, on the server or on disk: a signal they have not acted on
-/// within a second (a reply stalled halfway) ends them, as it ends a prompt. Those that write
-/// end by their batch or their `--timeout`, so that their report says what was done.
+/// Commands that change nothing, on the server or on disk (`doctor` writes only its own key,
+/// which expires within a minute): a signal they have not acted on within a second (a reply
+/// stalled halfway) ends them, as it ends a prompt. Those that write end by giving up their
+/// batch a second after the signal, so that their report says what was done.
 fn only_reads(command: &Command) -> bool {
     match command {
-        Command::Get(_) | Command::Keys(_) | Command::Inspect(_) => true,
+        Command::Get(_) | Command::Keys(_) | Command::Inspect(_) | Command::Doctor(_) => true,
         Command::TtlAudit(a) => a.fix_missing_ttl.is_none() && a.spread.is_none(),
         _ => false,
     }

@@ -130,6 +130,7 @@ pub async fn doctor(
         None => false,
     };
     // The writes on our own key need leave like any write: none on a read-only target.
+    let mut stopped = false;
     let permit = match dryrun {
         true => None,
         false => {
@@ -141,7 +142,9 @@ pub async fn doctor(
                 yes: true,
                 ..Guards::default()
             };
-            store.authorise(proposal, &guards, confirm, stop).await.ok()
+            let authorised = store.authorise(proposal, &guards, confirm, stop).await;
+            stopped = matches!(authorised, Err(Error::Interrupted));
+            authorised.ok()
         }
     };
     let checked_by = match (dryrun, &permit) {
@@ -150,11 +153,12 @@ pub async fn doctor(
         (false, None) => "reads only",
     };
     if checked_by == "reads only" {
-        warnings.push(
-            "write permissions not checked: the target is read-only (or asks for every change \
-             and no one is at a terminal), and ACL DRYRUN is not allowed"
+        warnings.push(match stopped {
+            true => "write permissions not checked: a stop (Ctrl-C, SIGTERM) came first".into(),
+            false => "write permissions not checked: the target is read-only (or asks for every \
+                      change and no one is at a terminal), and ACL DRYRUN is not allowed"
                 .into(),
-        );
+        });
     }
     warnings.extend(store.policy().readonly_note());
     if let Some(p) = &permit {

@@ -497,8 +497,9 @@ fn a_peer_claiming_huge_replies_is_refused_at_the_claim() {
 fn a_signal_is_heard_while_a_reply_stalls() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let cases: [(&str, &[u8], &[&str]); 3] = [
+    let cases: [(&str, &[u8], &[&str]); 4] = [
         ("GET", b"$100\r\nhalf", &["get", "k"]),
+        ("ACL", b"$100\r\nhalf", &["doctor"]),
         (
             "SCAN",
             b"*2\r\n$1\r\n0\r\n*3\r\n$1\r\na\r\n",
