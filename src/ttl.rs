@@ -103,6 +103,49 @@ impl KeyTtl {
     }
 }
 
+/// How a key's expiry is asked: `PEXPIRETIME`, the exact moment, until the server says it
+/// cannot answer that (unknown before 7.0, or an ACL that grants `PTTL` alone); from then on
+/// `PTTL`, read against our clock (late by however long the reply took). The audit, the TTL
+/// fixes and backups all ask this way; one job's connections share one.
+#[derive(Debug, Default)]
+pub struct ExpiryQuestion {
+    pttl: std::sync::atomic::AtomicBool,
+}
+
+impl ExpiryQuestion {
+    /// The command to ask with now.
+    pub fn verb(&self) -> &'static str {
+        match self.pttl.load(std::sync::atomic::Ordering::Relaxed) {
+            true => "PTTL",
+            false => "PEXPIRETIME",
+        }
+    }
+
+    /// Whether `reply`, to a `PEXPIRETIME`, is the server saying it cannot answer that (`ERR`:
+    /// unknown; `NOPERM`: not granted): then every later question is `PTTL`, and the key is
+    /// to be asked again. Batches already sent are refused whole the same way, so a number
+    /// that comes after the switch is always `PTTL`'s.
+    pub fn refused(&self, reply: &redis::Value) -> bool {
+        let refused =
+            matches!(reply, redis::Value::ServerError(e) if matches!(e.code(), "ERR" | "NOPERM"));
+        if refused {
+            self.pttl.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        refused
+    }
+
+    /// An answer to `asked`, received at `now` (ms since the epoch): the time left as `PTTL`
+    /// says it (-1 no expiry, -2 no key; a moment already past is 0 left, since the server
+    /// still holds the key), and the moment it expires, when it does.
+    pub fn read(asked: &str, answer: i64, now: u64) -> (i64, Option<u64>) {
+        match (asked, answer) {
+            (_, none) if none < 0 => (none, None),
+            ("PTTL", ms) => (ms, Some(now.saturating_add(ms as u64))),
+            (_, at) => (at.saturating_sub(now as i64).max(0), Some(at as u64)),
+        }
+    }
+}
+
 impl fmt::Display for KeyTtl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -165,6 +208,34 @@ pub fn human_ms(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_expiry_is_asked_exactly_until_the_server_cannot_say_it() {
+        let q = ExpiryQuestion::default();
+        assert_eq!(q.verb(), "PEXPIRETIME");
+        // The exact moment, and the time left from it; a moment just past is 0 left.
+        assert_eq!(
+            ExpiryQuestion::read("PEXPIRETIME", 10_500, 10_000),
+            (500, Some(10_500))
+        );
+        assert_eq!(
+            ExpiryQuestion::read("PEXPIRETIME", 9_990, 10_000),
+            (0, Some(9_990))
+        );
+        assert_eq!(ExpiryQuestion::read("PEXPIRETIME", -1, 10_000), (-1, None));
+        assert_eq!(ExpiryQuestion::read("PTTL", -2, 10_000), (-2, None));
+        assert_eq!(
+            ExpiryQuestion::read("PTTL", 500, 10_000),
+            (500, Some(10_500))
+        );
+        assert!(!q.refused(&redis::Value::Int(5)));
+        let busy = redis::parse_redis_value(b"-BUSYKEY exists\r\n").unwrap();
+        assert!(!q.refused(&busy));
+        assert_eq!(q.verb(), "PEXPIRETIME");
+        let denied = redis::parse_redis_value(b"-NOPERM no permissions\r\n").unwrap();
+        assert!(q.refused(&denied));
+        assert_eq!(q.verb(), "PTTL");
+    }
     use crate::clock::{rfc3339, short_time};
 
     #[test]

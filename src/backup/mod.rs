@@ -6,7 +6,7 @@ pub mod format;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
@@ -21,6 +21,7 @@ use crate::progress::ProgressSink;
 use crate::scan::{self, BatchWork, Fault, NodeCursor, Pace, ScanSpec};
 use crate::stop::Stop;
 use crate::store::{Node, Store, worth_resending};
+use crate::ttl::ExpiryQuestion;
 
 /// Keys per DUMP request: about half a millisecond of server time for small cache values.
 const DUMP_CHUNK: usize = 100;
@@ -34,8 +35,8 @@ pub struct Backup {
     writer: Arc<Mutex<Slot>>,
     /// Keys written when `finish` was called.
     finished: std::sync::atomic::AtomicU64,
-    /// `PEXPIRETIME` is unknown to the server (before Redis 7.0): `PTTL` and our clock instead.
-    no_expiretime: AtomicBool,
+    /// PEXPIRETIME, or PTTL and our clock once the server says it cannot answer that.
+    expiry: ExpiryQuestion,
     /// Raw connections (`conn::raw`) by master, kept between batches.
     raw: Mutex<HashMap<String, Vec<Raw>>>,
 }
@@ -113,7 +114,7 @@ impl Backup {
             path: path.to_path_buf(),
             finished: Default::default(),
             writer: Arc::new(Mutex::new(slot)),
-            no_expiretime: AtomicBool::new(false),
+            expiry: ExpiryQuestion::default(),
             raw: Mutex::new(HashMap::new()),
         })
     }
@@ -174,11 +175,7 @@ impl Backup {
                 None => return Ok(None),
             },
         };
-        let expiry = if self.no_expiretime.load(Ordering::Relaxed) {
-            "PTTL"
-        } else {
-            "PEXPIRETIME"
-        };
+        let expiry = self.expiry.verb();
         for k in keys {
             raw.queue(&[expiry.as_bytes(), k]).await?;
             raw.queue(&[b"DUMP", k]).await?;
@@ -188,7 +185,6 @@ impl Backup {
         let mut records = Vec::new();
         let mut streamed = 0;
         let mut elsewhere = Vec::new();
-        let mut no_expiretime = false;
         for key in keys {
             let when = raw.value().await?;
             let len = match raw.head().await? {
@@ -212,9 +208,8 @@ impl Backup {
             };
             // The expiry, or why the key is asked again through the client instead.
             let usable = match &when {
-                // A server without PEXPIRETIME (before 7.0): asked again with PTTL.
-                Value::ServerError(e) if expiry == "PEXPIRETIME" && e.code() == "ERR" => {
-                    no_expiretime = true;
+                // PEXPIRETIME unknown or denied: asked again, with PTTL.
+                Value::ServerError(_) if expiry == "PEXPIRETIME" && self.expiry.refused(&when) => {
                     None
                 }
                 Value::ServerError(e) if worth_resending(e) => None,
@@ -232,9 +227,7 @@ impl Backup {
                     raw.skip(len).await?;
                     continue;
                 }
-                (_, Some(-1)) => None,
-                ("PTTL", Some(ms)) => Some(now + ms),
-                (_, Some(at)) => Some(at),
+                (_, Some(answer)) => moment(expiry, answer, now),
             };
             if len <= STREAM_OVER {
                 let mut payload = vec![0u8; len];
@@ -250,9 +243,6 @@ impl Backup {
                 raw.end_bulk().await?;
                 streamed += 1;
             }
-        }
-        if no_expiretime {
-            self.no_expiretime.store(true, Ordering::Relaxed);
         }
         if let Some(addr) = pool {
             let mut pooled = self.raw.lock().unwrap_or_else(|p| p.into_inner());
@@ -389,11 +379,7 @@ impl Backup {
     }
 
     async fn dump(&self, store: &Store, keys: &[Vec<u8>]) -> Result<Vec<Record>> {
-        let expiry = if self.no_expiretime.load(Ordering::Relaxed) {
-            "PTTL"
-        } else {
-            "PEXPIRETIME"
-        };
+        let expiry = self.expiry.verb();
         let mut cmds = Vec::with_capacity(keys.len() * 2);
         for k in keys {
             cmds.push((k.clone(), redis::cmd("DUMP").arg(k).clone()));
@@ -406,9 +392,8 @@ impl Backup {
                 .iter()
                 .skip(1)
                 .step_by(2)
-                .any(|r| matches!(r, Value::ServerError(e) if e.code() == "ERR"))
+                .any(|r| self.expiry.refused(r))
         {
-            self.no_expiretime.store(true, Ordering::Relaxed);
             return Box::pin(self.dump(store, keys)).await;
         }
         let mut replies = replies;
@@ -579,6 +564,13 @@ impl std::io::Read for Pieces {
     }
 }
 
+/// When a key expires (ms since the epoch), from the answer to `expiry` at `now`.
+fn moment(expiry: &str, answer: i64, now: i64) -> Option<i64> {
+    ExpiryQuestion::read(expiry, answer, now.max(0) as u64)
+        .1
+        .map(|at| at as i64)
+}
+
 /// A DUMP reply and an expiry reply as a record; `None` for a key gone meanwhile.
 /// The payload is taken, not copied: a 100 MB value is held once.
 fn record(key: Vec<u8>, dump: &mut Value, when: &Value, expiry: &str, now: i64) -> Option<Record> {
@@ -586,11 +578,9 @@ fn record(key: Vec<u8>, dump: &mut Value, when: &Value, expiry: &str, now: i64) 
         return None;
     };
     let when: i64 = redis::from_redis_value_ref(when).ok()?;
-    let expires_at_ms = match (expiry, when) {
-        (_, -2) => return None,
-        (_, -1) => None,
-        ("PTTL", ms) => Some(now + ms),
-        (_, at) => Some(at),
+    let expires_at_ms = match when {
+        -2 => return None,
+        answer => moment(expiry, answer, now),
     };
     Some(Record {
         key,

@@ -33,7 +33,7 @@ use crate::scan::{
 };
 use crate::stop::Stop;
 use crate::store::{Node, Store, worth_resending};
-use crate::ttl::KeyTtl;
+use crate::ttl::{ExpiryQuestion, KeyTtl};
 
 const SAMPLE_KEYS: usize = 5;
 
@@ -298,7 +298,7 @@ pub async fn audit(
         read_fields,
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
-        expiretime: true,
+        expiry: ExpiryQuestion::default(),
         not_selected: 0,
     })
     .await?;
@@ -740,7 +740,7 @@ pub fn audit_rdb(
         read_fields: false,
         no_ttl: Vec::new(),
         cluster_room: CLUSTER_WINDOWS_ROOM,
-        expiretime: false,
+        expiry: ExpiryQuestion::default(),
         not_selected: 0,
     };
     let walked = walk_for_report(
@@ -814,8 +814,8 @@ struct AuditWork<'a> {
     no_ttl: Vec<Vec<u8>>,
     /// Expiry windows the groups may still add to their cluster samples.
     cluster_room: usize,
-    /// Whether the server is asked PEXPIRETIME (until it says it does not know it).
-    expiretime: bool,
+    /// PEXPIRETIME, or PTTL once the server says it cannot answer that.
+    expiry: ExpiryQuestion,
     /// Keys the pattern found that the walk's filters passed over.
     not_selected: u64,
 }
@@ -935,11 +935,7 @@ impl BatchWork for AuditWork<'_> {
     }
 
     fn commands(&mut self, _store: &Store, keys: &[Vec<u8>], pipe: &mut Pipeline) -> usize {
-        let ask = if self.expiretime {
-            "PEXPIRETIME"
-        } else {
-            "PTTL"
-        };
+        let ask = self.expiry.verb();
         for k in keys {
             pipe.cmd(ask).arg(k);
         }
@@ -955,12 +951,8 @@ impl BatchWork for AuditWork<'_> {
                     self.again.push(key);
                     continue;
                 }
-                // PEXPIRETIME unknown (before 7.0, or renamed) or denied (an ACL that grants
-                // PTTL alone): this key and every later one are asked PTTL. Batches already
-                // sent with PEXPIRETIME are all refused the same way, so a number that comes
-                // after the switch is always PTTL's; PTTL itself is never refused so.
-                Value::ServerError(e) if matches!(e.code(), "ERR" | "NOPERM") => {
-                    self.expiretime = false;
+                // PEXPIRETIME unknown or denied: this key and every later one are asked PTTL.
+                Value::ServerError(_) if self.expiry.refused(r) => {
                     self.again.push(key);
                     continue;
                 }
@@ -970,10 +962,7 @@ impl BatchWork for AuditWork<'_> {
                 redis::from_redis_value_ref(r).map_err(|e| Error::redis(node.addr(), e.into()))?;
             // An exact moment as the time left from `now`, so that `now` plus it is that
             // moment again: a key the server still holds has not expired by its clock.
-            let pttl = match answer {
-                at if self.expiretime && at >= 0 => at.saturating_sub(now as i64).max(0),
-                other => other,
-            };
+            let (pttl, _) = ExpiryQuestion::read(self.expiry.verb(), answer, now);
             self.record(key, pttl, now);
         }
         Ok(())

@@ -22,7 +22,7 @@ use crate::progress::ProgressSink;
 use crate::scan::{self, BatchWork, Fault, ScanSpec, check_reply};
 use crate::stop::Stop;
 use crate::store::{Node, Store, worth_resending};
-use crate::ttl::{Jitter, KeyTtl};
+use crate::ttl::{ExpiryQuestion, Jitter, KeyTtl};
 use std::sync::Arc;
 
 /// What a remediation pass may change.
@@ -180,7 +180,7 @@ pub async fn fix(
         read_fields: report.fields.is_some()
             || report.headline.iter().any(|h| h.keys_with_field_ttls > 0),
         clamping: 0,
-        no_expiretime: false,
+        expiry: ExpiryQuestion::default(),
     })
     .await?;
     let mut total = FixReport {
@@ -257,8 +257,8 @@ struct FixWork<'a> {
     read_fields: bool,
     /// 1 when the TTL `ttl_for` just gave was brought into its rule's range.
     clamping: u64,
-    /// The server does not answer PEXPIRETIME (before 7.0, or an ACL without it): PTTL.
-    no_expiretime: bool,
+    /// PEXPIRETIME, or PTTL once the server says it cannot answer that.
+    expiry: ExpiryQuestion,
 }
 
 impl FixWork<'_> {
@@ -272,21 +272,14 @@ impl FixWork<'_> {
         node: &Node,
         keys: &[Vec<u8>],
     ) -> Result<(Vec<i64>, Vec<u64>)> {
-        let ask = if self.no_expiretime {
-            "PTTL"
-        } else {
-            "PEXPIRETIME"
-        };
+        let ask = self.expiry.verb();
         let mut pipe = redis::pipe();
         for k in keys {
             pipe.cmd(ask).arg(k);
         }
         let replies = store.node_pipeline(node, &pipe).await?;
         let now = now_ms();
-        let unknown =
-            |r: &Value| matches!(r, Value::ServerError(e) if matches!(e.code(), "ERR" | "NOPERM"));
-        if !self.no_expiretime && replies.iter().any(unknown) {
-            self.no_expiretime = true;
+        if ask == "PEXPIRETIME" && replies.iter().any(|r| self.expiry.refused(r)) {
             return Box::pin(self.expiries(store, node, keys)).await;
         }
         let (mut left, mut at) = (
@@ -295,13 +288,9 @@ impl FixWork<'_> {
         );
         for r in replies {
             let answer = store.value_on::<i64>(node, r)?;
-            let (ms, when) = match (self.no_expiretime, answer) {
-                (false, t) if t >= 0 => ((t - now as i64).max(0), t as u64),
-                (true, ms) if ms >= 0 => (ms, now.saturating_add(ms as u64)),
-                (_, none) => (none, 0),
-            };
+            let (ms, when) = ExpiryQuestion::read(ask, answer, now);
             left.push(ms);
-            at.push(when);
+            at.push(when.unwrap_or(0));
         }
         Ok((left, at))
     }
