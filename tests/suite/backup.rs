@@ -720,3 +720,40 @@ fn a_full_disk_under_a_backup_keeps_the_report() {
         let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
     }
 }
+
+/// Least privilege: a user granted PTTL but not PEXPIRETIME backs up all the same (each key's
+/// expiry from PTTL and our clock), and the restore puts every key back when it would have
+/// expired. Before, `backup` took the NOPERM for a failure, as only the audit knew it.
+#[test]
+fn a_user_without_pexpiretime_backs_up_with_pttl() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    let keys = fill(&mut c, "acl:");
+    let before = snapshot(&mut c, &keys);
+    redis::cmd("ACL")
+        .arg(&["SETUSER", "ops", "on", ">pw", "~*", "+@all", "-pexpiretime"])
+        .exec(&mut c)
+        .unwrap();
+    let file = r.dir().join("acl.cbk");
+    for args in [
+        &["backup", "--pattern", "acl:*"][..],
+        &["invalidate-pattern", "acl:*", "--yes", "--backup"][..],
+    ] {
+        let _ = std::fs::remove_file(&file);
+        let out = cachectl(&r.url())
+            .args(["--user", "ops", "--password-env", "OPS_PW", "-o", "json"])
+            .args(args)
+            .arg(&file)
+            .env("OPS_PW", "pw")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(json_of(&out)["complete"], true, "{args:?}: {err}");
+    }
+    assert_eq!(dbsize(&mut c), 0, "the sweep deleted what it backed up");
+    let (code, doc) = restore(&r.url(), &file, &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["restored"], keys.len(), "{doc}");
+    same(&before, &snapshot(&mut c, &keys), &keys);
+}
