@@ -81,8 +81,8 @@ pub struct KeyDeletion {
     pub deleted: bool,
     /// Why the key was left alone, when it was: `protected` (`--protect`, or the target's
     /// `protect`), `excluded` (`--exclude`), `over budget` (past what was approved),
-    /// `interrupted` (a stop came before its batch was sent) or `not sent` (an earlier batch
-    /// failed). Such a key is not even asked about.
+    /// `interrupted` (a stop came before its batch was sent), `not sent` (an earlier batch
+    /// failed) or `refused` (the server would not delete it: an ACL on its name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
     /// Its batch was sent and its answer never came (the server stalled past a stop, or the
@@ -117,9 +117,12 @@ const KEYS_PER_BATCH: usize = 1_000;
 const OVER_BUDGET: &str = "over budget";
 const INTERRUPTED: &str = "interrupted";
 const NOT_SENT: &str = "not sent";
+/// Sent, and refused by the server for this key (an ACL on its name): left as it was.
+const REFUSED: &str = "refused";
 
+/// Why a key is left that the run set out to delete: the run is not complete.
 fn unsent(why: &str) -> bool {
-    [OVER_BUDGET, INTERRUPTED, NOT_SENT].contains(&why)
+    [OVER_BUDGET, INTERRUPTED, NOT_SENT, REFUSED].contains(&why)
 }
 
 /// What became of named keys: each one's outcome, in the order given, and what ended the
@@ -197,16 +200,16 @@ pub async fn delete_keys(
                         // Refused for this key alone (an ACL on its name): it stays, and the
                         // run ends after this batch.
                         Err(e) => {
-                            done.keys.push(KeyDeletion::left(key, NOT_SENT));
+                            done.keys.push(KeyDeletion::left(key, REFUSED));
                             done.fault.get_or_insert(e);
                         }
                     }
                 }
             }
-            // Unanswered: sent keys are unconfirmed; a batch stopped while it was being
-            // backed up was not sent.
+            // Unanswered: deletions sent are unconfirmed; a batch stopped while it was being
+            // backed up was not sent (nor is a question unanswered a deletion).
             Err(e) => {
-                let (unconfirmed, why) = match (sent.get(), &e) {
+                let (unconfirmed, why) = match (sent.get() && permit.is_some(), &e) {
                     (true, _) => (true, None),
                     (false, Error::Interrupted) => (false, Some(INTERRUPTED)),
                     (false, _) => (false, Some(NOT_SENT)),

@@ -258,3 +258,42 @@ fn a_pattern_the_shell_expanded_is_caught() {
     assert_eq!(run(&["user_7_*", "--yes"]).status.code(), Some(0));
     assert_eq!(dbsize(&mut c), 0);
 }
+
+/// A key the server will not delete (an ACL on its name) is said as refused, the run fails
+/// (exit 1), and the keys deleted before and beside it are in the report: before, the refusal
+/// ended the run with an error alone, though `allowed:1` was gone.
+#[test]
+fn a_key_the_server_refuses_is_reported_with_the_others() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    load(
+        &mut c,
+        ["allowed:1", "secret:1", "allowed:2"].map(String::from),
+        600,
+    );
+    redis::cmd("ACL")
+        .arg(&["SETUSER", "ops", "on", ">pw", "~allowed:*", "%R~*", "+@all"])
+        .exec(&mut c)
+        .unwrap();
+    let out = cachectl(&r.url())
+        .args(["--user", "ops", "--password-env", "OPS_PW", "-o", "json"])
+        .args(["invalidate", "allowed:1", "secret:1", "allowed:2", "--yes"])
+        .env("OPS_PW", "pw")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("NOPERM"), "{err}");
+    let doc = json_of(&out);
+    assert_eq!(doc["complete"], false, "{doc}");
+    assert_eq!(doc["deleted"], 2, "{doc}");
+    let outcome = |k: &str| {
+        let keys = doc["keys"].as_array().unwrap();
+        keys.iter().find(|e| e["key"] == k).cloned().unwrap()
+    };
+    assert_eq!(outcome("allowed:1")["deleted"], true, "{doc}");
+    assert_eq!(outcome("allowed:2")["deleted"], true, "{doc}");
+    assert_eq!(outcome("secret:1")["skipped"], "refused", "{doc}");
+    assert!(exists(&mut c, "secret:1"));
+    assert_eq!(dbsize(&mut c), 1);
+}
