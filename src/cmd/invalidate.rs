@@ -239,7 +239,8 @@ async fn invalidate_and_report(
                 .collect::<Vec<_>>()
                 .join(" ");
             // A sweep continued from its checkpoint continues its backup too.
-            Some(Backup::open(path, &store, command, &reason, resumed || continued).await?)
+            let open = Backup::open(path, &store, command, &reason, resumed || continued);
+            Some(super::unchanged_on_stop(ctx, async { Ok(open.await?) }).await?)
         }
         _ => None,
     };

@@ -150,7 +150,7 @@ pub async fn delete_keys(
     stop: &Stop,
 ) -> Result<Deletions> {
     let verb = match permit {
-        Some(_) => store.delete_verb().await?,
+        Some(_) => stop.within_grace(store.delete_verb()).await?,
         None => "EXISTS",
     };
     let mut done = Deletions {
@@ -355,7 +355,8 @@ pub async fn invalidate(
     let permit = match dry_run {
         true => None,
         false => {
-            let proposal = match sweep::uncounted(store, &options.guards).await? {
+            let keyspace = stop.within_grace(sweep::uncounted(store, &options.guards));
+            let proposal = match keyspace.await? {
                 // The keyspace is within the cap and `--yes` accepted the rest: every
                 // pattern is covered, the budget is the cap.
                 Some(keyspace) => {

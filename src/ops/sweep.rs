@@ -233,7 +233,7 @@ pub async fn sweep(
     if options.dry_run {
         return pass(store, pattern, options, stop, progress, hook, None).await;
     }
-    let selection = match uncounted(store, guards).await? {
+    let selection = match stop.within_grace(uncounted(store, guards)).await? {
         Some(keyspace) => Selection::of_pattern(pattern, keyspace, 0),
         None => count(store, pattern, options, stop, progress).await?,
     };
