@@ -308,6 +308,14 @@ fn finish(result: anyhow::Result<u8>, ctx: &Ctx) -> u8 {
             if is_broken_pipe(&err) {
                 return exit::OK;
             }
+            // A bare stop came before the job changed anything: every job reports a stop
+            // after its first write itself (counts, prompts and the gate come first).
+            let err = match err.downcast_ref::<Error>() {
+                Some(Error::Interrupted) if err.chain().count() == 1 => {
+                    err.context("stopped before anything was changed")
+                }
+                _ => err,
+            };
             say(&format!("error: {err:#}"));
             let code = exit_code(&err);
             // A script reading `-o json` always gets its one document, also when the run

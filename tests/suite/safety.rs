@@ -121,6 +121,11 @@ fn ctrl_c_or_sigterm_at_the_prompt_cancels_and_changes_nothing() {
         pty.expect("Go ahead? [y/N]", 20);
         pty.signal(signal);
         assert_eq!(pty.wait(10), code, "{}", pty.screen());
+        assert!(
+            pty.screen().contains("stopped before anything was changed"),
+            "{}",
+            pty.screen()
+        );
         assert_eq!(dbsize(&mut c), 51, "a cancelled prompt deleted keys");
         assert!(exists(&mut c, "victim"));
     }
