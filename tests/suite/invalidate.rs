@@ -294,6 +294,7 @@ fn a_key_the_server_refuses_is_reported_with_the_others() {
     assert_eq!(outcome("allowed:1")["deleted"], true, "{doc}");
     assert_eq!(outcome("allowed:2")["deleted"], true, "{doc}");
     assert_eq!(outcome("secret:1")["skipped"], "refused", "{doc}");
+    crate::schema::conforms("invalidate", &doc);
     assert!(exists(&mut c, "secret:1"));
     assert_eq!(dbsize(&mut c), 1);
 }

@@ -265,6 +265,7 @@ fn a_stop_while_the_server_stalls_a_named_batch_gives_it_up() {
     // The held batch (the first) is unconfirmed; the rest were never sent.
     assert_eq!((deleted, unconfirmed, unsent), (0, 1_000, 4_000), "{doc}");
     assert_eq!(doc["unconfirmed"], 1_000);
+    crate::schema::conforms("invalidate", &doc);
     // Unpaused, the server ran the batch it held: gone or not, it was counted as either.
     let gone = 5_000 - left as usize;
     assert!(
@@ -332,6 +333,7 @@ fn a_stop_while_the_server_stalls_a_restore_gives_it_up() {
     .map(|k| doc[k].as_u64().unwrap_or(0))
     .sum::<u64>();
     assert_eq!(dealt, doc["read"].as_u64().unwrap(), "{doc}");
+    crate::schema::conforms("restore", &doc);
     assert!(
         restored <= there && there <= restored + unconfirmed,
         "restored {restored}, unconfirmed {unconfirmed}, on the server {there}: {doc}"

@@ -82,7 +82,7 @@ fn check(v: &Value, s: &Value, at: &str, errors: &mut Vec<String>) {
     }
 }
 
-fn conforms(name: &str, doc: &Value) {
+pub fn conforms(name: &str, doc: &Value) {
     let mut errors = Vec::new();
     check(doc, &schema(name), "$", &mut errors);
     assert!(errors.is_empty(), "{name}: {errors:?}\n{doc}");
