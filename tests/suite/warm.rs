@@ -1022,10 +1022,7 @@ fn a_stop_while_the_server_stalls_gives_the_batch_up() {
     let written = step["keys"].as_u64().unwrap();
     let unconfirmed = step["unconfirmed"].as_u64().unwrap_or(0);
     assert!(unconfirmed > 0, "the stalled batch is unconfirmed: {doc}");
-    assert!(
-        written <= held && held <= written + unconfirmed,
-        "written {written}, unconfirmed {unconfirmed}, on the server {held}: {doc}"
-    );
+    support::counted_either_way(written, unconfirmed, held, &doc);
 }
 
 /// A query that has sent no row yet (a lock, a slow plan; here `pg_sleep(30)`) ends at once on

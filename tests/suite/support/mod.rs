@@ -846,6 +846,15 @@ pub fn ended_by_the_stop(out: &std::process::Output, waited: Duration) -> String
     err
 }
 
+/// What the server did once it ran what it held (`happened`: keys gone, written, restored) is
+/// what the report counted, either way: at least `done`, at most `done + unconfirmed`.
+pub fn counted_either_way(done: u64, unconfirmed: u64, happened: u64, doc: &serde_json::Value) {
+    assert!(
+        done <= happened && happened <= done + unconfirmed,
+        "reported {done}, unconfirmed {unconfirmed}, on the server {happened}: {doc}"
+    );
+}
+
 /// Whether the server holds a client's write back (blocked by `CLIENT PAUSE … WRITE`).
 fn holds_a_write(c: &mut redis::Connection) -> bool {
     let list: String = redis::cmd("CLIENT")
