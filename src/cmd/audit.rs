@@ -87,6 +87,7 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         out.audit_report(&report, charts)?;
     }
     let mut applied = None;
+    let mut stopped_before_fixes = false;
     if let Some(plan) = &plan {
         if out.is_table() {
             out.fix_plan(plan, args.dry_run)?;
@@ -94,12 +95,20 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         // Fix only what a whole audit found: a partial one would plan from partial figures.
         let live = store.as_ref().filter(|_| !args.dry_run && plan.total() > 0);
         if let (Some(store), true) = (live, report.complete) {
-            let done =
-                apply_fixes(&args, ctx, store, &pattern, &options, &report, &mut fix).await?;
-            if out.is_table() {
-                out.fix_report(&done)?;
+            match apply_fixes(&args, ctx, store, &pattern, &options, &report, &mut fix).await {
+                Ok(done) => {
+                    if out.is_table() {
+                        out.fix_report(&done)?;
+                    }
+                    applied = Some(done);
+                }
+                // A stop at the question (or before it): no fix was made, and the audit
+                // that was finished is still reported.
+                Err(e) if matches!(e.downcast_ref(), Some(cachectl::Error::Interrupted)) => {
+                    stopped_before_fixes = true;
+                }
+                Err(e) => return Err(e),
             }
-            applied = Some(done);
         }
     }
     if out.is_json() {
@@ -119,6 +128,10 @@ pub async fn run(args: AuditArgs, ctx: &Ctx) -> anyhow::Result<u8> {
         })?;
     }
     publish_files(&args, ctx, &report, store.as_ref())?;
+    if stopped_before_fixes {
+        say("stopped before the fixes began: nothing was changed");
+        return Ok(super::interrupted());
+    }
     Ok(exit_for(&Audited {
         report: &report,
         applied: applied.as_ref(),

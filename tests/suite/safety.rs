@@ -442,3 +442,47 @@ fn a_stop_before_the_first_write_changes_nothing_however_the_server_stalls() {
         t.join().unwrap();
     }
 }
+
+/// A stop at the fixes' question ends `ttl-audit` with nothing changed, and with the audit it
+/// had finished still reported: before, `-o json` printed the error alone and the audit was
+/// lost.
+#[test]
+fn a_stop_before_the_fixes_keeps_the_audits_report() {
+    let r = Redis::start();
+    let mut c = r.conn();
+    for i in 0..30 {
+        redis::cmd("SET")
+            .arg(format!("nt:{i}"))
+            .arg("v")
+            .exec(&mut c)
+            .unwrap();
+    }
+    let policy = r.dir().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - match: \"nt:*\"\n    require_ttl: true\n",
+    )
+    .unwrap();
+    let args = [
+        "-o",
+        "json",
+        "ttl-audit",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--fix-missing-ttl",
+        "1h",
+    ];
+    let mut pty = Pty::cachectl(&r.url(), &args);
+    pty.expect("Go ahead? [y/N]", 20);
+    pty.signal(libc::SIGINT);
+    assert_eq!(pty.wait(10), 130, "{}", pty.screen());
+    let screen = pty.screen();
+    assert!(
+        screen.contains("\"without_ttl\""),
+        "the audit is reported: {screen}"
+    );
+    assert!(screen.contains("\"remediation_plan\""), "{screen}");
+    assert!(screen.contains("nothing was changed"), "{screen}");
+    let ttl: i64 = redis::cmd("TTL").arg("nt:1").query(&mut c).unwrap();
+    assert_eq!(ttl, -1, "a fix was made");
+}
