@@ -89,6 +89,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
                 "differs": report.differs(),
                 "steps": report.steps,
                 "orphans_deleted": deleted.as_ref().map(|d| d.deleted),
+                "orphans_unconfirmed": deleted.as_ref().map(|d| d.unconfirmed),
             }))?;
         } else {
             out.warm_verify(&report)?;
@@ -100,6 +101,7 @@ pub async fn run(args: WarmArgs, ctx: &Ctx) -> anyhow::Result<u8> {
             return Err(e.context("deleting the orphaned keys"));
         }
         return Ok(match (exit_for(&report), &deleted) {
+            (exit::OK, Some(d)) if d.interrupted => super::interrupted(),
             (exit::OK, Some(d)) if !d.complete || d.over_budget() > 0 => exit::FAILED,
             // Orphans deleted and the rest rewritten: the cache agrees now only if every
             // difference was dealt with.
