@@ -175,11 +175,11 @@ pub async fn restore(
 const EXPIRY_MARGIN_MS: i64 = 1_000;
 
 /// The server's clock (TIME), in ms; the client's when the server will not say.
-async fn server_now_ms(store: &Store) -> Result<i64> {
-    Ok(match store.query::<(u64, u64)>(&redis::cmd("TIME")).await {
+async fn server_now_ms(store: &Store) -> i64 {
+    match store.query::<(u64, u64)>(&redis::cmd("TIME")).await {
         Ok((secs, micros)) => (secs.saturating_mul(1000) + micros / 1000) as i64,
         Err(_) => now_ms() as i64,
-    })
+    }
 }
 
 async fn run(
@@ -229,7 +229,7 @@ async fn run(
                 return Ok(());
             };
             // A batch read but not yet begun when a stop comes is left, and not counted.
-            let now = stop.within_grace(server_now_ms(store)).await;
+            let now = stop.within_grace(async { Ok(server_now_ms(store).await) }).await;
             let Some(now) = now.ok().filter(|_| !stop.is_set()) else {
                 report.interrupted = true;
                 return Ok(());
