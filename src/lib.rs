@@ -25,3 +25,8 @@ pub mod warm;
 pub use conn::{ClusterMode, Target};
 pub use error::{Error, Result};
 pub use store::Store;
+
+/// A count reports say only when there is one (`#[serde(skip_serializing_if = "crate::is_zero")]`).
+pub(crate) fn is_zero(n: &u64) -> bool {
+    *n == 0
+}

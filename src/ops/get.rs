@@ -64,12 +64,8 @@ pub struct KeyValue {
     pub field_ttls: Option<Box<crate::ops::fields::FieldTtls>>,
     /// Elements shown cut to `--max-bytes` (a collection of large elements is read one element
     /// at a time, each cut as it arrives).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub elements_cut: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Outcome of reading one key.

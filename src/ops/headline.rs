@@ -21,7 +21,7 @@ pub struct Headline {
     pub avg_ttl_ms: u64,
     /// Keys with hash fields that expire (Redis `subexpiry`, Valkey
     /// `keys_with_volatile_items`); absent where the server counts none.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub keys_with_field_ttls: u64,
     /// The server's own size histograms (Redis 8 `INFO KEYSIZES`), by type: for strings their
     /// length, for collections their elements; keys per power-of-two bucket.
@@ -36,10 +36,6 @@ pub struct SizeHistogram {
     pub of: String,
     /// (bucket as the server writes it, `1`, `2`, … `4K`, `1M`: at least that much; keys).
     pub buckets: Vec<(String, u64)>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// `INFO KEYSIZES` (Redis 8): for each `db{N}_distrib_{of}:{bucket}={keys},…` line, its

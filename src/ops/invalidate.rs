@@ -296,7 +296,7 @@ pub struct InvalidateReport {
     pub deleted: u64,
     /// Sent, and never answered (the server stalled past a stop, or the connection failed):
     /// `deleted` never claims them, `deleted + unconfirmed` never misses one.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub unconfirmed: u64,
     pub dry_run: bool,
     /// A stop ended the run before every key and pattern was dealt with.
@@ -449,10 +449,6 @@ pub async fn invalidate(
         }),
         error: (named.fault).map(|e| crate::scan::Fault::at(store.addr(), &e)),
     })
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Count what `invalidate` would delete, without deleting anything.

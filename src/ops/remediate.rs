@@ -46,10 +46,6 @@ pub struct FixPlan {
     pub spread: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
 impl FixPlan {
     pub fn from_report(report: &AuditReport, fix: &FixOptions) -> FixPlan {
         let count = |kind| {
@@ -88,7 +84,7 @@ pub struct FixReport {
     pub spread: u64,
     /// Of `ttl_set`, TTLs brought into their rule's `ttl` range (the flag's value, jitter
     /// included, was outside it): a fix never makes a violation.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub clamped: u64,
     /// Changes of a batch whose reply was lost with a connection and that were sent again:
     /// those the second sending found made already (by the lost request, or by the

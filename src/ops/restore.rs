@@ -66,7 +66,7 @@ pub struct RestoreReport {
     /// Restored (with `dry_run`: would be).
     pub restored: u64,
     /// Of those, keys that existed and were (would be) replaced, with `replace`.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub overwrites: u64,
     pub exists: u64,
     pub expired: u64,
@@ -74,7 +74,7 @@ pub struct RestoreReport {
     /// Keys sent whose answer never came, or, of a batch sent again after its reply was lost,
     /// that were there the second time (`Outcome::Unconfirmed`): `restored` never claims them,
     /// `restored + unconfirmed` never misses one.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub unconfirmed: u64,
     pub replace: bool,
     pub dry_run: bool,
@@ -229,7 +229,9 @@ async fn run(
                 return Ok(());
             };
             // A batch read but not yet begun when a stop comes is left, and not counted.
-            let now = stop.within_grace(async { Ok(server_now_ms(store).await) }).await;
+            let now = stop
+                .within_grace(async { Ok(server_now_ms(store).await) })
+                .await;
             let Some(now) = now.ok().filter(|_| !stop.is_set()) else {
                 report.interrupted = true;
                 return Ok(());
@@ -522,10 +524,6 @@ fn note(
             error,
         });
     }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Times a batch is sent again after its replies were lost.

@@ -65,12 +65,8 @@ pub struct FamilyChurn {
     /// `hexpired` events (Redis 7.4+, Valkey 9): a hash some of whose fields expired. A server
     /// sends one per hash per expiry pass, not one per field, so this counts the hashes that
     /// lost fields, each time they did.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub hexpired: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl FamilyChurn {

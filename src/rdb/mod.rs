@@ -57,12 +57,8 @@ pub struct Snapshot {
     pub dbs: Vec<DbSize>,
     pub checksum: Checksum,
     /// Function libraries the dump holds (not keys).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub functions: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// A value read: its type, encoding, memory in the server and elements (when counted).

@@ -75,7 +75,7 @@ pub struct StepReport {
     pub bytes: u64,
     /// Keys sent whose replies never came (the connection failed past its retries): written
     /// or not, the server knows; `keys` counts only the confirmed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub unconfirmed: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
@@ -845,10 +845,6 @@ impl<'a> Run<'a> {
 
 /// Times a batch is sent again after its replies were lost.
 const WRITE_RETRIES: u32 = 5;
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
 
 /// What one SET batch did, counted from its replies (or with `--verify`, what it found).
 #[derive(Default)]

@@ -34,7 +34,7 @@ pub struct Verified {
     /// Keys whose TTL is past what the plan gives (or that have none): reported, not failed.
     pub ttl_drift: u64,
     /// With `--fix`: stale and missing keys written again.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub rewritten: u64,
     pub samples: Samples,
 }
@@ -49,10 +49,6 @@ pub struct Samples {
     pub orphaned: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ttl_drift: Vec<String>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 fn sample(list: &mut Vec<String>, key: &[u8]) {
