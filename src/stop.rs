@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 
 /// How long a stop waits for the answer to a request already sent before giving it up.
 pub const GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -86,13 +86,13 @@ impl Stop {
     /// it: then `Error::Interrupted`, and whatever `work` had sent is unconfirmed (the server
     /// may still run it). A stop waits for an answer already asked for, so that the report can
     /// count it, but not for a server that has stalled.
-    pub async fn within_grace<T>(
+    pub async fn within_grace<T, E: From<Error>>(
         &self,
-        work: impl std::future::Future<Output = Result<T>>,
-    ) -> Result<T> {
+        work: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> std::result::Result<T, E> {
         tokio::select! {
             r = work => r,
-            () = self.unheeded() => Err(Error::Interrupted),
+            () = self.unheeded() => Err(Error::Interrupted.into()),
         }
     }
 

@@ -574,12 +574,12 @@ async fn unchanged_on_stop<T>(
     ctx: &Ctx,
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    tokio::select! {
-        r = work => r,
-        () = ctx.stop.unheeded() => Err(anyhow::Error::new(Error::Interrupted).context(
+    ctx.stop.within_grace(work).await.map_err(|e| match e.downcast_ref() {
+        Some(Error::Interrupted) => e.context(
             "the server had not answered a second after the signal (it stalled); nothing was changed",
-        )),
-    }
+        ),
+        _ => e,
+    })
 }
 
 async fn connect_to_target(ctx: &Ctx) -> anyhow::Result<Store> {

@@ -230,7 +230,7 @@ async fn run(
             };
             // A batch read but not yet begun when a stop comes is left, and not counted.
             let now = stop
-                .within_grace(async { Ok(server_now_ms(store).await) })
+                .within_grace(async { Ok::<_, Error>(server_now_ms(store).await) })
                 .await;
             let Some(now) = now.ok().filter(|_| !stop.is_set()) else {
                 report.interrupted = true;
